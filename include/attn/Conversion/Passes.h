@@ -1,0 +1,44 @@
+//===- Passes.h - attn conversion passes ------------------------*- C++ -*-===//
+//
+// Passes that take attn programs from upstream GPU IR to kernel packages.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_PASSES_H
+#define ATTN_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+#include "llvm/Support/JSON.h"
+
+namespace mlir {
+class RewritePatternSet;
+
+namespace attn {
+
+#define GEN_PASS_DECL
+#include "attn/Conversion/Passes.h.inc"
+
+/// Adds the pattern that rewrites memref.copy into linalg.copy.
+void populateLowerHostCopiesPatterns(RewritePatternSet &patterns);
+
+/// Describes `func` for attn-run and the kernel package manifest: its
+/// arguments (inputs, then results as outputs) with dtype and shape, and,
+/// when the body is a single attn op, that op's name and effective
+/// attributes. Must be called on the tensor-level function, before
+/// bufferization. Fails (with a diagnostic) on dynamic shapes or element
+/// types the runtime cannot hold.
+FailureOr<llvm::json::Object> describeFunction(func::FuncOp func);
+
+#define GEN_PASS_REGISTRATION
+#include "attn/Conversion/Passes.h.inc"
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_CONVERSION_PASSES_H

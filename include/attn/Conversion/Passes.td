@@ -1,0 +1,99 @@
+//===- Passes.td - attn conversion passes ------------------*- tablegen -*-===//
+
+#ifndef ATTN_CONVERSION_PASSES_TD
+#define ATTN_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def AttnLowerHostCopies : Pass<"attn-lower-host-copies", "func::FuncOp"> {
+  let summary = "Turn memref.copy between device buffers into linalg.copy";
+  let description = [{
+    After bufferization a host function may still copy one buffer into
+    another with `memref.copy` (for instance into an out-parameter). On the
+    GPU path every buffer lives in device memory, so the host must not touch
+    it: this pass rewrites each `memref.copy` into a `linalg.copy`, which the
+    GPU mapping turns into a kernel like any other linalg op.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def AttnDescribeFunctions : Pass<"attn-describe-functions", "ModuleOp"> {
+  let summary = "Record what each function computes, before it is lowered";
+  let description = [{
+    Attaches to every public function an `attn.spec` string attribute: a
+    JSON object naming its arguments (inputs, then results as outputs) with
+    dtype, static shape and the attn operand each one feeds, and, when the
+    body is a single attn op, that op and its effective attributes (defaults
+    filled in). `attn-emit-kernel-package` copies it into the manifest, where
+    `attn-run` reads it to make inputs and compute the float64 reference.
+    Dynamic shapes and element types the runtime cannot hold are errors.
+  }];
+}
+
+def AttnLoopsToGPU : Pass<"attn-loops-to-gpu", "func::FuncOp"> {
+  let summary = "Map the loops of a bufferized host function onto GPU launches";
+  let description = [{
+    The simple, correct GPU mapping of the first vertical slice: each
+    top-level `scf.parallel` nest becomes a `gpu.launch` with one thread per
+    iteration (the nest is linearized, innermost dimension fastest, so that
+    neighbouring threads touch neighbouring elements), and its reduction
+    loops run sequentially inside the thread. Any other top-level computation
+    (a loop with no parallel dimension, scalar code from rank-0 ops) becomes
+    a single-thread launch, so that the host only allocates and launches.
+    Loop bounds must be static.
+
+    This is not the IO-aware mapping (tiles in shared memory, tensor cores):
+    that comes from `attn-tile` and the Hopper code generation.
+  }];
+  let options = [
+    Option<"threads", "threads", "int64_t", "128",
+           "threads per block">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def AttnGroupKernels : Pass<"attn-group-kernels", "ModuleOp"> {
+  let summary = "Put the kernels of each host function into one gpu.module";
+  let description = [{
+    `gpu-kernel-outlining` makes one `gpu.module` per launch. This pass moves
+    the kernels launched by each host function `@f` into a single
+    `gpu.module @f_kernels` and updates the launches, so that a function's
+    kernels are compiled into one PTX module and one cubin (one
+    `cuModuleLoad` at run time). A kernel that several functions launch
+    cannot be split between them and is an error.
+  }];
+}
+
+def AttnEmitKernelPackage : Pass<"attn-emit-kernel-package", "ModuleOp"> {
+  let summary = "Write a kernel package: cubin, PTX and a JSON manifest";
+  let description = [{
+    Expects a module after GPU lowering: host functions whose bodies only
+    allocate device buffers (`memref.alloc`), take views of them, and launch
+    kernels (`gpu.launch_func` with static grid and block sizes), and
+    `gpu.binary` ops holding PTX (`gpu-module-to-binary{format=isa}`).
+
+    For each binary it runs `ptxas` for the target chip to make a cubin, and
+    records each kernel's registers, spills and shared memory from
+    `ptxas -v`. It then writes `<package-dir>/manifest.json`: for every host
+    function its arguments (inputs, then outputs as out-parameters) with
+    dtypes and shapes, the temporary buffers, the launch sequence with grid,
+    block and shared memory, and the attn op the function computes (so that
+    `attn-run` can compare it with a float64 reference).
+
+    Host code that cannot run as a launch sequence (a load or store on the
+    host, a dynamic shape, a view with an offset) is an error at its
+    location.
+  }];
+  let options = [
+    Option<"packageDir", "package-dir", "std::string", "\"attn-kernels\"",
+           "directory that receives manifest.json, .ptx and .cubin files">,
+    Option<"chip", "chip", "std::string", "\"sm_90a\"",
+           "the -arch passed to ptxas">,
+    Option<"ptxas", "ptxas", "std::string", "\"\"",
+           "path of ptxas (default: $CUDA_HOME/bin, /usr/local/cuda/bin, "
+           "then PATH)">
+  ];
+}
+
+#endif // ATTN_CONVERSION_PASSES_TD

@@ -1,0 +1,235 @@
+//===- AttnOps.td - attn dialect ops -----------------------*- tablegen -*-===//
+//
+// The L1 ops of attn-mlir: attention, the softmax family and the losses.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
+#define ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
+
+include "attn/Dialect/Attn/IR/AttnDialect.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/IR/BuiltinAttributes.td"
+
+class Attn_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Attn_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+
+def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32]>;
+def Attn_F32Tensor : RankedTensorOf<[F32]>;
+def Attn_LabelTensor : RankedTensorOf<[I32, I64]>;
+def Attn_MaskTensor : RankedTensorOf<[I1, F16, BF16, F32]>;
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+class Attn_SoftmaxFamilyOp<string mnemonic> : Attn_Op<mnemonic> {
+  let arguments = (ins Attn_FloatTensor:$input, I64Attr:$dim);
+  let assemblyFormat = [{
+    $input `,` `dim` `=` $dim attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_SoftmaxOp : Attn_SoftmaxFamilyOp<"softmax"> {
+  let summary = "softmax along one dimension of a tensor of any rank";
+  let description = [{
+    `softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))`, reduced over
+    dimension `dim` of a ranked tensor of any rank. The result has the shape
+    and element type of the input; the reduction runs in f32.
+
+    Shape contract: `dim` is in `[0, rank)`; result type == input type.
+
+    ```mlir
+    %p = attn.softmax %x, dim = 1 : tensor<64x32000xbf16> -> tensor<64x32000xbf16>
+    ```
+  }];
+  let results = (outs Attn_FloatTensor:$result);
+}
+
+def Attn_LogSoftmaxOp : Attn_SoftmaxFamilyOp<"log_softmax"> {
+  let summary = "log-softmax along one dimension of a tensor of any rank";
+  let description = [{
+    `log_softmax(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x)))`, reduced
+    over dimension `dim`. The result has the shape and element type of the
+    input; the reduction runs in f32.
+
+    Shape contract: `dim` is in `[0, rank)`; result type == input type.
+
+    ```mlir
+    %l = attn.log_softmax %x, dim = 0 : tensor<7x5xf32> -> tensor<7x5xf32>
+    ```
+  }];
+  let results = (outs Attn_FloatTensor:$result);
+}
+
+def Attn_LogSumExpOp : Attn_SoftmaxFamilyOp<"logsumexp"> {
+  let summary = "log-sum-exp along one dimension; the reduced dim is dropped";
+  let description = [{
+    `logsumexp(x) = max(x) + log(sum_j exp(x_j - max(x)))`, reduced over
+    dimension `dim`. The result drops that dimension and is always f32 (it is
+    the normalizer later kernels reuse). A row of all `-inf` gives `-inf`.
+
+    Shape contract: `dim` is in `[0, rank)`; the result shape is the input
+    shape without `dim`; the result element type is f32.
+
+    ```mlir
+    %lse = attn.logsumexp %x, dim = 2 : tensor<2x3x4xbf16> -> tensor<2x3xf32>
+    ```
+  }];
+  let results = (outs Attn_F32Tensor:$result);
+}
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+def Attn_AttentionOp : Attn_Op<"attention"> {
+  let summary = "scaled dot-product attention with GQA, masks and soft-capping";
+  let description = [{
+    Multi-head scaled dot-product attention, forward:
+
+    ```
+    s[b,h,i,j] = scale * sum_d q[b,h,i,d] * k[b,h/G,j,d]    (G = Hq / Hkv)
+    s = softcap * tanh(s / softcap)                      if softcap is set
+    s = s + mask[.., i, j]                               if mask is float
+    s = -inf where mask[.., i, j] is false               if mask is i1
+    s = -inf where j > i + (N - M)                       if causal
+    s = -inf where j < i + (N - M) - left
+                or j > i + (N - M) + right               if window = [left, right]
+    out[b,h,i,:] = sum_j softmax_j(s[b,h,i,:]) * v[b,h/G,j,:]
+    lse[b,h,i]   = log(sum_j exp(s[b,h,i,j]))
+    ```
+
+    Shapes: `q : [B, Hq, M, D]`, `k : [B, Hkv, N, D]`, `v : [B, Hkv, N, Dv]`,
+    with `Hq` a multiple of `Hkv` (grouped-query attention; `Hkv = 1` is
+    multi-query attention). The result `out` is `[B, Hq, M, Dv]` in the
+    element type of `q`; the optional second result `lse` is `[B, Hq, M]`
+    f32. `q`, `k` and `v` share one element type (f16, bf16 or f32);
+    accumulation is f32.
+
+    Attributes:
+    - `scale` (f32, default `1/sqrt(D)`): multiplies `q . k`.
+    - `causal` (unit): the causal mask aligned to the bottom-right corner of
+      the score matrix, as in FlashAttention 2.1+: query `i` sees keys
+      `j <= i + N - M`. With `M > N` the first `M - N` rows see nothing.
+    - `window` (`array<i64: left, right>`, both >= 0): sliding-window (local)
+      attention on the same bottom-right-aligned diagonal.
+    - `softcap` (f32, > 0): soft-capping of the scaled scores (Gemma 2).
+
+    The optional `mask` operand is `[M, N]` or `[B|1, Hq|1, M, N]` and is
+    broadcast over batch and heads. An `i1` mask keeps the positions that are
+    true (PyTorch's convention); a float mask is added to the scores.
+
+    A query row whose keys are all masked gives output 0 and `lse = -inf`
+    (never NaN).
+
+    ```mlir
+    %o, %lse = attn.attention %q, %k, %v {causal, window = array<i64: 256, 0>}
+        : tensor<2x32x1024x128xbf16>, tensor<2x8x1024x128xbf16>,
+          tensor<2x8x1024x128xbf16>
+        -> tensor<2x32x1024x128xbf16>, tensor<2x32x1024xf32>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Attn_FloatTensor:$value,
+                       Optional<Attn_MaskTensor>:$mask,
+                       OptionalAttr<F32Attr>:$scale, UnitAttr:$causal,
+                       OptionalAttr<DenseI64ArrayAttr>:$window,
+                       OptionalAttr<F32Attr>:$softcap);
+  let results = (outs Attn_FloatTensor:$output, Optional<Attn_F32Tensor>:$lse);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value (`mask` `(` $mask^ `:` type($mask) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value)
+    `->` type($output) (`,` type($lse)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The scale applied to q.k: the attribute, or 1/sqrt(D).
+    double getScaleOrDefault();
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+class Attn_LossOp<string mnemonic> : Attn_Op<mnemonic> {
+  dag lossAttrs = (ins
+      DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+      DefaultValuedAttr<F32Attr, "0.0">:$label_smoothing,
+      DefaultValuedAttr<F32Attr, "0.0">:$z_loss,
+      OptionalAttr<F32Attr>:$softcap,
+      DefaultValuedAttr<Attn_ReductionAttr,
+                        "::mlir::attn::Reduction::mean">:$reduction);
+  let results = (outs Attn_F32Tensor:$loss, Optional<Attn_F32Tensor>:$lse);
+  let hasVerifier = 1;
+}
+
+def Attn_CrossEntropyOp : Attn_LossOp<"cross_entropy"> {
+  let summary = "softmax cross-entropy of logits against integer labels";
+  let description = [{
+    Per token `n` with label `y = labels[n]`, on logits `z = logits[n, :]`
+    (after `z = softcap * tanh(z / softcap)` when `softcap` is set):
+
+    ```
+    lse     = log(sum_v exp(z_v))
+    loss[n] = lse - (1 - eps) * z_y - eps * mean_v(z_v) + z_loss * lse^2
+    ```
+
+    with `eps = label_smoothing` (in `[0, 1]`, PyTorch's definition) and
+    `z_loss` the coefficient of the PaLM auxiliary loss. Tokens whose label
+    equals `ignore_index` (default -100) contribute 0 and are not counted.
+    `reduction` is `none` (result `[N]`), `sum` (result `[]`), or `mean`
+    (default; the sum divided by the number of non-ignored tokens, and 0 when
+    every token is ignored). The optional `lse` result is `[N]` f32, for the
+    backward pass. Labels outside `[0, V)` other than `ignore_index` are
+    undefined behaviour, as in PyTorch.
+
+    Shapes: `logits : [N, V]` (f16, bf16 or f32), `labels : [N]` (i32 or
+    i64); the loss is f32.
+
+    ```mlir
+    %l = attn.cross_entropy %logits, %labels
+        {label_smoothing = 1.0e-01 : f32, reduction = #attn.reduction<sum>}
+        : tensor<8x32000xbf16>, tensor<8xi64> -> tensor<f32>
+    ```
+  }];
+  let arguments = !con((ins Attn_FloatTensor:$logits,
+                            Attn_LabelTensor:$labels), lossAttrs);
+  let assemblyFormat = [{
+    $logits `,` $labels attr-dict `:` type($logits) `,` type($labels)
+    `->` type($loss) (`,` type($lse)^)?
+  }];
+}
+
+def Attn_LinearCrossEntropyOp : Attn_LossOp<"linear_cross_entropy"> {
+  let summary = "classifier matmul fused with softmax cross-entropy";
+  let description = [{
+    `cross_entropy(hidden @ weight^T + bias, labels)` with every attribute of
+    `attn.cross_entropy`. Its tiled form (Cut Cross-Entropy) never holds the
+    `[N, V]` logits: each logits tile is folded into a running log-sum-exp
+    and the target logit as soon as it is computed.
+
+    Shapes: `hidden : [N, D]`, `weight : [V, D]` with one element type (f16,
+    bf16 or f32), optional `bias : [V]` of that type, `labels : [N]` (i32 or
+    i64). The loss is `[N]` f32 for `reduction = none`, `[]` f32 otherwise;
+    the optional `lse` is `[N]` f32.
+
+    ```mlir
+    %l = attn.linear_cross_entropy %h, %w, %y
+        : tensor<8192x2304xbf16>, tensor<256000x2304xbf16>, tensor<8192xi64>
+        -> tensor<f32>
+    ```
+  }];
+  let arguments = !con((ins Attn_FloatTensor:$hidden, Attn_FloatTensor:$weight,
+                            Attn_LabelTensor:$labels,
+                            Optional<Attn_FloatTensor>:$bias), lossAttrs);
+  let assemblyFormat = [{
+    $hidden `,` $weight `,` $labels (`bias` `(` $bias^ `:` type($bias) `)`)?
+    attr-dict `:` type($hidden) `,` type($weight) `,` type($labels)
+    `->` type($loss) (`,` type($lse)^)?
+  }];
+}
+
+#endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_TD

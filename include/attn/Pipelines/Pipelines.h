@@ -1,0 +1,59 @@
+//===- Pipelines.h - attn-mlir pass pipelines -------------------*- C++ -*-===//
+//
+// The end-to-end pipelines: attn ops to a CPU-executable LLVM module
+// (attn-to-llvm) and to a GPU kernel package (attn-to-cubin).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_PIPELINES_PIPELINES_H
+#define ATTN_PIPELINES_PIPELINES_H
+
+#include "mlir/Pass/PassOptions.h"
+
+#include <string>
+
+namespace mlir {
+class OpPassManager;
+
+namespace attn {
+
+/// Options of the attn-to-cubin pipeline.
+struct AttnToCubinOptions : public PassPipelineOptions<AttnToCubinOptions> {
+  PassOptions::Option<std::string> chip{*this, "chip",
+                                        llvm::cl::desc("target GPU (ptxas -arch)"),
+                                        llvm::cl::init("sm_90a")};
+  PassOptions::Option<std::string> features{
+      *this, "features", llvm::cl::desc("NVPTX features (PTX version)"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<std::string> packageDir{
+      *this, "package-dir",
+      llvm::cl::desc("directory that receives the kernel package"),
+      llvm::cl::init("attn-kernels")};
+  PassOptions::Option<int64_t> threads{
+      *this, "threads",
+      llvm::cl::desc("threads per block of the simple GPU mapping"),
+      llvm::cl::init(128)};
+  PassOptions::Option<std::string> ptxas{
+      *this, "ptxas", llvm::cl::desc("path of ptxas (default: search)"),
+      llvm::cl::init("")};
+};
+
+/// attn ops -> decomposed linalg -> bufferized, out-parameter host functions
+/// (the part shared by the CPU and GPU pipelines).
+void buildAttnBufferizePipeline(OpPassManager &pm);
+
+/// attn ops -> LLVM dialect for the host CPU, with bare-pointer memref
+/// arguments on functions marked for attn-run and C-interface wrappers.
+void buildAttnToLLVMPipeline(OpPassManager &pm);
+
+/// attn ops -> gpu.binary + host launch sequence -> kernel package on disk.
+void buildAttnToCubinPipeline(OpPassManager &pm,
+                              const AttnToCubinOptions &options);
+
+/// Registers attn-to-llvm and attn-to-cubin.
+void registerAttnPipelines();
+
+} // namespace attn
+} // namespace mlir
+
+#endif // ATTN_PIPELINES_PIPELINES_H

@@ -1,0 +1,362 @@
+//===- EmitKernelPackage.cpp - write cubin + manifest for the runtime -----===//
+//
+// Reads a module after GPU lowering (host launch sequences and gpu.binary
+// ops with PTX), assembles each binary with ptxas and writes the kernel
+// package that the MLIR-free runtime loads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Conversion/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNEMITKERNELPACKAGE
+#include "attn/Conversion/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+namespace json = llvm::json;
+
+namespace {
+
+/// Resource use of one kernel, as ptxas -v reports it.
+struct KernelResources {
+  int64_t registers = 0;
+  int64_t spillBytes = 0;
+  int64_t stackBytes = 0;
+  int64_t sharedBytes = 0;
+};
+
+/// Finds ptxas: the option, $CUDA_HOME/bin, /usr/local/cuda/bin, then PATH.
+FailureOr<std::string> findPtxas(StringRef configured) {
+  if (!configured.empty()) {
+    if (llvm::sys::fs::can_execute(configured))
+      return configured.str();
+    return failure();
+  }
+  SmallVector<std::string> candidates;
+  if (const char *home = std::getenv("CUDA_HOME"))
+    candidates.push_back((Twine(home) + "/bin/ptxas").str());
+  candidates.push_back("/usr/local/cuda/bin/ptxas");
+  for (const std::string &c : candidates)
+    if (llvm::sys::fs::can_execute(c))
+      return c;
+  if (llvm::ErrorOr<std::string> p = llvm::sys::findProgramByName("ptxas"))
+    return *p;
+  return failure();
+}
+
+/// Parses the per-kernel lines of `ptxas -v`.
+llvm::StringMap<KernelResources> parsePtxasInfo(StringRef log) {
+  llvm::StringMap<KernelResources> result;
+  llvm::Regex entry("Compiling entry function '([^']+)'");
+  llvm::Regex props("Function properties for ([A-Za-z0-9_$.]+)");
+  llvm::Regex frame("([0-9]+) bytes stack frame, ([0-9]+) bytes spill stores, "
+                    "([0-9]+) bytes spill loads");
+  llvm::Regex regs("Used ([0-9]+) registers");
+  llvm::Regex smem("([0-9]+) bytes smem");
+  std::string current;
+  SmallVector<StringRef> lines;
+  log.split(lines, '\n');
+  for (StringRef line : lines) {
+    SmallVector<StringRef> m;
+    if (entry.match(line, &m) || props.match(line, &m)) {
+      current = m[1].str();
+      continue;
+    }
+    if (current.empty())
+      continue;
+    KernelResources &r = result[current];
+    if (frame.match(line, &m)) {
+      r.stackBytes = std::stoll(m[1].str());
+      r.spillBytes = std::stoll(m[2].str()) + std::stoll(m[3].str());
+    }
+    if (regs.match(line, &m))
+      r.registers = std::stoll(m[1].str());
+    if (smem.match(line, &m))
+      r.sharedBytes = std::stoll(m[1].str());
+  }
+  return result;
+}
+
+int64_t elementBytes(Type t) {
+  if (t.isInteger(1))
+    return 1;
+  return std::max<int64_t>(1, t.getIntOrFloatBitWidth() / 8);
+}
+
+/// Where a host memref comes from: a function argument or a temporary.
+struct BufferRef {
+  StringRef kind; // "arg" or "temp"
+  int64_t index;
+};
+
+class PackageWriter {
+public:
+  PackageWriter(ModuleOp module, StringRef dir) : module(module), dir(dir) {}
+
+  /// Describes the launch sequence of host function `func`.
+  FailureOr<json::Object> describeHost(func::FuncOp func);
+
+  /// Writes the PTX of every gpu.binary, assembles it and describes it.
+  LogicalResult writeBinaries(StringRef ptxasPath, StringRef chip,
+                              json::Array &binaries, json::Array &kernels);
+
+private:
+  FailureOr<BufferRef> traceBuffer(Value v, Operation *user);
+  FailureOr<json::Value> describeLaunchArg(Value v, gpu::LaunchFuncOp launch);
+
+  ModuleOp module;
+  std::string dir;
+  DenseMap<Value, BufferRef> buffers;
+};
+
+FailureOr<BufferRef> PackageWriter::traceBuffer(Value v, Operation *user) {
+  auto it = buffers.find(v);
+  if (it != buffers.end())
+    return it->second;
+  Operation *def = v.getDefiningOp();
+  if (isa_and_nonnull<memref::ExpandShapeOp, memref::CollapseShapeOp,
+                      memref::CastOp>(def)) {
+    // Reshapes of contiguous buffers keep the base pointer.
+    FailureOr<BufferRef> base = traceBuffer(def->getOperand(0), user);
+    if (succeeded(base))
+      buffers[v] = *base;
+    return base;
+  }
+  return user->emitError("attn-emit-kernel-package: kernel operand is not a "
+                         "function argument, a temporary, or a reshape of "
+                         "one");
+}
+
+FailureOr<json::Value>
+PackageWriter::describeLaunchArg(Value v, gpu::LaunchFuncOp launch) {
+  if (auto memref = dyn_cast<MemRefType>(v.getType())) {
+    if (!memref.getLayout().isIdentity())
+      return launch.emitError("attn-emit-kernel-package: kernel operands "
+                              "must have the identity layout");
+    FailureOr<BufferRef> ref = traceBuffer(v, launch);
+    if (failed(ref))
+      return failure();
+    return json::Value(json::Object{{"kind", ref->kind}, {"index", ref->index}});
+  }
+  Attribute cst;
+  if (matchPattern(v, m_Constant(&cst))) {
+    if (auto i = dyn_cast<IntegerAttr>(cst)) {
+      StringRef kind = i.getType().isIndex() || i.getType().isInteger(64)
+                           ? "i64"
+                           : "i32";
+      if (!i.getType().isIndex() && i.getType().getIntOrFloatBitWidth() > 64)
+        return launch.emitError("attn-emit-kernel-package: integer kernel "
+                                "argument wider than 64 bits");
+      return json::Value(json::Object{{"kind", kind}, {"value", i.getInt()}});
+    }
+    if (auto f = dyn_cast<FloatAttr>(cst)) {
+      if (!std::isfinite(f.getValueAsDouble()))
+        return launch.emitError("attn-emit-kernel-package: non-finite "
+                                "scalar kernel argument");
+      return json::Value(
+          json::Object{{"kind", f.getType().isF64() ? "f64" : "f32"},
+                       {"value", f.getValueAsDouble()}});
+    }
+  }
+  return launch.emitError("attn-emit-kernel-package: scalar kernel argument "
+                          "is not a constant, so the manifest cannot hold it");
+}
+
+FailureOr<json::Object> PackageWriter::describeHost(func::FuncOp func) {
+  buffers.clear();
+  for (auto [i, arg] : llvm::enumerate(func.getArguments()))
+    buffers[arg] = BufferRef{"arg", static_cast<int64_t>(i)};
+  json::Array temps, launches;
+  for (Operation &op : func.getBody().front()) {
+    if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
+      MemRefType type = alloc.getType();
+      if (!type.hasStaticShape())
+        return alloc.emitError("attn-emit-kernel-package: temporary buffers "
+                               "must have a static shape");
+      buffers[alloc.getResult()] =
+          BufferRef{"temp", static_cast<int64_t>(temps.size())};
+      temps.push_back(json::Object{
+          {"bytes", type.getNumElements() * elementBytes(type.getElementType())}});
+      continue;
+    }
+    if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) {
+      auto constant = [&](Value v) -> std::optional<int64_t> {
+        return v ? getConstantIntValue(v) : std::optional<int64_t>(0);
+      };
+      gpu::KernelDim3 grid = launch.getGridSizeOperandValues();
+      gpu::KernelDim3 block = launch.getBlockSizeOperandValues();
+      SmallVector<std::optional<int64_t>> dims = {
+          constant(grid.x),  constant(grid.y),  constant(grid.z),
+          constant(block.x), constant(block.y), constant(block.z),
+          constant(launch.getDynamicSharedMemorySize())};
+      if (llvm::any_of(dims, [](auto d) { return !d; }))
+        return launch.emitError("attn-emit-kernel-package: grid, block and "
+                                "shared memory sizes must be constants");
+      json::Array args;
+      for (Value v : launch.getKernelOperands()) {
+        FailureOr<json::Value> arg = describeLaunchArg(v, launch);
+        if (failed(arg))
+          return failure();
+        args.push_back(std::move(*arg));
+      }
+      launches.push_back(json::Object{
+          {"binary", launch.getKernelModuleName().str()},
+          {"kernel", launch.getKernelName().str()},
+          {"grid", json::Array{*dims[0], *dims[1], *dims[2]}},
+          {"block", json::Array{*dims[3], *dims[4], *dims[5]}},
+          {"shared_bytes", *dims[6]},
+          {"args", std::move(args)}});
+      continue;
+    }
+    if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
+            memref::DeallocOp, func::ReturnOp>(op) ||
+        op.hasTrait<OpTrait::ConstantLike>())
+      continue;
+    return op.emitError() << "attn-emit-kernel-package: host op '"
+                          << op.getName()
+                          << "' cannot run as part of a launch sequence";
+  }
+  json::Object result;
+  result["temps"] = std::move(temps);
+  result["launches"] = std::move(launches);
+  return result;
+}
+
+LogicalResult PackageWriter::writeBinaries(StringRef ptxasPath, StringRef chip,
+                                           json::Array &binaries,
+                                           json::Array &kernels) {
+  for (auto binary : module.getOps<gpu::BinaryOp>()) {
+    if (binary.getObjects().size() != 1)
+      return binary.emitError("attn-emit-kernel-package: expected one object "
+                              "per gpu.binary");
+    auto object = cast<gpu::ObjectAttr>(binary.getObjects()[0]);
+    if (object.getFormat() != gpu::CompilationTarget::Assembly)
+      return binary.emitError("attn-emit-kernel-package: expected PTX "
+                              "(gpu-module-to-binary{format=isa})");
+    std::string name = binary.getSymName().str();
+    SmallString<256> ptxPath(dir), cubinPath(dir), logPath(dir);
+    llvm::sys::path::append(ptxPath, name + ".ptx");
+    llvm::sys::path::append(cubinPath, name + ".cubin");
+    llvm::sys::path::append(logPath, name + ".ptxas.log");
+    {
+      std::error_code ec;
+      llvm::raw_fd_ostream os(ptxPath, ec);
+      if (ec)
+        return binary.emitError() << "cannot write " << ptxPath << ": "
+                                  << ec.message();
+      os << object.getObject().getValue();
+    }
+    std::string arch = ("-arch=" + chip).str();
+    SmallVector<StringRef> argv = {ptxasPath, arch, "-v", "-o", cubinPath,
+                                   ptxPath};
+    std::optional<StringRef> redirects[] = {std::nullopt, StringRef(logPath),
+                                            StringRef(logPath)};
+    std::string errMsg;
+    int rc = llvm::sys::ExecuteAndWait(ptxasPath, argv, std::nullopt,
+                                       redirects, 0, 0, &errMsg);
+    auto log = llvm::MemoryBuffer::getFile(logPath);
+    StringRef logText = log ? (*log)->getBuffer() : StringRef();
+    if (rc != 0)
+      return binary.emitError() << "ptxas failed on " << ptxPath << " ("
+                                << (errMsg.empty() ? "exit " + std::to_string(rc)
+                                                   : errMsg)
+                                << "):\n"
+                                << logText;
+    llvm::StringMap<KernelResources> info = parsePtxasInfo(logText);
+    llvm::sys::fs::remove(logPath);
+    binaries.push_back(json::Object{{"name", name},
+                                    {"ptx", name + ".ptx"},
+                                    {"cubin", name + ".cubin"}});
+    for (auto &entry : info)
+      kernels.push_back(json::Object{
+          {"binary", name},
+          {"name", entry.getKey().str()},
+          {"registers", entry.getValue().registers},
+          {"spill_bytes", entry.getValue().spillBytes},
+          {"stack_bytes", entry.getValue().stackBytes},
+          {"shared_bytes", entry.getValue().sharedBytes}});
+  }
+  return success();
+}
+
+struct AttnEmitKernelPackagePass
+    : public attn::impl::AttnEmitKernelPackageBase<AttnEmitKernelPackagePass> {
+  using AttnEmitKernelPackageBase::AttnEmitKernelPackageBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    FailureOr<std::string> ptxasPath = findPtxas(ptxas);
+    if (failed(ptxasPath)) {
+      module.emitError() << "attn-emit-kernel-package: cannot find ptxas"
+                         << (ptxas.empty() ? "" : " at '" + ptxas + "'")
+                         << "; install the CUDA toolkit (CUDA_HOME) or pass "
+                         << "ptxas=<path>";
+      return signalPassFailure();
+    }
+    if (std::error_code ec = llvm::sys::fs::create_directories(packageDir)) {
+      module.emitError() << "attn-emit-kernel-package: cannot create '"
+                         << packageDir << "': " << ec.message();
+      return signalPassFailure();
+    }
+    PackageWriter writer(module, packageDir);
+    json::Array functions;
+    for (auto func : module.getOps<func::FuncOp>()) {
+      auto spec = func->getAttrOfType<StringAttr>("attn.spec");
+      if (func.isExternal() || !spec)
+        continue;
+      llvm::Expected<json::Value> parsed = json::parse(spec.getValue());
+      if (!parsed || !parsed->getAsObject()) {
+        llvm::consumeError(parsed.takeError());
+        func.emitError("attn-emit-kernel-package: malformed attn.spec");
+        return signalPassFailure();
+      }
+      json::Object entry = std::move(*parsed->getAsObject());
+      FailureOr<json::Object> host = writer.describeHost(func);
+      if (failed(host))
+        return signalPassFailure();
+      for (auto &kv : *host)
+        entry[kv.first] = std::move(kv.second);
+      functions.push_back(std::move(entry));
+    }
+    if (functions.empty()) {
+      module.emitError("attn-emit-kernel-package: no public function to "
+                       "package (run attn-describe-functions first)");
+      return signalPassFailure();
+    }
+    json::Array binaries, kernels;
+    if (failed(writer.writeBinaries(*ptxasPath, chip, binaries, kernels)))
+      return signalPassFailure();
+
+    json::Object manifest{{"format", "attn-kernel-package"},
+                          {"version", 1},
+                          {"chip", chip},
+                          {"binaries", std::move(binaries)},
+                          {"kernels", std::move(kernels)},
+                          {"functions", std::move(functions)}};
+    SmallString<256> path(packageDir);
+    llvm::sys::path::append(path, "manifest.json");
+    std::error_code ec;
+    llvm::raw_fd_ostream os(path, ec);
+    if (ec) {
+      module.emitError() << "cannot write " << path << ": " << ec.message();
+      return signalPassFailure();
+    }
+    os << llvm::formatv("{0:2}", json::Value(std::move(manifest))) << "\n";
+  }
+};
+
+} // namespace

@@ -1,0 +1,277 @@
+//===- AttnOps.cpp - attn dialect op verifiers ----------------------------===//
+//
+// Verifiers for the shape and attribute contracts of the attn ops. Every
+// error names the operand and the dimension at fault.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+
+/// Whether two dimension sizes may be equal (a dynamic size matches anything).
+static bool dimsMatch(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+static std::string dimStr(int64_t d) {
+  return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);
+}
+
+/// Checks that `actual` has the `expected` shape (dynamic sizes match
+/// anything); `what` names the value in the diagnostic.
+static LogicalResult verifyShape(Operation *op, StringRef what,
+                                 RankedTensorType actual,
+                                 ArrayRef<int64_t> expected) {
+  if (actual.getRank() != static_cast<int64_t>(expected.size()))
+    return op->emitOpError() << what << " must have rank " << expected.size()
+                             << ", but has rank " << actual.getRank();
+  for (auto [i, pair] : llvm::enumerate(llvm::zip(actual.getShape(), expected)))
+    if (!dimsMatch(std::get<0>(pair), std::get<1>(pair)))
+      return op->emitOpError()
+             << what << " dimension " << i << " must be "
+             << dimStr(std::get<1>(pair)) << ", but is "
+             << dimStr(std::get<0>(pair));
+  return success();
+}
+
+static LogicalResult verifyRank(Operation *op, StringRef what,
+                                RankedTensorType type, int64_t rank,
+                                StringRef layout) {
+  if (type.getRank() != rank)
+    return op->emitOpError() << what << " must have rank " << rank << " ("
+                             << layout << "), but has rank " << type.getRank();
+  return success();
+}
+
+static LogicalResult verifyPositive(Operation *op, StringRef what,
+                                    std::optional<APFloat> value) {
+  if (!value)
+    return success();
+  double v = value->convertToDouble();
+  if (!std::isfinite(v) || v <= 0.0)
+    return op->emitOpError() << what << " must be a finite positive number, "
+                             << "but is " << v;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+/// Checks `dim` against the input rank; shared by the softmax family.
+static LogicalResult verifyReducedDim(Operation *op, RankedTensorType input,
+                                      int64_t dim) {
+  if (input.getRank() == 0)
+    return op->emitOpError("input must have rank >= 1");
+  if (dim < 0 || dim >= input.getRank())
+    return op->emitOpError() << "dim " << dim << " is out of range for an "
+                             << "input of rank " << input.getRank();
+  return success();
+}
+
+static LogicalResult verifySameTypeSoftmax(Operation *op,
+                                           RankedTensorType input,
+                                           RankedTensorType result,
+                                           int64_t dim) {
+  if (failed(verifyReducedDim(op, input, dim)))
+    return failure();
+  if (input.getElementType() != result.getElementType())
+    return op->emitOpError() << "result element type "
+                             << result.getElementType()
+                             << " must match the input element type "
+                             << input.getElementType();
+  return verifyShape(op, "result", result, input.getShape());
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return verifySameTypeSoftmax(*this, getInput().getType(),
+                               getResult().getType(), getDim());
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  return verifySameTypeSoftmax(*this, getInput().getType(),
+                               getResult().getType(), getDim());
+}
+
+LogicalResult LogSumExpOp::verify() {
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyReducedDim(*this, input, getDim())))
+    return failure();
+  SmallVector<int64_t> expected(input.getShape());
+  expected.erase(expected.begin() + getDim());
+  return verifyShape(*this, "result", getResult().getType(), expected);
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOp
+//===----------------------------------------------------------------------===//
+
+double AttentionOp::getScaleOrDefault() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  int64_t d = getQuery().getType().getDimSize(3);
+  return ShapedType::isDynamic(d) ? 1.0 : 1.0 / std::sqrt(double(d));
+}
+
+LogicalResult AttentionOp::verify() {
+  RankedTensorType q = getQuery().getType();
+  RankedTensorType k = getKey().getType();
+  RankedTensorType v = getValue().getType();
+  if (failed(verifyRank(*this, "query", q, 4, "[B, Hq, M, D]")) ||
+      failed(verifyRank(*this, "key", k, 4, "[B, Hkv, N, D]")) ||
+      failed(verifyRank(*this, "value", v, 4, "[B, Hkv, N, Dv]")))
+    return failure();
+  if (k.getElementType() != q.getElementType() ||
+      v.getElementType() != q.getElementType())
+    return emitOpError() << "query, key and value must share one element "
+                         << "type, but have " << q.getElementType() << ", "
+                         << k.getElementType() << " and "
+                         << v.getElementType();
+
+  int64_t b = q.getDimSize(0), hq = q.getDimSize(1), m = q.getDimSize(2),
+          d = q.getDimSize(3);
+  int64_t hkv = k.getDimSize(1), n = k.getDimSize(2), dv = v.getDimSize(3);
+  if (failed(verifyShape(*this, "key", k, {b, hkv, n, d})) ||
+      failed(verifyShape(*this, "value", v, {b, hkv, n, dv})))
+    return failure();
+  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
+      (hkv == 0 || hq % hkv != 0))
+    return emitOpError() << "query heads (" << hq
+                         << ") must be a multiple of key/value heads (" << hkv
+                         << ")";
+
+  RankedTensorType out = getOutput().getType();
+  if (out.getElementType() != q.getElementType())
+    return emitOpError() << "output element type " << out.getElementType()
+                         << " must match the query element type "
+                         << q.getElementType();
+  if (failed(verifyShape(*this, "output", out, {b, hq, m, dv})))
+    return failure();
+  if (Value lse = getLse())
+    if (failed(verifyShape(*this, "lse",
+                           cast<RankedTensorType>(lse.getType()), {b, hq, m})))
+      return failure();
+
+  if (Value mask = getMask()) {
+    auto maskType = cast<RankedTensorType>(mask.getType());
+    if (maskType.getRank() == 2) {
+      if (failed(verifyShape(*this, "mask", maskType, {m, n})))
+        return failure();
+    } else if (maskType.getRank() == 4) {
+      auto broadcastable = [](int64_t maskDim, int64_t dim) {
+        return maskDim == 1 || dimsMatch(maskDim, dim);
+      };
+      if (!broadcastable(maskType.getDimSize(0), b) ||
+          !broadcastable(maskType.getDimSize(1), hq))
+        return emitOpError() << "mask dimensions 0 and 1 must be 1 or match "
+                             << "the batch (" << dimStr(b) << ") and query "
+                             << "heads (" << dimStr(hq) << ")";
+      if (!dimsMatch(maskType.getDimSize(2), m) ||
+          !dimsMatch(maskType.getDimSize(3), n))
+        return emitOpError() << "mask dimensions 2 and 3 must be [M, N] = ["
+                             << dimStr(m) << ", " << dimStr(n) << "]";
+    } else {
+      return emitOpError() << "mask must have rank 2 ([M, N]) or 4 "
+                           << "([B|1, Hq|1, M, N]), but has rank "
+                           << maskType.getRank();
+    }
+  }
+
+  if (std::optional<APFloat> scale = getScale())
+    if (!std::isfinite(scale->convertToDouble()))
+      return emitOpError("scale must be finite");
+  if (failed(verifyPositive(*this, "softcap", getSoftcap())))
+    return failure();
+  if (std::optional<ArrayRef<int64_t>> window = getWindow()) {
+    if (window->size() != 2)
+      return emitOpError() << "window must have two entries [left, right], "
+                           << "but has " << window->size();
+    if ((*window)[0] < 0 || (*window)[1] < 0)
+      return emitOpError() << "window sizes must be non-negative, but are ["
+                           << (*window)[0] << ", " << (*window)[1] << "]";
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Losses
+//===----------------------------------------------------------------------===//
+
+/// Checks the attributes and results shared by the two loss ops.
+template <typename LossOp>
+static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
+  double smoothing = op.getLabelSmoothing().convertToDouble();
+  if (!(smoothing >= 0.0 && smoothing <= 1.0))
+    return op.emitOpError() << "label_smoothing must be in [0, 1], but is "
+                            << smoothing;
+  double zLoss = op.getZLoss().convertToDouble();
+  if (!(zLoss >= 0.0) || !std::isfinite(zLoss))
+    return op.emitOpError() << "z_loss must be finite and non-negative, but is "
+                            << zLoss;
+  if (failed(verifyPositive(op, "softcap", op.getSoftcap())))
+    return failure();
+
+  RankedTensorType loss = op.getLoss().getType();
+  if (op.getReduction() == Reduction::none) {
+    if (failed(verifyShape(op, "loss (reduction = none)", loss, {numTokens})))
+      return failure();
+  } else if (loss.getRank() != 0) {
+    return op.emitOpError() << "loss must be a rank-0 tensor for reduction = "
+                            << stringifyReduction(op.getReduction())
+                            << ", but has rank " << loss.getRank();
+  }
+  if (Value lse = op.getLse())
+    if (failed(verifyShape(op, "lse", cast<RankedTensorType>(lse.getType()),
+                           {numTokens})))
+      return failure();
+  return success();
+}
+
+LogicalResult CrossEntropyOp::verify() {
+  RankedTensorType logits = getLogits().getType();
+  RankedTensorType labels = getLabels().getType();
+  if (failed(verifyRank(*this, "logits", logits, 2, "[N, V]")) ||
+      failed(verifyRank(*this, "labels", labels, 1, "[N]")))
+    return failure();
+  if (failed(verifyShape(*this, "labels", labels, {logits.getDimSize(0)})))
+    return failure();
+  return verifyLossCommon(*this, logits.getDimSize(0));
+}
+
+LogicalResult LinearCrossEntropyOp::verify() {
+  RankedTensorType hidden = getHidden().getType();
+  RankedTensorType weight = getWeight().getType();
+  RankedTensorType labels = getLabels().getType();
+  if (failed(verifyRank(*this, "hidden", hidden, 2, "[N, D]")) ||
+      failed(verifyRank(*this, "weight", weight, 2, "[V, D]")) ||
+      failed(verifyRank(*this, "labels", labels, 1, "[N]")))
+    return failure();
+  if (weight.getElementType() != hidden.getElementType())
+    return emitOpError() << "weight element type " << weight.getElementType()
+                         << " must match the hidden element type "
+                         << hidden.getElementType();
+  if (failed(verifyShape(*this, "weight", weight,
+                         {weight.getDimSize(0), hidden.getDimSize(1)})) ||
+      failed(verifyShape(*this, "labels", labels, {hidden.getDimSize(0)})))
+    return failure();
+  if (Value bias = getBias()) {
+    auto biasType = cast<RankedTensorType>(bias.getType());
+    if (biasType.getElementType() != hidden.getElementType())
+      return emitOpError() << "bias element type " << biasType.getElementType()
+                           << " must match the hidden element type "
+                           << hidden.getElementType();
+    if (failed(verifyShape(*this, "bias", biasType, {weight.getDimSize(0)})))
+      return failure();
+  }
+  return verifyLossCommon(*this, hidden.getDimSize(0));
+}
+
+#define GET_OP_CLASSES
+#include "attn/Dialect/Attn/IR/AttnOps.cpp.inc"

@@ -1,0 +1,675 @@
+//===- Decompose.cpp - attn ops to materialized linalg --------------------===//
+//
+// The reference lowering of every attn op: upstream linalg.generic ops over
+// f32 tensors that materialize every intermediate (scores, exponentials,
+// logits). It defines what each op computes and is the unfused baseline.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <limits>
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNDECOMPOSE
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+using utils::IteratorType;
+using BodyBuilder = function_ref<void(OpBuilder &, Location, ValueRange)>;
+
+namespace {
+
+/// Small builder for the linalg.generic ops of one decomposition. All
+/// intermediate tensors are f32.
+class GenericBuilder {
+public:
+  GenericBuilder(OpBuilder &b, Location loc)
+      : b(b), loc(loc), f32(b.getF32Type()) {}
+
+  /// An f32 constant.
+  Value f32Const(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+
+  /// A tensor of `sizes` f32 elements filled with `value`.
+  Value filled(ArrayRef<OpFoldResult> sizes, double value) {
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
+    return linalg::FillOp::create(b, loc, ValueRange{f32Const(value)},
+                                  ValueRange{empty})
+        .getResult(0);
+  }
+
+  /// An uninitialized tensor of `sizes` elements of type `elementType`.
+  Value empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
+    return tensor::EmptyOp::create(b, loc, sizes, elementType);
+  }
+
+  /// A linalg.generic over `numLoops` loops; `exprs` holds the indexing
+  /// expressions of each input, then each output.
+  SmallVector<Value> generic(ValueRange inputs, ValueRange outputs,
+                             unsigned numLoops,
+                             ArrayRef<SmallVector<AffineExpr>> exprs,
+                             ArrayRef<IteratorType> iterators,
+                             BodyBuilder body) {
+    SmallVector<AffineMap> maps;
+    for (const SmallVector<AffineExpr> &e : exprs)
+      maps.push_back(AffineMap::get(numLoops, 0, e, b.getContext()));
+    SmallVector<Type> resultTypes;
+    for (Value out : outputs)
+      resultTypes.push_back(out.getType());
+    auto op = linalg::GenericOp::create(b, loc, resultTypes, inputs, outputs,
+                                        maps, iterators, body);
+    return SmallVector<Value>(op.getResults());
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Type f32;
+};
+
+/// Extends a scalar to f32 inside a generic body.
+Value toF32(OpBuilder &b, Location loc, Value v) {
+  Type f32 = b.getF32Type();
+  if (v.getType() == f32)
+    return v;
+  return arith::ExtFOp::create(b, loc, f32, v);
+}
+
+/// Converts an f32 scalar to `type` inside a generic body.
+Value fromF32(OpBuilder &b, Location loc, Value v, Type type) {
+  if (type == v.getType())
+    return v;
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+Value f32Const(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+/// `max` with -inf replaced by 0, so that `x - max` stays finite (or -inf)
+/// for a row whose entries are all -inf.
+Value safeMax(OpBuilder &b, Location loc, Value max) {
+  Value negInf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
+  Value isNegInf =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
+  return arith::SelectOp::create(b, loc, isNegInf, f32Const(b, loc, 0.0), max);
+}
+
+/// `c * tanh(x / c)`.
+Value softcap(OpBuilder &b, Location loc, Value x, double cap) {
+  Value c = f32Const(b, loc, cap);
+  Value t = math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, x, c));
+  return arith::MulFOp::create(b, loc, c, t);
+}
+
+SmallVector<AffineExpr> dims(MLIRContext *ctx, ArrayRef<unsigned> positions) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned p : positions)
+    exprs.push_back(getAffineDimExpr(p, ctx));
+  return exprs;
+}
+
+SmallVector<AffineExpr> allDims(MLIRContext *ctx, unsigned n) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < n; ++i)
+    exprs.push_back(getAffineDimExpr(i, ctx));
+  return exprs;
+}
+
+SmallVector<AffineExpr> allDimsBut(MLIRContext *ctx, unsigned n,
+                                   unsigned skip) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < n; ++i)
+    if (i != skip)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return exprs;
+}
+
+SmallVector<IteratorType> iteratorsWithReduction(unsigned n,
+                                                 ArrayRef<unsigned> reduced) {
+  SmallVector<IteratorType> its(n, IteratorType::parallel);
+  for (unsigned r : reduced)
+    its[r] = IteratorType::reduction;
+  return its;
+}
+
+/// The row statistics of a softmax over the last loop `red` of `x`'s loops:
+/// the safe maximum and the sum of exp(x - max), both without dim `red`.
+struct RowStats {
+  Value max;    // safe max (0 where the row is all -inf)
+  Value sumExp; // sum_j exp(x_j - max)
+};
+
+RowStats computeRowStats(GenericBuilder &gb, Value x, unsigned rank,
+                         unsigned red, ArrayRef<OpFoldResult> reducedSizes) {
+  MLIRContext *ctx = gb.b.getContext();
+  double negInf = -std::numeric_limits<double>::infinity();
+  SmallVector<AffineExpr> full = allDims(ctx, rank);
+  SmallVector<AffineExpr> reduced = allDimsBut(ctx, rank, red);
+  auto its = iteratorsWithReduction(rank, {red});
+  Value max =
+      gb.generic({x}, {gb.filled(reducedSizes, negInf)}, rank, {full, reduced},
+                 its, [](OpBuilder &b, Location loc, ValueRange args) {
+                   Value v = toF32(b, loc, args[0]);
+                   linalg::YieldOp::create(
+                       b, loc, ValueRange{arith::MaximumFOp::create(
+                                   b, loc, v, args[1])});
+                 })[0];
+  Value sum = gb.generic(
+      {x, max}, {gb.filled(reducedSizes, 0.0)}, rank, {full, reduced, reduced},
+      its, [](OpBuilder &b, Location loc, ValueRange args) {
+        Value v = toF32(b, loc, args[0]);
+        Value m = safeMax(b, loc, args[1]);
+        Value e = math::ExpOp::create(b, loc,
+                                      arith::SubFOp::create(b, loc, v, m));
+        linalg::YieldOp::create(
+            b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], e)});
+      })[0];
+  // Store the safe max so that consumers need not re-derive it.
+  Value safe = gb.generic({max}, {gb.empty(reducedSizes, gb.f32)}, rank - 1,
+                          {allDims(ctx, rank - 1), allDims(ctx, rank - 1)},
+                          SmallVector<IteratorType>(rank - 1,
+                                                    IteratorType::parallel),
+                          [](OpBuilder &b, Location loc, ValueRange args) {
+                            linalg::YieldOp::create(
+                                b, loc, ValueRange{safeMax(b, loc, args[0])});
+                          })[0];
+  return {safe, sum};
+}
+
+SmallVector<OpFoldResult> sizesWithout(SmallVector<OpFoldResult> sizes,
+                                       unsigned skip) {
+  sizes.erase(sizes.begin() + skip);
+  return sizes;
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family
+//===----------------------------------------------------------------------===//
+
+enum class SoftmaxKind { softmax, logSoftmax, logSumExp };
+
+template <typename OpTy, SoftmaxKind kind>
+struct DecomposeSoftmaxFamily : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    GenericBuilder gb(rewriter, loc);
+    MLIRContext *ctx = rewriter.getContext();
+    Value x = op.getInput();
+    auto type = cast<RankedTensorType>(x.getType());
+    unsigned rank = type.getRank();
+    unsigned dim = op.getDim();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, x);
+    SmallVector<OpFoldResult> reducedSizes = sizesWithout(sizes, dim);
+    RowStats stats = computeRowStats(gb, x, rank, dim, reducedSizes);
+
+    SmallVector<AffineExpr> full = allDims(ctx, rank);
+    SmallVector<AffineExpr> reduced = allDimsBut(ctx, rank, dim);
+    Value result;
+    if constexpr (kind == SoftmaxKind::logSumExp) {
+      unsigned r = rank - 1;
+      result = gb.generic(
+          {stats.max, stats.sumExp}, {gb.empty(reducedSizes, gb.f32)}, r,
+          {allDims(ctx, r), allDims(ctx, r), allDims(ctx, r)},
+          SmallVector<IteratorType>(r, IteratorType::parallel),
+          [](OpBuilder &b, Location loc, ValueRange args) {
+            Value lse = arith::AddFOp::create(
+                b, loc, args[0], math::LogOp::create(b, loc, args[1]));
+            linalg::YieldOp::create(b, loc, ValueRange{lse});
+          })[0];
+    } else {
+      Type elt = type.getElementType();
+      result = gb.generic(
+          {x, stats.max, stats.sumExp}, {gb.empty(sizes, elt)}, rank,
+          {full, reduced, reduced, full},
+          SmallVector<IteratorType>(rank, IteratorType::parallel),
+          [elt](OpBuilder &b, Location loc, ValueRange args) {
+            Value shifted =
+                arith::SubFOp::create(b, loc, toF32(b, loc, args[0]), args[1]);
+            Value r;
+            if constexpr (kind == SoftmaxKind::softmax)
+              r = arith::DivFOp::create(
+                  b, loc, math::ExpOp::create(b, loc, shifted), args[2]);
+            else
+              r = arith::SubFOp::create(b, loc, shifted,
+                                        math::LogOp::create(b, loc, args[2]));
+            linalg::YieldOp::create(b, loc,
+                                    ValueRange{fromF32(b, loc, r, elt)});
+          })[0];
+    }
+    rewriter.replaceOp(op, result);
+    return success();
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+struct DecomposeAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    auto q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    RankedTensorType qType = q.getType();
+    Type elt = qType.getElementType();
+    int64_t hqStatic = qType.getDimSize(1);
+    int64_t hkvStatic = k.getType().getDimSize(1);
+    if (ShapedType::isDynamic(hqStatic) || ShapedType::isDynamic(hkvStatic))
+      return rewriter.notifyMatchFailure(
+          op, "head counts must be static to form the GQA groups");
+    int64_t group = hqStatic / hkvStatic;
+
+    SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(rewriter, loc, q);
+    SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(rewriter, loc, k);
+    SmallVector<OpFoldResult> vSizes = tensor::getMixedSizes(rewriter, loc, v);
+    OpFoldResult b = qSizes[0], m = qSizes[2], n = kSizes[2], dv = vSizes[3];
+    OpFoldResult hkv = rewriter.getIndexAttr(hkvStatic);
+    OpFoldResult g = rewriter.getIndexAttr(group);
+
+    // q : [B, Hq, M, D] -> [B, Hkv, G, M, D]: the G query heads that share a
+    // key/value head become a loop of their own, so K and V are never copied.
+    SmallVector<ReassociationIndices> headSplit = {{0}, {1, 2}, {3}, {4}};
+    SmallVector<int64_t> q5Shape = {qType.getDimSize(0), hkvStatic, group,
+                                    qType.getDimSize(2), qType.getDimSize(3)};
+    Value q5 = tensor::ExpandShapeOp::create(
+        rewriter, loc, RankedTensorType::get(q5Shape, elt), q, headSplit,
+        SmallVector<OpFoldResult>{b, hkv, g, m, qSizes[3]});
+
+    // Loops (b, h, g, i, j, d): scores[b,h,g,i,j] = sum_d q[b,h,g,i,d] k[b,h,j,d].
+    SmallVector<OpFoldResult> sSizes = {b, hkv, g, m, n};
+    Value scores =
+        gb.generic({q5, k}, {gb.filled(sSizes, 0.0)}, 6,
+                   {dims(ctx, {0, 1, 2, 3, 5}), dims(ctx, {0, 1, 4, 5}),
+                    dims(ctx, {0, 1, 2, 3, 4})},
+                   iteratorsWithReduction(6, {5}),
+                   [](OpBuilder &b, Location loc, ValueRange args) {
+                     Value prod = arith::MulFOp::create(
+                         b, loc, toF32(b, loc, args[0]), toF32(b, loc, args[1]));
+                     linalg::YieldOp::create(
+                         b, loc,
+                         ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+                   })[0];
+
+    scores = applyScaleAndMasks(rewriter, gb, op, scores, sSizes, group);
+
+    // Row statistics over j, then P = exp(s - max) materialized.
+    RowStats stats = computeRowStats(gb, scores, 5, 4, {b, hkv, g, m});
+    SmallVector<AffineExpr> s5 = allDims(ctx, 5);
+    SmallVector<AffineExpr> row4 = dims(ctx, {0, 1, 2, 3});
+    Value p = gb.generic(
+        {scores, stats.max}, {gb.empty(sSizes, gb.f32)}, 5, {s5, row4, s5},
+        SmallVector<IteratorType>(5, IteratorType::parallel),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          Value e = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, args[0], args[1]));
+          linalg::YieldOp::create(b, loc, ValueRange{e});
+        })[0];
+
+    // Loops (b, h, g, i, e, j): acc[b,h,g,i,e] = sum_j p[b,h,g,i,j] v[b,h,j,e].
+    SmallVector<OpFoldResult> oSizes = {b, hkv, g, m, dv};
+    Value acc =
+        gb.generic({p, v}, {gb.filled(oSizes, 0.0)}, 6,
+                   {dims(ctx, {0, 1, 2, 3, 5}), dims(ctx, {0, 1, 5, 4}),
+                    dims(ctx, {0, 1, 2, 3, 4})},
+                   iteratorsWithReduction(6, {5}),
+                   [](OpBuilder &b, Location loc, ValueRange args) {
+                     Value prod = arith::MulFOp::create(
+                         b, loc, args[0], toF32(b, loc, args[1]));
+                     linalg::YieldOp::create(
+                         b, loc,
+                         ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+                   })[0];
+
+    // out = acc / sum, and 0 for a row with no visible key (sum == 0).
+    Value out5 = gb.generic(
+        {acc, stats.sumExp}, {gb.empty(oSizes, elt)}, 5, {s5, row4, s5},
+        SmallVector<IteratorType>(5, IteratorType::parallel),
+        [elt](OpBuilder &b, Location loc, ValueRange args) {
+          Value zero = f32Const(b, loc, 0.0);
+          Value empty = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ,
+                                              args[1], zero);
+          Value div = arith::DivFOp::create(b, loc, args[0], args[1]);
+          Value r = arith::SelectOp::create(b, loc, empty, zero, div);
+          linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, r, elt)});
+        })[0];
+    SmallVector<Value> results = {tensor::CollapseShapeOp::create(
+        rewriter, loc, op.getOutput().getType(), out5, headSplit)};
+
+    if (op.getLse()) {
+      // lse = max + log(sum); a fully masked row has max 0 and sum 0: -inf.
+      Value lse4 = gb.generic(
+          {stats.max, stats.sumExp}, {gb.empty({b, hkv, g, m}, gb.f32)}, 4,
+          {allDims(ctx, 4), allDims(ctx, 4), allDims(ctx, 4)},
+          SmallVector<IteratorType>(4, IteratorType::parallel),
+          [](OpBuilder &b, Location loc, ValueRange args) {
+            Value lse = arith::AddFOp::create(
+                b, loc, args[0], math::LogOp::create(b, loc, args[1]));
+            linalg::YieldOp::create(b, loc, ValueRange{lse});
+          })[0];
+      SmallVector<ReassociationIndices> lseSplit = {{0}, {1, 2}, {3}};
+      results.push_back(tensor::CollapseShapeOp::create(
+          rewriter, loc, op.getLse().getType(), lse4, lseSplit));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+
+  /// Applies scale, softcap, the mask operand, causal and window masks to the
+  /// [B, Hkv, G, M, N] scores in one elementwise generic.
+  static Value applyScaleAndMasks(PatternRewriter &rewriter, GenericBuilder &gb,
+                                  AttentionOp op, Value scores,
+                                  ArrayRef<OpFoldResult> sSizes,
+                                  int64_t group) {
+    MLIRContext *ctx = rewriter.getContext();
+    Location loc = op.getLoc();
+    double scale = op.getScaleOrDefault();
+    std::optional<double> cap;
+    if (std::optional<APFloat> c = op.getSoftcap())
+      cap = c->convertToDouble();
+    bool causal = op.getCausal();
+    std::optional<ArrayRef<int64_t>> window = op.getWindow();
+    Value mask = op.getMask();
+
+    SmallVector<Value> inputs = {scores};
+    SmallVector<SmallVector<AffineExpr>> exprs = {allDims(ctx, 5)};
+    if (mask) {
+      auto maskType = cast<RankedTensorType>(mask.getType());
+      SmallVector<AffineExpr> maskExprs;
+      AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+                 d2 = getAffineDimExpr(2, ctx);
+      if (maskType.getRank() == 4) {
+        AffineExpr zero = getAffineConstantExpr(0, ctx);
+        maskExprs.push_back(maskType.getDimSize(0) == 1 ? zero : d0);
+        maskExprs.push_back(maskType.getDimSize(1) == 1 ? zero
+                                                        : d1 * group + d2);
+      }
+      maskExprs.push_back(getAffineDimExpr(3, ctx));
+      maskExprs.push_back(getAffineDimExpr(4, ctx));
+      inputs.push_back(mask);
+      exprs.push_back(maskExprs);
+    }
+    exprs.push_back(allDims(ctx, 5));
+
+    // Keys visible to query i lie on the diagonal j = i + (N - M).
+    Value diagOffset;
+    if (causal || window) {
+      Value mIdx = getValueOrCreateConstantIndexOp(rewriter, loc, sSizes[3]);
+      Value nIdx = getValueOrCreateConstantIndexOp(rewriter, loc, sSizes[4]);
+      diagOffset = arith::SubIOp::create(rewriter, loc, nIdx, mIdx);
+    }
+
+    return gb.generic(
+        inputs, {gb.empty(sSizes, gb.f32)}, 5, exprs,
+        SmallVector<IteratorType>(5, IteratorType::parallel),
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value s = arith::MulFOp::create(b, loc, args[0],
+                                          f32Const(b, loc, scale));
+          if (cap)
+            s = softcap(b, loc, s, *cap);
+          Value negInf =
+              f32Const(b, loc, -std::numeric_limits<double>::infinity());
+          if (mask) {
+            Value mv = args[1];
+            if (mv.getType().isInteger(1))
+              s = arith::SelectOp::create(b, loc, mv, s, negInf);
+            else
+              s = arith::AddFOp::create(b, loc, s, toF32(b, loc, mv));
+          }
+          if (diagOffset) {
+            Value i = linalg::IndexOp::create(b, loc, 3);
+            Value j = linalg::IndexOp::create(b, loc, 4);
+            Value diag = arith::AddIOp::create(b, loc, i, diagOffset);
+            auto hide = [&](arith::CmpIPredicate pred, Value lhs, Value rhs) {
+              Value c = arith::CmpIOp::create(b, loc, pred, lhs, rhs);
+              s = arith::SelectOp::create(b, loc, c, negInf, s);
+            };
+            auto offset = [&](Value base, int64_t delta) {
+              return arith::AddIOp::create(
+                  b, loc, base,
+                  arith::ConstantIndexOp::create(b, loc, delta));
+            };
+            if (causal)
+              hide(arith::CmpIPredicate::sgt, j, diag);
+            if (window) {
+              hide(arith::CmpIPredicate::slt, j, offset(diag, -(*window)[0]));
+              hide(arith::CmpIPredicate::sgt, j, offset(diag, (*window)[1]));
+            }
+          }
+          linalg::YieldOp::create(b, loc, ValueRange{s});
+        })[0];
+  }
+};
+
+//===----------------------------------------------------------------------===//
+// Cross-entropy
+//===----------------------------------------------------------------------===//
+
+struct DecomposeCrossEntropy : OpRewritePattern<CrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(CrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    Value logits = op.getLogits(), labels = op.getLabels();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, logits);
+    SmallVector<OpFoldResult> rows = {sizes[0]};
+    SmallVector<AffineExpr> nv = allDims(ctx, 2), n = dims(ctx, {0});
+    auto parallel2 = SmallVector<IteratorType>(2, IteratorType::parallel);
+    auto parallel1 = SmallVector<IteratorType>(1, IteratorType::parallel);
+
+    // z = softcap(logits) in f32, materialized.
+    std::optional<double> cap;
+    if (std::optional<APFloat> c = op.getSoftcap())
+      cap = c->convertToDouble();
+    Value z = gb.generic({logits}, {gb.empty(sizes, gb.f32)}, 2, {nv, nv},
+                         parallel2,
+                         [&](OpBuilder &b, Location loc, ValueRange args) {
+                           Value v = toF32(b, loc, args[0]);
+                           if (cap)
+                             v = softcap(b, loc, v, *cap);
+                           linalg::YieldOp::create(b, loc, ValueRange{v});
+                         })[0];
+
+    RowStats stats = computeRowStats(gb, z, 2, 1, rows);
+
+    // The target logit and the row sum of z, by one reduction over v.
+    SmallVector<Value> gathered = gb.generic(
+        {z, labels}, {gb.filled(rows, 0.0), gb.filled(rows, 0.0)}, 2,
+        {nv, n, n, n}, iteratorsWithReduction(2, {1}),
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          Value col = arith::IndexCastOp::create(
+              b, loc, args[1].getType(), linalg::IndexOp::create(b, loc, 1));
+          Value hit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            col, args[1]);
+          Value picked = arith::SelectOp::create(b, loc, hit, args[0],
+                                                 f32Const(b, loc, 0.0));
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{arith::AddFOp::create(b, loc, args[2], picked),
+                         arith::AddFOp::create(b, loc, args[3], args[0])});
+        });
+
+    // Per-token loss and lse.
+    double eps = op.getLabelSmoothing().convertToDouble();
+    double zLoss = op.getZLoss().convertToDouble();
+    int64_t ignoreIndex = op.getIgnoreIndex();
+    Value vocab = arith::IndexCastOp::create(
+        rewriter, loc, rewriter.getI64Type(),
+        getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]));
+    Value vocabF = arith::SIToFPOp::create(rewriter, loc, gb.f32, vocab);
+    SmallVector<Value> perToken = gb.generic(
+        {stats.max, stats.sumExp, gathered[0], gathered[1], labels},
+        {gb.empty(rows, gb.f32), gb.empty(rows, gb.f32)}, 1,
+        {n, n, n, n, n, n, n}, parallel1,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value lse = arith::AddFOp::create(
+              b, loc, args[0], math::LogOp::create(b, loc, args[1]));
+          Value target = arith::MulFOp::create(
+              b, loc, f32Const(b, loc, 1.0 - eps), args[2]);
+          Value loss = arith::SubFOp::create(b, loc, lse, target);
+          if (eps != 0.0) {
+            Value meanZ = arith::DivFOp::create(b, loc, args[3], vocabF);
+            loss = arith::SubFOp::create(
+                b, loc, loss,
+                arith::MulFOp::create(b, loc, f32Const(b, loc, eps), meanZ));
+          }
+          if (zLoss != 0.0) {
+            Value sq = arith::MulFOp::create(b, loc, lse, lse);
+            loss = arith::AddFOp::create(
+                b, loc, loss,
+                arith::MulFOp::create(b, loc, f32Const(b, loc, zLoss), sq));
+          }
+          Value ignored = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, args[4],
+              arith::ConstantOp::create(
+                  b, loc, b.getIntegerAttr(args[4].getType(), ignoreIndex)));
+          loss = arith::SelectOp::create(b, loc, ignored, f32Const(b, loc, 0.0),
+                                         loss);
+          linalg::YieldOp::create(b, loc, ValueRange{loss, lse});
+        });
+
+    Value loss = perToken[0];
+    if (op.getReduction() != Reduction::none) {
+      // sum over tokens, and the count of non-ignored tokens for the mean.
+      Value zeroD = gb.filled({}, 0.0);
+      SmallVector<Value> totals = gb.generic(
+          {loss, labels}, {zeroD, zeroD}, 1, {n, n, {}, {}},
+          iteratorsWithReduction(1, {0}),
+          [&](OpBuilder &b, Location loc, ValueRange args) {
+            Value ignored = arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::eq, args[1],
+                arith::ConstantOp::create(
+                    b, loc, b.getIntegerAttr(args[1].getType(), ignoreIndex)));
+            Value one = arith::SelectOp::create(
+                b, loc, ignored, f32Const(b, loc, 0.0), f32Const(b, loc, 1.0));
+            linalg::YieldOp::create(
+                b, loc,
+                ValueRange{arith::AddFOp::create(b, loc, args[2], args[0]),
+                           arith::AddFOp::create(b, loc, args[3], one)});
+          });
+      loss = totals[0];
+      if (op.getReduction() == Reduction::mean)
+        loss = gb.generic({totals[0], totals[1]}, {gb.empty({}, gb.f32)}, 0,
+                          {{}, {}, {}}, {},
+                          [](OpBuilder &b, Location loc, ValueRange args) {
+                            // All tokens ignored: 0, not 0/0.
+                            Value zero = f32Const(b, loc, 0.0);
+                            Value none = arith::CmpFOp::create(
+                                b, loc, arith::CmpFPredicate::OEQ, args[1],
+                                zero);
+                            Value div =
+                                arith::DivFOp::create(b, loc, args[0], args[1]);
+                            linalg::YieldOp::create(
+                                b, loc,
+                                ValueRange{arith::SelectOp::create(
+                                    b, loc, none, zero, div)});
+                          })[0];
+    }
+    SmallVector<Value> results = {loss};
+    if (op.getLse())
+      results.push_back(perToken[1]);
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// linear_cross_entropy = cross_entropy(hidden @ weight^T + bias): the
+/// logits are materialized in f32 and handed to cross_entropy.
+struct DecomposeLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LinearCrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    Value h = op.getHidden(), w = op.getWeight();
+    SmallVector<OpFoldResult> hSizes = tensor::getMixedSizes(rewriter, loc, h);
+    SmallVector<OpFoldResult> wSizes = tensor::getMixedSizes(rewriter, loc, w);
+    SmallVector<OpFoldResult> lSizes = {hSizes[0], wSizes[0]};
+    // Loops (n, v, d).
+    Value logits =
+        gb.generic({h, w}, {gb.filled(lSizes, 0.0)}, 3,
+                   {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
+                   iteratorsWithReduction(3, {2}),
+                   [](OpBuilder &b, Location loc, ValueRange args) {
+                     Value prod = arith::MulFOp::create(
+                         b, loc, toF32(b, loc, args[0]), toF32(b, loc, args[1]));
+                     linalg::YieldOp::create(
+                         b, loc,
+                         ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+                   })[0];
+    if (Value bias = op.getBias())
+      logits = gb.generic({logits, bias}, {gb.empty(lSizes, gb.f32)}, 2,
+                          {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
+                          SmallVector<IteratorType>(2, IteratorType::parallel),
+                          [](OpBuilder &b, Location loc, ValueRange args) {
+                            linalg::YieldOp::create(
+                                b, loc,
+                                ValueRange{arith::AddFOp::create(
+                                    b, loc, args[0], toF32(b, loc, args[1]))});
+                          })[0];
+    auto ce = CrossEntropyOp::create(
+        rewriter, loc, op->getResultTypes(), logits, op.getLabels(),
+        op.getIgnoreIndexAttr(), op.getLabelSmoothingAttr(), op.getZLossAttr(),
+        op.getSoftcapAttr(), op.getReductionAttr());
+    rewriter.replaceOp(op, ce->getResults());
+    return success();
+  }
+};
+
+struct AttnDecomposePass
+    : public attn::impl::AttnDecomposeBase<AttnDecomposePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateAttnDecomposePatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    // Any attn op left behind could not be decomposed: say which, and why.
+    WalkResult r = getOperation()->walk([](Operation *op) {
+      if (isa<AttnDialect>(op->getDialect())) {
+        op->emitError("attn-decompose could not lower this op (the head "
+                      "counts of attention must be static)");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (r.wasInterrupted())
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::attn::populateAttnDecomposePatterns(RewritePatternSet &patterns) {
+  patterns.add<DecomposeSoftmaxFamily<SoftmaxOp, SoftmaxKind::softmax>,
+               DecomposeSoftmaxFamily<LogSoftmaxOp, SoftmaxKind::logSoftmax>,
+               DecomposeSoftmaxFamily<LogSumExpOp, SoftmaxKind::logSumExp>,
+               DecomposeAttention, DecomposeCrossEntropy,
+               DecomposeLinearCrossEntropy>(patterns.getContext());
+}

@@ -1,0 +1,82 @@
+//===- Pipelines.cpp - attn-mlir pass pipelines ---------------------------===//
+//
+// attn-to-llvm (CPU execution) and attn-to-cubin (GPU kernel packages).
+// Written as textual pipelines of upstream and attn passes so that the
+// exact sequence reads in one place and can be replayed with attn-opt.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+/// Appends a textual pipeline; a parse error is a bug in this file.
+static void addPipeline(OpPassManager &pm, StringRef pipeline) {
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (failed(parsePassPipeline(pipeline, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("attn pipeline does not parse: ") +
+                             err);
+}
+
+void attn::buildAttnBufferizePipeline(OpPassManager &pm) {
+  addPipeline(pm, "attn-describe-functions,attn-decompose,canonicalize,cse,"
+                  "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+                  "one-shot-bufferize{bufferize-function-boundaries "
+                  "function-boundary-type-conversion=identity-layout-map},"
+                  "buffer-results-to-out-params{hoist-static-allocs},"
+                  "canonicalize");
+}
+
+void attn::buildAttnToLLVMPipeline(OpPassManager &pm) {
+  buildAttnBufferizePipeline(pm);
+  addPipeline(pm,
+              "func.func(convert-linalg-to-loops),"
+              "buffer-deallocation-pipeline,"
+              "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
+              "arith-expand{include-bf16},convert-math-to-llvm,"
+              "convert-math-to-libm,finalize-memref-to-llvm,"
+              "convert-arith-to-llvm,convert-func-to-llvm,"
+              "convert-cf-to-llvm,reconcile-unrealized-casts");
+}
+
+void attn::buildAttnToCubinPipeline(OpPassManager &pm,
+                                    const AttnToCubinOptions &options) {
+  buildAttnBufferizePipeline(pm);
+  std::string ptxasOpt =
+      options.ptxas.empty() ? "" : " ptxas=" + options.ptxas.getValue();
+  addPipeline(
+      pm, llvm::formatv(
+              "func.func(attn-lower-host-copies,"
+              "convert-linalg-to-parallel-loops,canonicalize,"
+              "attn-loops-to-gpu{{threads={0}}),"
+              "gpu-kernel-outlining,attn-group-kernels,"
+              "nvvm-attach-target{{chip={1} features={2}},"
+              "gpu.module(expand-strided-metadata,lower-affine,"
+              "convert-scf-to-cf,"
+              "convert-gpu-to-nvvm{{use-bare-ptr-memref-call-conv},"
+              "canonicalize,cse,reconcile-unrealized-casts),"
+              "gpu-module-to-binary{{format=isa},"
+              "attn-emit-kernel-package{{package-dir={3} chip={1}{4}}",
+              options.threads.getValue(), options.chip.getValue(),
+              options.features.getValue(), options.packageDir.getValue(),
+              ptxasOpt)
+              .str());
+}
+
+void attn::registerAttnPipelines() {
+  PassPipelineRegistration<>(
+      "attn-to-llvm",
+      "Lower attn ops (decomposed) to the LLVM dialect for the host CPU",
+      buildAttnToLLVMPipeline);
+  PassPipelineRegistration<AttnToCubinOptions>(
+      "attn-to-cubin",
+      "Compile attn ops to a GPU kernel package (cubin + JSON manifest)",
+      buildAttnToCubinPipeline);
+}
