@@ -26,7 +26,7 @@ static void addPipeline(OpPassManager &pm, StringRef pipeline) {
 }
 
 void attn::buildAttnBufferizePipeline(OpPassManager &pm) {
-  addPipeline(pm, "attn-describe-functions,attn-decompose,canonicalize,cse,"
+  addPipeline(pm, "attn-decompose,canonicalize,cse,"
                   "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                   "one-shot-bufferize{bufferize-function-boundaries "
                   "function-boundary-type-conversion=identity-layout-map},"
@@ -48,6 +48,7 @@ void attn::buildAttnToLLVMPipeline(OpPassManager &pm) {
 
 void attn::buildAttnToCubinPipeline(OpPassManager &pm,
                                     const AttnToCubinOptions &options) {
+  addPipeline(pm, "attn-describe-functions");
   buildAttnBufferizePipeline(pm);
   std::string ptxasOpt =
       options.ptxas.empty() ? "" : " ptxas=" + options.ptxas.getValue();
