@@ -30,7 +30,8 @@ void attn::buildAttnBufferizePipeline(OpPassManager &pm) {
                   "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                   "one-shot-bufferize{bufferize-function-boundaries "
                   "function-boundary-type-conversion=identity-layout-map},"
-                  "buffer-results-to-out-params{hoist-static-allocs},"
+                  "buffer-results-to-out-params{hoist-static-allocs "
+                  "modify-public-functions},"
                   "canonicalize");
 }
 

@@ -325,6 +325,15 @@ struct AttnEmitKernelPackagePass
         return signalPassFailure();
       }
       json::Object entry = std::move(*parsed->getAsObject());
+      const json::Array *specArgs = entry.getArray("args");
+      if (!specArgs || specArgs->size() != func.getNumArguments()) {
+        func.emitError() << "attn-emit-kernel-package: attn.spec describes "
+                         << (specArgs ? specArgs->size() : 0)
+                         << " arguments, but the function has "
+                         << func.getNumArguments()
+                         << " (inputs, then one out-parameter per result)";
+        return signalPassFailure();
+      }
       FailureOr<json::Object> host = writer.describeHost(func);
       if (failed(host))
         return signalPassFailure();

@@ -105,8 +105,11 @@ LogicalResult mapParallelLoop(scf::ParallelOp loop, int64_t maxThreads) {
       idx = arith::RemUIOp::create(b, loc, rest, cst(extents[d]));
       rest = arith::DivUIOp::create(b, loc, rest, cst(extents[d]));
     }
-    Value iv = arith::AddIOp::create(
-        b, loc, cst(lbs[d]), arith::MulIOp::create(b, loc, idx, cst(steps[d])));
+    Value iv = idx;
+    if (steps[d] != 1)
+      iv = arith::MulIOp::create(b, loc, iv, cst(steps[d]));
+    if (lbs[d] != 0)
+      iv = arith::AddIOp::create(b, loc, iv, cst(lbs[d]));
     mapping.map(loop.getInductionVars()[d], iv);
   }
   for (Operation &op : loop.getBody()->without_terminator())
@@ -168,7 +171,7 @@ struct AttnLoopsToGPUPass
       return;
     if (threads <= 0 || threads > 1024) {
       func.emitError() << "attn-loops-to-gpu: threads must be in [1, 1024], "
-                       << "got " << threads;
+                       << "got " << threads.getValue();
       return signalPassFailure();
     }
     for (Block &block : func.getBody()) {

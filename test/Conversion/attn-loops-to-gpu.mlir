@@ -1,0 +1,77 @@
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-loops-to-gpu{threads=16}))" | FileCheck %s
+// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(attn-loops-to-gpu))" -verify-diagnostics -o /dev/null --mlir-disable-threading 2>&1 | FileCheck %s --check-prefix=ERR --allow-empty
+
+// A 4x8 parallel nest becomes 2 blocks of 16 threads, one thread per
+// iteration, innermost dimension fastest; a loop with no parallel dimension
+// becomes a single-thread launch. Constants are cloned into the kernels.
+// CHECK-LABEL: func @map_loops
+// CHECK: gpu.launch blocks(%[[BX:[^,]+]], {{.*}}) in (%{{[^ ]+}} = %c2, {{.*}} threads(%[[TX:[^,]+]], {{.*}}) in (%{{[^ ]+}} = %c16,
+// CHECK: %[[TWO:.+]] = arith.constant 2.000000e+00 : f32
+// CHECK: %[[MUL:.+]] = arith.muli %[[BX]], %{{.+}} : index
+// CHECK: %[[LIN:.+]] = arith.addi %[[MUL]], %[[TX]] : index
+// CHECK: %[[IN:.+]] = arith.cmpi ult, %[[LIN]], %{{.+}} : index
+// CHECK: scf.if %[[IN]]
+// CHECK: %[[J:.+]] = arith.remui %[[LIN]], %{{.+}} : index
+// CHECK: %[[I:.+]] = arith.divui %[[LIN]], %{{.+}} : index
+// CHECK: %[[X:.+]] = memref.load %arg0[%[[I]], %[[J]]]
+// CHECK: arith.mulf %[[X]], %[[TWO]]
+// CHECK: gpu.terminator
+// CHECK: gpu.launch blocks({{.*}}) in (%{{[^ ]+}} = %c1{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in (%{{[^ ]+}} = %c1{{(_[0-9]+)?}},
+// CHECK: scf.for
+// CHECK: gpu.terminator
+// CHECK-NEXT: }
+// CHECK-NEXT: return
+func.func @map_loops(%a: memref<4x8xf32>, %b: memref<4x8xf32>, %s: memref<f32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %c8 = arith.constant 8 : index
+  %two = arith.constant 2.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c4, %c8) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<4x8xf32>
+    %y = arith.mulf %x, %two : f32
+    memref.store %y, %b[%i, %j] : memref<4x8xf32>
+    scf.reduce
+  }
+  scf.for %i = %c0 to %c4 step %c1 {
+    %x = memref.load %b[%i, %c0] : memref<4x8xf32>
+    %acc = memref.load %s[] : memref<f32>
+    %y = arith.addf %x, %acc : f32
+    memref.store %y, %s[] : memref<f32>
+  }
+  return
+}
+
+// -----
+
+// Allocations and views stay on the host; scalar code between them is moved
+// into a kernel.
+// CHECK-LABEL: func @scalar_code
+// CHECK: memref.alloc
+// CHECK: gpu.launch
+// CHECK: memref.load
+// CHECK: memref.store
+// CHECK: gpu.terminator
+// CHECK: memref.dealloc
+func.func @scalar_code(%a: memref<f32>) {
+  %t = memref.alloc() : memref<f32>
+  %x = memref.load %a[] : memref<f32>
+  memref.store %x, %t[] : memref<f32>
+  memref.dealloc %t : memref<f32>
+  return
+}
+
+// -----
+
+// ERR-NOT: error
+func.func @dynamic_bounds(%a: memref<?xf32>, %n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %z = arith.constant 0.0 : f32
+  // expected-error @+1 {{attn-loops-to-gpu needs constant loop bounds (dynamic shapes are not supported on the GPU path yet)}}
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    memref.store %z, %a[%i] : memref<?xf32>
+    scf.reduce
+  }
+  return
+}
