@@ -81,6 +81,12 @@ inline bool checkInteger(const JsonValue &value, const std::string &path,
                                          JsonValue::kindName(value.kind()),
                   error);
   int64_t integer = value.getInteger();
+  if (integer < minValue && (minValue == 0 || minValue == 1))
+    return failAt(value, path,
+                  std::string("expected a ") +
+                      (minValue == 0 ? "non-negative" : "positive") +
+                      " integer, found " + std::to_string(integer),
+                  error);
   if (integer < minValue || integer > maxValue)
     return failAt(value, path,
                   "value " + std::to_string(integer) + " is out of range [" +

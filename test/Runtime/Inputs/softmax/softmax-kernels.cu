@@ -111,3 +111,8 @@ extern "C" __global__ void row_logsumexp(const float *input, float *result,
     sum += expf(x[k] - maximum);
   result[row] = maximum + logf(sum);
 }
+
+// A kernel that faults: it writes far outside its output.
+extern "C" __global__ void write_out_of_bounds(float *result) {
+  result[(1LL << 40) + threadIdx.x] = 1.0f;
+}
