@@ -8,16 +8,35 @@
 
 #include "attn/Pipelines/Pipelines.h"
 
+#include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
+#include "mlir/InitAllPasses.h"
+
+#include <mutex>
 
 using namespace mlir;
 
+/// The textual pipelines below name passes: make sure they are registered,
+/// also for a compiler that embeds attn-mlir and never called
+/// attn::registerAllPasses(). Registering a pass twice is harmless.
+static void ensurePassesRegistered() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mlir::registerAllPasses();
+    attn::registerAttnPasses();
+    attn::registerAttnConversionPasses();
+  });
+}
+
 /// Appends a textual pipeline; a parse error is a bug in this file.
 static void addPipeline(OpPassManager &pm, StringRef pipeline) {
+  ensurePassesRegistered();
   std::string err;
   llvm::raw_string_ostream os(err);
   if (failed(parsePassPipeline(pipeline, pm, os)))
@@ -73,6 +92,8 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
 }
 
 void attn::registerAttnPipelines() {
+  static std::once_flag once;
+  std::call_once(once, [] {
   PassPipelineRegistration<>(
       "attn-to-llvm",
       "Lower attn ops (decomposed) to the LLVM dialect for the host CPU",
@@ -81,4 +102,5 @@ void attn::registerAttnPipelines() {
       "attn-to-cubin",
       "Compile attn ops to a GPU kernel package (cubin + JSON manifest)",
       buildAttnToCubinPipeline);
+  });
 }

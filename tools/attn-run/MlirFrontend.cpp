@@ -41,7 +41,7 @@ struct CompilerSession {
 
   static DialectRegistry makeRegistry() {
     DialectRegistry registry;
-    attn::registerAllDialects(registry);
+    mlir::attn::registerAllDialects(registry);
     return registry;
   }
 
@@ -83,10 +83,10 @@ func::FuncOp pickFunction(ModuleOp module, const std::string &name,
 
 /// Runs a function JIT-compiled for the host through its C interface,
 /// passing each argument as a strided memref descriptor over host memory.
-class CpuExecutor : public attn::runtime::Executor {
+class CpuExecutor : public ::attn::runtime::Executor {
 public:
   CpuExecutor(std::unique_ptr<ExecutionEngine> engine, std::string symbol,
-              const attn::runtime::FunctionSpec &spec)
+              const ::attn::runtime::FunctionSpec &spec)
       : engine(std::move(engine)), symbol(std::move(symbol)), spec(spec) {}
 
   std::string deviceName() const override { return "CPU (MLIR JIT)"; }
@@ -114,7 +114,7 @@ public:
           std::chrono::steady_clock::now() - start;
       samples.push_back(ms.count());
     }
-    medianMs = attn::runtime::medianOf(samples);
+    medianMs = ::attn::runtime::medianOf(samples);
     return true;
   }
 
@@ -150,13 +150,13 @@ private:
 
   std::unique_ptr<ExecutionEngine> engine;
   std::string symbol;
-  attn::runtime::FunctionSpec spec;
+  ::attn::runtime::FunctionSpec spec;
   std::vector<void *> lastArgs;
 };
 
 } // namespace
 
-bool attn::run::compileToPackage(const std::string &mlirPath,
+bool ::attn::run::compileToPackage(const std::string &mlirPath,
                                  const std::string &chip,
                                  const std::string &packageDir,
                                  std::string &error) {
@@ -165,10 +165,10 @@ bool attn::run::compileToPackage(const std::string &mlirPath,
   if (!module)
     return false;
   PassManager pm(&session.context);
-  attn::AttnToCubinOptions options;
+  mlir::attn::AttnToCubinOptions options;
   options.chip = chip;
   options.packageDir = packageDir;
-  attn::buildAttnToCubinPipeline(pm, options);
+  mlir::attn::buildAttnToCubinPipeline(pm, options);
   if (failed(pm.run(*module))) {
     error = "compiling '" + mlirPath + "' for " + chip + " failed:\n" +
             session.diagnostics;
@@ -177,10 +177,11 @@ bool attn::run::compileToPackage(const std::string &mlirPath,
   return true;
 }
 
-std::unique_ptr<attn::runtime::Executor>
-attn::run::createCpuExecutor(const std::string &mlirPath,
-                             const std::string &function,
-                             runtime::FunctionSpec &spec, std::string &error) {
+auto ::attn::run::createCpuExecutor(const std::string &mlirPath,
+                                   const std::string &function,
+                                   ::attn::runtime::FunctionSpec &spec,
+                                   std::string &error)
+    -> std::unique_ptr<::attn::runtime::Executor> {
   CompilerSession session;
   OwningOpRef<ModuleOp> module = session.parse(mlirPath, error);
   if (!module)
@@ -188,7 +189,7 @@ attn::run::createCpuExecutor(const std::string &mlirPath,
   func::FuncOp func = pickFunction(*module, function, error);
   if (!func)
     return nullptr;
-  FailureOr<llvm::json::Object> description = attn::describeFunction(func);
+  FailureOr<llvm::json::Object> description = mlir::attn::describeFunction(func);
   if (failed(description)) {
     error = session.diagnostics;
     return nullptr;
@@ -196,15 +197,15 @@ attn::run::createCpuExecutor(const std::string &mlirPath,
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::json::Value(std::move(*description));
-  runtime::JsonValue json;
-  if (!runtime::parseJson(text, json, error) ||
-      !runtime::parseFunctionSpec(json, spec, error))
+  ::attn::runtime::JsonValue json;
+  if (!::attn::runtime::parseJson(text, json, error) ||
+      !::attn::runtime::parseFunctionSpec(json, spec, error))
     return nullptr;
 
   std::string name = func.getSymName().str();
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(&session.context));
   PassManager pm(&session.context);
-  attn::buildAttnToLLVMPipeline(pm);
+  mlir::attn::buildAttnToLLVMPipeline(pm);
   if (failed(pm.run(*module))) {
     error = "lowering '" + mlirPath + "' to LLVM failed:\n" +
             session.diagnostics;
