@@ -43,8 +43,8 @@ Comparison attn::runtime::compareOutput(const std::vector<double> &output,
   result.relL2 = referenceNorm > 0 ? errorNorm / referenceNorm : errorNorm;
 
   if (result.nanCount)
-    result.reason = "unwritten or NaN: " + std::to_string(result.nanCount) +
-                    " elements";
+    result.reason =
+        "unwritten or NaN: " + std::to_string(result.nanCount) + " elements";
   if (result.infinityMismatches)
     result.reason += std::string(result.reason.empty() ? "" : "; ") +
                      "infinities differ from the reference: " +

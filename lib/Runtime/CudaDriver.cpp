@@ -88,10 +88,10 @@ bool CudaDriver::load(std::string &error) {
                        error) &&
       resolver.resolve(cuDevicePrimaryCtxRetain, {"cuDevicePrimaryCtxRetain"},
                        true, error) &&
-      resolver.resolve(cuDevicePrimaryCtxRelease,
-                       {"cuDevicePrimaryCtxRelease_v2",
-                        "cuDevicePrimaryCtxRelease"},
-                       true, error) &&
+      resolver.resolve(
+          cuDevicePrimaryCtxRelease,
+          {"cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease"}, true,
+          error) &&
       resolver.resolve(cuCtxSetCurrent, {"cuCtxSetCurrent"}, true, error) &&
       resolver.resolve(cuModuleLoadData, {"cuModuleLoadData"}, true, error) &&
       resolver.resolve(cuModuleUnload, {"cuModuleUnload"}, true, error) &&

@@ -24,8 +24,8 @@ struct DTypeInfo {
 } // namespace
 
 static const DTypeInfo dtypeTable[] = {
-    {DType::F32, "f32", 4}, {DType::F16, "f16", 2},  {DType::BF16, "bf16", 2},
-    {DType::F64, "f64", 8}, {DType::I1, "i1", 1},    {DType::I8, "i8", 1},
+    {DType::F32, "f32", 4}, {DType::F16, "f16", 2}, {DType::BF16, "bf16", 2},
+    {DType::F64, "f64", 8}, {DType::I1, "i1", 1},   {DType::I8, "i8", 1},
     {DType::I32, "i32", 4}, {DType::I64, "i64", 8},
 };
 
@@ -249,8 +249,8 @@ static bool parseLaunchSpec(const JsonValue &json, const std::string &path,
                 error) ||
       !readDim3(json, path, "block", {1024, 1024, 64}, launch.block, error))
     return false;
-  uint64_t threads = uint64_t(launch.block[0]) * launch.block[1] *
-                     launch.block[2];
+  uint64_t threads =
+      uint64_t(launch.block[0]) * launch.block[1] * launch.block[2];
   if (threads > 1024)
     return failAt(*json.find("block"), memberPath(path, "block"),
                   "a block of " + std::to_string(threads) +
@@ -294,8 +294,8 @@ static bool parseOpSpec(const JsonValue &json, const std::string &path,
   return true;
 }
 
-bool attn::runtime::parseFunctionSpec(const JsonValue &json,
-                                      FunctionSpec &spec, std::string &error,
+bool attn::runtime::parseFunctionSpec(const JsonValue &json, FunctionSpec &spec,
+                                      std::string &error,
                                       const std::string &jsonPath) {
   spec = FunctionSpec();
   if (!expectObject(json, jsonPath, error) ||
@@ -327,8 +327,7 @@ bool attn::runtime::parseFunctionSpec(const JsonValue &json,
     for (const TensorSpec &other : spec.args)
       if (other.name == tensor.name)
         return failAt(argJson, elementPath(argsPath, i),
-                      "duplicate argument name \"" + tensor.name + "\"",
-                      error);
+                      "duplicate argument name \"" + tensor.name + "\"", error);
     spec.args.push_back(std::move(tensor));
   }
 
@@ -546,10 +545,8 @@ template <typename T> static T readAs(const void *data, int64_t index) {
   return value;
 }
 
-template <typename T>
-static void writeAs(void *data, int64_t index, T value) {
-  std::memcpy(static_cast<char *>(data) + index * sizeof(T), &value,
-              sizeof(T));
+template <typename T> static void writeAs(void *data, int64_t index, T value) {
+  std::memcpy(static_cast<char *>(data) + index * sizeof(T), &value, sizeof(T));
 }
 
 double attn::runtime::loadElement(DType dtype, const void *data,

@@ -27,8 +27,8 @@ class GpuExecutor final : public Executor {
 public:
   GpuExecutor(const CudaDriver &driver, const KernelPackage &package,
               const FunctionSpec &function, const GpuExecutorOptions &options)
-      : driver(driver), package(package), function(function),
-        options(options) {}
+      : driver(driver), package(package), function(function), options(options) {
+  }
   ~GpuExecutor() override;
 
   bool initialize(std::string &error);
@@ -192,14 +192,14 @@ bool GpuExecutor::loadModules(std::string &error) {
                 std::to_string(sharedOptIn);
         return false;
       }
-      if (!driver.check(
-              driver.cuFuncSetAttribute(
-                  resolved.function,
-                  CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                  static_cast<int>(spec.sharedBytes)),
-              describeLaunch(i) + ": cuFuncSetAttribute(max dynamic shared "
-                                  "memory)",
-              error))
+      if (!driver.check(driver.cuFuncSetAttribute(
+                            resolved.function,
+                            CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                            static_cast<int>(spec.sharedBytes)),
+                        describeLaunch(i) +
+                            ": cuFuncSetAttribute(max dynamic shared "
+                            "memory)",
+                        error))
         return false;
     }
     launches.push_back(resolved);
@@ -247,11 +247,11 @@ bool GpuExecutor::checkParameters(const ResolvedLaunch &launch, size_t index,
     }
   }
   size_t offset = 0, size = 0;
-  if (driver.cuFuncGetParamInfo(launch.function, args.size(), &offset,
-                                &size) == CUDA_SUCCESS) {
+  if (driver.cuFuncGetParamInfo(launch.function, args.size(), &offset, &size) ==
+      CUDA_SUCCESS) {
     size_t count = args.size() + 1;
-    while (driver.cuFuncGetParamInfo(launch.function, count, &offset,
-                                     &size) == CUDA_SUCCESS)
+    while (driver.cuFuncGetParamInfo(launch.function, count, &offset, &size) ==
+           CUDA_SUCCESS)
       ++count;
     error = describeLaunch(index) + ": the launch passes " +
             std::to_string(args.size()) + " arguments but the kernel takes " +
@@ -265,10 +265,9 @@ bool GpuExecutor::allocate(size_t bytes, CUdeviceptr &pointer,
                            const std::string &what, std::string &error) {
   // Empty tensors still get a distinct, valid pointer.
   size_t size = std::max<size_t>(bytes, 1);
-  return driver.check(driver.cuMemAlloc(&pointer, size),
-                      "cuMemAlloc(" + std::to_string(size) + " bytes for " +
-                          what + ")",
-                      error);
+  return driver.check(
+      driver.cuMemAlloc(&pointer, size),
+      "cuMemAlloc(" + std::to_string(size) + " bytes for " + what + ")", error);
 }
 
 std::string GpuExecutor::describeLaunch(size_t index) const {
@@ -287,10 +286,9 @@ bool GpuExecutor::poisonOutputs(std::string &error) {
     const TensorSpec &arg = function.args[i];
     if (arg.role != TensorRole::Output || arg.bytes() == 0)
       continue;
-    if (!driver.check(driver.cuMemsetD8Async(argBuffers[i], 0xFF, arg.bytes(),
-                                             stream),
-                      "cuMemsetD8Async (poisoning output " + arg.name + ")",
-                      error))
+    if (!driver.check(
+            driver.cuMemsetD8Async(argBuffers[i], 0xFF, arg.bytes(), stream),
+            "cuMemsetD8Async (poisoning output " + arg.name + ")", error))
       return false;
   }
   return true;
@@ -348,8 +346,7 @@ bool GpuExecutor::launch(size_t index, std::string &error) {
       describeLaunch(index) + ": cuLaunchKernel", error);
 }
 
-bool GpuExecutor::run(const std::vector<void *> &hostArgs,
-                      std::string &error) {
+bool GpuExecutor::run(const std::vector<void *> &hostArgs, std::string &error) {
   if (hostArgs.size() != function.args.size()) {
     error = "function " + function.name + " takes " +
             std::to_string(function.args.size()) + " arguments, got " +
@@ -445,15 +442,14 @@ bool GpuExecutor::time(int warmup, int iterations, double &medianMs,
                                               flushBytes / 4, stream),
                       "cuMemsetD32Async (L2 flush)", error))
       return false;
-    if (!driver.check(driver.cuEventRecord(startEvent, stream),
-                      "cuEventRecord", error) ||
+    if (!driver.check(driver.cuEventRecord(startEvent, stream), "cuEventRecord",
+                      error) ||
         !launchAll() ||
-        !driver.check(driver.cuEventRecord(stopEvent, stream),
-                      "cuEventRecord", error) ||
-        !driver.check(driver.cuEventSynchronize(stopEvent),
-                      "cuEventSynchronize (timed run " + std::to_string(i) +
-                          ")",
-                      error))
+        !driver.check(driver.cuEventRecord(stopEvent, stream), "cuEventRecord",
+                      error) ||
+        !driver.check(
+            driver.cuEventSynchronize(stopEvent),
+            "cuEventSynchronize (timed run " + std::to_string(i) + ")", error))
       return false;
     float milliseconds = 0;
     if (!driver.check(
@@ -466,11 +462,9 @@ bool GpuExecutor::time(int warmup, int iterations, double &medianMs,
   return true;
 }
 
-std::unique_ptr<Executor>
-attn::runtime::createGpuExecutor(const KernelPackage &package,
-                                 const FunctionSpec &function,
-                                 std::string &error,
-                                 const GpuExecutorOptions &options) {
+std::unique_ptr<Executor> attn::runtime::createGpuExecutor(
+    const KernelPackage &package, const FunctionSpec &function,
+    std::string &error, const GpuExecutorOptions &options) {
   const CudaDriver *driver = CudaDriver::get(error);
   if (!driver)
     return nullptr;

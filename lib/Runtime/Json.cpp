@@ -87,8 +87,7 @@ void JsonValue::set(const std::string &key, JsonValue value) {
 std::string JsonValue::locationPrefix() const {
   if (sourceLine <= 0)
     return "";
-  return std::to_string(sourceLine) + ":" + std::to_string(sourceColumn) +
-         ": ";
+  return std::to_string(sourceLine) + ":" + std::to_string(sourceColumn) + ": ";
 }
 
 const char *JsonValue::kindName(Kind kind) {
@@ -227,8 +226,7 @@ private:
   bool parseKeyword(const char *keyword, JsonValue value, JsonValue &result) {
     for (const char *c = keyword; *c; ++c) {
       if (peek() != *c)
-        return fail(std::string("invalid literal; expected '") + keyword +
-                    "'");
+        return fail(std::string("invalid literal; expected '") + keyword + "'");
       advance();
     }
     result = std::move(value);
@@ -245,8 +243,7 @@ private:
     }
     while (true) {
       if (peek() != '"')
-        return fail("expected a member name string, found " +
-                    describe(peek()));
+        return fail("expected a member name string, found " + describe(peek()));
       int keyLine = line, keyColumn = column;
       std::string key;
       if (!parseString(key))

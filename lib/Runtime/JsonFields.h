@@ -75,10 +75,11 @@ inline bool checkInteger(const JsonValue &value, const std::string &path,
                          std::string &error) {
   if (!value.isInteger())
     return failAt(value, path,
-                  value.isNumber() ? std::string("expected an integer, found ") +
-                                         writeJson(value, 0)
-                                   : std::string("expected an integer, found ") +
-                                         JsonValue::kindName(value.kind()),
+                  value.isNumber()
+                      ? std::string("expected an integer, found ") +
+                            writeJson(value, 0)
+                      : std::string("expected an integer, found ") +
+                            JsonValue::kindName(value.kind()),
                   error);
   int64_t integer = value.getInteger();
   if (integer < minValue && (minValue == 0 || minValue == 1))

@@ -99,8 +99,8 @@ static bool parseBinaries(const JsonValue &manifest,
         !readString(json, path, "cubin", binary.cubinPath, error))
       return false;
     if (package.findBinary(binary.name))
-      return failAt(json, path,
-                    "duplicate binary name \"" + binary.name + "\"", error);
+      return failAt(json, path, "duplicate binary name \"" + binary.name + "\"",
+                    error);
     if (const JsonValue *ptx = json.find("ptx"); ptx && !ptx->isNull()) {
       if (!ptx->isString())
         return failAt(*ptx, memberPath(path, "ptx"),
@@ -170,8 +170,8 @@ static bool checkFunctionAgainstPackage(const JsonValue &json,
     if (!package.findKernel(launch.binary, launch.kernel))
       return failAt(*launchJson.find("kernel"),
                     memberPath(launchPath, "kernel"),
-                    "no kernel named \"" + launch.kernel +
-                        "\" in binary \"" + launch.binary + "\"",
+                    "no kernel named \"" + launch.kernel + "\" in binary \"" +
+                        launch.binary + "\"",
                     error);
   }
   for (size_t argIndex = 0; argIndex < function.args.size(); ++argIndex) {

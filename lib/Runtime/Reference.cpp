@@ -50,8 +50,8 @@ namespace {
 /// records the first problem found as an error "<op>: <message>".
 class OpOperands {
 public:
-  OpOperands(const FunctionSpec &spec,
-             std::vector<std::vector<double>> &values, std::string &error)
+  OpOperands(const FunctionSpec &spec, std::vector<std::vector<double>> &values,
+             std::string &error)
       : spec(spec), values(values), error(error), opName(spec.op->name) {}
 
   bool fail(const std::string &message) {
@@ -256,17 +256,16 @@ static bool referenceSoftmaxFamily(OpOperands &op, const std::string &name) {
       if (maximum != negativeInfinity)
         for (int64_t k = 0; k < length; ++k)
           sum += std::exp(x[at(k)] - maximum);
-      double logSum = maximum == negativeInfinity
-                          ? negativeInfinity
-                          : maximum + std::log(sum);
+      double logSum = maximum == negativeInfinity ? negativeInfinity
+                                                  : maximum + std::log(sum);
       if (reduces) {
         result[row] = logSum;
         continue;
       }
       for (int64_t k = 0; k < length; ++k) {
         double logProbability = x[at(k)] - logSum;
-        result[at(k)] = name == "attn.softmax" ? std::exp(logProbability)
-                                               : logProbability;
+        result[at(k)] =
+            name == "attn.softmax" ? std::exp(logProbability) : logProbability;
       }
     }
   });
@@ -301,8 +300,8 @@ static bool referenceAttention(OpOperands &op) {
           headDim = qShape[3];
   int64_t keyHeads = kShape[1], keys = kShape[2], valueDim = vShape[3];
   std::string shapes = " (query " + shapeString(qShape) + ", key " +
-                       shapeString(kShape) + ", value " +
-                       shapeString(vShape) + ")";
+                       shapeString(kShape) + ", value " + shapeString(vShape) +
+                       ")";
   if (kShape[0] != batch || vShape[0] != batch)
     return op.fail("batch sizes differ" + shapes);
   if (vShape[1] != keyHeads || vShape[2] != keys)
@@ -318,20 +317,18 @@ static bool referenceAttention(OpOperands &op) {
   bool boolMask = false;
   if (maskIndex >= 0) {
     const std::vector<int64_t> &mShape = op.shape(maskIndex);
-    std::string maskError = "mask has shape " + shapeString(mShape) +
-                            "; expected [" + std::to_string(queries) + ", " +
-                            std::to_string(keys) + "] or [" +
-                            std::to_string(batch) + " or 1, " +
-                            std::to_string(queryHeads) + " or 1, " +
-                            std::to_string(queries) + ", " +
-                            std::to_string(keys) + "]";
+    std::string maskError =
+        "mask has shape " + shapeString(mShape) + "; expected [" +
+        std::to_string(queries) + ", " + std::to_string(keys) + "] or [" +
+        std::to_string(batch) + " or 1, " + std::to_string(queryHeads) +
+        " or 1, " + std::to_string(queries) + ", " + std::to_string(keys) + "]";
     if (mShape.size() == 2) {
       if (mShape[0] != queries || mShape[1] != keys)
         return op.fail(maskError);
     } else if (mShape.size() == 4) {
       if ((mShape[0] != batch && mShape[0] != 1) ||
-          (mShape[1] != queryHeads && mShape[1] != 1) ||
-          mShape[2] != queries || mShape[3] != keys)
+          (mShape[1] != queryHeads && mShape[1] != 1) || mShape[2] != queries ||
+          mShape[3] != keys)
         return op.fail(maskError);
       maskHeadStride = mShape[1] == 1 ? 0 : queries * keys;
       maskBatchStride = mShape[0] == 1 ? 0 : mShape[1] * queries * keys;
@@ -397,8 +394,8 @@ static bool referenceAttention(OpOperands &op) {
                : nullptr;
 
       for (int64_t j = 0; j < keys; ++j) {
-        const double *k = &(*key)[((b * keyHeads + kvHead) * keys + j) *
-                                  headDim];
+        const double *k =
+            &(*key)[((b * keyHeads + kvHead) * keys + j) * headDim];
         double dot = 0;
         for (int64_t d = 0; d < headDim; ++d)
           dot += q[d] * k[d];
@@ -541,9 +538,8 @@ static bool referenceCrossEntropyCommon(
     if (label != static_cast<double>(attributes.ignoreIndex) &&
         (label < 0 || label >= static_cast<double>(vocabulary)))
       return op.fail("label " + std::to_string(static_cast<int64_t>(label)) +
-                     " of token " + std::to_string(n) +
-                     " is outside [0, " + std::to_string(vocabulary) +
-                     ") and is not ignore_index " +
+                     " of token " + std::to_string(n) + " is outside [0, " +
+                     std::to_string(vocabulary) + ") and is not ignore_index " +
                      std::to_string(attributes.ignoreIndex));
   }
 

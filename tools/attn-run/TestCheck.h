@@ -1,4 +1,4 @@
-//===- TestCheck.h - Minimal check macros for the runtime's tests -*- C++ -*-===//
+//===- TestCheck.h - Minimal checks for the runtime tests ------*- C++ -*-===//
 //
 // The runtime's test programs must build with nothing but a C++ compiler, so
 // they use these few checks instead of a test framework. Each failed check
@@ -43,8 +43,7 @@ inline bool recordCheck(bool ok, const char *file, int line,
 inline bool nearlyEqual(double actual, double expected, double tolerance) {
   if (std::isinf(expected) || std::isinf(actual))
     return actual == expected;
-  return std::fabs(actual - expected) <=
-         tolerance * (1 + std::fabs(expected));
+  return std::fabs(actual - expected) <= tolerance * (1 + std::fabs(expected));
 }
 
 inline std::string describeNear(double actual, double expected) {

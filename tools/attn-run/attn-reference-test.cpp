@@ -104,8 +104,7 @@ void expectError(const FunctionSpec &spec,
   std::string error;
   std::vector<std::vector<double>> outputs = runReference(spec, inputs, error);
   ATTN_CHECK_MSG(outputs.empty() && error.find(expected) != std::string::npos,
-                 "error \"" + error + "\" should contain \"" + expected +
-                     "\"");
+                 "error \"" + error + "\" should contain \"" + expected + "\"");
 }
 
 bool sizesAre(const std::vector<double> &values, size_t size) {
@@ -121,18 +120,18 @@ void testSoftmaxOfZeroAndLogTwo() {
   // exp(0) : exp(ln 2) = 1 : 2, so softmax is [1/3, 2/3] and the
   // log-sum-exp is ln(1 + 2) = ln 3.
   std::vector<double> x = {0.0, std::log(2.0)};
-  auto softmax = expectReference(
-      makeSpec("attn.softmax", "{\"dim\": 1}", {in("input", {1, 2}),
-                                                out("result", {1, 2})}),
-      {x}, 1);
+  auto softmax =
+      expectReference(makeSpec("attn.softmax", "{\"dim\": 1}",
+                               {in("input", {1, 2}), out("result", {1, 2})}),
+                      {x}, 1);
   if (sizesAre(softmax[0], 2)) {
     ATTN_CHECK_NEAR(softmax[0][0], 1.0 / 3, tight);
     ATTN_CHECK_NEAR(softmax[0][1], 2.0 / 3, tight);
   }
-  auto logSoftmax = expectReference(
-      makeSpec("attn.log_softmax", "{\"dim\": -1}",
-               {in("input", {1, 2}), out("result", {1, 2})}),
-      {x}, 1);
+  auto logSoftmax =
+      expectReference(makeSpec("attn.log_softmax", "{\"dim\": -1}",
+                               {in("input", {1, 2}), out("result", {1, 2})}),
+                      {x}, 1);
   if (sizesAre(logSoftmax[0], 2)) {
     ATTN_CHECK_NEAR(logSoftmax[0][0], std::log(1.0 / 3), tight);
     ATTN_CHECK_NEAR(logSoftmax[0][1], std::log(2.0 / 3), tight);
@@ -149,10 +148,10 @@ void testSoftmaxAlongLeadingDim() {
   // A 2x2 input [[0, 5], [ln 3, 5]] over dim 0: column 0 is [0, ln 3]
   // (weights 1:3), column 1 is [5, 5] (1:1).
   std::vector<double> x = {0.0, 5.0, std::log(3.0), 5.0};
-  auto result = expectReference(
-      makeSpec("attn.softmax", "{\"dim\": 0}",
-               {in("input", {2, 2}), out("result", {2, 2})}),
-      {x}, 1);
+  auto result =
+      expectReference(makeSpec("attn.softmax", "{\"dim\": 0}",
+                               {in("input", {2, 2}), out("result", {2, 2})}),
+                      {x}, 1);
   if (sizesAre(result[0], 4)) {
     ATTN_CHECK_NEAR(result[0][0], 0.25, tight);
     ATTN_CHECK_NEAR(result[0][2], 0.75, tight);
@@ -196,11 +195,11 @@ std::string attentionAttributes(double scale, bool causal,
 void testAttentionWithOneKeyReturnsItsValue() {
   // With a single key the softmax weight is 1: out = v, whatever q and k;
   // lse = the one score, scale * q.k = 0.5 * (1*3 + 2*4) = 5.5.
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(0.5, false),
-      {in("query", {1, 1, 1, 2}), in("key", {1, 1, 1, 2}),
-       in("value", {1, 1, 1, 3}), out("output", {1, 1, 1, 3}),
-       out("lse", {1, 1, 1}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(0.5, false),
+               {in("query", {1, 1, 1, 2}), in("key", {1, 1, 1, 2}),
+                in("value", {1, 1, 1, 3}), out("output", {1, 1, 1, 3}),
+                out("lse", {1, 1, 1}, "f32")});
   auto outputs = expectReference(spec, {{1, 2}, {3, 4}, {7, -8, 9}}, 2);
   if (sizesAre(outputs[0], 3) && sizesAre(outputs[1], 1)) {
     ATTN_CHECK_NEAR(outputs[0][0], 7, tight);
@@ -213,11 +212,11 @@ void testAttentionWithOneKeyReturnsItsValue() {
 void testAttentionWeightsByScore() {
   // q = [1], keys [0] and [ln 3] with scale 1: scores 0 and ln 3, weights
   // 1/4 and 3/4; values 4 and 8 give 0.25*4 + 0.75*8 = 7; lse = ln 4.
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false),
-      {in("query", {1, 1, 1, 1}), in("key", {1, 1, 2, 1}),
-       in("value", {1, 1, 2, 1}), out("output", {1, 1, 1, 1}),
-       out("lse", {1, 1, 1}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 1, 1, 1}), in("key", {1, 1, 2, 1}),
+                in("value", {1, 1, 2, 1}), out("output", {1, 1, 1, 1}),
+                out("lse", {1, 1, 1}, "f32")});
   auto outputs = expectReference(spec, {{1}, {0, std::log(3.0)}, {4, 8}}, 2);
   if (sizesAre(outputs[0], 1) && sizesAre(outputs[1], 1)) {
     ATTN_CHECK_NEAR(outputs[0][0], 7, tight);
@@ -229,11 +228,11 @@ void testCausalWithMoreQueriesThanKeysMasksFirstRows() {
   // M = 3 queries, N = 1 key, bottom-right aligned: query i sees key j when
   // j <= i + (N - M) = i - 2, so rows 0 and 1 see nothing (out 0, lse -inf)
   // and row 2 sees key 0 (out = v, lse = q.k = 2*1 = 2).
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, true),
-      {in("query", {1, 1, 3, 1}), in("key", {1, 1, 1, 1}),
-       in("value", {1, 1, 1, 2}), out("output", {1, 1, 3, 2}),
-       out("lse", {1, 1, 3}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(1.0, true),
+               {in("query", {1, 1, 3, 1}), in("key", {1, 1, 1, 1}),
+                in("value", {1, 1, 1, 2}), out("output", {1, 1, 3, 2}),
+                out("lse", {1, 1, 3}, "f32")});
   auto outputs = expectReference(spec, {{5, 6, 2}, {1}, {3, -4}}, 2);
   if (sizesAre(outputs[0], 6) && sizesAre(outputs[1], 3)) {
     for (int i = 0; i < 4; ++i)
@@ -250,11 +249,11 @@ void testCausalSquareIsLowerTriangular() {
   // M = N = 2, q = 0 so all allowed keys weigh the same: row 0 sees key 0
   // (out v0 = 10), row 1 sees keys 0 and 1 (out (10 + 20) / 2 = 15,
   // lse = ln 2).
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, true),
-      {in("query", {1, 1, 2, 1}), in("key", {1, 1, 2, 1}),
-       in("value", {1, 1, 2, 1}), out("output", {1, 1, 2, 1}),
-       out("lse", {1, 1, 2}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(1.0, true),
+               {in("query", {1, 1, 2, 1}), in("key", {1, 1, 2, 1}),
+                in("value", {1, 1, 2, 1}), out("output", {1, 1, 2, 1}),
+                out("lse", {1, 1, 2}, "f32")});
   auto outputs = expectReference(spec, {{0, 0}, {1, 2}, {10, 20}}, 2);
   if (sizesAre(outputs[0], 2) && sizesAre(outputs[1], 2)) {
     ATTN_CHECK_NEAR(outputs[0][0], 10, tight);
@@ -268,10 +267,10 @@ void testSlidingWindow() {
   // M = N = 3, window [1, 0], not causal, equal scores (q = 0), value j = j:
   // query i sees keys i-1..i: row 0 {0} -> 0, row 1 {0,1} -> 0.5,
   // row 2 {1,2} -> 1.5.
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false, "[1, 0]"),
-      {in("query", {1, 1, 3, 1}), in("key", {1, 1, 3, 1}),
-       in("value", {1, 1, 3, 1}), out("output", {1, 1, 3, 1})});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(1.0, false, "[1, 0]"),
+               {in("query", {1, 1, 3, 1}), in("key", {1, 1, 3, 1}),
+                in("value", {1, 1, 3, 1}), out("output", {1, 1, 3, 1})});
   auto outputs = expectReference(spec, {{0, 0, 0}, {1, 2, 3}, {0, 1, 2}}, 1);
   if (sizesAre(outputs[0], 3)) {
     ATTN_CHECK_NEAR(outputs[0][0], 0, tight);
@@ -280,10 +279,10 @@ void testSlidingWindow() {
   }
   // Window [0, 1]: query i sees keys i..i+1: row 0 {0,1} -> 0.5,
   // row 1 {1,2} -> 1.5, row 2 {2} -> 2.
-  FunctionSpec ahead = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false, "[0, 1]"),
-      {in("query", {1, 1, 3, 1}), in("key", {1, 1, 3, 1}),
-       in("value", {1, 1, 3, 1}), out("output", {1, 1, 3, 1})});
+  FunctionSpec ahead =
+      makeSpec("attn.attention", attentionAttributes(1.0, false, "[0, 1]"),
+               {in("query", {1, 1, 3, 1}), in("key", {1, 1, 3, 1}),
+                in("value", {1, 1, 3, 1}), out("output", {1, 1, 3, 1})});
   outputs = expectReference(ahead, {{0, 0, 0}, {1, 2, 3}, {0, 1, 2}}, 1);
   if (sizesAre(outputs[0], 3)) {
     ATTN_CHECK_NEAR(outputs[0][0], 0.5, tight);
@@ -295,10 +294,10 @@ void testSlidingWindow() {
 void testGroupedQueryHeadsShareKeys() {
   // Hq = 2, Hkv = 1: both query heads read key/value head 0. With one key
   // each head's output is that value.
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false),
-      {in("query", {1, 2, 1, 1}), in("key", {1, 1, 1, 1}),
-       in("value", {1, 1, 1, 2}), out("output", {1, 2, 1, 2})});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 2, 1, 1}), in("key", {1, 1, 1, 1}),
+                in("value", {1, 1, 1, 2}), out("output", {1, 2, 1, 2})});
   auto outputs = expectReference(spec, {{1, -1}, {1}, {3, 4}}, 1);
   if (sizesAre(outputs[0], 4)) {
     ATTN_CHECK_NEAR(outputs[0][0], 3, tight);
@@ -307,10 +306,10 @@ void testGroupedQueryHeadsShareKeys() {
     ATTN_CHECK_NEAR(outputs[0][3], 4, tight);
   }
   // Hq = 4, Hkv = 2: heads 0,1 read kv head 0 and heads 2,3 kv head 1.
-  FunctionSpec grouped = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false),
-      {in("query", {1, 4, 1, 1}), in("key", {1, 2, 1, 1}),
-       in("value", {1, 2, 1, 1}), out("output", {1, 4, 1, 1})});
+  FunctionSpec grouped =
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 4, 1, 1}), in("key", {1, 2, 1, 1}),
+                in("value", {1, 2, 1, 1}), out("output", {1, 4, 1, 1})});
   outputs = expectReference(grouped, {{1, 1, 1, 1}, {1, 1}, {5, 7}}, 1);
   if (sizesAre(outputs[0], 4)) {
     ATTN_CHECK_NEAR(outputs[0][0], 5, tight);
@@ -322,22 +321,22 @@ void testGroupedQueryHeadsShareKeys() {
 
 void testMasks() {
   // A bool mask [1, 2] = [false, true] drops key 0: out = v1 = 8.
-  FunctionSpec boolSpec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false),
-      {in("query", {1, 1, 1, 1}), in("key", {1, 1, 2, 1}),
-       in("value", {1, 1, 2, 1}), in("mask", {1, 2}, "i1"),
-       out("output", {1, 1, 1, 1})});
+  FunctionSpec boolSpec =
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 1, 1, 1}), in("key", {1, 1, 2, 1}),
+                in("value", {1, 1, 2, 1}), in("mask", {1, 2}, "i1"),
+                out("output", {1, 1, 1, 1})});
   auto outputs = expectReference(boolSpec, {{1}, {5, 0}, {4, 8}, {0, 1}}, 1);
   if (sizesAre(outputs[0], 1))
     ATTN_CHECK_NEAR(outputs[0][0], 8, tight);
 
   // A float mask [0, ln 3] added to equal scores weighs the keys 1:3:
   // 0.25*4 + 0.75*8 = 7; lse = ln(1 + 3).
-  FunctionSpec floatSpec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false),
-      {in("query", {1, 1, 1, 1}), in("key", {1, 1, 2, 1}),
-       in("value", {1, 1, 2, 1}), in("mask", {1, 1, 1, 2}, "f32"),
-       out("output", {1, 1, 1, 1}), out("lse", {1, 1, 1}, "f32")});
+  FunctionSpec floatSpec =
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 1, 1, 1}), in("key", {1, 1, 2, 1}),
+                in("value", {1, 1, 2, 1}), in("mask", {1, 1, 1, 2}, "f32"),
+                out("output", {1, 1, 1, 1}), out("lse", {1, 1, 1}, "f32")});
   outputs =
       expectReference(floatSpec, {{0}, {1, 1}, {4, 8}, {0, std::log(3.0)}}, 2);
   if (sizesAre(outputs[0], 1) && sizesAre(outputs[1], 1)) {
@@ -347,11 +346,11 @@ void testMasks() {
 
   // A per-head mask [1, 2, 1, 1]: head 0 keeps its key, head 1 masks it
   // (fully masked row: out 0, lse -inf).
-  FunctionSpec perHead = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false),
-      {in("query", {1, 2, 1, 1}), in("key", {1, 2, 1, 1}),
-       in("value", {1, 2, 1, 1}), in("mask", {1, 2, 1, 1}, "i1"),
-       out("output", {1, 2, 1, 1}), out("lse", {1, 2, 1}, "f32")});
+  FunctionSpec perHead =
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 2, 1, 1}), in("key", {1, 2, 1, 1}),
+                in("value", {1, 2, 1, 1}), in("mask", {1, 2, 1, 1}, "i1"),
+                out("output", {1, 2, 1, 1}), out("lse", {1, 2, 1}, "f32")});
   outputs = expectReference(perHead, {{1, 1}, {1, 1}, {6, 9}, {1, 0}}, 2);
   if (sizesAre(outputs[0], 2) && sizesAre(outputs[1], 2)) {
     ATTN_CHECK_NEAR(outputs[0][0], 6, tight);
@@ -364,40 +363,39 @@ void testMasks() {
 void testAttentionSoftcap() {
   // One key, scale * q.k = 2, softcap 1: the score becomes tanh(2), which
   // is the lse.
-  FunctionSpec spec = makeSpec(
-      "attn.attention", attentionAttributes(1.0, false, "null", "1.0"),
-      {in("query", {1, 1, 1, 1}), in("key", {1, 1, 1, 1}),
-       in("value", {1, 1, 1, 1}), out("output", {1, 1, 1, 1}),
-       out("lse", {1, 1, 1}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.attention", attentionAttributes(1.0, false, "null", "1.0"),
+               {in("query", {1, 1, 1, 1}), in("key", {1, 1, 1, 1}),
+                in("value", {1, 1, 1, 1}), out("output", {1, 1, 1, 1}),
+                out("lse", {1, 1, 1}, "f32")});
   auto outputs = expectReference(spec, {{1}, {2}, {3}}, 2);
   if (sizesAre(outputs[1], 1))
     ATTN_CHECK_NEAR(outputs[1][0], std::tanh(2.0), tight);
 }
 
 void testAttentionShapeErrors() {
-  std::vector<std::vector<double>> inputs = {std::vector<double>(4),
-                                             std::vector<double>(8),
-                                             std::vector<double>(8)};
-  expectError(makeSpec("attn.attention", attentionAttributes(1.0, false),
-                       {in("query", {1, 1, 1, 4}), in("key", {1, 1, 1, 8}),
-                        in("value", {1, 1, 1, 8}),
-                        out("output", {1, 1, 1, 8})}),
-              inputs, "head dims differ");
-  expectError(makeSpec("attn.attention", attentionAttributes(1.0, false),
-                       {in("query", {1, 3, 1, 4}), in("key", {1, 2, 1, 4}),
-                        in("value", {1, 2, 1, 4}),
-                        out("output", {1, 3, 1, 4})}),
-              inputs, "not a multiple of key heads");
+  std::vector<std::vector<double>> inputs = {
+      std::vector<double>(4), std::vector<double>(8), std::vector<double>(8)};
+  expectError(
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 1, 1, 4}), in("key", {1, 1, 1, 8}),
+                in("value", {1, 1, 1, 8}), out("output", {1, 1, 1, 8})}),
+      inputs, "head dims differ");
+  expectError(
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 3, 1, 4}), in("key", {1, 2, 1, 4}),
+                in("value", {1, 2, 1, 4}), out("output", {1, 3, 1, 4})}),
+      inputs, "not a multiple of key heads");
   expectError(makeSpec("attn.attention", attentionAttributes(1.0, false),
                        {in("query", {1, 1, 1, 4}), in("key", {1, 1, 2, 4}),
                         in("value", {1, 1, 2, 4}), in("mask", {1, 3}, "i1"),
                         out("output", {1, 1, 1, 4})}),
               inputs, "mask has shape [1, 3]");
-  expectError(makeSpec("attn.attention", attentionAttributes(1.0, false),
-                       {in("query", {1, 1, 1, 4}), in("key", {1, 1, 2, 4}),
-                        in("value", {1, 1, 2, 4}),
-                        out("output", {1, 1, 2, 4})}),
-              inputs, "should be [1, 1, 1, 4]");
+  expectError(
+      makeSpec("attn.attention", attentionAttributes(1.0, false),
+               {in("query", {1, 1, 1, 4}), in("key", {1, 1, 2, 4}),
+                in("value", {1, 1, 2, 4}), out("output", {1, 1, 2, 4})}),
+      inputs, "should be [1, 1, 1, 4]");
   expectError(makeSpec("attn.attention", attentionAttributes(1.0, false),
                        {in("query", {1, 1, 1, 4}), in("value", {1, 1, 2, 4}),
                         out("output", {1, 1, 1, 4})}),
@@ -420,10 +418,10 @@ std::string crossEntropyAttributes(const std::string &reduction,
 void testCrossEntropyPerToken() {
   // Logits [0, ln 3], label 1: lse = ln 4, loss = ln 4 - ln 3 = ln(4/3).
   // Token 2 is ignored: loss 0, but its lse (of [ln 3, 0]) is still ln 4.
-  FunctionSpec spec = makeSpec(
-      "attn.cross_entropy", crossEntropyAttributes("none"),
-      {in("logits", {2, 2}), in("labels", {2}, "i64"), out("loss", {2}, "f32"),
-       out("lse", {2}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.cross_entropy", crossEntropyAttributes("none"),
+               {in("logits", {2, 2}), in("labels", {2}, "i64"),
+                out("loss", {2}, "f32"), out("lse", {2}, "f32")});
   double ln3 = std::log(3.0), ln4 = std::log(4.0);
   auto outputs = expectReference(spec, {{0, ln3, ln3, 0}, {1, -100}}, 2);
   if (sizesAre(outputs[0], 2) && sizesAre(outputs[1], 2)) {
@@ -438,9 +436,10 @@ void testCrossEntropySmoothingAndZLoss() {
   // Logits [0, ln 3], label 1, smoothing 0.1, z_loss 0.01:
   // loss = ln 4 - 0.9 ln 3 - 0.1 * mean(0, ln 3) + 0.01 (ln 4)^2
   //      = ln 4 - 0.95 ln 3 + 0.01 (ln 4)^2.
-  FunctionSpec spec = makeSpec(
-      "attn.cross_entropy", crossEntropyAttributes("none", 0.1, 0.01),
-      {in("logits", {1, 2}), in("labels", {1}, "i32"), out("loss", {1}, "f32")});
+  FunctionSpec spec =
+      makeSpec("attn.cross_entropy", crossEntropyAttributes("none", 0.1, 0.01),
+               {in("logits", {1, 2}), in("labels", {1}, "i32"),
+                out("loss", {1}, "f32")});
   double ln3 = std::log(3.0), ln4 = std::log(4.0);
   auto outputs = expectReference(spec, {{0, ln3}, {1}}, 1);
   if (sizesAre(outputs[0], 1))
@@ -485,10 +484,10 @@ void testCrossEntropyReductions() {
 void testCrossEntropySoftcap() {
   // Logits [0, 2], softcap 1 -> [0, tanh 2]; label 0:
   // loss = ln(1 + e^tanh 2) - 0.
-  FunctionSpec spec = makeSpec(
-      "attn.cross_entropy", crossEntropyAttributes("none", 0, 0, "1.0"),
-      {in("logits", {1, 2}), in("labels", {1}, "i64"),
-       out("loss", {1}, "f32")});
+  FunctionSpec spec = makeSpec("attn.cross_entropy",
+                               crossEntropyAttributes("none", 0, 0, "1.0"),
+                               {in("logits", {1, 2}), in("labels", {1}, "i64"),
+                                out("loss", {1}, "f32")});
   auto outputs = expectReference(spec, {{0, 2}, {0}}, 1);
   if (sizesAre(outputs[0], 1))
     ATTN_CHECK_NEAR(outputs[0][0], std::log(1 + std::exp(std::tanh(2.0))),

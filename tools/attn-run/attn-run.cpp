@@ -309,8 +309,8 @@ bool Runner::loadFunction(std::string &error) {
       return executor != nullptr;
     }
     if (!compiledPackage.create(error) ||
-        !attn::run::compileToPackage(input, options.chip,
-                                     compiledPackage.get(), error) ||
+        !attn::run::compileToPackage(input, options.chip, compiledPackage.get(),
+                                     error) ||
         !loadKernelPackage(compiledPackage.get(), package, error))
       return false;
 #else
@@ -343,15 +343,18 @@ bool Runner::loadFunction(std::string &error) {
 }
 
 int Runner::run() {
+  // Members in reading order; later ones are filled in as they are known.
   report.set("input", JsonValue::string(options.input));
-  report.set("seed", JsonValue::integer(
-                         static_cast<int64_t>(options.inputs.seed)));
+  report.set("seed",
+             JsonValue::integer(static_cast<int64_t>(options.inputs.seed)));
+  for (const char *key : {"function", "op", "device", "outputs", "time"})
+    report.set(key, JsonValue::null());
   std::string error;
   if (!loadFunction(error))
     return setupError(error);
   report.set("function", JsonValue::string(spec.name));
-  report.set("op", spec.op ? JsonValue::string(spec.op->name)
-                           : JsonValue::null());
+  report.set("op",
+             spec.op ? JsonValue::string(spec.op->name) : JsonValue::null());
   if (!spec.op)
     return setupError("function " + spec.name +
                       " is not a single attn op, so there is no reference "
@@ -402,10 +405,10 @@ int Runner::run() {
     const TensorSpec &arg = spec.args[i];
     if (arg.role != TensorRole::Output)
       continue;
-    double tolerance = options.tolerance ? *options.tolerance
-                                         : defaultTolerance(spec, i);
-    Comparison comparison = compareOutput(
-        loadTensor(arg, buffers[i].data()), reference[i], tolerance);
+    double tolerance =
+        options.tolerance ? *options.tolerance : defaultTolerance(spec, i);
+    Comparison comparison = compareOutput(loadTensor(arg, buffers[i].data()),
+                                          reference[i], tolerance);
     allPass &= comparison.pass;
     std::printf("  output %s [%s]: rel_l2 %s max_abs %s tol %s %s%s\n",
                 arg.name.c_str(), arg.typeString().c_str(),
@@ -413,7 +416,8 @@ int Runner::run() {
                 format("%.3e", comparison.maxAbs).c_str(),
                 format("%.1e", comparison.tolerance).c_str(),
                 comparison.pass ? "PASS" : "FAIL",
-                comparison.pass ? "" : (" (" + comparison.reason + ")").c_str());
+                comparison.pass ? ""
+                                : (" (" + comparison.reason + ")").c_str());
 
     JsonValue result = JsonValue::object();
     result.set("name", JsonValue::string(arg.name));

@@ -48,7 +48,8 @@ void testJsonParsesEveryKind() {
   ATTN_CHECK(a && a->isArray() && a->getArray().size() == 6);
   if (!a || a->getArray().size() != 6)
     return;
-  ATTN_CHECK(a->getArray()[0].isInteger() && a->getArray()[0].getInteger() == 1);
+  ATTN_CHECK(a->getArray()[0].isInteger() &&
+             a->getArray()[0].getInteger() == 1);
   ATTN_CHECK(!a->getArray()[1].isInteger() &&
              a->getArray()[1].getNumber() == -2.5);
   // 3e2 is integral, so it also has an exact integer value.
@@ -219,8 +220,7 @@ void testElementAccess() {
   // All-ones bytes, the poison pattern, read as NaN for every float dtype.
   std::memset(buffer, 0xFF, sizeof(buffer));
   for (DType dtype : {DType::F32, DType::F16, DType::BF16, DType::F64})
-    ATTN_CHECK_MSG(std::isnan(loadElement(dtype, buffer, 0)),
-                   dtypeName(dtype));
+    ATTN_CHECK_MSG(std::isnan(loadElement(dtype, buffer, 0)), dtypeName(dtype));
 }
 
 //===----------------------------------------------------------------------===//
@@ -299,7 +299,8 @@ void testFunctionSpecErrors() {
        "function.launches[0].grid[0]: expected a positive integer, found 0"},
       {"\"block\": [128, 1, 1]", "\"block\": [128, 16, 1]",
        "a block of 2048 threads exceeds the limit of 1024"},
-      {"{\"kind\": \"temp\", \"index\": 0}", "{\"kind\": \"temp\", \"index\": 1}",
+      {"{\"kind\": \"temp\", \"index\": 0}",
+       "{\"kind\": \"temp\", \"index\": 1}",
        "function.launches[0].args[1].index: no temporary with index 1"},
       {"{\"kind\": \"arg\", \"index\": 0}", "{\"kind\": \"arg\", \"index\": 2}",
        "no argument with index 2 (the function has 2)"},
@@ -320,8 +321,8 @@ void testFunctionSpecErrors() {
     JsonValue json;
     std::string error;
     FunctionSpec spec;
-    bool ok = parseJson(text, json, error) &&
-              parseFunctionSpec(json, spec, error);
+    bool ok =
+        parseJson(text, json, error) && parseFunctionSpec(json, spec, error);
     ATTN_CHECK_MSG(!ok && contains(error, c.expected),
                    "expected \"" + c.expected + "\", got \"" + error + "\"");
     // Errors point at a line and column of the text.
@@ -353,7 +354,8 @@ FunctionSpec crossEntropySpec(const std::string &logitsType) {
                      "z_loss": 0.0, "softcap": null, "reduction": "mean"}},
       "args": [
         {"name": "a0", "role": "input", "operand": "logits",
-         "dtype": ")" + logitsType + R"(", "shape": [1000, 37]},
+         "dtype": ")" +
+                logitsType + R"(", "shape": [1000, 37]},
         {"name": "a1", "role": "input", "operand": "labels", "dtype": "i64",
          "shape": [1000]},
         {"name": "r0", "role": "output", "operand": "loss", "dtype": "f32",
@@ -404,8 +406,8 @@ void testInputs() {
   ATTN_CHECK_MSG(ignored > 60 && ignored < 140, std::to_string(ignored));
 
   // Outputs are poisoned.
-  ATTN_CHECK(first[2].size() == 4 && std::isnan(loadElement(
-                                         DType::F32, first[2].data(), 0)));
+  ATTN_CHECK(first[2].size() == 4 &&
+             std::isnan(loadElement(DType::F32, first[2].data(), 0)));
 
   options.ignoreFraction = 0;
   ATTN_CHECK(makeInputs(spec, options, other, error));

@@ -124,8 +124,7 @@ public:
                               size_t count, cuda::CUstream stream) = nullptr;
   CUresult (*cuMemsetD32Async)(CUdeviceptr destination, unsigned value,
                                size_t count, cuda::CUstream stream) = nullptr;
-  CUresult (*cuStreamCreate)(cuda::CUstream *stream,
-                             unsigned flags) = nullptr;
+  CUresult (*cuStreamCreate)(cuda::CUstream *stream, unsigned flags) = nullptr;
   CUresult (*cuStreamDestroy)(cuda::CUstream stream) = nullptr;
   CUresult (*cuStreamSynchronize)(cuda::CUstream stream) = nullptr;
   CUresult (*cuEventCreate)(cuda::CUevent *event, unsigned flags) = nullptr;

@@ -1,4 +1,4 @@
-//===- KernelPackage.h - Compiled GPU kernels and how to run them -*- C++ -*-===//
+//===- KernelPackage.h - Compiled GPU kernels and running them -*- C++ -*-===//
 //
 // A kernel package is the compiler's GPU output: a directory with
 // manifest.json, which lists the binaries (cubin, PTX), the kernels in them
@@ -80,8 +80,7 @@ bool parseKernelPackage(const JsonValue &manifest, const std::string &directory,
 /// The function named `name`, or the only function when `name` is empty.
 /// Returns null and sets `error` (listing the functions) otherwise.
 const FunctionSpec *selectFunction(const KernelPackage &package,
-                                   const std::string &name,
-                                   std::string &error);
+                                   const std::string &name, std::string &error);
 
 /// How a GPU executor runs and times.
 struct GpuExecutorOptions {

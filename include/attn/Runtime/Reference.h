@@ -1,4 +1,4 @@
-//===- Reference.h - Float64 reference implementations of attn ops -*- C++ -*-===//
+//===- Reference.h - Float64 reference implementations ---------*- C++ -*-===//
 //
 // The oracle that compiled kernels are checked against: plain float64 loops
 // over the definitions of attn.softmax, attn.log_softmax, attn.logsumexp,
