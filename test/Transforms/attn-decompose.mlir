@@ -83,9 +83,9 @@ func.func @attention_gqa_causal(%q: tensor<1x4x5x16xbf16>, %k: tensor<1x2x7x16xb
 
 // Softcap, window and a boolean mask broadcast over batch: the mask is read
 // at (0, h * 2 + g, i, j) of the [B, Hq, M, N] layout.
-// CHECK-DAG: #[[MASKMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d1 * 2 + d2, d3, d4)>
+// CHECK-DAG: #[[$MASKMAP:.+]] = affine_map<(d0, d1, d2, d3, d4) -> (0, d1 * 2 + d2, d3, d4)>
 // CHECK-LABEL: func @attention_softcap_window_mask
-// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[MASKMAP]], #{{.+}}]
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[$MASKMAP]], #{{.+}}]
 // CHECK: arith.divf
 // CHECK: math.tanh
 // CHECK: arith.mulf
