@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace attn::runtime;
@@ -367,6 +368,21 @@ int Runner::run() {
     hasOutput |= arg.role == TensorRole::Output;
   if (!hasOutput)
     return setupError("function " + spec.name + " has no outputs to check");
+
+  // The stored arguments plus their float64 copies for the reference must
+  // fit in host memory; say so rather than die in an allocation.
+  double hostBytes = 0;
+  for (const TensorSpec &arg : spec.args)
+    hostBytes += static_cast<double>(arg.bytes()) +
+                 8.0 * static_cast<double>(arg.numElements());
+  double physicalBytes = static_cast<double>(sysconf(_SC_PHYS_PAGES)) *
+                         static_cast<double>(sysconf(_SC_PAGESIZE));
+  if (physicalBytes > 0 && hostBytes > physicalBytes)
+    return setupError("function " + spec.name + " needs " +
+                      format("%.1f", hostBytes / (1 << 30)) +
+                      " GiB of host memory for its arguments and reference, "
+                      "more than this machine's " +
+                      format("%.1f", physicalBytes / (1 << 30)) + " GiB");
 
   // Inputs, then the reference, before touching the device: a bad shape is
   // reported the same way on machines without a GPU.
