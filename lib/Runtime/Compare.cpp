@@ -29,6 +29,8 @@ Comparison attn::runtime::compareOutput(const std::vector<double> &output,
     if (std::isinf(ref) || std::isinf(out)) {
       if (out != ref)
         ++result.infinityMismatches;
+      else
+        ++result.infinitiesMatched;
       continue;
     }
     if (std::isnan(ref))

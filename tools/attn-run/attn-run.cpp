@@ -33,6 +33,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <map>
 #include <optional>
 #include <string>
 #include <unistd.h>
@@ -61,6 +62,8 @@ const char *const usageText =
     "  --ignore-fraction F    fraction of labels set to ignore_index (0.1)\n"
     "  --tolerance T          bound on rel_l2 (default by dtype: f32 1e-5,\n"
     "                         f16 1e-2, bf16 2e-2)\n"
+    "  --tolerance NAME=T     bound for one output (e.g. result1=1e-5);\n"
+    "                         overrides the bound above for that output\n"
     "  --warmup N             untimed runs before timing (10)\n"
     "  --iterations N         timed runs; 0 skips timing (20)\n"
     "  --json FILE            also write the results as JSON\n";
@@ -73,6 +76,8 @@ struct Options {
   std::string chip = "sm_90a";
   InputOptions inputs;
   std::optional<double> tolerance;
+  /// Per-output bounds from --tolerance NAME=T.
+  std::map<std::string, double> outputTolerances;
   int warmup = 10;
   int iterations = 20;
   std::string jsonPath;
@@ -181,9 +186,16 @@ bool parseOptions(int argc, char **argv, Options &options, bool &help,
       if (!takeValue())
         return false;
       double tolerance;
-      if (!parseDouble(value, tolerance) || tolerance < 0)
-        return invalid("a non-negative number");
-      options.tolerance = tolerance;
+      size_t eq = value.find('=');
+      std::string output = eq == std::string::npos ? "" : value.substr(0, eq);
+      std::string number = eq == std::string::npos ? value : value.substr(eq + 1);
+      if (!parseDouble(number, tolerance) || tolerance < 0 ||
+          (eq != std::string::npos && output.empty()))
+        return invalid("a non-negative number, or NAME=number");
+      if (output.empty())
+        options.tolerance = tolerance;
+      else
+        options.outputTolerances[output] = tolerance;
     } else if (name == "--warmup" || name == "--iterations") {
       if (!takeValue())
         return false;
@@ -416,23 +428,40 @@ int Runner::run() {
     return finish(exitFail, error);
   }
 
+  for (const auto &entry : options.outputTolerances) {
+    bool known = false;
+    for (const TensorSpec &arg : spec.args)
+      known |= arg.role == TensorRole::Output && arg.name == entry.first;
+    if (!known)
+      return finish(exitSetupError, "--tolerance names '" + entry.first +
+                                   "', which is not an output of " + spec.name);
+  }
+
   bool allPass = true;
   for (size_t i = 0; i < spec.args.size(); ++i) {
     const TensorSpec &arg = spec.args[i];
     if (arg.role != TensorRole::Output)
       continue;
-    double tolerance =
-        options.tolerance ? *options.tolerance : defaultTolerance(spec, i);
+    auto perOutput = options.outputTolerances.find(arg.name);
+    double tolerance = perOutput != options.outputTolerances.end()
+                           ? perOutput->second
+                       : options.tolerance ? *options.tolerance
+                                           : defaultTolerance(spec, i);
     Comparison comparison = compareOutput(loadTensor(arg, buffers[i].data()),
                                           reference[i], tolerance);
     allPass &= comparison.pass;
+    std::string infinities =
+        comparison.infinitiesMatched
+            ? " (" + std::to_string(comparison.infinitiesMatched) +
+                  " infinite entries exact)"
+            : "";
     std::printf("  output %s [%s]: rel_l2 %s max_abs %s tol %s %s%s\n",
                 arg.name.c_str(), arg.typeString().c_str(),
                 format("%.3e", comparison.relL2).c_str(),
                 format("%.3e", comparison.maxAbs).c_str(),
                 format("%.1e", comparison.tolerance).c_str(),
                 comparison.pass ? "PASS" : "FAIL",
-                comparison.pass ? ""
+                comparison.pass ? infinities.c_str()
                                 : (" (" + comparison.reason + ")").c_str());
 
     JsonValue result = JsonValue::object();

@@ -31,6 +31,9 @@ struct Comparison {
   /// Entries where the output is infinite and the reference is not, or the
   /// reference is infinite and the output differs from it.
   int64_t infinityMismatches = 0;
+  /// Entries where the reference is infinite (a fully masked attention row's
+  /// -inf LSE, say) and the output equals it exactly.
+  int64_t infinitiesMatched = 0;
   bool pass = false;
   /// Why it failed, e.g. "unwritten or NaN: 12 elements"; empty on a pass.
   std::string reason;
