@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# On the GPU machine: build the MLIR-free runtime and attn-run, then run
+# every line of bench/gpu_check.list (packages from bench/compile_packages.sh,
+# carried in build-packages/) on the GPU for seeds 1-3, against the float64
+# reference. Writes the full log to $OUT (or bench/results/latest) and
+# prints a summary table last. Exit status 1 if any run failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/results/latest}
+mkdir -p "$OUT"
+LOG="$OUT/check_gpu.log"
+: > "$LOG"
+
+{
+  echo "# attn-mlir GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  nvcc --version | tail -1
+  git log -1 --format='commit %H' 2>/dev/null || true
+} | tee -a "$LOG"
+
+cmake -G Ninja -S . -B build-rt -DATTN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 &&
+  ninja -C build-rt attn-run >>"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 2; }
+
+pass=0; fail=0
+summary=()
+while read -r src fn opts; do
+  [[ -z "$src" || "$src" == \#* ]] && continue
+  pkg="build-packages/$(basename "$src" .mlir)"
+  for seed in 1 2 3; do
+    # shellcheck disable=SC2086
+    out=$(build-rt/bin/attn-run "$pkg" --function "$fn" --seed "$seed" --warmup 3 --iterations 10 $opts 2>&1)
+    rc=$?
+    echo "\$ attn-run $pkg --function $fn --seed $seed $opts" >> "$LOG"
+    echo "$out" >> "$LOG"
+    if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+    if [ "$seed" = 1 ] || [ $rc -ne 0 ]; then
+      worst=$(echo "$out" | grep -oE 'rel_l2 [0-9.e+-]+' | awk '{print $2}' | sort -g | tail -1)
+      ms=$(echo "$out" | grep -oE 'median [0-9.]+ ms' | awk '{print $2}')
+      summary+=("$(printf '%-30s %-36s seed %s  worst rel_l2 %-10s %8s ms  %s' \
+        "$(basename "$src")" "$fn $opts" "$seed" "${worst:--}" "${ms:--}" \
+        "$([ $rc -eq 0 ] && echo PASS || echo FAIL)")")
+    fi
+  done
+done < bench/gpu_check.list
+
+{
+  echo
+  echo "== summary (seed 1; failures of any seed; time = simple one-thread-per-element mapping)"
+  printf '%s\n' "${summary[@]}"
+  echo "gpu-check: $pass passed, $fail failed"
+} | tee -a "$LOG"
+[ "$fail" -eq 0 ]
