@@ -15,8 +15,11 @@ set +e
 rc=${PIPESTATUS[0]}
 set -e
 # One closing line in the plain 'N passed, N failed' form.
-passed=$(grep -E '^ *Passed *:' "$BUILD/lit.log" | grep -oE '[0-9]+' | tail -1)
-failed=$(grep -E '^ *(Failed|Unresolved|Timed Out|Unexpectedly Passed) *:' "$BUILD/lit.log" | awk '{s += $NF} END {print s + 0}')
-unsupported=$(grep -E '^ *Unsupported *:' "$BUILD/lit.log" | grep -oE '[0-9]+' | tail -1)
-echo "lit: ${passed:-0} passed, ${failed:-0} failed, ${unsupported:-0} skipped"
+count() { # the number on lit's summary line for $1 (0 if absent)
+  sed -nE "s/^ *$1 *: *([0-9]+).*/\1/p" "$BUILD/lit.log" | awk '{s += $1} END {print s + 0}'
+}
+passed=$(count Passed)
+failed=$(( $(count Failed) + $(count Unresolved) + $(count 'Timed Out') + $(count 'Unexpectedly Passed') ))
+skipped=$(( $(count Unsupported) + $(count 'Expectedly Failed') ))
+echo "lit: $passed passed, $failed failed, $skipped skipped"
 exit $rc

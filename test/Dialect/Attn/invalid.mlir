@@ -328,3 +328,70 @@ func.func @lce_labels(%h: tensor<16x64xbf16>, %w: tensor<1000x64xbf16>, %y: tens
   %0 = attn.linear_cross_entropy %h, %w, %y : tensor<16x64xbf16>, tensor<1000x64xbf16>, tensor<8xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+func.func @schedule_block_multiple(%q: tensor<1x8x128x64xf16>, %k: tensor<1x8x128x64xf16>,
+                                   %v: tensor<1x8x128x64xf16>) -> tensor<1x8x128x64xf16> {
+  // expected-error @+1 {{schedule block_m must be a positive multiple of 16, but is 24}}
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 24, block_n = 64>} : tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16> -> tensor<1x8x128x64xf16>
+  return %o : tensor<1x8x128x64xf16>
+}
+
+// -----
+
+func.func @schedule_shared_memory(%q: tensor<1x8x128x256xf32>, %k: tensor<1x8x128x256xf32>,
+                                  %v: tensor<1x8x128x256xf32>) -> tensor<1x8x128x256xf32> {
+  // expected-error @+1 {{schedule tiles need 1179648 bytes of shared memory, more than the 232448 bytes of sm_90a}}
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 128, stages = 4>} : tensor<1x8x128x256xf32>, tensor<1x8x128x256xf32>, tensor<1x8x128x256xf32> -> tensor<1x8x128x256xf32>
+  return %o : tensor<1x8x128x256xf32>
+}
+
+// -----
+
+func.func @schedule_threads(%x: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{schedule warps must be 1, 2, 4, 8 or 16, but is 64}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 8, warps = 64>} : tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @schedule_one_pass(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
+  // expected-error @+1 {{schedule passes = 1 needs the whole row (8192) in one tile, but block_n is 1024}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 1024, passes = 1>} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  return %0 : tensor<4x8192xf32>
+}
+
+// -----
+
+func.func @schedule_unused_field(%z: tensor<8x1000xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  // expected-error @+1 {{schedule block_d does not apply to this op and must be 0, but is 64}}
+  %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 1, block_n = 512, block_d = 64>} : tensor<8x1000xf32>, tensor<8xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @schedule_chip(%z: tensor<8x1000xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  // expected-error @+1 {{schedule chip 'sm_70' is not one of sm_80, sm_86, sm_89, sm_90, sm_90a, sm_100a}}
+  %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 1, block_n = 512, chip = "sm_70">} : tensor<8x1000xf32>, tensor<8xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @schedule_split(%q: tensor<1x8x1x64xf16>, %k: tensor<1x8x128x64xf16>,
+                          %v: tensor<1x8x128x64xf16>) -> tensor<1x8x1x64xf16> {
+  // expected-error @+1 {{schedule split (4) exceeds the number of key tiles (2)}}
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4>} : tensor<1x8x1x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16> -> tensor<1x8x1x64xf16>
+  return %o : tensor<1x8x1x64xf16>
+}
+
+// -----
+
+func.func @schedule_lce_block_d(%h: tensor<16x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @+1 {{schedule block_d must be a positive multiple of 16, but is 0}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64>} : tensor<16x64xbf16>, tensor<1000x64xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
@@ -61,6 +62,14 @@ static LogicalResult verifyPositive(Operation *op, StringRef what,
   return success();
 }
 
+/// Checks the op's schedule attribute, if it has one, against the op and
+/// its target.
+static LogicalResult verifyOptionalSchedule(Operation *op) {
+  if (auto schedule = op->getAttrOfType<ScheduleAttr>("schedule"))
+    return verifySchedule(op, schedule, [op] { return op->emitOpError(); });
+  return success();
+}
+
 //===----------------------------------------------------------------------===//
 // Softmax family
 //===----------------------------------------------------------------------===//
@@ -91,13 +100,17 @@ static LogicalResult verifySameTypeSoftmax(Operation *op,
 }
 
 LogicalResult SoftmaxOp::verify() {
-  return verifySameTypeSoftmax(*this, getInput().getType(),
-                               getResult().getType(), getDim());
+  if (failed(verifySameTypeSoftmax(*this, getInput().getType(),
+                                   getResult().getType(), getDim())))
+    return failure();
+  return verifyOptionalSchedule(*this);
 }
 
 LogicalResult LogSoftmaxOp::verify() {
-  return verifySameTypeSoftmax(*this, getInput().getType(),
-                               getResult().getType(), getDim());
+  if (failed(verifySameTypeSoftmax(*this, getInput().getType(),
+                                   getResult().getType(), getDim())))
+    return failure();
+  return verifyOptionalSchedule(*this);
 }
 
 LogicalResult LogSumExpOp::verify() {
@@ -106,7 +119,9 @@ LogicalResult LogSumExpOp::verify() {
     return failure();
   SmallVector<int64_t> expected(input.getShape());
   expected.erase(expected.begin() + getDim());
-  return verifyShape(*this, "result", getResult().getType(), expected);
+  if (failed(verifyShape(*this, "result", getResult().getType(), expected)))
+    return failure();
+  return verifyOptionalSchedule(*this);
 }
 
 //===----------------------------------------------------------------------===//
@@ -197,7 +212,7 @@ LogicalResult AttentionOp::verify() {
       return emitOpError() << "window sizes must be non-negative, but are ["
                            << (*window)[0] << ", " << (*window)[1] << "]";
   }
-  return success();
+  return verifyOptionalSchedule(*this);
 }
 
 //===----------------------------------------------------------------------===//
@@ -231,7 +246,7 @@ static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
     if (failed(verifyShape(op, "lse", cast<RankedTensorType>(lse.getType()),
                            {numTokens})))
       return failure();
-  return success();
+  return verifyOptionalSchedule(op);
 }
 
 LogicalResult CrossEntropyOp::verify() {

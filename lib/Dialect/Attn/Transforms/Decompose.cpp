@@ -637,7 +637,7 @@ struct DecomposeLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
     auto ce = CrossEntropyOp::create(
         rewriter, loc, op->getResultTypes(), logits, op.getLabels(),
         op.getIgnoreIndexAttr(), op.getLabelSmoothingAttr(), op.getZLossAttr(),
-        op.getSoftcapAttr(), op.getReductionAttr());
+        op.getSoftcapAttr(), op.getReductionAttr(), /*schedule=*/nullptr);
     rewriter.replaceOp(op, ce->getResults());
     return success();
   }

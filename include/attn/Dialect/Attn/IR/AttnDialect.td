@@ -51,4 +51,51 @@ def Attn_ReductionAttr : EnumAttr<Attn_Dialect, Attn_Reduction, "reduction"> {
   let assemblyFormat = "`<` $value `>`";
 }
 
+def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
+  let mnemonic = "schedule";
+  let summary = "tile sizes, warps, pipeline stages and split factor of a kernel";
+  let description = [{
+    Everything a kernel's speed depends on, and nothing else: `attn-tile`
+    and the GPU code generation read it, and no pass chooses tiles on its
+    own. An op carries it as its optional `schedule` attribute; without one,
+    `attn-tile` uses `attn::getDefaultSchedule` (documented in
+    docs/Schedules.md). `attn::enumerateSchedules` lists every legal schedule
+    of an (op, shape, target) triple: the search space of the cost model.
+
+    The fields mean, per op:
+
+    | field     | attention            | softmax family        | cross_entropy   | linear_cross_entropy |
+    |-----------|----------------------|-----------------------|-----------------|----------------------|
+    | `block_m` | query rows per tile  | rows per block        | tokens per block| tokens per block     |
+    | `block_n` | keys per tile        | columns per tile      | vocabulary tile | vocabulary tile      |
+    | `block_d` | (0: whole head dim)  | -                     | -               | hidden-dim tile      |
+    | `warps`   | warps per block      | warps per block       | warps per block | warps per block      |
+    | `stages`  | K/V pipeline depth   | -                     | -               | pipeline depth       |
+    | `split`   | split-KV (decoding)  | -                     | split-V         | split-V              |
+    | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
+    | `chip`    | target, e.g. `"sm_90a"`: bounds shared memory and threads       ||||
+
+    Fields that do not apply to an op must keep their default. The verifier
+    checks the schedule against the op's shapes and the chip's limits.
+
+    ```mlir
+    %o = attn.attention %q, %k, %v {causal,
+        schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2>}
+        : tensor<1x8x4096x128xbf16>, tensor<1x8x4096x128xbf16>, tensor<1x8x4096x128xbf16>
+        -> tensor<1x8x4096x128xbf16>
+    ```
+  }];
+  let parameters = (ins
+    DefaultValuedParameter<"int64_t", "0">:$block_m,
+    DefaultValuedParameter<"int64_t", "0">:$block_n,
+    DefaultValuedParameter<"int64_t", "0">:$block_d,
+    DefaultValuedParameter<"int64_t", "4">:$warps,
+    DefaultValuedParameter<"int64_t", "1">:$stages,
+    DefaultValuedParameter<"int64_t", "1">:$split,
+    DefaultValuedParameter<"int64_t", "1">:$passes,
+    StringRefParameter<"target chip", "\"sm_90a\"">:$chip
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNDIALECT_TD

@@ -24,7 +24,8 @@ def Attn_MaskTensor : RankedTensorOf<[I1, F16, BF16, F32]>;
 //===----------------------------------------------------------------------===//
 
 class Attn_SoftmaxFamilyOp<string mnemonic> : Attn_Op<mnemonic> {
-  let arguments = (ins Attn_FloatTensor:$input, I64Attr:$dim);
+  let arguments = (ins Attn_FloatTensor:$input, I64Attr:$dim,
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
   let assemblyFormat = [{
     $input `,` `dim` `=` $dim attr-dict `:` type($input) `->` type($result)
   }];
@@ -136,7 +137,8 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
                        Optional<Attn_MaskTensor>:$mask,
                        OptionalAttr<F32Attr>:$scale, UnitAttr:$causal,
                        OptionalAttr<DenseI64ArrayAttr>:$window,
-                       OptionalAttr<F32Attr>:$softcap);
+                       OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
   let results = (outs Attn_FloatTensor:$output, Optional<Attn_F32Tensor>:$lse);
   let assemblyFormat = [{
     $query `,` $key `,` $value (`mask` `(` $mask^ `:` type($mask) `)`)?
@@ -161,7 +163,8 @@ class Attn_LossOp<string mnemonic> : Attn_Op<mnemonic> {
       DefaultValuedAttr<F32Attr, "0.0">:$z_loss,
       OptionalAttr<F32Attr>:$softcap,
       DefaultValuedAttr<Attn_ReductionAttr,
-                        "::mlir::attn::Reduction::mean">:$reduction);
+                        "::mlir::attn::Reduction::mean">:$reduction,
+      OptionalAttr<Attn_ScheduleAttr>:$schedule);
   let results = (outs Attn_F32Tensor:$loss, Optional<Attn_F32Tensor>:$lse);
   let hasVerifier = 1;
 }
