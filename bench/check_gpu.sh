@@ -28,9 +28,10 @@ while read -r src fn opts; do
   pkg="build-packages/$(basename "$src" .mlir)"
   for seed in 1 2 3; do
     # shellcheck disable=SC2086
-    out=$(build-rt/bin/attn-run "$pkg" --function "$fn" --seed "$seed" --warmup 3 --iterations 10 $opts 2>&1)
+    cmd="build-rt/bin/attn-run $pkg --function $fn --seed $seed --warmup 3 --iterations 10 $opts"
+    out=$($cmd 2>&1)
     rc=$?
-    echo "\$ attn-run $pkg --function $fn --seed $seed $opts" >> "$LOG"
+    echo "\$ $cmd" >> "$LOG"
     echo "$out" >> "$LOG"
     if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
     if [ "$seed" = 1 ] || [ $rc -ne 0 ]; then

@@ -44,20 +44,24 @@ static void addPipeline(OpPassManager &pm, StringRef pipeline) {
                              err);
 }
 
-void attn::buildAttnBufferizePipeline(OpPassManager &pm) {
+void attn::buildAttnBufferizePipeline(OpPassManager &pm, bool tile) {
+  if (tile)
+    addPipeline(pm, "attn-tile");
   addPipeline(pm, "attn-decompose,canonicalize,cse,"
                   "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                   "one-shot-bufferize{bufferize-function-boundaries "
+                  "allow-return-allocs-from-loops "
                   "function-boundary-type-conversion=identity-layout-map},"
                   "buffer-results-to-out-params{hoist-static-allocs "
                   "modify-public-functions},"
                   "canonicalize");
 }
 
-void attn::buildAttnToLLVMPipeline(OpPassManager &pm) {
-  buildAttnBufferizePipeline(pm);
+void attn::buildAttnToLLVMPipeline(OpPassManager &pm,
+                                   const AttnToLLVMOptions &options) {
+  buildAttnBufferizePipeline(pm, options.tile);
   addPipeline(pm,
-              "func.func(convert-linalg-to-loops),"
+              "scf-forall-to-for,func.func(convert-linalg-to-loops),"
               "buffer-deallocation-pipeline,"
               "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
               "arith-expand{include-bf16},convert-math-to-llvm,"
@@ -94,10 +98,13 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
 void attn::registerAttnPipelines() {
   static std::once_flag once;
   std::call_once(once, [] {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<AttnToLLVMOptions>(
       "attn-to-llvm",
-      "Lower attn ops (decomposed) to the LLVM dialect for the host CPU",
-      buildAttnToLLVMPipeline);
+      "Lower attn ops (tiled with tile=1, else decomposed) to the LLVM "
+      "dialect for the host CPU",
+      [](OpPassManager &pm, const AttnToLLVMOptions &options) {
+        buildAttnToLLVMPipeline(pm, options);
+      });
   PassPipelineRegistration<AttnToCubinOptions>(
       "attn-to-cubin",
       "Compile attn ops to a GPU kernel package (cubin + JSON manifest)",

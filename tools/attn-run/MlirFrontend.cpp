@@ -178,7 +178,7 @@ bool ::attn::run::compileToPackage(const std::string &mlirPath,
 }
 
 auto ::attn::run::createCpuExecutor(const std::string &mlirPath,
-                                   const std::string &function,
+                                   const std::string &function, bool tile,
                                    ::attn::runtime::FunctionSpec &spec,
                                    std::string &error)
     -> std::unique_ptr<::attn::runtime::Executor> {
@@ -205,7 +205,9 @@ auto ::attn::run::createCpuExecutor(const std::string &mlirPath,
   std::string name = func.getSymName().str();
   func->setAttr("llvm.emit_c_interface", UnitAttr::get(&session.context));
   PassManager pm(&session.context);
-  mlir::attn::buildAttnToLLVMPipeline(pm);
+  mlir::attn::AttnToLLVMOptions options;
+  options.tile = tile;
+  mlir::attn::buildAttnToLLVMPipeline(pm, options);
   if (failed(pm.run(*module))) {
     error = "lowering '" + mlirPath + "' to LLVM failed:\n" +
             session.diagnostics;

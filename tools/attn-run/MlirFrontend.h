@@ -23,12 +23,13 @@ bool compileToPackage(const std::string &mlirPath, const std::string &chip,
                       const std::string &packageDir, std::string &error);
 
 /// Lowers function `function` of the .mlir file at `mlirPath` to LLVM (the
-/// attn-to-llvm pipeline) and JIT-compiles it for this CPU. Fills `spec` with
+/// attn-to-llvm pipeline, tiled by attn-tile first when `tile`) and
+/// JIT-compiles it for this CPU. Fills `spec` with
 /// the function's description (the same JSON object a package manifest holds
 /// under "functions"). Returns null and sets `error` on failure.
 std::unique_ptr<runtime::Executor>
 createCpuExecutor(const std::string &mlirPath, const std::string &function,
-                  runtime::FunctionSpec &spec, std::string &error);
+                  bool tile, runtime::FunctionSpec &spec, std::string &error);
 
 } // namespace attn::run
 

@@ -56,6 +56,8 @@ const char *const usageText =
     "options:\n"
     "  --function NAME        function to run (required if there are several)\n"
     "  --device gpu|cpu       where to run (default gpu; cpu needs an .mlir)\n"
+    "  --tile                 cpu: run the attn-tile (IO-aware) form instead\n"
+    "                         of the decomposition\n"
     "  --chip CHIP            GPU target when compiling an .mlir (sm_90a)\n"
     "  --seed N               random seed; argument i uses seed + i (1)\n"
     "  --input-scale S        floats are uniform in [-S, S] (1)\n"
@@ -73,6 +75,8 @@ struct Options {
   std::string input;
   std::string function;
   std::string device = "gpu";
+  /// --tile: on the CPU, run the attn-tile form instead of the decomposition.
+  bool tile = false;
   std::string chip = "sm_90a";
   InputOptions inputs;
   std::optional<double> tolerance;
@@ -152,6 +156,8 @@ bool parseOptions(int argc, char **argv, Options &options, bool &help,
       if (!takeValue())
         return false;
       options.function = value;
+    } else if (name == "--tile") {
+      options.tile = true;
     } else if (name == "--device") {
       if (!takeValue())
         return false;
@@ -318,7 +324,8 @@ bool Runner::loadFunction(std::string &error) {
 #ifdef ATTN_RUN_WITH_MLIR
     if (options.device == "cpu") {
       executor =
-          attn::run::createCpuExecutor(input, options.function, spec, error);
+          attn::run::createCpuExecutor(input, options.function, options.tile,
+                                        spec, error);
       return executor != nullptr;
     }
     if (!compiledPackage.create(error) ||
@@ -420,14 +427,6 @@ int Runner::run() {
               static_cast<unsigned long long>(options.inputs.seed));
   std::fflush(stdout);
 
-  std::vector<void *> hostArgs;
-  for (std::vector<unsigned char> &buffer : buffers)
-    hostArgs.push_back(buffer.data());
-  if (!executor->run(hostArgs, error)) {
-    std::printf("attn-run: FAIL\n");
-    return finish(exitFail, error);
-  }
-
   for (const auto &entry : options.outputTolerances) {
     bool known = false;
     for (const TensorSpec &arg : spec.args)
@@ -435,6 +434,14 @@ int Runner::run() {
     if (!known)
       return finish(exitSetupError, "--tolerance names '" + entry.first +
                                    "', which is not an output of " + spec.name);
+  }
+
+  std::vector<void *> hostArgs;
+  for (std::vector<unsigned char> &buffer : buffers)
+    hostArgs.push_back(buffer.data());
+  if (!executor->run(hostArgs, error)) {
+    std::printf("attn-run: FAIL\n");
+    return finish(exitFail, error);
   }
 
   bool allPass = true;

@@ -38,13 +38,24 @@ struct AttnToCubinOptions : public PassPipelineOptions<AttnToCubinOptions> {
       llvm::cl::init("")};
 };
 
-/// attn ops -> decomposed linalg -> bufferized, out-parameter host functions
-/// (the part shared by the CPU and GPU pipelines).
-void buildAttnBufferizePipeline(OpPassManager &pm);
+/// Options of the attn-to-llvm pipeline.
+struct AttnToLLVMOptions : public PassPipelineOptions<AttnToLLVMOptions> {
+  PassOptions::Option<bool> tile{
+      *this, "tile",
+      llvm::cl::desc("run attn-tile first (the IO-aware loop forms); ops it "
+                     "leaves are decomposed"),
+      llvm::cl::init(false)};
+};
 
-/// attn ops -> LLVM dialect for the host CPU, with bare-pointer memref
-/// arguments on functions marked for attn-run and C-interface wrappers.
-void buildAttnToLLVMPipeline(OpPassManager &pm);
+/// attn ops -> (tiled, with `tile`) decomposed linalg -> bufferized,
+/// out-parameter host functions (shared by the CPU and GPU pipelines).
+void buildAttnBufferizePipeline(OpPassManager &pm, bool tile = false);
+
+/// attn ops -> LLVM dialect for the host CPU (standard memref descriptors;
+/// functions marked `llvm.emit_c_interface` get C wrappers, as attn-run
+/// marks the function it runs).
+void buildAttnToLLVMPipeline(OpPassManager &pm,
+                             const AttnToLLVMOptions &options = {});
 
 /// attn ops -> gpu.binary + host launch sequence -> kernel package on disk.
 void buildAttnToCubinPipeline(OpPassManager &pm,

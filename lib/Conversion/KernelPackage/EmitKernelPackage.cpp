@@ -281,7 +281,13 @@ LogicalResult PackageWriter::writeBinaries(StringRef ptxasPath, StringRef chip,
     binaries.push_back(json::Object{{"name", name},
                                     {"ptx", name + ".ptx"},
                                     {"cubin", name + ".cubin"}});
+    // In name order, so that manifests are reproducible.
+    SmallVector<StringRef> names;
     for (auto &entry : info)
+      names.push_back(entry.getKey());
+    llvm::sort(names);
+    for (StringRef kernel : names) {
+      auto &entry = *info.find(kernel);
       kernels.push_back(json::Object{
           {"binary", name},
           {"name", entry.getKey().str()},
@@ -289,6 +295,7 @@ LogicalResult PackageWriter::writeBinaries(StringRef ptxasPath, StringRef chip,
           {"spill_bytes", entry.getValue().spillBytes},
           {"stack_bytes", entry.getValue().stackBytes},
           {"shared_bytes", entry.getValue().sharedBytes}});
+    }
   }
   return success();
 }

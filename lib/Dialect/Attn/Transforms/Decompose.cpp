@@ -9,6 +9,8 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
+#include "GenericBuilder.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -26,125 +28,11 @@ namespace mlir::attn {
 
 using namespace mlir;
 using namespace mlir::attn;
+using namespace mlir::attn::detail;
 
 using utils::IteratorType;
-using BodyBuilder = function_ref<void(OpBuilder &, Location, ValueRange)>;
 
 namespace {
-
-/// Small builder for the linalg.generic ops of one decomposition. All
-/// intermediate tensors are f32.
-class GenericBuilder {
-public:
-  GenericBuilder(OpBuilder &b, Location loc)
-      : b(b), loc(loc), f32(b.getF32Type()) {}
-
-  /// An f32 constant.
-  Value f32Const(double v) {
-    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-  }
-
-  /// A tensor of `sizes` f32 elements filled with `value`.
-  Value filled(ArrayRef<OpFoldResult> sizes, double value) {
-    Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
-    return linalg::FillOp::create(b, loc, ValueRange{f32Const(value)},
-                                  ValueRange{empty})
-        .getResult(0);
-  }
-
-  /// An uninitialized tensor of `sizes` elements of type `elementType`.
-  Value empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
-    return tensor::EmptyOp::create(b, loc, sizes, elementType);
-  }
-
-  /// A linalg.generic over `numLoops` loops; `exprs` holds the indexing
-  /// expressions of each input, then each output.
-  SmallVector<Value> generic(ValueRange inputs, ValueRange outputs,
-                             unsigned numLoops,
-                             ArrayRef<SmallVector<AffineExpr>> exprs,
-                             ArrayRef<IteratorType> iterators,
-                             BodyBuilder body) {
-    SmallVector<AffineMap> maps;
-    for (const SmallVector<AffineExpr> &e : exprs)
-      maps.push_back(AffineMap::get(numLoops, 0, e, b.getContext()));
-    SmallVector<Type> resultTypes;
-    for (Value out : outputs)
-      resultTypes.push_back(out.getType());
-    auto op = linalg::GenericOp::create(b, loc, resultTypes, inputs, outputs,
-                                        maps, iterators, body);
-    return SmallVector<Value>(op.getResults());
-  }
-
-  OpBuilder &b;
-  Location loc;
-  Type f32;
-};
-
-/// Extends a scalar to f32 inside a generic body.
-Value toF32(OpBuilder &b, Location loc, Value v) {
-  Type f32 = b.getF32Type();
-  if (v.getType() == f32)
-    return v;
-  return arith::ExtFOp::create(b, loc, f32, v);
-}
-
-/// Converts an f32 scalar to `type` inside a generic body.
-Value fromF32(OpBuilder &b, Location loc, Value v, Type type) {
-  if (type == v.getType())
-    return v;
-  return arith::TruncFOp::create(b, loc, type, v);
-}
-
-Value f32Const(OpBuilder &b, Location loc, double v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
-/// `max` with -inf replaced by 0, so that `x - max` stays finite (or -inf)
-/// for a row whose entries are all -inf.
-Value safeMax(OpBuilder &b, Location loc, Value max) {
-  Value negInf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
-  Value isNegInf =
-      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
-  return arith::SelectOp::create(b, loc, isNegInf, f32Const(b, loc, 0.0), max);
-}
-
-/// `c * tanh(x / c)`.
-Value softcap(OpBuilder &b, Location loc, Value x, double cap) {
-  Value c = f32Const(b, loc, cap);
-  Value t = math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, x, c));
-  return arith::MulFOp::create(b, loc, c, t);
-}
-
-SmallVector<AffineExpr> dims(MLIRContext *ctx, ArrayRef<unsigned> positions) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned p : positions)
-    exprs.push_back(getAffineDimExpr(p, ctx));
-  return exprs;
-}
-
-SmallVector<AffineExpr> allDims(MLIRContext *ctx, unsigned n) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned i = 0; i < n; ++i)
-    exprs.push_back(getAffineDimExpr(i, ctx));
-  return exprs;
-}
-
-SmallVector<AffineExpr> allDimsBut(MLIRContext *ctx, unsigned n,
-                                   unsigned skip) {
-  SmallVector<AffineExpr> exprs;
-  for (unsigned i = 0; i < n; ++i)
-    if (i != skip)
-      exprs.push_back(getAffineDimExpr(i, ctx));
-  return exprs;
-}
-
-SmallVector<IteratorType> iteratorsWithReduction(unsigned n,
-                                                 ArrayRef<unsigned> reduced) {
-  SmallVector<IteratorType> its(n, IteratorType::parallel);
-  for (unsigned r : reduced)
-    its[r] = IteratorType::reduction;
-  return its;
-}
 
 /// The row statistics of a softmax over the last loop `red` of `x`'s loops:
 /// the safe maximum and the sum of exp(x - max), both without dim `red`.
@@ -384,7 +272,8 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
                                   int64_t group) {
     MLIRContext *ctx = rewriter.getContext();
     Location loc = op.getLoc();
-    double scale = op.getScaleOrDefault();
+    Value scale = attentionScale(rewriter, op.getLoc(), op.getQuery(),
+                                 op.getScale());
     std::optional<double> cap;
     if (std::optional<APFloat> c = op.getSoftcap())
       cap = c->convertToDouble();
@@ -424,8 +313,7 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
         inputs, {gb.empty(sSizes, gb.f32)}, 5, exprs,
         SmallVector<IteratorType>(5, IteratorType::parallel),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value s = arith::MulFOp::create(b, loc, args[0],
-                                          f32Const(b, loc, scale));
+          Value s = arith::MulFOp::create(b, loc, args[0], scale);
           if (cap)
             s = softcap(b, loc, s, *cap);
           Value negInf =

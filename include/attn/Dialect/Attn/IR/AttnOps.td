@@ -147,7 +147,10 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The scale applied to q.k: the attribute, or 1/sqrt(D).
+    /// The scale applied to q.k: the attribute, or 1/sqrt(D) for a static
+    /// head dim D. With a dynamic D and no attribute the scale is only known
+    /// at run time; this returns 1.0 then, and the rewrites compute
+    /// 1/sqrt(D) from the tensor instead.
     double getScaleOrDefault();
   }];
 }

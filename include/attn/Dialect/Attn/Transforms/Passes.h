@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Pass/Pass.h"
 
@@ -24,6 +25,14 @@ namespace attn {
 
 /// Adds the patterns that rewrite each attn op into materialized linalg.
 void populateAttnDecomposePatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns that tile each attn op into its IO-aware loop form,
+/// following the op's schedule (or the default one).
+void populateAttnTilePatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns that raise unfused attention, softmax, log-softmax and
+/// cross-entropy computations into attn ops.
+void populateAttnFusePatterns(RewritePatternSet &patterns);
 
 #define GEN_PASS_REGISTRATION
 #include "attn/Dialect/Attn/Transforms/Passes.h.inc"

@@ -32,4 +32,103 @@ def AttnDecompose : Pass<"attn-decompose"> {
   ];
 }
 
+def AttnFuse : Pass<"attn-fuse"> {
+  let summary = "Raise unfused attention, softmax and cross-entropy into attn ops";
+  let description = [{
+    Recognizes the unfused forms that `tosa-to-linalg` and torch-mlir-style
+    frontends emit and replaces each whole chain by one attn op. Patterns are
+    rooted at the last op of a chain and walk its operands upward; a chain is
+    raised only when it computes exactly what the attn op computes and every
+    intermediate is used only inside the chain. Anything else is left as is.
+
+    - `(batch_)matmul(Q, K^T)` [`* c` or `/ c`] [`+ mask`] [causal select of
+      -inf on a `linalg.index` triangle] -> softmax over the keys ->
+      `(batch_)matmul(., V)` becomes `attn.attention`. K may be transposed by
+      `linalg.transpose`, a copying generic, or the matmul's indexing maps.
+      Rank-2 and rank-3 (`[B*H, M, D]`) operands are viewed as rank 4 by
+      `tensor.expand_shape`, and the output collapsed back. The `scale`
+      attribute is always set: `c`, `1/c`, or 1.0 when the frontend does not
+      scale (the op's default would be `1/sqrt(D)`). A triangle becomes
+      `causal` only where it is the op's bottom-right aligned diagonal.
+    - `linalg.softmax`, or max / `x - max` / exp / sum / div generics (sub
+      and exp possibly in one), becomes `attn.softmax`; the chain ending in
+      `(x - max) - log(sum(exp(x - max)))` becomes `attn.log_softmax`.
+    - f32 log-softmax over `[N, V]` -> gather of the label (`tensor.extract`
+      in a generic, or a one-hot select-sum) -> negate -> optional sum and
+      division by N becomes `attn.cross_entropy` with reduction none, sum or
+      mean and `ignore_index` = INT64_MIN (the frontend ignores no token).
+    - `attn.cross_entropy` of `matmul(hidden, W^T)` [`+ bias`] becomes
+      `attn.linear_cross_entropy`.
+
+    Before:
+    ```mlir
+    %s = linalg.batch_matmul ins(%q, %kt : tensor<8x64x32xf32>, tensor<8x32x64xf32>) ...
+    %t = linalg.generic ... { arith.mulf %x, %c0_125 }   // scale
+    %p = linalg.softmax dimension(2) ins(%t : tensor<8x64x64xf32>) ...
+    %o = linalg.batch_matmul ins(%p, %v : ...) outs(%zero : tensor<8x64x32xf32>)
+    ```
+    After:
+    ```mlir
+    %o4 = attn.attention %q4, %k4, %v4 {scale = 1.250000e-01 : f32}
+        : tensor<1x8x64x32xf32>, tensor<1x8x64x32xf32>, tensor<1x8x64x32xf32>
+        -> tensor<1x8x64x32xf32>
+    %o = tensor.collapse_shape %o4 [[0, 1], [2], [3]] ...
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
+def AttnTile : Pass<"attn-tile"> {
+  let summary = "Tile attn ops into their IO-aware forms (FlashAttention-2, "
+                "online softmax, Cut Cross-Entropy)";
+  let description = [{
+    Rewrites each attn op, following its `#attn.schedule` (or the default of
+    `attn::getDefaultSchedule`), into target-independent loops on tensors:
+    `scf.forall` over output tiles and `scf.for` over reduction tiles, with
+    `linalg.generic` on tiles. The big intermediates exist only as tiles:
+
+    - `attn.attention`: FlashAttention-2. Parallel over (batch, query head,
+      query tile of `block_m` rows); sequential over key tiles of `block_n`,
+      carrying the f32 output accumulator and the online-softmax row max and
+      sum (rescaled by exp2 of the max difference; scale * log2(e) folded
+      into the scores). Key tiles that causal or window masking hides from
+      every row of the query tile are never visited; masks are applied only
+      on tiles that cross the visible region's boundary. Tails of M, N and D
+      are dynamic-size tiles. GQA indexes K/V by `h / (Hq / Hkv)` (no copy).
+      The LSE output is `ln 2 * (max + log2 sum)`.
+    - softmax / log_softmax / logsumexp: blocks of `block_m` rows; with
+      `passes = 1` each row tile is read once (max, sum and output from the
+      same tile); with `passes = 2`, an online-normalizer pass over column
+      tiles of `block_n`, then an output pass. `exp(x)` is only ever a tile.
+    - cross_entropy: token blocks; one pass over vocabulary tiles computes
+      the online log-sum-exp, the target logit and the logit sum together.
+    - linear_cross_entropy: the same, where each logits tile is
+      `hidden[block_m, D] @ weight[block_n, D]^T` contracted `block_d`
+      columns at a time (+ bias), folded into the running state at once: no
+      `[N, V]` buffer exists.
+
+    Not yet: split-KV and split-V (`split > 1`): such ops are left as they
+    are, with a remark. Ops left unchanged are later decomposed.
+
+    Example (attention, schematically):
+    ```mlir
+    %r:2 = scf.forall (%b, %h, %t) in (%B, %Hq, %Mtiles) shared_outs(%o = %e0, %l = %e1) {
+      %q = tensor.extract_slice %query[%b, %h, %m0, 0] [1, 1, %msz, 64] [1, 1, 1, 1]
+      %acc:3 = scf.for %n0 = %lo to %hi step %c64 iter_args(%a = %zero, %mx = %ninf, %s = %zero1) {
+        // s = q k^T * scale * log2(e); masks if on the boundary; online update
+      }
+      scf.forall.in_parallel { tensor.parallel_insert_slice ... }
+    }
+    ```
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD

@@ -1,0 +1,199 @@
+//===- GenericBuilder.h - linalg.generic helpers of the attn rewrites -----===//
+//
+// Builders shared by attn-decompose and attn-tile: f32 constants and fills,
+// linalg.generic from indexing expressions, and the scalar pieces of the
+// softmax math (safe max, soft-capping). Internal to the Transforms library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GENERICBUILDER_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GENERICBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+#include <cmath>
+#include <limits>
+
+namespace mlir::attn::detail {
+
+using utils::IteratorType;
+using BodyBuilder = function_ref<void(OpBuilder &, Location, ValueRange)>;
+
+/// Small builder for the linalg.generic ops of one decomposition. All
+/// intermediate tensors are f32.
+class GenericBuilder {
+public:
+  GenericBuilder(OpBuilder &b, Location loc)
+      : b(b), loc(loc), f32(b.getF32Type()) {}
+
+  /// An f32 constant.
+  Value f32Const(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+
+  /// A tensor of `sizes` f32 elements filled with `value`.
+  Value filled(ArrayRef<OpFoldResult> sizes, double value) {
+    Value empty = tensor::EmptyOp::create(b, loc, sizes, f32);
+    return linalg::FillOp::create(b, loc, ValueRange{f32Const(value)},
+                                  ValueRange{empty})
+        .getResult(0);
+  }
+
+  /// An uninitialized tensor of `sizes` elements of type `elementType`.
+  Value empty(ArrayRef<OpFoldResult> sizes, Type elementType) {
+    return tensor::EmptyOp::create(b, loc, sizes, elementType);
+  }
+
+  /// A linalg.generic over `numLoops` loops; `exprs` holds the indexing
+  /// expressions of each input, then each output.
+  SmallVector<Value> generic(ValueRange inputs, ValueRange outputs,
+                             unsigned numLoops,
+                             ArrayRef<SmallVector<AffineExpr>> exprs,
+                             ArrayRef<IteratorType> iterators,
+                             BodyBuilder body) {
+    SmallVector<AffineMap> maps;
+    for (const SmallVector<AffineExpr> &e : exprs)
+      maps.push_back(AffineMap::get(numLoops, 0, e, b.getContext()));
+    SmallVector<Type> resultTypes;
+    for (Value out : outputs)
+      resultTypes.push_back(out.getType());
+    auto op = linalg::GenericOp::create(b, loc, resultTypes, inputs, outputs,
+                                        maps, iterators, body);
+    return SmallVector<Value>(op.getResults());
+  }
+
+  OpBuilder &b;
+  Location loc;
+  Type f32;
+};
+
+/// Extends a scalar to f32 inside a generic body.
+inline Value toF32(OpBuilder &b, Location loc, Value v) {
+  Type f32 = b.getF32Type();
+  if (v.getType() == f32)
+    return v;
+  return arith::ExtFOp::create(b, loc, f32, v);
+}
+
+/// Converts an f32 scalar to `type` inside a generic body.
+inline Value fromF32(OpBuilder &b, Location loc, Value v, Type type) {
+  if (type == v.getType())
+    return v;
+  return arith::TruncFOp::create(b, loc, type, v);
+}
+
+inline Value f32Const(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+/// `max` with -inf replaced by 0, so that `x - max` stays finite (or -inf)
+/// for a row whose entries are all -inf.
+inline Value safeMax(OpBuilder &b, Location loc, Value max) {
+  Value negInf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
+  Value isNegInf =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, max, negInf);
+  return arith::SelectOp::create(b, loc, isNegInf, f32Const(b, loc, 0.0), max);
+}
+
+/// `c * tanh(x / c)`.
+inline Value softcap(OpBuilder &b, Location loc, Value x, double cap) {
+  Value c = f32Const(b, loc, cap);
+  Value t = math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, x, c));
+  return arith::MulFOp::create(b, loc, c, t);
+}
+
+inline SmallVector<AffineExpr> dims(MLIRContext *ctx, ArrayRef<unsigned> positions) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned p : positions)
+    exprs.push_back(getAffineDimExpr(p, ctx));
+  return exprs;
+}
+
+inline SmallVector<AffineExpr> allDims(MLIRContext *ctx, unsigned n) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < n; ++i)
+    exprs.push_back(getAffineDimExpr(i, ctx));
+  return exprs;
+}
+
+inline SmallVector<AffineExpr> allDimsBut(MLIRContext *ctx, unsigned n,
+                                   unsigned skip) {
+  SmallVector<AffineExpr> exprs;
+  for (unsigned i = 0; i < n; ++i)
+    if (i != skip)
+      exprs.push_back(getAffineDimExpr(i, ctx));
+  return exprs;
+}
+
+inline SmallVector<IteratorType> iteratorsWithReduction(unsigned n,
+                                                 ArrayRef<unsigned> reduced) {
+  SmallVector<IteratorType> its(n, IteratorType::parallel);
+  for (unsigned r : reduced)
+    its[r] = IteratorType::reduction;
+  return its;
+}
+
+/// The scale of an attention op as an f32 value: the attribute, or
+/// 1/sqrt(D), computed at run time when the head dim D is dynamic.
+inline Value attentionScale(OpBuilder &b, Location loc, Value query,
+                            std::optional<APFloat> scaleAttr) {
+  if (scaleAttr)
+    return f32Const(b, loc, scaleAttr->convertToDouble());
+  int64_t d = cast<ShapedType>(query.getType()).getDimSize(3);
+  if (!ShapedType::isDynamic(d))
+    return f32Const(b, loc, 1.0 / std::sqrt(double(d)));
+  Value dim = tensor::DimOp::create(b, loc, query, 3);
+  Value dimF = arith::UIToFPOp::create(
+      b, loc, b.getF32Type(),
+      arith::IndexCastUIOp::create(b, loc, b.getI64Type(), dim));
+  return arith::DivFOp::create(b, loc, f32Const(b, loc, 1.0),
+                               math::SqrtOp::create(b, loc, dimF));
+}
+
+/// Index arithmetic on values, folded when the operands are constants.
+class IndexMath {
+public:
+  IndexMath(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+  Value c(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value v(OpFoldResult r) { return getValueOrCreateConstantIndexOp(b, loc, r); }
+  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
+  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
+  Value min(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
+  Value max(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
+  Value floorDiv(Value x, Value y) {
+    return arith::FloorDivSIOp::create(b, loc, x, y);
+  }
+  Value ceilDiv(Value x, Value y) {
+    return arith::CeilDivSIOp::create(b, loc, x, y);
+  }
+  Value lt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, x, y);
+  }
+  Value gt(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sgt, x, y);
+  }
+  Value orI(Value x, Value y) { return arith::OrIOp::create(b, loc, x, y); }
+
+  /// The size of the tile of `block` elements starting at `start` of a dim
+  /// of `total` elements: the constant `block` when `total` is a static
+  /// multiple of it (every tile is full), else min(block, total - start).
+  OpFoldResult tileSize(OpFoldResult total, Value start, int64_t block) {
+    std::optional<int64_t> t = getConstantIntValue(total);
+    if (t && *t % block == 0)
+      return b.getIndexAttr(block);
+    return min(c(block), sub(v(total), start));
+  }
+
+private:
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::attn::detail
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GENERICBUILDER_H

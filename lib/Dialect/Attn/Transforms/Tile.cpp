@@ -1,0 +1,49 @@
+//===- Tile.cpp - the attn-tile pass ---------------------------------------===//
+//
+// Drives the tiling patterns of TileAttention.cpp, TileSoftmax.cpp and
+// TileLosses.cpp over a function or module.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Transforms/Passes.h"
+
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::attn {
+#define GEN_PASS_DEF_ATTNTILE
+#include "attn/Dialect/Attn/Transforms/Passes.h.inc"
+} // namespace mlir::attn
+
+using namespace mlir;
+using namespace mlir::attn;
+
+void mlir::attn::populateAttnTilePatterns(RewritePatternSet &patterns) {
+  detail::populateTileAttentionPatterns(patterns);
+  detail::populateTileSoftmaxPatterns(patterns);
+  detail::populateTileLossPatterns(patterns);
+}
+
+namespace {
+struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateAttnTilePatterns(patterns);
+    // The tiled loops contain no attn op, so one application per op
+    // suffices; do not fold the new loops here.
+    GreedyRewriteConfig config;
+    config.setStrictness(GreedyRewriteStrictness::ExistingOps);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
+      return signalPassFailure();
+    getOperation()->walk([](Operation *op) {
+      if (isa<AttnDialect>(op->getDialect()))
+        op->emitRemark("attn-tile left this op untiled (split > 1 or "
+                       "dynamic head counts are not tiled yet); it will be "
+                       "decomposed");
+    });
+  }
+};
+} // namespace

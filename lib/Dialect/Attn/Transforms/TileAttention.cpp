@@ -1,0 +1,304 @@
+//===- TileAttention.cpp - attention in the FlashAttention-2 form ---------===//
+//
+// attn.attention -> scf.forall over (batch, query head, query tile), and in
+// each an scf.for over the key tiles that can be visible to the query tile,
+// carrying the output accumulator and the online-softmax row max and sum.
+// Scores and probabilities exist only as [block_m, block_n] tiles.
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+struct TileAttention : OpRewritePattern<AttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    int64_t hq = q.getType().getDimSize(1), hkv = k.getType().getDimSize(1);
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
+      return rewriter.notifyMatchFailure(op, "head counts must be static");
+    ScheduleAttr schedule = getScheduleOrDefault(op);
+    if (schedule.getSplit() != 1)
+      return rewriter.notifyMatchFailure(
+          op, "split-KV is not implemented in attn-tile yet");
+
+    Location loc = op.getLoc();
+    GenericBuilder gb(rewriter, loc);
+    IndexMath im(rewriter, loc);
+    Type elt = q.getType().getElementType();
+    SmallVector<OpFoldResult> qs = tensor::getMixedSizes(rewriter, loc, q);
+    SmallVector<OpFoldResult> ks = tensor::getMixedSizes(rewriter, loc, k);
+    SmallVector<OpFoldResult> vs = tensor::getMixedSizes(rewriter, loc, v);
+    Value m = im.v(qs[2]), n = im.v(ks[2]);
+    Value blockM = im.c(schedule.getBlockM()),
+          blockN = im.c(schedule.getBlockN());
+
+    SmallVector<Value> inits = {gb.empty({qs[0], qs[1], qs[2], vs[3]}, elt)};
+    if (op.getLse())
+      inits.push_back(gb.empty({qs[0], qs[1], qs[2]}, gb.f32));
+    SmallVector<OpFoldResult> grid = {qs[0], qs[1],
+                                      OpFoldResult(im.ceilDiv(m, blockM))};
+    auto forall =
+        scf::ForallOp::create(rewriter, loc, grid, inits, std::nullopt);
+
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPointToStart(forall.getBody());
+    ValueRange ivs = forall.getInductionVars();
+    Value bIdx = ivs[0], hIdx = ivs[1];
+    Value m0 = im.mul(ivs[2], blockM);
+    OpFoldResult mSizeF = im.tileSize(qs[2], m0, schedule.getBlockM());
+    Value mSize = im.v(mSizeF);
+    Value kvHead = im.floorDiv(hIdx, im.c(hq / hkv));
+    OpFoldResult one = rewriter.getIndexAttr(1), zero = rewriter.getIndexAttr(0);
+
+    Value qTile = extractTile(rewriter, loc, q, {bIdx, hIdx, m0, zero},
+                              {one, one, mSizeF, qs[3]}, {2, 3});
+
+    // The key range [lo, hi) any row of this query tile can see; key tiles
+    // outside it are never loaded (block skipping).
+    Value diag0 = im.add(m0, im.sub(n, m)); // diagonal of the first row
+    Value diagLast = im.add(diag0, im.sub(mSize, im.c(1)));
+    Value lo = im.c(0), hi = n;
+    std::optional<ArrayRef<int64_t>> window = op.getWindow();
+    if (op.getCausal())
+      hi = im.min(hi, im.add(diagLast, im.c(1)));
+    if (window) {
+      lo = im.max(lo, im.sub(diag0, im.c((*window)[0])));
+      hi = im.min(hi, im.add(diagLast, im.c((*window)[1] + 1)));
+    }
+    hi = im.max(hi, lo);
+    Value loAligned = im.mul(im.floorDiv(lo, blockN), blockN);
+
+    SmallVector<OpFoldResult> rows = {mSizeF};
+    SmallVector<OpFoldResult> accSizes = {mSizeF, vs[3]};
+    double negInf = -std::numeric_limits<double>::infinity();
+    SmallVector<Value> iterInit = {gb.filled(accSizes, 0.0),
+                                   gb.filled(rows, negInf),
+                                   gb.filled(rows, 0.0)};
+    auto loop = scf::ForOp::create(rewriter, loc, loAligned, hi, blockN,
+                                   iterInit);
+    rewriter.setInsertionPointToStart(loop.getBody());
+    {
+      Value n0 = loop.getInductionVar();
+      Value acc = loop.getRegionIterArgs()[0];
+      OnlineSoftmaxState state = {loop.getRegionIterArgs()[1],
+                                  loop.getRegionIterArgs()[2]};
+      OpFoldResult nSizeF = im.tileSize(ks[2], n0, schedule.getBlockN());
+      Value nSize = im.v(nSizeF);
+      SmallVector<OpFoldResult> tile = {mSizeF, nSizeF};
+      Value kTile = extractTile(rewriter, loc, k, {bIdx, kvHead, n0, zero},
+                                {one, one, nSizeF, ks[3]}, {2, 3});
+      Value vTile = extractTile(rewriter, loc, v, {bIdx, kvHead, n0, zero},
+                                {one, one, nSizeF, vs[3]}, {2, 3});
+      Value maskTile;
+      if (Value mask = op.getMask()) {
+        auto maskType = cast<RankedTensorType>(mask.getType());
+        if (maskType.getRank() == 2) {
+          maskTile = extractTile(rewriter, loc, mask, {m0, n0}, {mSizeF, nSizeF},
+                                 {0, 1});
+        } else {
+          Value mb = maskType.getDimSize(0) == 1 ? im.c(0) : bIdx;
+          Value mh = maskType.getDimSize(1) == 1 ? im.c(0) : hIdx;
+          maskTile = extractTile(rewriter, loc, mask, {mb, mh, m0, n0},
+                                 {one, one, mSizeF, nSizeF}, {2, 3});
+        }
+      }
+
+      // s = q k^T over the tile, in f32.
+      MLIRContext *ctx = rewriter.getContext();
+      Value scores =
+          gb.generic({qTile, kTile}, {gb.filled(tile, 0.0)}, 3,
+                     {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
+                     iteratorsWithReduction(3, {2}),
+                     [](OpBuilder &b, Location loc, ValueRange a) {
+                       Value p = arith::MulFOp::create(b, loc, toF32(b, loc, a[0]),
+                                                       toF32(b, loc, a[1]));
+                       linalg::YieldOp::create(
+                           b, loc, ValueRange{arith::AddFOp::create(b, loc, a[2], p)});
+                     })[0];
+
+      // Scale (log2(e) folded in), softcap and the mask operand apply to
+      // every tile; causal and window masks only where the tile crosses the
+      // boundary of the visible region.
+      Value lastKey = im.sub(im.add(n0, nSize), im.c(1));
+      Value boundary = rewriter.create<arith::ConstantIntOp>(loc, 0, 1);
+      if (op.getCausal())
+        boundary = im.orI(boundary, im.gt(lastKey, diag0));
+      if (window) {
+        boundary = im.orI(boundary,
+                          im.lt(n0, im.sub(diagLast, im.c((*window)[0]))));
+        boundary = im.orI(boundary,
+                          im.gt(lastKey, im.add(diag0, im.c((*window)[1]))));
+      }
+      auto scaled = [&](bool masked) {
+        return buildScaledScores(rewriter, gb, op, scores, maskTile, tile,
+                                 masked ? im.sub(im.add(m0, im.sub(n, m)), n0)
+                                        : Value());
+      };
+      Value logits;
+      if (op.getCausal() || window) {
+        auto ifOp = scf::IfOp::create(
+            rewriter, loc, boundary,
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(rewriter, loc, scaled(true));
+            },
+            [&](OpBuilder &, Location) {
+              scf::YieldOp::create(rewriter, loc, scaled(false));
+            });
+        logits = ifOp.getResult(0);
+      } else {
+        logits = scaled(false);
+      }
+
+      Value alpha, p;
+      OnlineSoftmaxState next =
+          foldTile(gb, state, logits, tile, /*base2=*/true, &alpha, &p);
+      // acc = alpha * acc + p v.
+      Value rescaled = gb.generic(
+          {acc, alpha}, {gb.empty(accSizes, gb.f32)}, 2,
+          {allDims(ctx, 2), dims(ctx, {0}), allDims(ctx, 2)},
+          {IteratorType::parallel, IteratorType::parallel},
+          [](OpBuilder &b, Location loc, ValueRange a) {
+            linalg::YieldOp::create(
+                b, loc, ValueRange{arith::MulFOp::create(b, loc, a[0], a[1])});
+          })[0];
+      Value newAcc =
+          gb.generic({p, vTile}, {rescaled}, 3,
+                     {dims(ctx, {0, 2}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
+                     iteratorsWithReduction(3, {2}),
+                     [](OpBuilder &b, Location loc, ValueRange a) {
+                       Value prod = arith::MulFOp::create(b, loc, a[0],
+                                                          toF32(b, loc, a[1]));
+                       linalg::YieldOp::create(
+                           b, loc,
+                           ValueRange{arith::AddFOp::create(b, loc, a[2], prod)});
+                     })[0];
+      scf::YieldOp::create(rewriter, loc,
+                           ValueRange{newAcc, next.max, next.sum});
+    }
+    rewriter.setInsertionPointAfter(loop);
+
+    // out = acc / sum (0 for a row that saw no key); lse = ln 2 * (max + log2 sum).
+    MLIRContext *ctx = rewriter.getContext();
+    Value acc = loop.getResult(0), max = loop.getResult(1),
+          sum = loop.getResult(2);
+    Value outTile = gb.generic(
+        {acc, sum}, {gb.empty(accSizes, elt)}, 2,
+        {allDims(ctx, 2), dims(ctx, {0}), allDims(ctx, 2)},
+        {IteratorType::parallel, IteratorType::parallel},
+        [elt](OpBuilder &b, Location loc, ValueRange a) {
+          Value zero = f32Const(b, loc, 0.0);
+          Value none =
+              arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
+          Value r = arith::SelectOp::create(
+              b, loc, none, zero, arith::DivFOp::create(b, loc, a[0], a[1]));
+          linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, r, elt)});
+        })[0];
+    Value lseTile;
+    if (op.getLse())
+      lseTile = gb.generic(
+          {max, sum}, {gb.empty(rows, gb.f32)}, 1,
+          {allDims(ctx, 1), allDims(ctx, 1), allDims(ctx, 1)},
+          {IteratorType::parallel}, [](OpBuilder &b, Location loc, ValueRange a) {
+            Value l = arith::AddFOp::create(b, loc, safeMax(b, loc, a[0]),
+                                            math::Log2Op::create(b, loc, a[1]));
+            linalg::YieldOp::create(
+                b, loc,
+                ValueRange{arith::MulFOp::create(b, loc, l,
+                                                 f32Const(b, loc, kLn2))});
+          })[0];
+
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    ValueRange outs = forall.getRegionIterArgs();
+    parallelInsertTile(rewriter, loc, outTile, outs[0], {bIdx, hIdx, m0, zero},
+                       {one, one, mSizeF, vs[3]});
+    if (lseTile)
+      parallelInsertTile(rewriter, loc, lseTile, outs[1], {bIdx, hIdx, m0},
+                         {one, one, mSizeF});
+    rewriter.replaceOp(op, forall.getResults());
+    return success();
+  }
+
+  /// The scores of one tile in log2 units: scale * log2(e) * s, with
+  /// softcap and the mask operand applied; when `rowMinusCol` is set (the
+  /// offset that turns local (i, j) into "key index - diagonal"), also the
+  /// causal and window masks.
+  static Value buildScaledScores(PatternRewriter &rewriter, GenericBuilder &gb,
+                                 AttentionOp op, Value scores, Value maskTile,
+                                 ArrayRef<OpFoldResult> tile,
+                                 Value diagMinusN0) {
+    MLIRContext *ctx = rewriter.getContext();
+    Value scale = attentionScale(rewriter, op.getLoc(), op.getQuery(),
+                                 op.getScale());
+    std::optional<double> cap;
+    if (std::optional<APFloat> c = op.getSoftcap())
+      cap = c->convertToDouble();
+    bool causal = op.getCausal();
+    std::optional<ArrayRef<int64_t>> window = op.getWindow();
+    SmallVector<Value> inputs = {scores};
+    SmallVector<SmallVector<AffineExpr>> exprs = {allDims(ctx, 2)};
+    if (maskTile) {
+      inputs.push_back(maskTile);
+      exprs.push_back(allDims(ctx, 2));
+    }
+    exprs.push_back(allDims(ctx, 2));
+    return gb.generic(
+        inputs, {gb.empty(tile, gb.f32)}, 2, exprs,
+        {IteratorType::parallel, IteratorType::parallel},
+        [&](OpBuilder &b, Location loc, ValueRange a) {
+          Value s = arith::MulFOp::create(b, loc, a[0], scale);
+          if (cap)
+            s = softcap(b, loc, s, *cap);
+          Value negInf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
+          if (maskTile) {
+            if (a[1].getType().isInteger(1))
+              s = arith::SelectOp::create(b, loc, a[1], s, negInf);
+            else
+              s = arith::AddFOp::create(b, loc, s, toF32(b, loc, a[1]));
+          }
+          s = arith::MulFOp::create(b, loc, s, f32Const(b, loc, kLog2e));
+          if (diagMinusN0) {
+            // key j of row i is hidden when j + n0 > i + m0 + (N - M) (causal),
+            // i.e. when j - i > diagMinusN0; likewise for the window.
+            Value i = linalg::IndexOp::create(b, loc, 0);
+            Value j = linalg::IndexOp::create(b, loc, 1);
+            Value rel = arith::SubIOp::create(
+                b, loc, arith::SubIOp::create(b, loc, j, i), diagMinusN0);
+            auto hide = [&](arith::CmpIPredicate pred, int64_t bound) {
+              Value c = arith::CmpIOp::create(
+                  b, loc, pred, rel, arith::ConstantIndexOp::create(b, loc, bound));
+              s = arith::SelectOp::create(b, loc, c, negInf, s);
+            };
+            if (causal)
+              hide(arith::CmpIPredicate::sgt, 0);
+            if (window) {
+              hide(arith::CmpIPredicate::slt, -(*window)[0]);
+              hide(arith::CmpIPredicate::sgt, (*window)[1]);
+            }
+          }
+          linalg::YieldOp::create(b, loc, ValueRange{s});
+        })[0];
+  }
+};
+
+} // namespace
+
+void mlir::attn::detail::populateTileAttentionPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<TileAttention>(patterns.getContext());
+}

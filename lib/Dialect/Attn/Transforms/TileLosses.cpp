@@ -1,0 +1,289 @@
+//===- TileLosses.cpp - one-pass cross-entropy, Cut-Cross-Entropy ---------===//
+//
+// attn.cross_entropy -> scf.forall over token blocks, each streaming the
+// vocabulary in tiles once: the online log-sum-exp, the target logit, the
+// sum of logits (label smoothing) and then z-loss come from that one pass.
+//
+// attn.linear_cross_entropy -> the same, where each [block_m, block_n]
+// logits tile is computed from a hidden tile and a weight tile (contracted
+// block_d columns at a time) and folded into the running state at once: no
+// [N, V] buffer exists at any point (Cut Cross-Entropy).
+//
+//===----------------------------------------------------------------------===//
+
+#include "TileUtils.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::detail;
+
+namespace {
+
+/// What one pass over a row's logits accumulates.
+struct LossState {
+  OnlineSoftmaxState softmax;
+  Value target; // the label's logit (0 until its tile is seen)
+  Value sum;    // the sum of the logits, for label smoothing
+};
+
+/// Common driver of the two loss ops: the forall over token blocks, the
+/// loop over vocabulary tiles, the per-token loss and the reduction.
+/// `logitsTile(n0, nSize, v0, vSize)` builds one f32 logits tile (before
+/// soft-capping).
+template <typename LossOp>
+LogicalResult
+tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
+         OpFoldResult vocab,
+         function_ref<Value(Value, OpFoldResult, Value, OpFoldResult)> logitsTile) {
+  Location loc = op.getLoc();
+  GenericBuilder gb(rewriter, loc);
+  IndexMath im(rewriter, loc);
+  MLIRContext *ctx = rewriter.getContext();
+  ScheduleAttr schedule = getScheduleOrDefault(op);
+  if (schedule.getSplit() != 1)
+    return rewriter.notifyMatchFailure(op,
+                                       "split-V is not implemented yet");
+  Value labels = op.getLabels();
+  Value nV = im.v(numTokens), vV = im.v(vocab);
+  Value blockM = im.c(schedule.getBlockM()), blockN = im.c(schedule.getBlockN());
+  std::optional<double> cap;
+  if (std::optional<APFloat> c = op.getSoftcap())
+    cap = c->convertToDouble();
+  double eps = op.getLabelSmoothing().convertToDouble();
+  double zLoss = op.getZLoss().convertToDouble();
+  int64_t ignoreIndex = static_cast<int64_t>(op.getIgnoreIndex());
+
+  SmallVector<Value> inits = {gb.empty({numTokens}, gb.f32),
+                              gb.empty({numTokens}, gb.f32)};
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, {OpFoldResult(im.ceilDiv(nV, blockM))}, inits,
+      std::nullopt);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(forall.getBody());
+  Value n0 = im.mul(forall.getInductionVars()[0], blockM);
+  OpFoldResult nSize = im.tileSize(numTokens, n0, schedule.getBlockM());
+  SmallVector<OpFoldResult> rows = {nSize};
+  Value labelTile = extractTile(rewriter, loc, labels, {n0}, {nSize}, {0});
+  double negInf = -std::numeric_limits<double>::infinity();
+
+  SmallVector<Value> iterInit = {gb.filled(rows, negInf), gb.filled(rows, 0.0),
+                                 gb.filled(rows, 0.0), gb.filled(rows, 0.0)};
+  auto loop = scf::ForOp::create(rewriter, loc, im.c(0), vV, blockN, iterInit);
+  rewriter.setInsertionPointToStart(loop.getBody());
+  {
+    Value v0 = loop.getInductionVar();
+    OpFoldResult vSize = im.tileSize(vocab, v0, schedule.getBlockN());
+    SmallVector<OpFoldResult> tile = {nSize, vSize};
+    Value z = logitsTile(n0, nSize, v0, vSize);
+    if (cap)
+      z = gb.generic({z}, {gb.empty(tile, gb.f32)}, 2,
+                     {allDims(ctx, 2), allDims(ctx, 2)},
+                     {IteratorType::parallel, IteratorType::parallel},
+                     [&](OpBuilder &b, Location loc, ValueRange a) {
+                       linalg::YieldOp::create(
+                           b, loc, ValueRange{softcap(b, loc, a[0], *cap)});
+                     })[0];
+    ValueRange carried = loop.getRegionIterArgs();
+    OnlineSoftmaxState next = foldTile(gb, {carried[0], carried[1]}, z, tile,
+                                       /*base2=*/false, nullptr, nullptr);
+    // The target logit (the label's column, if it is in this tile) and the
+    // sum of the logits.
+    SmallVector<Value> picked = gb.generic(
+        {z, labelTile}, {carried[2], carried[3]}, 2,
+        {allDims(ctx, 2), dims(ctx, {0}), dims(ctx, {0}), dims(ctx, {0})},
+        iteratorsWithReduction(2, {1}),
+        [&](OpBuilder &b, Location loc, ValueRange a) {
+          Value col = arith::AddIOp::create(
+              b, loc, linalg::IndexOp::create(b, loc, 1), v0);
+          Value colI = arith::IndexCastOp::create(b, loc, a[1].getType(), col);
+          Value hit = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq,
+                                            colI, a[1]);
+          Value t = arith::SelectOp::create(b, loc, hit, a[0],
+                                            f32Const(b, loc, 0.0));
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{arith::AddFOp::create(b, loc, a[2], t),
+                         arith::AddFOp::create(b, loc, a[3], a[0])});
+        });
+    scf::YieldOp::create(rewriter, loc,
+                         ValueRange{next.max, next.sum, picked[0], picked[1]});
+  }
+  rewriter.setInsertionPointAfter(loop);
+
+  // Per-token loss and lse, as in the op's definition.
+  Value vocabF = arith::SIToFPOp::create(
+      rewriter, loc, gb.f32,
+      arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), vV));
+  SmallVector<AffineExpr> r = allDims(ctx, 1);
+  SmallVector<Value> perToken = gb.generic(
+      {loop.getResult(0), loop.getResult(1), loop.getResult(2),
+       loop.getResult(3), labelTile},
+      {gb.empty(rows, gb.f32), gb.empty(rows, gb.f32)}, 1,
+      {r, r, r, r, r, r, r}, {IteratorType::parallel},
+      [&](OpBuilder &b, Location loc, ValueRange a) {
+        Value lse = arith::AddFOp::create(b, loc, safeMax(b, loc, a[0]),
+                                          math::LogOp::create(b, loc, a[1]));
+        Value loss = arith::SubFOp::create(
+            b, loc, lse,
+            arith::MulFOp::create(b, loc, f32Const(b, loc, 1.0 - eps), a[2]));
+        if (eps != 0.0)
+          loss = arith::SubFOp::create(
+              b, loc, loss,
+              arith::MulFOp::create(b, loc, f32Const(b, loc, eps),
+                                    arith::DivFOp::create(b, loc, a[3], vocabF)));
+        if (zLoss != 0.0)
+          loss = arith::AddFOp::create(
+              b, loc, loss,
+              arith::MulFOp::create(b, loc, f32Const(b, loc, zLoss),
+                                    arith::MulFOp::create(b, loc, lse, lse)));
+        Value ignored = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, a[4],
+            arith::ConstantOp::create(
+                b, loc, b.getIntegerAttr(a[4].getType(), ignoreIndex)));
+        loss = arith::SelectOp::create(b, loc, ignored, f32Const(b, loc, 0.0),
+                                       loss);
+        linalg::YieldOp::create(b, loc, ValueRange{loss, lse});
+      });
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  parallelInsertTile(rewriter, loc, perToken[0], forall.getRegionIterArgs()[0],
+                     {n0}, {nSize});
+  parallelInsertTile(rewriter, loc, perToken[1], forall.getRegionIterArgs()[1],
+                     {n0}, {nSize});
+  rewriter.setInsertionPointAfter(forall);
+
+  Value loss = forall.getResult(0);
+  if (op.getReduction() != Reduction::none) {
+    Value zero = gb.filled({}, 0.0);
+    SmallVector<Value> totals = gb.generic(
+        {loss, labels}, {zero, zero}, 1, {r, r, {}, {}},
+        iteratorsWithReduction(1, {0}),
+        [&](OpBuilder &b, Location loc, ValueRange a) {
+          Value ignored = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, a[1],
+              arith::ConstantOp::create(
+                  b, loc, b.getIntegerAttr(a[1].getType(), ignoreIndex)));
+          Value counted = arith::SelectOp::create(
+              b, loc, ignored, f32Const(b, loc, 0.0), f32Const(b, loc, 1.0));
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{arith::AddFOp::create(b, loc, a[2], a[0]),
+                         arith::AddFOp::create(b, loc, a[3], counted)});
+        });
+    loss = totals[0];
+    if (op.getReduction() == Reduction::mean)
+      loss = gb.generic({totals[0], totals[1]}, {gb.empty({}, gb.f32)}, 0,
+                        {{}, {}, {}}, {},
+                        [](OpBuilder &b, Location loc, ValueRange a) {
+                          Value zero = f32Const(b, loc, 0.0);
+                          Value none = arith::CmpFOp::create(
+                              b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
+                          linalg::YieldOp::create(
+                              b, loc,
+                              ValueRange{arith::SelectOp::create(
+                                  b, loc, none, zero,
+                                  arith::DivFOp::create(b, loc, a[0], a[1]))});
+                        })[0];
+  }
+  SmallVector<Value> results = {loss};
+  if (op.getLse())
+    results.push_back(forall.getResult(1));
+  rewriter.replaceOp(op, results);
+  return success();
+}
+
+struct TileCrossEntropy : OpRewritePattern<CrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value logits = op.getLogits();
+    SmallVector<OpFoldResult> sizes =
+        tensor::getMixedSizes(rewriter, loc, logits);
+    return tileLoss(op, rewriter, sizes[0], sizes[1],
+                    [&](Value n0, OpFoldResult nSize, Value v0, OpFoldResult vSize) {
+                      GenericBuilder gb(rewriter, loc);
+                      MLIRContext *ctx = rewriter.getContext();
+                      Value t = extractTile(rewriter, loc, logits, {n0, v0},
+                                            {nSize, vSize}, {0, 1});
+                      return gb.generic(
+                          {t}, {gb.empty({nSize, vSize}, gb.f32)}, 2,
+                          {allDims(ctx, 2), allDims(ctx, 2)},
+                          {IteratorType::parallel, IteratorType::parallel},
+                          [](OpBuilder &b, Location loc, ValueRange a) {
+                            linalg::YieldOp::create(
+                                b, loc, ValueRange{toF32(b, loc, a[0])});
+                          })[0];
+                    });
+  }
+};
+
+struct TileLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearCrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value hidden = op.getHidden(), weight = op.getWeight(), bias = op.getBias();
+    SmallVector<OpFoldResult> hs = tensor::getMixedSizes(rewriter, loc, hidden);
+    SmallVector<OpFoldResult> ws = tensor::getMixedSizes(rewriter, loc, weight);
+    int64_t blockD = getScheduleOrDefault(op).getBlockD();
+    return tileLoss(
+        op, rewriter, hs[0], ws[0],
+        [&](Value n0, OpFoldResult nSize, Value v0, OpFoldResult vSize) {
+          GenericBuilder gb(rewriter, loc);
+          IndexMath im(rewriter, loc);
+          MLIRContext *ctx = rewriter.getContext();
+          SmallVector<OpFoldResult> tile = {nSize, vSize};
+          // logits tile = sum over block_d chunks of h[n0.., d0..] w[v0.., d0..]^T.
+          Value d = im.v(hs[1]), bd = im.c(blockD);
+          auto dLoop = scf::ForOp::create(rewriter, loc, im.c(0), d, bd,
+                                          ValueRange{gb.filled(tile, 0.0)});
+          OpBuilder::InsertionGuard guard(rewriter);
+          rewriter.setInsertionPointToStart(dLoop.getBody());
+          Value d0 = dLoop.getInductionVar();
+          OpFoldResult dSize = im.tileSize(hs[1], d0, blockD);
+          Value hTile = extractTile(rewriter, loc, hidden, {n0, d0},
+                                    {nSize, dSize}, {0, 1});
+          Value wTile = extractTile(rewriter, loc, weight, {v0, d0},
+                                    {vSize, dSize}, {0, 1});
+          Value acc =
+              gb.generic({hTile, wTile}, {dLoop.getRegionIterArgs()[0]}, 3,
+                         {dims(ctx, {0, 2}), dims(ctx, {1, 2}),
+                          dims(ctx, {0, 1})},
+                         iteratorsWithReduction(3, {2}),
+                         [](OpBuilder &b, Location loc, ValueRange a) {
+                           Value p = arith::MulFOp::create(
+                               b, loc, toF32(b, loc, a[0]), toF32(b, loc, a[1]));
+                           linalg::YieldOp::create(
+                               b, loc,
+                               ValueRange{arith::AddFOp::create(b, loc, a[2], p)});
+                         })[0];
+          scf::YieldOp::create(rewriter, loc, ValueRange{acc});
+          rewriter.setInsertionPointAfter(dLoop);
+          Value logits = dLoop.getResult(0);
+          if (bias) {
+            Value bTile = extractTile(rewriter, loc, bias, {v0}, {vSize}, {0});
+            logits = gb.generic(
+                {logits, bTile}, {gb.empty(tile, gb.f32)}, 2,
+                {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
+                {IteratorType::parallel, IteratorType::parallel},
+                [](OpBuilder &b, Location loc, ValueRange a) {
+                  linalg::YieldOp::create(
+                      b, loc,
+                      ValueRange{arith::AddFOp::create(b, loc, a[0],
+                                                       toF32(b, loc, a[1]))});
+                })[0];
+          }
+          return logits;
+        });
+  }
+};
+
+} // namespace
+
+void mlir::attn::detail::populateTileLossPatterns(RewritePatternSet &patterns) {
+  patterns.add<TileCrossEntropy, TileLinearCrossEntropy>(
+      patterns.getContext());
+}
