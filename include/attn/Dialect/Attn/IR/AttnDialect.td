@@ -59,7 +59,7 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     and the GPU code generation read it, and no pass chooses tiles on its
     own. An op carries it as its optional `schedule` attribute; without one,
     `attn-tile` uses `attn::getDefaultSchedule` (documented in
-    docs/Schedules.md). `attn::enumerateSchedules` lists every legal schedule
+    docs/Tiling.md). `attn::enumerateSchedules` lists every legal schedule
     of an (op, shape, target) triple: the search space of the cost model.
 
     The fields mean, per op:
