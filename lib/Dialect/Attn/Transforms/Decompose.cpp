@@ -10,6 +10,7 @@
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "GenericBuilder.h"
+#include "LossMath.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -405,79 +406,16 @@ struct DecomposeCrossEntropy : OpRewritePattern<CrossEntropyOp> {
     // Per-token loss and lse.
     double eps = op.getLabelSmoothing().convertToDouble();
     double zLoss = op.getZLoss().convertToDouble();
-    int64_t ignoreIndex = op.getIgnoreIndex();
+    int64_t ignoreIndex = static_cast<int64_t>(op.getIgnoreIndex());
     Value vocab = arith::IndexCastOp::create(
         rewriter, loc, rewriter.getI64Type(),
         getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]));
     Value vocabF = arith::SIToFPOp::create(rewriter, loc, gb.f32, vocab);
-    SmallVector<Value> perToken = gb.generic(
-        {stats.max, stats.sumExp, gathered[0], gathered[1], labels},
-        {gb.empty(rows, gb.f32), gb.empty(rows, gb.f32)}, 1,
-        {n, n, n, n, n, n, n}, parallel1,
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value lse = arith::AddFOp::create(
-              b, loc, args[0], math::LogOp::create(b, loc, args[1]));
-          Value target = arith::MulFOp::create(
-              b, loc, f32Const(b, loc, 1.0 - eps), args[2]);
-          Value loss = arith::SubFOp::create(b, loc, lse, target);
-          if (eps != 0.0) {
-            Value meanZ = arith::DivFOp::create(b, loc, args[3], vocabF);
-            loss = arith::SubFOp::create(
-                b, loc, loss,
-                arith::MulFOp::create(b, loc, f32Const(b, loc, eps), meanZ));
-          }
-          if (zLoss != 0.0) {
-            Value sq = arith::MulFOp::create(b, loc, lse, lse);
-            loss = arith::AddFOp::create(
-                b, loc, loss,
-                arith::MulFOp::create(b, loc, f32Const(b, loc, zLoss), sq));
-          }
-          Value ignored = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::eq, args[4],
-              arith::ConstantOp::create(
-                  b, loc, b.getIntegerAttr(args[4].getType(), ignoreIndex)));
-          loss = arith::SelectOp::create(b, loc, ignored, f32Const(b, loc, 0.0),
-                                         loss);
-          linalg::YieldOp::create(b, loc, ValueRange{loss, lse});
-        });
-
-    Value loss = perToken[0];
-    if (op.getReduction() != Reduction::none) {
-      // sum over tokens, and the count of non-ignored tokens for the mean.
-      Value zeroD = gb.filled({}, 0.0);
-      SmallVector<Value> totals = gb.generic(
-          {loss, labels}, {zeroD, zeroD}, 1, {n, n, {}, {}},
-          iteratorsWithReduction(1, {0}),
-          [&](OpBuilder &b, Location loc, ValueRange args) {
-            Value ignored = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::eq, args[1],
-                arith::ConstantOp::create(
-                    b, loc, b.getIntegerAttr(args[1].getType(), ignoreIndex)));
-            Value one = arith::SelectOp::create(
-                b, loc, ignored, f32Const(b, loc, 0.0), f32Const(b, loc, 1.0));
-            linalg::YieldOp::create(
-                b, loc,
-                ValueRange{arith::AddFOp::create(b, loc, args[2], args[0]),
-                           arith::AddFOp::create(b, loc, args[3], one)});
-          });
-      loss = totals[0];
-      if (op.getReduction() == Reduction::mean)
-        loss = gb.generic({totals[0], totals[1]}, {gb.empty({}, gb.f32)}, 0,
-                          {{}, {}, {}}, {},
-                          [](OpBuilder &b, Location loc, ValueRange args) {
-                            // All tokens ignored: 0, not 0/0.
-                            Value zero = f32Const(b, loc, 0.0);
-                            Value none = arith::CmpFOp::create(
-                                b, loc, arith::CmpFPredicate::OEQ, args[1],
-                                zero);
-                            Value div =
-                                arith::DivFOp::create(b, loc, args[0], args[1]);
-                            linalg::YieldOp::create(
-                                b, loc,
-                                ValueRange{arith::SelectOp::create(
-                                    b, loc, none, zero, div)});
-                          })[0];
-    }
+    SmallVector<Value> perToken = buildPerTokenLoss(
+        gb, stats.max, stats.sumExp, gathered[0], gathered[1], labels, vocabF,
+        rows, {eps, zLoss, ignoreIndex});
+    Value loss = buildTokenReduction(gb, perToken[0], labels,
+                                     op.getReduction(), ignoreIndex);
     SmallVector<Value> results = {loss};
     if (op.getLse())
       results.push_back(perToken[1]);

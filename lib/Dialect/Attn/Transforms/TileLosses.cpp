@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "LossMath.h"
 #include "TileUtils.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
@@ -117,36 +118,10 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
   Value vocabF = arith::SIToFPOp::create(
       rewriter, loc, gb.f32,
       arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), vV));
-  SmallVector<AffineExpr> r = allDims(ctx, 1);
-  SmallVector<Value> perToken = gb.generic(
-      {loop.getResult(0), loop.getResult(1), loop.getResult(2),
-       loop.getResult(3), labelTile},
-      {gb.empty(rows, gb.f32), gb.empty(rows, gb.f32)}, 1,
-      {r, r, r, r, r, r, r}, {IteratorType::parallel},
-      [&](OpBuilder &b, Location loc, ValueRange a) {
-        Value lse = arith::AddFOp::create(b, loc, safeMax(b, loc, a[0]),
-                                          math::LogOp::create(b, loc, a[1]));
-        Value loss = arith::SubFOp::create(
-            b, loc, lse,
-            arith::MulFOp::create(b, loc, f32Const(b, loc, 1.0 - eps), a[2]));
-        if (eps != 0.0)
-          loss = arith::SubFOp::create(
-              b, loc, loss,
-              arith::MulFOp::create(b, loc, f32Const(b, loc, eps),
-                                    arith::DivFOp::create(b, loc, a[3], vocabF)));
-        if (zLoss != 0.0)
-          loss = arith::AddFOp::create(
-              b, loc, loss,
-              arith::MulFOp::create(b, loc, f32Const(b, loc, zLoss),
-                                    arith::MulFOp::create(b, loc, lse, lse)));
-        Value ignored = arith::CmpIOp::create(
-            b, loc, arith::CmpIPredicate::eq, a[4],
-            arith::ConstantOp::create(
-                b, loc, b.getIntegerAttr(a[4].getType(), ignoreIndex)));
-        loss = arith::SelectOp::create(b, loc, ignored, f32Const(b, loc, 0.0),
-                                       loss);
-        linalg::YieldOp::create(b, loc, ValueRange{loss, lse});
-      });
+  SmallVector<Value> perToken = buildPerTokenLoss(
+      gb, loop.getResult(0), loop.getResult(1), loop.getResult(2),
+      loop.getResult(3), labelTile, vocabF, rows,
+      {eps, zLoss, ignoreIndex});
   rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
   parallelInsertTile(rewriter, loc, perToken[0], forall.getRegionIterArgs()[0],
                      {n0}, {nSize});
@@ -154,39 +129,8 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
                      {n0}, {nSize});
   rewriter.setInsertionPointAfter(forall);
 
-  Value loss = forall.getResult(0);
-  if (op.getReduction() != Reduction::none) {
-    Value zero = gb.filled({}, 0.0);
-    SmallVector<Value> totals = gb.generic(
-        {loss, labels}, {zero, zero}, 1, {r, r, {}, {}},
-        iteratorsWithReduction(1, {0}),
-        [&](OpBuilder &b, Location loc, ValueRange a) {
-          Value ignored = arith::CmpIOp::create(
-              b, loc, arith::CmpIPredicate::eq, a[1],
-              arith::ConstantOp::create(
-                  b, loc, b.getIntegerAttr(a[1].getType(), ignoreIndex)));
-          Value counted = arith::SelectOp::create(
-              b, loc, ignored, f32Const(b, loc, 0.0), f32Const(b, loc, 1.0));
-          linalg::YieldOp::create(
-              b, loc,
-              ValueRange{arith::AddFOp::create(b, loc, a[2], a[0]),
-                         arith::AddFOp::create(b, loc, a[3], counted)});
-        });
-    loss = totals[0];
-    if (op.getReduction() == Reduction::mean)
-      loss = gb.generic({totals[0], totals[1]}, {gb.empty({}, gb.f32)}, 0,
-                        {{}, {}, {}}, {},
-                        [](OpBuilder &b, Location loc, ValueRange a) {
-                          Value zero = f32Const(b, loc, 0.0);
-                          Value none = arith::CmpFOp::create(
-                              b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
-                          linalg::YieldOp::create(
-                              b, loc,
-                              ValueRange{arith::SelectOp::create(
-                                  b, loc, none, zero,
-                                  arith::DivFOp::create(b, loc, a[0], a[1]))});
-                        })[0];
-  }
+  Value loss = buildTokenReduction(gb, forall.getResult(0), labels,
+                                   op.getReduction(), ignoreIndex);
   SmallVector<Value> results = {loss};
   if (op.getLse())
     results.push_back(forall.getResult(1));

@@ -1,0 +1,114 @@
+//===- LossMath.h - the per-token cross-entropy and its reduction -*- C++ -*-===//
+//
+// The part of the cross-entropy definition shared by attn-decompose and
+// attn-tile: per-token loss and lse from the row statistics, and the
+// reduction over tokens. Internal to the Transforms library.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_DIALECT_ATTN_TRANSFORMS_LOSSMATH_H
+#define ATTN_LIB_DIALECT_ATTN_TRANSFORMS_LOSSMATH_H
+
+#include "GenericBuilder.h"
+
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
+
+namespace mlir::attn::detail {
+
+/// The attributes of a loss op that the per-token formula reads.
+struct LossAttributes {
+  double labelSmoothing;
+  double zLoss;
+  int64_t ignoreIndex;
+};
+
+/// Per-token loss and lse ([rows] f32 each) from the row max (raw or
+/// safe), the sum of exp(z - max), the target logit, the sum of the logits
+/// and the labels: lse - (1 - eps) z_y - eps mean(z) + z_loss lse^2, and 0
+/// for ignored tokens. `vocab` is V as an f32 value.
+inline SmallVector<Value> buildPerTokenLoss(GenericBuilder &gb, Value max,
+                                            Value sumExp, Value target,
+                                            Value logitSum, Value labels,
+                                            Value vocab,
+                                            ArrayRef<OpFoldResult> rows,
+                                            LossAttributes attrs) {
+  MLIRContext *ctx = gb.b.getContext();
+  double eps = attrs.labelSmoothing, zLoss = attrs.zLoss;
+  int64_t ignoreIndex = attrs.ignoreIndex;
+  Value vocabF = vocab;
+  SmallVector<AffineExpr> r = allDims(ctx, 1);
+  SmallVector<Value> perToken = gb.generic(
+      {max, sumExp, target, logitSum, labels},
+      {gb.empty(rows, gb.f32), gb.empty(rows, gb.f32)}, 1,
+      {r, r, r, r, r, r, r}, {IteratorType::parallel},
+      [&](OpBuilder &b, Location loc, ValueRange a) {
+        Value lse = arith::AddFOp::create(b, loc, safeMax(b, loc, a[0]),
+                                          math::LogOp::create(b, loc, a[1]));
+        Value loss = arith::SubFOp::create(
+            b, loc, lse,
+            arith::MulFOp::create(b, loc, f32Const(b, loc, 1.0 - eps), a[2]));
+        if (eps != 0.0)
+          loss = arith::SubFOp::create(
+              b, loc, loss,
+              arith::MulFOp::create(b, loc, f32Const(b, loc, eps),
+                                    arith::DivFOp::create(b, loc, a[3], vocabF)));
+        if (zLoss != 0.0)
+          loss = arith::AddFOp::create(
+              b, loc, loss,
+              arith::MulFOp::create(b, loc, f32Const(b, loc, zLoss),
+                                    arith::MulFOp::create(b, loc, lse, lse)));
+        Value ignored = arith::CmpIOp::create(
+            b, loc, arith::CmpIPredicate::eq, a[4],
+            arith::ConstantOp::create(
+                b, loc, b.getIntegerAttr(a[4].getType(), ignoreIndex)));
+        loss = arith::SelectOp::create(b, loc, ignored, f32Const(b, loc, 0.0),
+                                       loss);
+        linalg::YieldOp::create(b, loc, ValueRange{loss, lse});
+      });
+  return perToken;
+}
+
+/// The token reduction of per-token `loss` [N]: itself for none, the sum,
+/// or the mean over non-ignored tokens (0 when every token is ignored).
+inline Value buildTokenReduction(GenericBuilder &gb, Value loss, Value labels,
+                                 Reduction reduction, int64_t ignoreIndex) {
+  MLIRContext *ctx = gb.b.getContext();
+  SmallVector<AffineExpr> r = allDims(ctx, 1);
+  if (reduction != Reduction::none) {
+    Value zero = gb.filled({}, 0.0);
+    SmallVector<Value> totals = gb.generic(
+        {loss, labels}, {zero, zero}, 1, {r, r, {}, {}},
+        iteratorsWithReduction(1, {0}),
+        [&](OpBuilder &b, Location loc, ValueRange a) {
+          Value ignored = arith::CmpIOp::create(
+              b, loc, arith::CmpIPredicate::eq, a[1],
+              arith::ConstantOp::create(
+                  b, loc, b.getIntegerAttr(a[1].getType(), ignoreIndex)));
+          Value counted = arith::SelectOp::create(
+              b, loc, ignored, f32Const(b, loc, 0.0), f32Const(b, loc, 1.0));
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{arith::AddFOp::create(b, loc, a[2], a[0]),
+                         arith::AddFOp::create(b, loc, a[3], counted)});
+        });
+    loss = totals[0];
+    if (reduction == Reduction::mean)
+      loss = gb.generic({totals[0], totals[1]}, {gb.empty({}, gb.f32)}, 0,
+                        {{}, {}, {}}, {},
+                        [](OpBuilder &b, Location loc, ValueRange a) {
+                          Value zero = f32Const(b, loc, 0.0);
+                          Value none = arith::CmpFOp::create(
+                              b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
+                          linalg::YieldOp::create(
+                              b, loc,
+                              ValueRange{arith::SelectOp::create(
+                                  b, loc, none, zero,
+                                  arith::DivFOp::create(b, loc, a[0], a[1]))});
+                        })[0];
+  }
+  return loss;
+}
+
+} // namespace mlir::attn::detail
+
+#endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_LOSSMATH_H
