@@ -136,7 +136,7 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
       // every tile; causal and window masks only where the tile crosses the
       // boundary of the visible region.
       Value lastKey = im.sub(im.add(n0, nSize), im.c(1));
-      Value boundary = rewriter.create<arith::ConstantIntOp>(loc, 0, 1);
+      Value boundary = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
       if (op.getCausal())
         boundary = im.orI(boundary, im.gt(lastKey, diag0));
       if (window) {

@@ -206,7 +206,7 @@ struct TileSoftmaxFamily : OpRewritePattern<OpTy> {
             SmallVector<ReassociationIndices>{{0, 1}});
       } else {
         y = expandRows(rewriter, loc, y, xType, x, perm, rank);
-        if (op.getDim() != rank - 1) {
+        if (static_cast<int64_t>(op.getDim()) != rank - 1) {
           SmallVector<int64_t> inverse(rank);
           for (int64_t i = 0; i < rank; ++i)
             inverse[perm[i]] = i;
