@@ -81,6 +81,25 @@ def AttnFuse : Pass<"attn-fuse"> {
   ];
 }
 
+def AttnIOReport : Pass<"attn-io-report"> {
+  let summary = "Report bytes moved and FLOPs of each attn op, tiled and unfused";
+  let description = [{
+    For every attn op, under its schedule (or the default), emits a remark
+    with the global-memory bytes read and written and the FLOPs and
+    transcendentals of the tiled form (attn-tile) and of the materialized
+    decomposition (attn-decompose), and the ratio of their traffic. The
+    figures come from `attn::estimateIO` (include/attn/Dialect/Attn/IR/
+    IOModel.h, derived in docs/IOModel.md) and are the cost model's
+    analytic features. The IR is not changed.
+
+    ```mlir
+    // remark: attn-io-report: attn.softmax under #attn.schedule<...>:
+    //   tiled read 4000 B, write 4000 B, 0 FLOP, 1000 exp;
+    //   unfused read 12032 B, write 4048 B, 0 FLOP, 2000 exp; traffic 2.01x
+    ```
+  }];
+}
+
 def AttnTile : Pass<"attn-tile"> {
   let summary = "Tile attn ops into their IO-aware forms (FlashAttention-2, "
                 "online softmax, Cut Cross-Entropy)";
