@@ -1,11 +1,11 @@
 // REQUIRES: ptxas
 // RUN: rm -rf %t && mkdir -p %t
-// RUN: attn-opt %s -split-input-file --pass-pipeline="builtin.module(gpu-module-to-binary{format=isa},attn-emit-kernel-package{package-dir=%t/pkg chip=sm_90a})" -verify-diagnostics -o /dev/null
+// RUN: attn-opt %s -split-input-file --gpu-module-to-binary="format=isa" --attn-emit-kernel-package="package-dir=%t/pkg chip=sm_90a" -verify-diagnostics -o /dev/null
 // RUN: FileCheck %s --input-file=%t/pkg/manifest.json
 // RUN: FileCheck %s --check-prefix=PTX --input-file=%t/pkg/scale_kernels.ptx
 // RUN: head -c 4 %t/pkg/scale_kernels.cubin | od -c | FileCheck %s --check-prefix=ELF
 // A ptxas that does not exist is a clear error, not a crash.
-// RUN: not attn-opt %s -split-input-file --pass-pipeline="builtin.module(gpu-module-to-binary{format=isa},attn-emit-kernel-package{package-dir=%t/pkg2 ptxas=%t/no-ptxas})" 2>&1 | FileCheck %s --check-prefix=NOPTXAS
+// RUN: not attn-opt %s -split-input-file --gpu-module-to-binary="format=isa" --attn-emit-kernel-package="package-dir=%t/pkg2 ptxas=%t/no-ptxas" 2>&1 | FileCheck %s --check-prefix=NOPTXAS
 
 // The manifest carries the function description from attn.spec, the
 // temporaries, and the launch sequence with buffer and scalar arguments.

@@ -1,4 +1,4 @@
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --pass-pipeline="builtin.module(func.func(attn-loops-to-gpu{threads=16}))" | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-loops-to-gpu="threads=16" | FileCheck %s
 
 // A 4x8 parallel nest becomes 2 blocks of 16 threads, one thread per
 // iteration, innermost dimension fastest; a loop with no parallel dimension

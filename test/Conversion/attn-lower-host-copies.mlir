@@ -1,4 +1,4 @@
-// RUN: attn-opt %s --pass-pipeline="builtin.module(func.func(attn-lower-host-copies))" | FileCheck %s
+// RUN: attn-opt %s --attn-lower-host-copies | FileCheck %s
 
 // CHECK-LABEL: func @copy
 // CHECK-NOT: memref.copy
