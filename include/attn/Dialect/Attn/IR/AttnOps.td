@@ -37,7 +37,8 @@ def Attn_SoftmaxOp : Attn_SoftmaxFamilyOp<"softmax"> {
   let description = [{
     `softmax(x)_i = exp(x_i - max(x)) / sum_j exp(x_j - max(x))`, reduced over
     dimension `dim` of a ranked tensor of any rank. The result has the shape
-    and element type of the input; the reduction runs in f32.
+    and element type of the input; the reduction runs in f32. A row whose
+    entries are all -inf gives NaN (0/0), as in PyTorch.
 
     Shape contract: `dim` is in `[0, rank)`; result type == input type.
 
@@ -53,7 +54,8 @@ def Attn_LogSoftmaxOp : Attn_SoftmaxFamilyOp<"log_softmax"> {
   let description = [{
     `log_softmax(x)_i = x_i - max(x) - log(sum_j exp(x_j - max(x)))`, reduced
     over dimension `dim`. The result has the shape and element type of the
-    input; the reduction runs in f32.
+    input; the reduction runs in f32. A row whose entries are all -inf gives
+    NaN, as in PyTorch.
 
     Shape contract: `dim` is in `[0, rank)`; result type == input type.
 
