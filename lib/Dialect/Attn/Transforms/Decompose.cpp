@@ -130,15 +130,9 @@ struct DecomposeSoftmaxFamily : OpRewritePattern<OpTy> {
           {full, reduced, reduced, full},
           SmallVector<IteratorType>(rank, IteratorType::parallel),
           [elt](OpBuilder &b, Location loc, ValueRange args) {
-            Value shifted =
-                arith::SubFOp::create(b, loc, toF32(b, loc, args[0]), args[1]);
-            Value r;
-            if constexpr (kind == SoftmaxKind::softmax)
-              r = arith::DivFOp::create(
-                  b, loc, math::ExpOp::create(b, loc, shifted), args[2]);
-            else
-              r = arith::SubFOp::create(b, loc, shifted,
-                                        math::LogOp::create(b, loc, args[2]));
+            Value r = softmaxElement(b, loc, toF32(b, loc, args[0]), args[1],
+                                     args[2],
+                                     kind == SoftmaxKind::logSoftmax);
             linalg::YieldOp::create(b, loc,
                                     ValueRange{fromF32(b, loc, r, elt)});
           })[0];
@@ -314,37 +308,15 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
         inputs, {gb.empty(sSizes, gb.f32)}, 5, exprs,
         SmallVector<IteratorType>(5, IteratorType::parallel),
         [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value s = arith::MulFOp::create(b, loc, args[0], scale);
-          if (cap)
-            s = softcap(b, loc, s, *cap);
-          Value negInf =
-              f32Const(b, loc, -std::numeric_limits<double>::infinity());
-          if (mask) {
-            Value mv = args[1];
-            if (mv.getType().isInteger(1))
-              s = arith::SelectOp::create(b, loc, mv, s, negInf);
-            else
-              s = arith::AddFOp::create(b, loc, s, toF32(b, loc, mv));
-          }
+          Value s = transformScore(b, loc, args[0], scale, cap,
+                                   mask ? args[1] : Value());
           if (diagOffset) {
+            // rel = j - (i + (N - M)).
             Value i = linalg::IndexOp::create(b, loc, 3);
             Value j = linalg::IndexOp::create(b, loc, 4);
-            Value diag = arith::AddIOp::create(b, loc, i, diagOffset);
-            auto hide = [&](arith::CmpIPredicate pred, Value lhs, Value rhs) {
-              Value c = arith::CmpIOp::create(b, loc, pred, lhs, rhs);
-              s = arith::SelectOp::create(b, loc, c, negInf, s);
-            };
-            auto offset = [&](Value base, int64_t delta) {
-              return arith::AddIOp::create(
-                  b, loc, base,
-                  arith::ConstantIndexOp::create(b, loc, delta));
-            };
-            if (causal)
-              hide(arith::CmpIPredicate::sgt, j, diag);
-            if (window) {
-              hide(arith::CmpIPredicate::slt, j, offset(diag, -(*window)[0]));
-              hide(arith::CmpIPredicate::sgt, j, offset(diag, (*window)[1]));
-            }
+            Value rel = arith::SubIOp::create(
+                b, loc, j, arith::AddIOp::create(b, loc, i, diagOffset));
+            s = hideOutsideVisible(b, loc, s, rel, causal, window);
           }
           linalg::YieldOp::create(b, loc, ValueRange{s});
         })[0];

@@ -154,6 +154,57 @@ inline Value attentionScale(OpBuilder &b, Location loc, Value query,
                                math::SqrtOp::create(b, loc, dimF));
 }
 
+/// The score transform of attention on one score `s` (natural-log units):
+/// times `scale`, soft-capped, then the mask operand's element `maskValue`
+/// (added if float; -inf where an i1 mask is false). Null `maskValue`: no
+/// mask operand.
+inline Value transformScore(OpBuilder &b, Location loc, Value s, Value scale,
+                            std::optional<double> cap, Value maskValue) {
+  s = arith::MulFOp::create(b, loc, s, scale);
+  if (cap)
+    s = softcap(b, loc, s, *cap);
+  if (!maskValue)
+    return s;
+  if (maskValue.getType().isInteger(1))
+    return arith::SelectOp::create(
+        b, loc, maskValue, s,
+        f32Const(b, loc, -std::numeric_limits<double>::infinity()));
+  return arith::AddFOp::create(b, loc, s, toF32(b, loc, maskValue));
+}
+
+/// `s`, or -inf where the causal and window masks hide the key: `rel` is
+/// the key index minus the row's diagonal i + (N - M) (an index value).
+inline Value hideOutsideVisible(OpBuilder &b, Location loc, Value s, Value rel,
+                                bool causal,
+                                std::optional<ArrayRef<int64_t>> window) {
+  Value negInf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
+  auto hide = [&](arith::CmpIPredicate pred, int64_t bound) {
+    Value c = arith::CmpIOp::create(
+        b, loc, pred, rel, arith::ConstantIndexOp::create(b, loc, bound));
+    s = arith::SelectOp::create(b, loc, c, negInf, s);
+  };
+  if (causal)
+    hide(arith::CmpIPredicate::sgt, 0);
+  if (window) {
+    hide(arith::CmpIPredicate::slt, -(*window)[0]);
+    hide(arith::CmpIPredicate::sgt, (*window)[1]);
+  }
+  return s;
+}
+
+/// softmax (exp(x - max) / sum) or, with `log`, log_softmax
+/// (x - max - log sum) of one f32 element, given the row's max (raw or
+/// safe) and sum of exp(x - max).
+inline Value softmaxElement(OpBuilder &b, Location loc, Value x, Value max,
+                            Value sum, bool log) {
+  Value shifted = arith::SubFOp::create(b, loc, x, safeMax(b, loc, max));
+  if (log)
+    return arith::SubFOp::create(b, loc, shifted,
+                                 math::LogOp::create(b, loc, sum));
+  return arith::DivFOp::create(b, loc, math::ExpOp::create(b, loc, shifted),
+                               sum);
+}
+
 /// Index arithmetic on values, folded when the operands are constants.
 class IndexMath {
 public:

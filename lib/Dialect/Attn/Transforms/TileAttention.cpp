@@ -261,35 +261,17 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
         inputs, {gb.empty(tile, gb.f32)}, 2, exprs,
         {IteratorType::parallel, IteratorType::parallel},
         [&](OpBuilder &b, Location loc, ValueRange a) {
-          Value s = arith::MulFOp::create(b, loc, a[0], scale);
-          if (cap)
-            s = softcap(b, loc, s, *cap);
-          Value negInf = f32Const(b, loc, -std::numeric_limits<double>::infinity());
-          if (maskTile) {
-            if (a[1].getType().isInteger(1))
-              s = arith::SelectOp::create(b, loc, a[1], s, negInf);
-            else
-              s = arith::AddFOp::create(b, loc, s, toF32(b, loc, a[1]));
-          }
+          Value s = transformScore(b, loc, a[0], scale, cap,
+                                   maskTile ? a[1] : Value());
           s = arith::MulFOp::create(b, loc, s, f32Const(b, loc, kLog2e));
           if (diagMinusN0) {
-            // key j of row i is hidden when j + n0 > i + m0 + (N - M) (causal),
-            // i.e. when j - i > diagMinusN0; likewise for the window.
+            // Key j of row i of the tile is key n0 + j of row m0 + i, whose
+            // diagonal is m0 + i + (N - M): rel = (j - i) - diagMinusN0.
             Value i = linalg::IndexOp::create(b, loc, 0);
             Value j = linalg::IndexOp::create(b, loc, 1);
             Value rel = arith::SubIOp::create(
                 b, loc, arith::SubIOp::create(b, loc, j, i), diagMinusN0);
-            auto hide = [&](arith::CmpIPredicate pred, int64_t bound) {
-              Value c = arith::CmpIOp::create(
-                  b, loc, pred, rel, arith::ConstantIndexOp::create(b, loc, bound));
-              s = arith::SelectOp::create(b, loc, c, negInf, s);
-            };
-            if (causal)
-              hide(arith::CmpIPredicate::sgt, 0);
-            if (window) {
-              hide(arith::CmpIPredicate::slt, -(*window)[0]);
-              hide(arith::CmpIPredicate::sgt, (*window)[1]);
-            }
+            s = hideOutsideVisible(b, loc, s, rel, causal, window);
           }
           linalg::YieldOp::create(b, loc, ValueRange{s});
         })[0];

@@ -148,15 +148,8 @@ struct TileSoftmaxFamily : OpRewritePattern<OpTy> {
             {allDims(ctx, 2), dims(ctx, {0}), dims(ctx, {0}), allDims(ctx, 2)},
             {IteratorType::parallel, IteratorType::parallel},
             [elt](OpBuilder &b, Location loc, ValueRange a) {
-              Value s = arith::SubFOp::create(b, loc, toF32(b, loc, a[0]),
-                                              safeMax(b, loc, a[1]));
-              Value r;
-              if constexpr (kind == Kind::softmax)
-                r = arith::DivFOp::create(b, loc, math::ExpOp::create(b, loc, s),
-                                          a[2]);
-              else
-                r = arith::SubFOp::create(b, loc, s,
-                                          math::LogOp::create(b, loc, a[2]));
+              Value r = softmaxElement(b, loc, toF32(b, loc, a[0]), a[1], a[2],
+                                       kind == Kind::logSoftmax);
               linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, r, elt)});
             })[0];
       };
