@@ -68,8 +68,27 @@ def attention():
             f"  return %o, %l : {o}, {lse}\n}}\n")
         tol = "--tolerance 1e-2 --tolerance result1=1e-5 " if dt == "bf16" else "--tolerance 1e-5 "
         fns.append((name, tol))
+    # Split-KV (flash-decoding): decode, causal + window, and rows that see
+    # no key at all (M > N causal) spread over splits.
+    for (m, n, d, hq, hkv, attrs, split, bn, dt) in [
+            (1, 257, 64, 8, 2, [], 4, 32, "f32"),
+            (17, 129, 80, 4, 2, ["causal", "window = array<i64: 40, 0>"], 3, 16, "bf16"),
+            (40, 33, 16, 2, 1, ["causal"], 2, 16, "f32"),
+            (64, 257, 128, 2, 2, ["softcap = 2.0 : f32"], 5, 32, "f32")]:
+        name = f"att_split{split}_m{m}_n{n}_d{d}_{dt}"
+        q = f"tensor<1x{hq}x{m}x{d}x{dt}>"
+        k = f"tensor<1x{hkv}x{n}x{d}x{dt}>"
+        lse = f"tensor<1x{hq}x{m}xf32>"
+        all_attrs = attrs + [f"schedule = #attn.schedule<block_m = 16, block_n = {bn}, split = {split}>"]
+        body.append(
+            f"func.func @{name}(%q: {q}, %k: {k}, %v: {k}) -> ({q}, {lse}) {{\n"
+            f"  %o, %l = attn.attention %q, %k, %v {{{', '.join(all_attrs)}}}\n"
+            f"      : {q}, {k}, {k} -> {q}, {lse}\n"
+            f"  return %o, %l : {q}, {lse}\n}}\n")
+        tol = "--tolerance 1e-2 --tolerance result1=1e-5 " if dt == "bf16" else "--tolerance 1e-5 "
+        fns.append((name, tol))
     head = HEADER.format(
-        what="attn-tile attention grid: M, N in {1, 17, 64, 129, 257}, D in {16, 64, 80, 128}; causal, window, softcap, masks, GQA, f32 and bf16.",
+        what="attn-tile attention grid: M, N in {1, 17, 64, 129, 257}, D in {16, 64, 80, 128}; causal, window, softcap, masks, GQA, f32 and bf16; split-KV.",
         bound="f32 rel_l2 <= 1e-5; bf16 outputs <= 1e-2 (the output rounding), their f32 LSE <= 1e-5.")
     return head + run_lines(fns, "--input-scale 2 ") + "\n" + "\n".join(body)
 
@@ -108,26 +127,28 @@ def softmax():
 
 def losses():
     fns, body = [], []
-    for i, (n, v, red, attrs, dt) in enumerate([
-            (17, 1000, "mean", "label_smoothing = 0.1 : f32", "f32"),
-            (129, 32003, "none", "z_loss = 1.0e-4 : f32, softcap = 30.0 : f32", "bf16"),
-            (64, 1000, "sum", "ignore_index = 5 : i64", "f32"),
-            (1, 32003, "mean", "label_smoothing = 0.2 : f32", "f32")]):
-        name = f"ce_{i}_n{n}_v{v}_{red}_{dt}"
+    for i, (n, v, red, attrs, dt, split) in enumerate([
+            (17, 1000, "mean", "label_smoothing = 0.1 : f32", "f32", 1),
+            (129, 32003, "none", "z_loss = 1.0e-4 : f32, softcap = 30.0 : f32", "bf16", 1),
+            (64, 1000, "sum", "ignore_index = 5 : i64", "f32", 1),
+            (1, 32003, "mean", "label_smoothing = 0.2 : f32", "f32", 1),
+            (33, 32003, "mean", "label_smoothing = 0.1 : f32, z_loss = 1.0e-4 : f32", "bf16", 4)]):
+        name = f"ce_{i}_n{n}_v{v}_{red}_{dt}_split{split}"
         lt = f"tensor<{n}x{v}x{dt}>"
         rt = f"tensor<{n}xf32>" if red == "none" else "tensor<f32>"
         body.append(
             f"func.func @{name}(%z: {lt}, %y: tensor<{n}xi64>) -> ({rt}, tensor<{n}xf32>) {{\n"
             f"  %l, %lse = attn.cross_entropy %z, %y {{{attrs}, reduction = #attn.reduction<{red}>,\n"
-            f"      schedule = #attn.schedule<block_m = 16, block_n = 3000>}}\n"
+            f"      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = {split}>}}\n"
             f"      : {lt}, tensor<{n}xi64> -> {rt}, tensor<{n}xf32>\n"
             f"  return %l, %lse : {rt}, tensor<{n}xf32>\n}}\n")
         fns.append((name, "--tolerance 1e-5 "))
-    for i, (n, d, v, bias, red, dt) in enumerate([
-            (17, 64, 1000, True, "mean", "f32"),
-            (129, 80, 1000, False, "none", "bf16"),
-            (64, 128, 32003, True, "sum", "bf16")]):
-        name = f"lce_{i}_n{n}_d{d}_v{v}_{red}_{dt}"
+    for i, (n, d, v, bias, red, dt, split) in enumerate([
+            (17, 64, 1000, True, "mean", "f32", 1),
+            (129, 80, 1000, False, "none", "bf16", 1),
+            (64, 128, 32003, True, "sum", "bf16", 1),
+            (17, 64, 1000, True, "none", "f32", 3)]):
+        name = f"lce_{i}_n{n}_d{d}_v{v}_{red}_{dt}_split{split}"
         ht, wt = f"tensor<{n}x{d}x{dt}>", f"tensor<{v}x{d}x{dt}>"
         rt = f"tensor<{n}xf32>" if red == "none" else "tensor<f32>"
         barg = f", %b: tensor<{v}x{dt}>" if bias else ""
@@ -135,12 +156,12 @@ def losses():
         body.append(
             f"func.func @{name}(%h: {ht}, %w: {wt}, %y: tensor<{n}xi64>{barg}) -> {rt} {{\n"
             f"  %l = attn.linear_cross_entropy %h, %w, %y{buse} {{label_smoothing = 0.1 : f32, reduction = #attn.reduction<{red}>,\n"
-            f"      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32>}}\n"
+            f"      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = {split}>}}\n"
             f"      : {ht}, {wt}, tensor<{n}xi64> -> {rt}\n"
             f"  return %l : {rt}\n}}\n")
         fns.append((name, "--tolerance 1e-5 "))
     head = HEADER.format(
-        what="attn-tile loss grid: cross_entropy and linear_cross_entropy, V in {1000, 32003}, ragged token, vocabulary and hidden tiles.",
+        what="attn-tile loss grid: cross_entropy and linear_cross_entropy, V in {1000, 32003}, ragged token, vocabulary and hidden tiles; split-V.",
         bound="rel_l2 <= 1e-5 (every output is f32 computed in f32).")
     return head + run_lines(fns, "") + "\n" + "\n".join(body)
 

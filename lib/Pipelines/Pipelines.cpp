@@ -61,8 +61,8 @@ void attn::buildAttnToLLVMPipeline(OpPassManager &pm,
                                    const AttnToLLVMOptions &options) {
   buildAttnBufferizePipeline(pm, options.tile);
   addPipeline(pm,
-              "scf-forall-to-for,func.func(convert-linalg-to-loops),"
-              "buffer-deallocation-pipeline,"
+              "scf-forall-to-for,buffer-deallocation-pipeline,"
+              "func.func(attn-lower-host-copies,convert-linalg-to-loops),"
               "expand-strided-metadata,lower-affine,convert-scf-to-cf,"
               "arith-expand{include-bf16},convert-math-to-llvm,"
               "convert-math-to-libm,finalize-memref-to-llvm,"

@@ -47,3 +47,19 @@ func.func @dynamic(%x: tensor<?x100xf32>) -> tensor<?x100xf32> {
   %0 = attn.softmax %x, dim = 1 : tensor<?x100xf32> -> tensor<?x100xf32>
   return %0 : tensor<?x100xf32>
 }
+
+// -----
+
+// Split-KV 4 ways for decoding (M = 1, N = 256, D = 64, f16, 64-key tiles,
+// 2 heads): every key is visited once, 256 (row, key) pairs per head.
+//   tiled: 2 heads * (Q 128 B + K and V 256*128*2 = 65536 B) = 131328 B,
+//   plus the f32 partials 4 splits * 2 heads * (64 + 1) * 4 = 2080 B
+//   written and read back by the combine; O 256 B written;
+//   2*2*256*128 = 131072 FLOP; 512 exp + 2*2080/4 for the combine.
+//   unfused: q, k, v 131328 B + 5 reads of the f32 scores (2048 B each),
+//   3 writes of them + O.
+func.func @split_kv(%q: tensor<1x2x1x64xf16>, %k: tensor<1x2x256x64xf16>, %v: tensor<1x2x256x64xf16>) -> tensor<1x2x1x64xf16> {
+  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 16, block_n = 64, split = 4>: tiled read 133408 B, write 2336 B, 131072 FLOP, 1552 exp; unfused read 141568 B, write 6400 B, 131072 FLOP, 1024 exp; traffic 1.09x}}
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4>} : tensor<1x2x1x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16> -> tensor<1x2x1x64xf16>
+  return %o : tensor<1x2x1x64xf16>
+}

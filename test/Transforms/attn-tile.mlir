@@ -124,11 +124,41 @@ func.func @lce_no_logits_buffer(%h: tensor<256x64xbf16>, %w: tensor<4096x64xbf16
 
 // -----
 
-// Split-KV is not tiled yet: the op stays (and is decomposed later).
-// CHECK-LABEL: func @split_kv_left_alone
-// CHECK: attn.attention
-func.func @split_kv_left_alone(%q: tensor<1x8x1x64xf16>, %k: tensor<1x8x512x64xf16>, %v: tensor<1x8x512x64xf16>) -> tensor<1x8x1x64xf16> {
-  // expected-remark @+1 {{attn-tile left this op untiled (split > 1 or dynamic head counts are not tiled yet); it will be decomposed}}
+// Split-KV (flash-decoding): an extra parallel dim over 4 splits of the
+// key range writes f32 partials [4, B, H, M, Dv] and [4, B, H, M]; the
+// combine reduces over the splits.
+// CHECK-LABEL: func @split_kv
+// CHECK: %[[P:.+]]:2 = scf.forall (%[[S:.+]], %{{.+}}, %{{.+}}, %{{.+}}) in (4, 1, 8, %{{.+}}) shared_outs({{.*}}) -> (tensor<4x1x8x1x64xf32>, tensor<4x1x8x1xf32>)
+// CHECK: arith.ceildivsi
+// CHECK: arith.muli %[[S]]
+// CHECK: scf.for
+// CHECK: tensor.parallel_insert_slice {{.*}} into {{.*}}[%[[S]],
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[P]]#1 : tensor<4x1x8x1xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]]#0, %[[P]]#1
+// CHECK: arith.truncf {{.*}} : f32 to f16
+func.func @split_kv(%q: tensor<1x8x1x64xf16>, %k: tensor<1x8x512x64xf16>, %v: tensor<1x8x512x64xf16>) -> tensor<1x8x1x64xf16> {
   %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4>} : tensor<1x8x1x64xf16>, tensor<1x8x512x64xf16>, tensor<1x8x512x64xf16> -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
+}
+
+// -----
+
+// Split-V: the loss partials are [split, N] and combined over the splits.
+// CHECK-LABEL: func @split_v
+// CHECK: scf.forall ({{.*}}) in (2, {{.*}}) shared_outs({{.*}}) -> (tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins({{.*}} : tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>)
+func.func @split_v(%z: tensor<64x1000xf32>, %y: tensor<64xi64>) -> tensor<f32> {
+  %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 16, block_n = 256, split = 2>} : tensor<64x1000xf32>, tensor<64xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Dynamic head counts cannot be grouped: left for attn-decompose.
+// CHECK-LABEL: func @dynamic_heads
+// CHECK: attn.attention
+func.func @dynamic_heads(%q: tensor<1x?x4x16xf32>, %k: tensor<1x?x4x16xf32>, %v: tensor<1x?x4x16xf32>) -> tensor<1x?x4x16xf32> {
+  // expected-remark @+1 {{attn-tile left this op untiled (attention with dynamic head counts is not tiled); it will be decomposed}}
+  %o = attn.attention %q, %k, %v : tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32>, tensor<1x?x4x16xf32> -> tensor<1x?x4x16xf32>
+  return %o : tensor<1x?x4x16xf32>
 }

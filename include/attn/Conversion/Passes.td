@@ -6,13 +6,15 @@
 include "mlir/Pass/PassBase.td"
 
 def AttnLowerHostCopies : Pass<"attn-lower-host-copies", "func::FuncOp"> {
-  let summary = "Turn memref.copy between device buffers into linalg.copy";
+  let summary = "Turn memref.copy into linalg.copy";
   let description = [{
     After bufferization a host function may still copy one buffer into
     another with `memref.copy` (for instance into an out-parameter). On the
     GPU path every buffer lives in device memory, so the host must not touch
     it: this pass rewrites each `memref.copy` into a `linalg.copy`, which the
-    GPU mapping turns into a kernel like any other linalg op.
+    GPU mapping turns into a kernel like any other linalg op. The CPU
+    pipeline uses it too, so that copies of strided views become loops
+    rather than calls into a runtime library.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect"];
 }

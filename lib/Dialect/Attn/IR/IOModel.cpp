@@ -64,6 +64,13 @@ static IOReport attentionIO(AttentionOp op, ScheduleAttr s) {
   r.tiled.bytesWritten = bh * m * (dv * e + (op.getLse() ? 4 : 0));
   r.tiled.flops = 2 * bh * pairs * (d + dv);
   r.tiled.transcendentals = bh * pairs;
+  if (s.getSplit() > 1) {
+    // Split-KV: f32 partial outputs and LSEs written, read by the combine.
+    int64_t partials = s.getSplit() * bh * m * (dv + 1) * 4;
+    r.tiled.bytesWritten += partials;
+    r.tiled.bytesRead += partials;
+    r.tiled.transcendentals += 2 * s.getSplit() * bh * m * (dv + 1);
+  }
   // Unfused (attn-decompose): q, k, v read once per query head, the f32
   // scores written, then read and rewritten by the masking pass, read by
   // the max and sum reductions, P written and read by the PV product.
@@ -103,12 +110,24 @@ static IOEstimate lossTail(OpTy op, int64_t n) {
           0, 0};
 }
 
-static IOReport crossEntropyIO(CrossEntropyOp op, ScheduleAttr) {
+/// Split-V: the four [split, N] f32 partial states (max, sum, target, logit
+/// sum) are written by the tiles and read by the combine; without a split
+/// they stay on chip.
+static void addSplitPartials(IOEstimate &tiled, ScheduleAttr s, int64_t n) {
+  if (s.getSplit() == 1)
+    return;
+  int64_t partials = 4 * s.getSplit() * n * 4;
+  tiled.bytesRead += partials;
+  tiled.bytesWritten += partials;
+}
+
+static IOReport crossEntropyIO(CrossEntropyOp op, ScheduleAttr s) {
   auto t = op.getLogits().getType();
   int64_t n = t.getDimSize(0), v = t.getDimSize(1), e = eltBytes(op.getLogits());
   IOEstimate tail = lossTail(op, n);
   IOReport r;
   r.tiled = {n * v * e + tail.bytesRead, tail.bytesWritten, 0, n * v};
+  addSplitPartials(r.tiled, s, n);
   // Unfused: z = softcap(logits) materialized in f32, then read by the max,
   // the sum of exponentials and the target/sum reductions.
   r.unfused = {n * v * e + 3 * n * v * 4 + tail.bytesRead,
@@ -128,6 +147,7 @@ static IOReport linearCrossEntropyIO(LinearCrossEntropyOp op, ScheduleAttr s) {
   // chip and streams the whole weight (and bias) once; logits stay on chip.
   r.tiled = {n * d * e + tokenBlocks * (v * d * e + biasBytes) + tail.bytesRead,
              tail.bytesWritten, 2 * n * v * d, n * v};
+  addSplitPartials(r.tiled, s, n);
   // Unfused: the [N, V] f32 logits are written by the matmul, read and
   // rewritten by the bias and by soft-capping, then read three times.
   r.unfused = {n * d * e + v * d * e + biasBytes + (op.getBias() ? 1 : 0) * n * v * 4 +

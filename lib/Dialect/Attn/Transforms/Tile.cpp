@@ -40,8 +40,8 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
       return signalPassFailure();
     getOperation()->walk([](Operation *op) {
       if (isa<AttnDialect>(op->getDialect()))
-        op->emitRemark("attn-tile left this op untiled (split > 1 or "
-                       "dynamic head counts are not tiled yet); it will be "
+        op->emitRemark("attn-tile left this op untiled (attention with "
+                       "dynamic head counts is not tiled); it will be "
                        "decomposed");
     });
   }

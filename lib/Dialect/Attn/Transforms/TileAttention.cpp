@@ -33,9 +33,11 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
     if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
       return rewriter.notifyMatchFailure(op, "head counts must be static");
     ScheduleAttr schedule = getScheduleOrDefault(op);
-    if (schedule.getSplit() != 1)
-      return rewriter.notifyMatchFailure(
-          op, "split-KV is not implemented in attn-tile yet");
+    // Split-KV (flash-decoding): `split` blocks share the key range of each
+    // query tile and write a partial output and LSE each; a combine step
+    // merges them.
+    int64_t split = schedule.getSplit();
+    bool splitKV = split > 1;
 
     Location loc = op.getLoc();
     GenericBuilder gb(rewriter, loc);
@@ -48,17 +50,32 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
     Value blockM = im.c(schedule.getBlockM()),
           blockN = im.c(schedule.getBlockN());
 
-    SmallVector<Value> inits = {gb.empty({qs[0], qs[1], qs[2], vs[3]}, elt)};
-    if (op.getLse())
-      inits.push_back(gb.empty({qs[0], qs[1], qs[2]}, gb.f32));
-    SmallVector<OpFoldResult> grid = {qs[0], qs[1],
-                                      OpFoldResult(im.ceilDiv(m, blockM))};
+    // Outputs: the op's (output, lse), or with split-KV the f32 partials
+    // [split, B, Hq, M, Dv] and [split, B, Hq, M].
+    SmallVector<OpFoldResult> lead;
+    if (splitKV)
+      lead.push_back(rewriter.getIndexAttr(split));
+    auto withLead = [&](ArrayRef<OpFoldResult> rest) {
+      SmallVector<OpFoldResult> r(lead);
+      r.append(rest.begin(), rest.end());
+      return r;
+    };
+    Type outElt = splitKV ? gb.f32 : elt;
+    bool wantLse = splitKV || op.getLse();
+    SmallVector<Value> inits = {
+        gb.empty(withLead({qs[0], qs[1], qs[2], vs[3]}), outElt)};
+    if (wantLse)
+      inits.push_back(gb.empty(withLead({qs[0], qs[1], qs[2]}), gb.f32));
+    SmallVector<OpFoldResult> grid =
+        withLead({qs[0], qs[1], OpFoldResult(im.ceilDiv(m, blockM))});
     auto forall =
         scf::ForallOp::create(rewriter, loc, grid, inits, std::nullopt);
 
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPointToStart(forall.getBody());
-    ValueRange ivs = forall.getInductionVars();
+    SmallVector<Value> allIvs = forall.getInductionVars();
+    ArrayRef<Value> ivs = ArrayRef<Value>(allIvs).drop_front(lead.size());
+    Value splitIdx = splitKV ? allIvs[0] : Value();
     Value bIdx = ivs[0], hIdx = ivs[1];
     Value m0 = im.mul(ivs[2], blockM);
     OpFoldResult mSizeF = im.tileSize(qs[2], m0, schedule.getBlockM());
@@ -90,7 +107,15 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
     SmallVector<Value> iterInit = {gb.filled(accSizes, 0.0),
                                    gb.filled(rows, negInf),
                                    gb.filled(rows, 0.0)};
-    auto loop = scf::ForOp::create(rewriter, loc, loAligned, hi, blockN,
+    Value start = loAligned, end = hi;
+    if (splitKV) {
+      // This block's share: a contiguous run of ceil(tiles / split) tiles.
+      Value tiles = im.ceilDiv(im.sub(hi, loAligned), blockN);
+      Value chunk = im.mul(im.ceilDiv(tiles, im.c(split)), blockN);
+      start = im.add(loAligned, im.mul(splitIdx, chunk));
+      end = im.min(hi, im.add(start, chunk));
+    }
+    auto loop = scf::ForOp::create(rewriter, loc, start, end, blockN,
                                    iterInit);
     rewriter.setInsertionPointToStart(loop.getBody());
     {
@@ -198,10 +223,10 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
     Value acc = loop.getResult(0), max = loop.getResult(1),
           sum = loop.getResult(2);
     Value outTile = gb.generic(
-        {acc, sum}, {gb.empty(accSizes, elt)}, 2,
+        {acc, sum}, {gb.empty(accSizes, outElt)}, 2,
         {allDims(ctx, 2), dims(ctx, {0}), allDims(ctx, 2)},
         {IteratorType::parallel, IteratorType::parallel},
-        [elt](OpBuilder &b, Location loc, ValueRange a) {
+        [elt = outElt](OpBuilder &b, Location loc, ValueRange a) {
           Value zero = f32Const(b, loc, 0.0);
           Value none =
               arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
@@ -210,7 +235,7 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
           linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, r, elt)});
         })[0];
     Value lseTile;
-    if (op.getLse())
+    if (wantLse)
       lseTile = gb.generic(
           {max, sum}, {gb.empty(rows, gb.f32)}, 1,
           {allDims(ctx, 1), allDims(ctx, 1), allDims(ctx, 1)},
@@ -225,13 +250,97 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
 
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
     ValueRange outs = forall.getRegionIterArgs();
-    parallelInsertTile(rewriter, loc, outTile, outs[0], {bIdx, hIdx, m0, zero},
-                       {one, one, mSizeF, vs[3]});
+    SmallVector<OpFoldResult> leadOffset, leadSize;
+    if (splitKV) {
+      leadOffset.push_back(splitIdx);
+      leadSize.push_back(one);
+    }
+    auto cat = [](SmallVector<OpFoldResult> a, ArrayRef<OpFoldResult> b) {
+      a.append(b.begin(), b.end());
+      return a;
+    };
+    parallelInsertTile(rewriter, loc, outTile, outs[0],
+                       cat(leadOffset, {bIdx, hIdx, m0, zero}),
+                       cat(leadSize, {one, one, mSizeF, vs[3]}));
     if (lseTile)
-      parallelInsertTile(rewriter, loc, lseTile, outs[1], {bIdx, hIdx, m0},
-                         {one, one, mSizeF});
-    rewriter.replaceOp(op, forall.getResults());
+      parallelInsertTile(rewriter, loc, lseTile, outs[1],
+                         cat(leadOffset, {bIdx, hIdx, m0}),
+                         cat(leadSize, {one, one, mSizeF}));
+    rewriter.setInsertionPointAfter(forall);
+    if (!splitKV) {
+      rewriter.replaceOp(op, forall.getResults());
+      return success();
+    }
+    rewriter.replaceOp(op, combineSplits(gb, op, forall.getResult(0),
+                                         forall.getResult(1), qs, vs[3], elt));
     return success();
+  }
+
+  /// The flash-decoding combine: lse = log sum_s exp(lse_s) (a max-shifted
+  /// reduction over the splits), out = sum_s exp(lse_s - lse) out_s, 0 for a
+  /// row that no split saw a key of.
+  static SmallVector<Value> combineSplits(GenericBuilder &gb, AttentionOp op,
+                                          Value partialOut, Value partialLse,
+                                          ArrayRef<OpFoldResult> qs,
+                                          OpFoldResult dv, Type elt) {
+    MLIRContext *ctx = gb.b.getContext();
+    double negInf = -std::numeric_limits<double>::infinity();
+    SmallVector<OpFoldResult> rowSizes = {qs[0], qs[1], qs[2]};
+    // Loops (b, h, i, s).
+    SmallVector<Value> stats = gb.generic(
+        {partialLse}, {gb.filled(rowSizes, negInf), gb.filled(rowSizes, 0.0)},
+        4, {dims(ctx, {3, 0, 1, 2}), dims(ctx, {0, 1, 2}), dims(ctx, {0, 1, 2})},
+        iteratorsWithReduction(4, {3}),
+        [](OpBuilder &b, Location loc, ValueRange a) {
+          Value m = arith::MaximumFOp::create(b, loc, a[1], a[0]);
+          Value safe = safeMax(b, loc, m);
+          Value rescaled = arith::MulFOp::create(
+              b, loc, a[2],
+              math::ExpOp::create(b, loc,
+                                  arith::SubFOp::create(b, loc, a[1], safe)));
+          Value term = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, a[0], safe));
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{m, arith::AddFOp::create(b, loc, rescaled, term)});
+        });
+    Value lse = gb.generic(
+        {stats[0], stats[1]}, {gb.empty(rowSizes, gb.f32)}, 3,
+        {allDims(ctx, 3), allDims(ctx, 3), allDims(ctx, 3)},
+        SmallVector<IteratorType>(3, IteratorType::parallel),
+        [](OpBuilder &b, Location loc, ValueRange a) {
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{arith::AddFOp::create(
+                  b, loc, safeMax(b, loc, a[0]),
+                  math::LogOp::create(b, loc, a[1]))});
+        })[0];
+    // Loops (b, h, i, e, s).
+    SmallVector<OpFoldResult> outSizes = {qs[0], qs[1], qs[2], dv};
+    Value sum = gb.generic(
+        {partialOut, partialLse, lse}, {gb.filled(outSizes, 0.0)}, 5,
+        {dims(ctx, {4, 0, 1, 2, 3}), dims(ctx, {4, 0, 1, 2}),
+         dims(ctx, {0, 1, 2}), dims(ctx, {0, 1, 2, 3})},
+        iteratorsWithReduction(5, {4}),
+        [](OpBuilder &b, Location loc, ValueRange a) {
+          // A row that saw no key has lse = -inf: weight 0, not NaN.
+          Value w = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, a[1], safeMax(b, loc, a[2])));
+          Value term = arith::MulFOp::create(b, loc, w, a[0]);
+          linalg::YieldOp::create(
+              b, loc, ValueRange{arith::AddFOp::create(b, loc, a[3], term)});
+        })[0];
+    Value out = gb.generic(
+        {sum}, {gb.empty(outSizes, elt)}, 4, {allDims(ctx, 4), allDims(ctx, 4)},
+        SmallVector<IteratorType>(4, IteratorType::parallel),
+        [elt](OpBuilder &b, Location loc, ValueRange a) {
+          linalg::YieldOp::create(b, loc,
+                                  ValueRange{fromF32(b, loc, a[0], elt)});
+        })[0];
+    SmallVector<Value> results = {out};
+    if (op.getLse())
+      results.push_back(lse);
+    return results;
   }
 
   /// The scores of one tile in log2 units: scale * log2(e) * s, with

@@ -44,9 +44,7 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
   IndexMath im(rewriter, loc);
   MLIRContext *ctx = rewriter.getContext();
   ScheduleAttr schedule = getScheduleOrDefault(op);
-  if (schedule.getSplit() != 1)
-    return rewriter.notifyMatchFailure(op,
-                                       "split-V is not implemented yet");
+  int64_t split = schedule.getSplit();
   Value labels = op.getLabels();
   Value nV = im.v(numTokens), vV = im.v(vocab);
   Value blockM = im.c(schedule.getBlockM()), blockN = im.c(schedule.getBlockN());
@@ -57,14 +55,21 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
   double zLoss = op.getZLoss().convertToDouble();
   int64_t ignoreIndex = static_cast<int64_t>(op.getIgnoreIndex());
 
-  SmallVector<Value> inits = {gb.empty({numTokens}, gb.f32),
-                              gb.empty({numTokens}, gb.f32)};
+  // Parallel over (vocabulary split, token block); each writes its partial
+  // state (max, sum of exp, target logit, logit sum), [split, N] each. With
+  // split-V several blocks share a row's vocabulary and the combine below
+  // merges them; with split = 1 it is a no-op reduction over one split.
+  OpFoldResult splits = rewriter.getIndexAttr(split);
+  SmallVector<Value> inits;
+  for (int i = 0; i < 4; ++i)
+    inits.push_back(gb.empty({splits, numTokens}, gb.f32));
   auto forall = scf::ForallOp::create(
-      rewriter, loc, {OpFoldResult(im.ceilDiv(nV, blockM))}, inits,
+      rewriter, loc, {splits, OpFoldResult(im.ceilDiv(nV, blockM))}, inits,
       std::nullopt);
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPointToStart(forall.getBody());
-  Value n0 = im.mul(forall.getInductionVars()[0], blockM);
+  Value splitIdx = forall.getInductionVars()[0];
+  Value n0 = im.mul(forall.getInductionVars()[1], blockM);
   OpFoldResult nSize = im.tileSize(numTokens, n0, schedule.getBlockM());
   SmallVector<OpFoldResult> rows = {nSize};
   Value labelTile = extractTile(rewriter, loc, labels, {n0}, {nSize}, {0});
@@ -72,7 +77,11 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
 
   SmallVector<Value> iterInit = {gb.filled(rows, negInf), gb.filled(rows, 0.0),
                                  gb.filled(rows, 0.0), gb.filled(rows, 0.0)};
-  auto loop = scf::ForOp::create(rewriter, loc, im.c(0), vV, blockN, iterInit);
+  // This split's run of ceil(tiles / split) vocabulary tiles.
+  Value chunk = im.mul(im.ceilDiv(im.ceilDiv(vV, blockN), im.c(split)), blockN);
+  Value vStart = im.mul(splitIdx, chunk);
+  Value vEnd = im.min(vV, im.add(vStart, chunk));
+  auto loop = scf::ForOp::create(rewriter, loc, vStart, vEnd, blockN, iterInit);
   rewriter.setInsertionPointToStart(loop.getBody());
   {
     Value v0 = loop.getInductionVar();
@@ -114,26 +123,51 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
   }
   rewriter.setInsertionPointAfter(loop);
 
+  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+  for (unsigned i = 0; i < 4; ++i)
+    parallelInsertTile(rewriter, loc, loop.getResult(i),
+                       forall.getRegionIterArgs()[i], {splitIdx, n0},
+                       {rewriter.getIndexAttr(1), nSize});
+  rewriter.setInsertionPointAfter(forall);
+
+  // Combine the splits: max over splits, sums rescaled to it, target and
+  // logit sums added. Loops (n, s).
+  SmallVector<OpFoldResult> tokens = {numTokens};
+  SmallVector<AffineExpr> sn = dims(ctx, {1, 0}), n = dims(ctx, {0});
+  SmallVector<Value> state = gb.generic(
+      forall.getResults(),
+      {gb.filled(tokens, negInf), gb.filled(tokens, 0.0),
+       gb.filled(tokens, 0.0), gb.filled(tokens, 0.0)},
+      2, {sn, sn, sn, sn, n, n, n, n}, iteratorsWithReduction(2, {1}),
+      [](OpBuilder &b, Location loc, ValueRange a) {
+        Value m = arith::MaximumFOp::create(b, loc, a[4], a[0]);
+        Value safe = safeMax(b, loc, m);
+        auto rescale = [&](Value sum, Value max) {
+          return arith::MulFOp::create(
+              b, loc, sum,
+              math::ExpOp::create(b, loc,
+                                  arith::SubFOp::create(b, loc, max, safe)));
+        };
+        Value l = arith::AddFOp::create(b, loc, rescale(a[5], a[4]),
+                                        rescale(a[1], a[0]));
+        linalg::YieldOp::create(
+            b, loc,
+            ValueRange{m, l, arith::AddFOp::create(b, loc, a[6], a[2]),
+                       arith::AddFOp::create(b, loc, a[7], a[3])});
+      });
+
   // Per-token loss and lse, as in the op's definition.
   Value vocabF = arith::SIToFPOp::create(
       rewriter, loc, gb.f32,
       arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), vV));
-  SmallVector<Value> perToken = buildPerTokenLoss(
-      gb, loop.getResult(0), loop.getResult(1), loop.getResult(2),
-      loop.getResult(3), labelTile, vocabF, rows,
-      {eps, zLoss, ignoreIndex});
-  rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-  parallelInsertTile(rewriter, loc, perToken[0], forall.getRegionIterArgs()[0],
-                     {n0}, {nSize});
-  parallelInsertTile(rewriter, loc, perToken[1], forall.getRegionIterArgs()[1],
-                     {n0}, {nSize});
-  rewriter.setInsertionPointAfter(forall);
-
-  Value loss = buildTokenReduction(gb, forall.getResult(0), labels,
+  SmallVector<Value> perToken =
+      buildPerTokenLoss(gb, state[0], state[1], state[2], state[3], labels,
+                        vocabF, tokens, {eps, zLoss, ignoreIndex});
+  Value loss = buildTokenReduction(gb, perToken[0], labels,
                                    op.getReduction(), ignoreIndex);
   SmallVector<Value> results = {loss};
   if (op.getLse())
-    results.push_back(forall.getResult(1));
+    results.push_back(perToken[1]);
   rewriter.replaceOp(op, results);
   return success();
 }

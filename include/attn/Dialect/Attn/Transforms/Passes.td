@@ -129,8 +129,15 @@ def AttnTile : Pass<"attn-tile"> {
       columns at a time (+ bias), folded into the running state at once: no
       `[N, V]` buffer exists.
 
-    Not yet: split-KV and split-V (`split > 1`): such ops are left as they
-    are, with a remark. Ops left unchanged are later decomposed.
+    With `split > 1`, attention is split along the keys (flash-decoding):
+    an extra parallel dimension gives each of `split` blocks a contiguous
+    run of the visible key tiles; they write f32 partial outputs and LSEs,
+    and a combine step merges them (`lse = log sum_s exp(lse_s)`, `out =
+    sum_s exp(lse_s - lse) out_s`). The losses split the vocabulary
+    likewise (split-V): each split writes its partial max, sum, target logit
+    and logit sum, and the combine rescales the sums to the common max.
+    Attention with dynamic head counts is left as it is, with a remark, and
+    later decomposed.
 
     Example (attention, schematically):
     ```mlir
