@@ -269,9 +269,7 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
     Location loc = op.getLoc();
     Value scale = attentionScale(rewriter, op.getLoc(), op.getQuery(),
                                  op.getScale());
-    std::optional<double> cap;
-    if (std::optional<APFloat> c = op.getSoftcap())
-      cap = c->convertToDouble();
+    std::optional<double> cap = toDouble(op.getSoftcap());
     bool causal = op.getCausal();
     std::optional<ArrayRef<int64_t>> window = op.getWindow();
     Value mask = op.getMask();
@@ -344,9 +342,7 @@ struct DecomposeCrossEntropy : OpRewritePattern<CrossEntropyOp> {
     auto parallel1 = SmallVector<IteratorType>(1, IteratorType::parallel);
 
     // z = softcap(logits) in f32, materialized.
-    std::optional<double> cap;
-    if (std::optional<APFloat> c = op.getSoftcap())
-      cap = c->convertToDouble();
+    std::optional<double> cap = toDouble(op.getSoftcap());
     Value z = gb.generic({logits}, {gb.empty(sizes, gb.f32)}, 2, {nv, nv},
                          parallel2,
                          [&](OpBuilder &b, Location loc, ValueRange args) {
@@ -376,22 +372,8 @@ struct DecomposeCrossEntropy : OpRewritePattern<CrossEntropyOp> {
         });
 
     // Per-token loss and lse.
-    double eps = op.getLabelSmoothing().convertToDouble();
-    double zLoss = op.getZLoss().convertToDouble();
-    int64_t ignoreIndex = static_cast<int64_t>(op.getIgnoreIndex());
-    Value vocab = arith::IndexCastOp::create(
-        rewriter, loc, rewriter.getI64Type(),
-        getValueOrCreateConstantIndexOp(rewriter, loc, sizes[1]));
-    Value vocabF = arith::SIToFPOp::create(rewriter, loc, gb.f32, vocab);
-    SmallVector<Value> perToken = buildPerTokenLoss(
-        gb, stats.max, stats.sumExp, gathered[0], gathered[1], labels, vocabF,
-        rows, {eps, zLoss, ignoreIndex});
-    Value loss = buildTokenReduction(gb, perToken[0], labels,
-                                     op.getReduction(), ignoreIndex);
-    SmallVector<Value> results = {loss};
-    if (op.getLse())
-      results.push_back(perToken[1]);
-    rewriter.replaceOp(op, results);
+    replaceLossOp(rewriter, op, gb, stats.max, stats.sumExp, gathered[0],
+                  gathered[1], sizes[1], rows);
     return success();
   }
 };

@@ -99,6 +99,13 @@ inline Value safeMax(OpBuilder &b, Location loc, Value max) {
   return arith::SelectOp::create(b, loc, isNegInf, f32Const(b, loc, 0.0), max);
 }
 
+/// An optional f32 attribute's value as a double.
+inline std::optional<double> toDouble(std::optional<APFloat> value) {
+  if (!value)
+    return std::nullopt;
+  return value->convertToDouble();
+}
+
 /// `c * tanh(x / c)`.
 inline Value softcap(OpBuilder &b, Location loc, Value x, double cap) {
   Value c = f32Const(b, loc, cap);

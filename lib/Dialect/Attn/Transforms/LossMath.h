@@ -12,6 +12,7 @@
 #include "GenericBuilder.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn::detail {
 
@@ -107,6 +108,34 @@ inline Value buildTokenReduction(GenericBuilder &gb, Value loss, Value labels,
                         })[0];
   }
   return loss;
+}
+
+/// V (an index size) as an f32 value, for the smoothing mean.
+inline Value vocabAsF32(OpBuilder &b, Location loc, OpFoldResult vocab) {
+  Value v = getValueOrCreateConstantIndexOp(b, loc, vocab);
+  return arith::SIToFPOp::create(
+      b, loc, b.getF32Type(),
+      arith::IndexCastOp::create(b, loc, b.getI64Type(), v));
+}
+
+/// Replaces loss op `op` by its definition on the per-row statistics over
+/// all `rows` tokens: the per-token loss and lse, then the token reduction.
+template <typename LossOp>
+void replaceLossOp(PatternRewriter &rewriter, LossOp op, GenericBuilder &gb,
+                   Value max, Value sumExp, Value target, Value logitSum,
+                   OpFoldResult vocab, ArrayRef<OpFoldResult> rows) {
+  int64_t ignoreIndex = static_cast<int64_t>(op.getIgnoreIndex());
+  LossAttributes attrs = {op.getLabelSmoothing().convertToDouble(),
+                          op.getZLoss().convertToDouble(), ignoreIndex};
+  Value labels = op.getLabels();
+  SmallVector<Value> perToken = buildPerTokenLoss(
+      gb, max, sumExp, target, logitSum, labels,
+      vocabAsF32(rewriter, op.getLoc(), vocab), rows, attrs);
+  SmallVector<Value> results = {buildTokenReduction(
+      gb, perToken[0], labels, op.getReduction(), ignoreIndex)};
+  if (op.getLse())
+    results.push_back(perToken[1]);
+  rewriter.replaceOp(op, results);
 }
 
 } // namespace mlir::attn::detail

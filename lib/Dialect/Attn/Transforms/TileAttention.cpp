@@ -354,9 +354,7 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
     MLIRContext *ctx = rewriter.getContext();
     Value scale = attentionScale(rewriter, op.getLoc(), op.getQuery(),
                                  op.getScale());
-    std::optional<double> cap;
-    if (std::optional<APFloat> c = op.getSoftcap())
-      cap = c->convertToDouble();
+    std::optional<double> cap = toDouble(op.getSoftcap());
     bool causal = op.getCausal();
     std::optional<ArrayRef<int64_t>> window = op.getWindow();
     SmallVector<Value> inputs = {scores};

@@ -48,12 +48,7 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
   Value labels = op.getLabels();
   Value nV = im.v(numTokens), vV = im.v(vocab);
   Value blockM = im.c(schedule.getBlockM()), blockN = im.c(schedule.getBlockN());
-  std::optional<double> cap;
-  if (std::optional<APFloat> c = op.getSoftcap())
-    cap = c->convertToDouble();
-  double eps = op.getLabelSmoothing().convertToDouble();
-  double zLoss = op.getZLoss().convertToDouble();
-  int64_t ignoreIndex = static_cast<int64_t>(op.getIgnoreIndex());
+  std::optional<double> cap = toDouble(op.getSoftcap());
 
   // Parallel over (vocabulary split, token block); each writes its partial
   // state (max, sum of exp, target logit, logit sum), [split, N] each. With
@@ -156,19 +151,9 @@ tileLoss(LossOp op, PatternRewriter &rewriter, OpFoldResult numTokens,
                        arith::AddFOp::create(b, loc, a[7], a[3])});
       });
 
-  // Per-token loss and lse, as in the op's definition.
-  Value vocabF = arith::SIToFPOp::create(
-      rewriter, loc, gb.f32,
-      arith::IndexCastOp::create(rewriter, loc, rewriter.getI64Type(), vV));
-  SmallVector<Value> perToken =
-      buildPerTokenLoss(gb, state[0], state[1], state[2], state[3], labels,
-                        vocabF, tokens, {eps, zLoss, ignoreIndex});
-  Value loss = buildTokenReduction(gb, perToken[0], labels,
-                                   op.getReduction(), ignoreIndex);
-  SmallVector<Value> results = {loss};
-  if (op.getLse())
-    results.push_back(perToken[1]);
-  rewriter.replaceOp(op, results);
+  // Per-token loss and lse, as in the op's definition, and the reduction.
+  replaceLossOp(rewriter, op, gb, state[0], state[1], state[2], state[3],
+                vocab, tokens);
   return success();
 }
 
