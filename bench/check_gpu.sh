@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the GPU machine: build the MLIR-free runtime and attn-run, then run
-# every line of bench/gpu_check.list (packages from bench/compile_packages.sh,
+# every line of bench/gpu_check.list and bench/gpu_kernels.list (packages from bench/compile_packages.sh,
 # carried in build-packages/) on the GPU for seeds 1-3, against the float64
 # reference. Writes the full log to $OUT (or bench/results/latest) and
 # prints a summary table last. Exit status 1 if any run failed.
@@ -42,11 +42,11 @@ while read -r src fn opts; do
         "$([ $rc -eq 0 ] && echo PASS || echo FAIL)")")
     fi
   done
-done < bench/gpu_check.list
+done < <(cat bench/gpu_check.list bench/gpu_kernels.list)
 
 {
   echo
-  echo "== summary (seed 1; failures of any seed; time = simple one-thread-per-element mapping)"
+  echo "== summary (seed 1; failures of any seed; times are attn-run's, not benchmarks: see bench/bench.py)"
   printf '%s\n' "${summary[@]}"
   echo "gpu-check: $pass passed, $fail failed"
 } | tee -a "$LOG"

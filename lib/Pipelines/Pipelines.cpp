@@ -73,6 +73,10 @@ void attn::buildAttnToLLVMPipeline(OpPassManager &pm,
 void attn::buildAttnToCubinPipeline(OpPassManager &pm,
                                     const AttnToCubinOptions &options) {
   addPipeline(pm, "attn-describe-functions");
+  if (options.kernels)
+    addPipeline(pm, llvm::formatv("func.func(attn-map-to-gpu{{chip={0}})",
+                                  options.chip.getValue())
+                        .str());
   buildAttnBufferizePipeline(pm);
   std::string ptxasOpt =
       options.ptxas.empty() ? "" : " ptxas=" + options.ptxas.getValue();
@@ -84,7 +88,7 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
               "gpu-kernel-outlining,attn-group-kernels,"
               "nvvm-attach-target{{chip={1} features={2}},"
               "gpu.module(expand-strided-metadata,lower-affine,"
-              "convert-scf-to-cf,"
+              "convert-scf-to-cf,convert-nvgpu-to-nvvm,"
               "convert-gpu-to-nvvm{{use-bare-ptr-memref-call-conv},"
               "canonicalize,cse,reconcile-unrealized-casts),"
               "gpu-module-to-binary{{format=isa},"

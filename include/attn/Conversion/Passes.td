@@ -55,6 +55,51 @@ def AttnLoopsToGPU : Pass<"attn-loops-to-gpu", "func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def AttnMapToGPU : Pass<"attn-map-to-gpu", "func::FuncOp"> {
+  let summary = "Replace attn ops by tensor-core and row GPU kernels";
+  let description = [{
+    The IO-aware GPU mapping. Each attn op it covers becomes `gpu.launch`
+    ops over the op's buffers (`bufferization.to_buffer` of the operands,
+    fresh allocations for the results), built from the op's schedule
+    (`#attn.schedule`, or the default one for `chip`):
+
+    - `attn.attention` (bf16/f16, static shapes, head dim a multiple of 16
+      up to 256, no mask operand): the FlashAttention-2 forward. One block
+      per (block_m query rows, kv head, batch x split), one warp per 16 rows
+      (block_m = 16 x warps); the Q tile is loaded once into registers with
+      `ldmatrix`; K/V tiles of block_n keys stream through `stages`
+      shared-memory buffers with `cp.async` (zero-filled past the sequence);
+      QK^T and PV run on `mma.sync.m16n8k16` with f32 accumulation; the
+      running max and sum stay in registers, P is repacked to bf16/f16 in
+      registers; exp2 with log2(e) folded into the scale; causal and window
+      block skipping, masks only on boundary tiles; GQA packs the query heads
+      of a kv head into the row dimension, so K/V are read once per group;
+      optional LSE; split > 1 adds split-KV partials and a combine kernel.
+    - `attn.softmax`, `attn.log_softmax`, `attn.logsumexp` over the last dim
+      (f32/bf16/f16): a row per block (block_m = 1) or per warp
+      (block_m = warps), 16-byte loads and stores, the row held in registers
+      and read once (passes = 1), or the online normalizer and a second read
+      (passes = 2).
+
+    Ops it does not cover (masks, dynamic shapes, a reduced dim that is not
+    last, the losses) are left unchanged with a remark, for `attn-decompose`
+    and the simple mapping of `attn-loops-to-gpu`. A schedule the kernel
+    cannot run (block_m != 16 x warps for attention, too much shared
+    memory, a row that does not fit the registers in one pass) is an error.
+  }];
+  let options = [
+    Option<"chip", "chip", "std::string", "\"sm_90a\"",
+           "target chip: default schedules and shared-memory limits">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::arith::ArithDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::vector::VectorDialect", "::mlir::math::MathDialect",
+    "::mlir::nvgpu::NVGPUDialect", "::mlir::NVVM::NVVMDialect",
+    "::mlir::LLVM::LLVMDialect"];
+}
+
 def AttnGroupKernels : Pass<"attn-group-kernels", "ModuleOp"> {
   let summary = "Put the kernels of each host function into one gpu.module";
   let description = [{

@@ -36,6 +36,12 @@ struct AttnToCubinOptions : public PassPipelineOptions<AttnToCubinOptions> {
   PassOptions::Option<std::string> ptxas{
       *this, "ptxas", llvm::cl::desc("path of ptxas (default: search)"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> kernels{
+      *this, "kernels",
+      llvm::cl::desc("map the ops attn-map-to-gpu covers onto its tensor-core "
+                     "and row kernels (0: everything takes the simple "
+                     "mapping)"),
+      llvm::cl::init(true)};
 };
 
 /// Options of the attn-to-llvm pipeline.

@@ -258,15 +258,26 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
               // Decoding: few query rows, split the keys across blocks.
               int64_t split = std::min<int64_t>(16, std::max<int64_t>(
                                                         1, n / (64 * 8)));
-              return make(16, 64, 0, 4, 2, split, 1);
+              // One warp covers the 16 rows (attn-map-to-gpu gives each
+              // warp 16 query rows).
+              return make(16, 64, 0, 1, 2, split, 1);
             }
             return make(64, 64, 0, 4, 2, 1, 1);
           })
           .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
+            // One pass while a thread holds at most 64 elements of the row
+            // in registers: a row per warp up to 2048, a row per block of
+            // up to 16 warps up to 32768; longer rows take two passes.
             int64_t row = dimOr(o.getInput(), o.getDim(), 0);
-            if (row > 0 && row <= 8192)
-              return make(1, row, 0, 4, 1, 1, 1);
-            return make(1, 4096, 0, 4, 1, 1, 2);
+            if (row > 0 && row <= 2048)
+              return make(4, row, 0, 4, 1, 1, 1);
+            if (row > 0 && row <= 32768) {
+              int64_t warps = 4;
+              while (warps < 16 && warps * 32 * 64 < row)
+                warps *= 2;
+              return make(1, row, 0, warps, 1, 1, 1);
+            }
+            return make(1, 4096, 0, 16, 1, 1, 2);
           })
           .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
           .Case([&](LinearCrossEntropyOp) {

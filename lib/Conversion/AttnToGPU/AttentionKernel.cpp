@@ -1,0 +1,607 @@
+//===- AttentionKernel.cpp - FlashAttention-2 forward on mma.sync ---------===//
+//
+// Writes the attention forward kernel of attn-map-to-gpu: the L2 algorithm
+// of attn-tile (online softmax over key tiles, block skipping, safe max,
+// split-KV with a log-sum-exp combine) mapped onto one thread block per
+// (query-row tile, kv head, batch x split), one warp per 16 query rows,
+// m16n8k16 tensor-core MMAs fed by ldmatrix, K/V tiles streamed through
+// shared memory by multi-stage cp.async, and the softmax state in registers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "AttnToGPU.h"
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::gpu_kernel;
+
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// Shared-memory rows are padded by 8 elements (16 bytes), so that the eight
+/// 16-byte rows one ldmatrix reads fall into distinct bank groups.
+constexpr int64_t kRowPad = 8;
+
+/// The largest head dim whose Q tile is held in registers.
+constexpr int64_t kMaxRegisterQueryDim = 128;
+
+/// The per-thread state carried across key tiles: the output accumulator
+/// (headDim / 8 m16n8 tiles) and, for the two rows a thread holds, the
+/// running maximum (log2 domain) and the thread's partial row sum.
+struct OnlineSoftmaxState {
+  SmallVector<Accumulator> out;
+  std::array<Value, 2> max;
+  std::array<Value, 2> sum;
+
+  SmallVector<Value> flatten() const {
+    SmallVector<Value> values;
+    for (const Accumulator &a : out)
+      values.append(a.begin(), a.end());
+    values.append(max.begin(), max.end());
+    values.append(sum.begin(), sum.end());
+    return values;
+  }
+  static OnlineSoftmaxState unflatten(ValueRange values, int64_t tiles) {
+    OnlineSoftmaxState s;
+    for (int64_t t = 0; t < tiles; ++t)
+      s.out.push_back({values[4 * t], values[4 * t + 1], values[4 * t + 2],
+                       values[4 * t + 3]});
+    s.max = {values[4 * tiles], values[4 * tiles + 1]};
+    s.sum = {values[4 * tiles + 2], values[4 * tiles + 3]};
+    return s;
+  }
+};
+
+/// Builds the body of one attention kernel launch.
+class AttentionKernel {
+public:
+  AttentionKernel(const AttentionKernelSpec &spec, gpu::LaunchOp launch,
+                  KernelBuilder &kb, Value q, Value k, Value v, Value out,
+                  Value lse, Value partialOut, Value partialLse)
+      : s(spec), launch(launch), kb(kb), q(q), k(k), v(v), out(out), lse(lse),
+        partialOut(partialOut), partialLse(partialLse) {}
+
+  void build();
+
+private:
+  int64_t group() const { return s.qHeads / s.kvHeads; }
+  int64_t rows() const { return group() * s.queries; }
+  int64_t threads() const { return 32 * s.warps; }
+  int64_t pitch() const { return s.headDim + kRowPad; }
+  int64_t chunksPerRow() const { return s.headDim / 8; }
+  int64_t kTiles() const { return s.headDim / 16; }
+  int64_t nTiles() const { return s.blockN / 8; }
+  int64_t dTiles() const { return s.headDim / 8; }
+
+  void carveSharedMemory();
+  /// The query head and query index of packed row `row` (< rows()).
+  std::pair<Value, Value> headAndQuery(Value row);
+  void loadQueryTile();
+  void loadKeyValueTile(Value tile, Value stage);
+  Fragment queryFragment(int64_t kTile);
+  SmallVector<Fragment> queryFragments();
+  /// The range [first, end) of key tiles this block visits.
+  std::pair<Value, Value> keyTileRange();
+  OnlineSoftmaxState step(const OnlineSoftmaxState &in, Value tile,
+                          Value stage, ArrayRef<Fragment> qFrag);
+  SmallVector<Accumulator> scores(Value stage, ArrayRef<Fragment> qFrag);
+  Value tileNeedsMask(Value tile);
+  /// Whether key `key` is visible from query `query`.
+  Value visible(Value query, Value key);
+  void writeResults(const OnlineSoftmaxState &state);
+
+  const AttentionKernelSpec &s;
+  gpu::LaunchOp launch;
+  KernelBuilder &kb;
+  Value q, k, v, out, lse, partialOut, partialLse;
+
+  // Per-block and per-thread values.
+  Value tid, lane, warp, rowTile0, kvHead, batch, splitIndex;
+  Value sQ, sK, sV;
+  /// The query index of the two rows this thread holds (clamped into
+  /// range) and whether each row exists.
+  std::array<Value, 2> rowQuery, rowHead, rowValid;
+  /// The smallest and largest query index of the block's rows.
+  Value queryLo, queryHi;
+};
+
+void AttentionKernel::carveSharedMemory() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  MLIRContext *ctx = b.getContext();
+  Attribute space = workgroupSpace(ctx);
+  auto raw = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), space));
+  int64_t elemBytes = 2;
+  auto view = [&](ArrayRef<int64_t> shape, int64_t offsetElems) {
+    auto type = MemRefType::get(shape, s.elementType,
+                                MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, loc, type, raw,
+                                  kb.idx(offsetElems * elemBytes), ValueRange{})
+        .getResult();
+  };
+  int64_t qElems = s.blockM * pitch();
+  int64_t kvElems = s.stages * s.blockN * pitch();
+  sQ = view({s.blockM, pitch()}, 0);
+  sK = view({s.stages, s.blockN, pitch()}, qElems);
+  sV = view({s.stages, s.blockN, pitch()}, qElems + kvElems);
+}
+
+std::pair<Value, Value> AttentionKernel::headAndQuery(Value row) {
+  if (group() == 1)
+    return {kvHead, row};
+  Value head = kb.add(kb.mul(kvHead, group()), kb.div(row, s.queries));
+  return {head, kb.rem(row, s.queries)};
+}
+
+void AttentionKernel::loadQueryTile() {
+  int64_t total = s.blockM * chunksPerRow();
+  for (int64_t c0 = 0; c0 < total; c0 += threads()) {
+    Value c = kb.add(tid, c0);
+    auto copy = [&](KernelBuilder &kb) {
+      Value r = kb.div(c, chunksPerRow());
+      Value col = kb.mul(kb.rem(c, chunksPerRow()), 8);
+      Value row = kb.add(rowTile0, r);
+      Value valid = kb.lt(row, rows());
+      auto [head, query] = headAndQuery(kb.minI(row, rows() - 1));
+      kb.asyncCopy(sQ, {r, col}, q, {batch, head, query, col}, 8,
+                   kb.select(valid, kb.idx(8), kb.idx(0)));
+    };
+    if (c0 + threads() <= total)
+      copy(kb);
+    else
+      kb.ifThen(kb.lt(c, total), copy);
+  }
+}
+
+void AttentionKernel::loadKeyValueTile(Value tile, Value stage) {
+  int64_t total = s.blockN * chunksPerRow();
+  Value tileStart = kb.mul(tile, s.blockN);
+  for (int64_t c0 = 0; c0 < total; c0 += threads()) {
+    Value c = kb.add(tid, c0);
+    auto copy = [&](KernelBuilder &kb) {
+      Value r = kb.div(c, chunksPerRow());
+      Value col = kb.mul(kb.rem(c, chunksPerRow()), 8);
+      Value key = kb.add(tileStart, r);
+      Value valid = kb.lt(key, s.keys);
+      Value keyClamped = kb.minI(key, s.keys - 1);
+      Value n = kb.select(valid, kb.idx(8), kb.idx(0));
+      kb.asyncCopy(sK, {stage, r, col}, k, {batch, kvHead, keyClamped, col}, 8,
+                   n);
+      kb.asyncCopy(sV, {stage, r, col}, v, {batch, kvHead, keyClamped, col}, 8,
+                   n);
+    };
+    if (c0 + threads() <= total)
+      copy(kb);
+    else
+      kb.ifThen(kb.lt(c, total), copy);
+  }
+}
+
+Fragment AttentionKernel::queryFragment(int64_t kt) {
+  // ldmatrix.x4: lanes 0-15 address rows 0-15 at column k0, lanes 16-31 the
+  // same rows at k0 + 8, which is the m16k16 A operand order.
+  Value row = kb.add(kb.mul(warp, 16), kb.rem(lane, 16));
+  Value colOff = kb.mul(kb.div(lane, 16), 8);
+  SmallVector<Value> r = kb.loadMatrix(sQ, {row, kb.add(colOff, kt * 16)}, 4,
+                                       false, s.elementType);
+  return {r[0], r[1], r[2], r[3]};
+}
+
+SmallVector<Fragment> AttentionKernel::queryFragments() {
+  // Up to head dim 128 the Q tile stays in registers for the whole key loop
+  // (4 registers per 16 columns); above, the accumulator alone takes half
+  // the register file, so Q is re-read from shared memory per tile.
+  SmallVector<Fragment> frags;
+  if (s.headDim > kMaxRegisterQueryDim)
+    return frags;
+  for (int64_t kt = 0; kt < kTiles(); ++kt)
+    frags.push_back(queryFragment(kt));
+  return frags;
+}
+
+std::pair<Value, Value> AttentionKernel::keyTileRange() {
+  int64_t offset = s.keys - s.queries; // bottom-right alignment
+  Value first = kb.idx(0);
+  Value end = kb.idx(s.keys);
+  if (s.causal)
+    end = kb.minI(end, kb.add(queryHi, offset + 1));
+  if (s.window) {
+    first = kb.maxI(first, kb.add(queryLo, offset - s.window->first));
+    end = kb.minI(end, kb.add(queryHi, offset + s.window->second + 1));
+  }
+  end = kb.maxI(end, kb.idx(0));
+  first = kb.minI(first, end);
+  Value tileFirst = kb.div(first, s.blockN);
+  Value tileEnd = kb.ceilDiv(end, s.blockN);
+  if (s.split == 1)
+    return {tileFirst, tileEnd};
+  // Split-KV: this block takes one contiguous run of the visible tiles.
+  Value count = kb.sub(tileEnd, tileFirst);
+  Value perSplit = kb.ceilDiv(count, s.split);
+  Value runFirst =
+      kb.minI(kb.add(tileFirst, kb.mul(splitIndex, perSplit)), tileEnd);
+  Value runEnd = kb.minI(kb.add(runFirst, perSplit), tileEnd);
+  return {runFirst, runEnd};
+}
+
+Value AttentionKernel::visible(Value query, Value key) {
+  int64_t offset = s.keys - s.queries;
+  Value ok = kb.lt(key, s.keys);
+  Value diag = kb.add(query, offset);
+  if (s.causal)
+    ok = kb.andI(ok, kb.le(key, diag));
+  if (s.window) {
+    ok = kb.andI(ok, kb.le(kb.add(diag, -s.window->first), key));
+    ok = kb.andI(ok, kb.le(key, kb.add(diag, s.window->second)));
+  }
+  return ok;
+}
+
+Value AttentionKernel::tileNeedsMask(Value tile) {
+  int64_t offset = s.keys - s.queries;
+  Value start = kb.mul(tile, s.blockN);
+  Value last = kb.add(start, s.blockN - 1);
+  Value need = s.keys % s.blockN ? kb.lt(kb.idx(s.keys - 1), last) : kb.i1(false);
+  if (s.causal)
+    need = kb.orI(need, kb.lt(kb.add(queryLo, offset), last));
+  if (s.window) {
+    need = kb.orI(need, kb.lt(start, kb.add(queryHi, offset - s.window->first)));
+    need = kb.orI(
+        need, kb.lt(kb.add(queryLo, offset + s.window->second), last));
+  }
+  return need;
+}
+
+SmallVector<Accumulator> AttentionKernel::scores(Value stage,
+                                                 ArrayRef<Fragment> qFrag) {
+  // ldmatrix.x4 over K (rows = keys): lanes 0-7 / 8-15 give keys n0..n0+7
+  // at d = k0 / k0 + 8 (the B operand of key tile n0), lanes 16-31 the same
+  // for keys n0 + 8.
+  Value row = kb.add(kb.rem(lane, 8), kb.mul(kb.div(lane, 16), 8));
+  Value colOff = kb.mul(kb.rem(kb.div(lane, 8), 2), 8);
+  SmallVector<Accumulator> acc(nTiles(), kb.zeroAccumulator());
+  for (int64_t kt = 0; kt < kTiles(); ++kt) {
+    Fragment a = qFrag.empty() ? queryFragment(kt) : qFrag[kt];
+    for (int64_t np = 0; np < nTiles() / 2; ++np) {
+      SmallVector<Value> r =
+          kb.loadMatrix(sK, {stage, kb.add(row, np * 16), kb.add(colOff, kt * 16)},
+                        4, false, s.elementType);
+      acc[2 * np] = kb.mma(a, r[0], r[1], acc[2 * np], s.elementType);
+      acc[2 * np + 1] = kb.mma(a, r[2], r[3], acc[2 * np + 1], s.elementType);
+    }
+  }
+  return acc;
+}
+
+OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
+                                         Value tile, Value stage,
+                                         ArrayRef<Fragment> qFrag) {
+  SmallVector<Accumulator> sc = scores(stage, qFrag);
+
+  // Scores in the log2 domain: scale (and soft-cap), times log2(e).
+  Value factor = kb.f32(s.softcap ? s.scale / *s.softcap : s.scale * kLog2e);
+  Value capLog2e = s.softcap ? kb.f32(*s.softcap * kLog2e) : Value();
+  SmallVector<Value> flat;
+  for (Accumulator &a : sc)
+    for (Value &x : a) {
+      x = kb.mulF(x, factor);
+      if (s.softcap)
+        x = kb.mulF(kb.tanh(x), capLog2e);
+      flat.push_back(x);
+    }
+
+  // Masks only on tiles that cross the sequence end, the causal diagonal or
+  // a window edge.
+  SmallVector<Type> types(flat.size(), kb.builder().getF32Type());
+  SmallVector<Value> masked = kb.ifElse(
+      tileNeedsMask(tile), types,
+      [&](KernelBuilder &kb) {
+        SmallVector<Value> r;
+        Value colBase = kb.add(kb.mul(tile, s.blockN),
+                               kb.mul(kb.rem(lane, 4), 2));
+        for (int64_t nt = 0; nt < nTiles(); ++nt)
+          for (int64_t e = 0; e < 4; ++e) {
+            Value key = kb.add(colBase, nt * 8 + (e % 2));
+            r.push_back(kb.orNegInf(visible(rowQuery[e / 2], key),
+                                    flat[4 * nt + e]));
+          }
+        return r;
+      },
+      [&](KernelBuilder &) { return flat; });
+  for (int64_t nt = 0; nt < nTiles(); ++nt)
+    for (int64_t e = 0; e < 4; ++e)
+      sc[nt][e] = masked[4 * nt + e];
+
+  OnlineSoftmaxState next;
+  std::array<Value, 2> alpha;
+  for (int64_t h = 0; h < 2; ++h) {
+    Value m = in.max[h];
+    for (Accumulator &a : sc)
+      m = kb.maxF(m, kb.maxF(a[2 * h], a[2 * h + 1]));
+    m = kb.warpReduce(m, 3, /*isMax=*/true);
+    next.max[h] = m;
+    // Safe max: a row with no visible key so far subtracts 0, not -inf.
+    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
+                          kb.f32(0.0), m);
+    alpha[h] = kb.exp2(kb.subF(in.max[h], use));
+    Value sum = kb.mulF(in.sum[h], alpha[h]);
+    for (Accumulator &a : sc)
+      for (int64_t e = 2 * h; e < 2 * h + 2; ++e) {
+        a[e] = kb.exp2(kb.subF(a[e], use));
+        sum = kb.addF(sum, a[e]);
+      }
+    next.sum[h] = sum;
+  }
+
+  // O = O * alpha + P V, with P repacked from the score accumulators into
+  // A operands in registers (two n8 score tiles form one k16 A tile).
+  next.out = in.out;
+  for (Accumulator &o : next.out)
+    for (int64_t e = 0; e < 4; ++e)
+      o[e] = kb.mulF(o[e], alpha[e / 2]);
+  // ldmatrix.x4.trans over V (rows = keys): lanes 0-7 / 8-15 give keys
+  // k0..k0+7 / k0+8..k0+15 of d tile n0, lanes 16-31 the same of n0 + 8.
+  Value vRow = kb.add(kb.rem(lane, 8), kb.mul(kb.rem(kb.div(lane, 8), 2), 8));
+  Value vCol = kb.mul(kb.div(lane, 16), 8);
+  Type et = s.elementType;
+  for (int64_t kt = 0; kt < s.blockN / 16; ++kt) {
+    const Accumulator &lo = sc[2 * kt], &hi = sc[2 * kt + 1];
+    Fragment p = {kb.packPair(lo[0], lo[1], et), kb.packPair(lo[2], lo[3], et),
+                  kb.packPair(hi[0], hi[1], et), kb.packPair(hi[2], hi[3], et)};
+    for (int64_t dp = 0; dp < dTiles() / 2; ++dp) {
+      SmallVector<Value> r = kb.loadMatrix(
+          sV, {stage, kb.add(vRow, kt * 16), kb.add(vCol, dp * 16)}, 4, true,
+          et);
+      next.out[2 * dp] = kb.mma(p, r[0], r[1], next.out[2 * dp], et);
+      next.out[2 * dp + 1] = kb.mma(p, r[2], r[3], next.out[2 * dp + 1], et);
+    }
+  }
+  return next;
+}
+
+void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  Value col = kb.mul(kb.rem(lane, 4), 2);
+  for (int64_t h = 0; h < 2; ++h) {
+    Value sum = kb.warpReduce(state.sum[h], 3, /*isMax=*/false);
+    Value positive = kb.cmpF(arith::CmpFPredicate::OGT, sum, kb.f32(0.0));
+    Value inv = kb.select(positive, kb.divF(kb.f32(1.0), sum), kb.f32(0.0));
+    // Natural-log LSE of the scaled scores; -inf for a row with no visible
+    // key (or, for a split, no visible key in this split's run).
+    Value m = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, state.max[h],
+                                kb.negInf()),
+                        kb.f32(0.0), state.max[h]);
+    Value rowLse = kb.select(
+        positive, kb.mulF(kb.addF(m, kb.log2(sum)), kb.f32(kLn2)),
+        kb.negInf());
+    Value head = rowHead[h], query = rowQuery[h];
+    kb.ifThen(rowValid[h], [&](KernelBuilder &kb) {
+      for (int64_t dt = 0; dt < dTiles(); ++dt) {
+        Value lo = kb.mulF(state.out[dt][2 * h], inv);
+        Value hi = kb.mulF(state.out[dt][2 * h + 1], inv);
+        Value d = kb.add(col, dt * 8);
+        if (s.split == 1) {
+          auto pairType = VectorType::get({2}, s.elementType);
+          Value pair = arith::TruncFOp::create(
+              b, loc, pairType,
+              vector::FromElementsOp::create(
+                  b, loc, VectorType::get({2}, b.getF32Type()),
+                  ValueRange{lo, hi}));
+          vector::StoreOp::create(b, loc, pair, out,
+                                  ValueRange{batch, head, query, d},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(4));
+        } else {
+          Value pair = vector::FromElementsOp::create(
+              b, loc, VectorType::get({2}, b.getF32Type()),
+              ValueRange{lo, hi});
+          vector::StoreOp::create(b, loc, pair, partialOut,
+                                  ValueRange{splitIndex, batch, head, query, d},
+                                  /*nontemporal=*/false, llvm::MaybeAlign(8));
+        }
+      }
+      Value target = s.split == 1 ? lse : partialLse;
+      if (!target)
+        return;
+      kb.ifThen(kb.eqI(kb.rem(lane, 4), 0), [&](KernelBuilder &kb) {
+        SmallVector<Value> idx = {batch, head, query};
+        if (s.split > 1)
+          idx.insert(idx.begin(), splitIndex);
+        memref::StoreOp::create(b, loc, rowLse, target, idx);
+      });
+    });
+  }
+}
+
+void AttentionKernel::build() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  tid = launch.getThreadIds().x;
+  lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
+  kvHead = launch.getBlockIds().y;
+  Value z = launch.getBlockIds().z;
+  batch = s.split == 1 ? z : kb.div(z, s.split);
+  splitIndex = s.split == 1 ? kb.idx(0) : kb.rem(z, s.split);
+  carveSharedMemory();
+
+  // The rows of this block and of this thread.
+  Value lastRow = kb.minI(kb.add(rowTile0, s.blockM - 1), rows() - 1);
+  if (group() == 1) {
+    queryLo = rowTile0;
+    queryHi = lastRow;
+  } else {
+    Value sameHead =
+        kb.cmpI(arith::CmpIPredicate::eq, kb.div(rowTile0, s.queries),
+                kb.div(lastRow, s.queries));
+    queryLo = kb.select(sameHead, kb.rem(rowTile0, s.queries), kb.idx(0));
+    queryHi = kb.select(sameHead, kb.rem(lastRow, s.queries),
+                        kb.idx(s.queries - 1));
+  }
+  for (int64_t h = 0; h < 2; ++h) {
+    Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16),
+                                               kb.div(lane, 4)),
+                                        h * 8));
+    rowValid[h] = kb.lt(row, rows());
+    std::tie(rowHead[h], rowQuery[h]) = headAndQuery(kb.minI(row, rows() - 1));
+  }
+
+  // Prologue: Q, then the first stages - 1 key/value tiles, one cp.async
+  // group each (empty groups keep the count uniform).
+  auto [tileFirst, tileEnd] = keyTileRange();
+  Value numTiles = kb.sub(tileEnd, tileFirst);
+  loadQueryTile();
+  kb.asyncCommit();
+  for (int64_t p = 0; p + 1 < s.stages; ++p) {
+    kb.ifThen(kb.lt(kb.idx(p), numTiles), [&](KernelBuilder &) {
+      loadKeyValueTile(kb.add(tileFirst, p), kb.idx(p));
+    });
+    kb.asyncCommit();
+  }
+  kb.asyncWait(s.stages - 2);
+  kb.barrier();
+  SmallVector<Fragment> qFrag = queryFragments();
+
+  OnlineSoftmaxState init;
+  init.out.assign(dTiles(), kb.zeroAccumulator());
+  init.max = {kb.negInf(), kb.negInf()};
+  init.sum = {kb.f32(0.0), kb.f32(0.0)};
+  auto loop = scf::ForOp::create(b, loc, kb.idx(0), numTiles, kb.idx(1),
+                                 init.flatten());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value it = loop.getInductionVar();
+    // Tile `it` has landed for every thread, and every warp is done with the
+    // stage the next load overwrites.
+    kb.asyncWait(s.stages - 2);
+    kb.barrier();
+    Value ahead = kb.add(it, s.stages - 1);
+    kb.ifThen(kb.lt(ahead, numTiles), [&](KernelBuilder &kb) {
+      loadKeyValueTile(kb.add(tileFirst, ahead), kb.rem(ahead, s.stages));
+    });
+    kb.asyncCommit();
+    OnlineSoftmaxState state = OnlineSoftmaxState::unflatten(
+        loop.getRegionIterArgs(), dTiles());
+    OnlineSoftmaxState next = step(state, kb.add(tileFirst, it),
+                                   kb.rem(it, s.stages), qFrag);
+    scf::YieldOp::create(b, loc, next.flatten());
+  }
+  kb.asyncWait(0);
+  writeResults(OnlineSoftmaxState::unflatten(loop.getResults(), dTiles()));
+}
+
+/// The split-KV combine: one thread per (batch, head, query, d) output
+/// element merges the splits' normalized partial outputs by their LSEs.
+void buildCombine(OpBuilder &b, Location loc, const AttentionKernelSpec &s,
+                  Value partialOut, Value partialLse, Value out, Value lse) {
+  KernelBuilder host(b, loc);
+  int64_t total = s.batch * s.qHeads * s.queries * s.headDim;
+  int64_t threads = 256;
+  auto launch = gpu::LaunchOp::create(
+      b, loc, host.idx((total + threads - 1) / threads), host.idx(1),
+      host.idx(1), host.idx(threads), host.idx(1), host.idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(launch.getBody().front().getTerminator());
+  KernelBuilder kb(b, loc);
+  Value linear = kb.add(kb.mul(launch.getBlockIds().x, threads),
+                        launch.getThreadIds().x);
+  kb.ifThen(kb.lt(linear, total), [&](KernelBuilder &kb) {
+    Value d = kb.rem(linear, s.headDim);
+    Value row = kb.div(linear, s.headDim);
+    Value query = kb.rem(row, s.queries);
+    Value head = kb.rem(kb.div(row, s.queries), s.qHeads);
+    Value batch = kb.div(row, s.queries * s.qHeads);
+    SmallVector<Value> lses;
+    Value m = kb.negInf();
+    for (int64_t i = 0; i < s.split; ++i) {
+      lses.push_back(memref::LoadOp::create(
+          b, loc, partialLse, ValueRange{kb.idx(i), batch, head, query}));
+      m = kb.maxF(m, lses.back());
+    }
+    Value empty = kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf());
+    Value mUse = kb.select(empty, kb.f32(0.0), m);
+    Value weightSum = kb.f32(0.0), acc = kb.f32(0.0);
+    for (int64_t i = 0; i < s.split; ++i) {
+      Value w = kb.exp2(kb.mulF(kb.subF(lses[i], mUse), kb.f32(kLog2e)));
+      Value o = memref::LoadOp::create(
+          b, loc, partialOut, ValueRange{kb.idx(i), batch, head, query, d});
+      weightSum = kb.addF(weightSum, w);
+      acc = kb.addF(acc, kb.mulF(w, o));
+    }
+    Value result = kb.select(empty, kb.f32(0.0), kb.divF(acc, weightSum));
+    memref::StoreOp::create(b, loc, kb.truncF(result, s.elementType), out,
+                            ValueRange{batch, head, query, d});
+    if (lse)
+      kb.ifThen(kb.eqI(d, 0), [&](KernelBuilder &kb) {
+        Value total = kb.select(
+            empty, kb.negInf(),
+            kb.addF(m, kb.mulF(kb.log2(weightSum), kb.f32(kLn2))));
+        memref::StoreOp::create(b, loc, total, lse,
+                                ValueRange{batch, head, query});
+      });
+  });
+}
+
+} // namespace
+
+int64_t mlir::attn::gpu_kernel::attentionSharedBytes(
+    const AttentionKernelSpec &spec) {
+  return 2 * (spec.headDim + kRowPad) *
+         (spec.blockM + 2 * spec.stages * spec.blockN);
+}
+
+void mlir::attn::gpu_kernel::buildAttention(OpBuilder &b, Location loc,
+                                            const AttentionKernelSpec &spec,
+                                            Value q, Value k, Value v,
+                                            Value out, Value lse) {
+  KernelBuilder host(b, loc);
+  Value partialOut, partialLse;
+  if (spec.split > 1) {
+    Type f32 = b.getF32Type();
+    partialOut = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({spec.split, spec.batch, spec.qHeads, spec.queries,
+                         spec.headDim},
+                        f32));
+    partialLse = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({spec.split, spec.batch, spec.qHeads, spec.queries},
+                        f32));
+  }
+  int64_t rows = spec.qHeads / spec.kvHeads * spec.queries;
+  Value smem = arith::ConstantIntOp::create(
+      b, loc, attentionSharedBytes(spec), 32);
+  auto launch = gpu::LaunchOp::create(
+      b, loc, host.idx((rows + spec.blockM - 1) / spec.blockM),
+      host.idx(spec.kvHeads), host.idx(spec.batch * spec.split),
+      host.idx(32 * spec.warps), host.idx(1), host.idx(1), smem);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&launch.getBody().front());
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPoint(launch.getBody().front().getTerminator());
+    KernelBuilder kb(b, loc);
+    AttentionKernel(spec, launch, kb, q, k, v, out, lse, partialOut,
+                    partialLse)
+        .build();
+  }
+  if (spec.split > 1) {
+    buildCombine(b, loc, spec, partialOut, partialLse, out, lse);
+    memref::DeallocOp::create(b, loc, partialOut);
+    memref::DeallocOp::create(b, loc, partialLse);
+  }
+}

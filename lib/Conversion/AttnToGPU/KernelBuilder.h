@@ -1,0 +1,245 @@
+//===- KernelBuilder.h - building the body of an attn GPU kernel -*- C++ -*-===//
+//
+// Scalar, index and warp-level helpers for the kernels attn-map-to-gpu
+// writes into gpu.launch bodies: index arithmetic that folds constants,
+// f32 math, warp shuffles, and the mma.sync / ldmatrix / cp.async pieces of
+// the tensor-core kernels. Internal to the AttnToGPU conversion.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELBUILDER_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELBUILDER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <array>
+#include <limits>
+
+namespace mlir::attn::gpu_kernel {
+
+/// The shared-memory address space of gpu.launch bodies.
+inline Attribute workgroupSpace(MLIRContext *ctx) {
+  return gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
+}
+
+/// Registers of one thread holding its part of an m16n8 f32 accumulator:
+/// c[0], c[1] are row lane/4, columns 2*(lane%4) + {0, 1}; c[2], c[3] the
+/// same columns of row lane/4 + 8.
+using Accumulator = std::array<Value, 4>;
+
+/// Registers of an m16k16 A operand (4 packed pairs) or a k16n8 B operand
+/// (the first 2 entries), as mma.sync takes them for the element type.
+using Fragment = std::array<Value, 4>;
+
+/// Builds kernel code at one insertion point.
+class KernelBuilder {
+public:
+  KernelBuilder(OpBuilder &b, Location loc) : b(b), loc(loc) {}
+
+  OpBuilder &builder() { return b; }
+  Location location() { return loc; }
+
+  // Index arithmetic; constants fold.
+  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, Value y) { return fold<arith::AddIOp>(x, y); }
+  Value add(Value x, int64_t y) { return y == 0 ? x : add(x, idx(y)); }
+  Value sub(Value x, Value y) { return fold<arith::SubIOp>(x, y); }
+  Value mul(Value x, int64_t y) {
+    return y == 1 ? x : fold<arith::MulIOp>(x, idx(y));
+  }
+  Value mul(Value x, Value y) { return fold<arith::MulIOp>(x, y); }
+  Value div(Value x, int64_t y) {
+    return y == 1 ? x : fold<arith::DivUIOp>(x, idx(y));
+  }
+  Value rem(Value x, int64_t y) {
+    return fold<arith::RemUIOp>(x, idx(y));
+  }
+  /// ceil(x / y) for x >= 0.
+  Value ceilDiv(Value x, int64_t y) { return div(add(x, y - 1), y); }
+  Value minI(Value x, Value y) { return fold<arith::MinSIOp>(x, y); }
+  Value maxI(Value x, Value y) { return fold<arith::MaxSIOp>(x, y); }
+  Value minI(Value x, int64_t y) { return minI(x, idx(y)); }
+  Value maxI(Value x, int64_t y) { return maxI(x, idx(y)); }
+  Value lt(Value x, Value y) { return cmpI(arith::CmpIPredicate::slt, x, y); }
+  Value lt(Value x, int64_t y) { return lt(x, idx(y)); }
+  Value le(Value x, Value y) { return cmpI(arith::CmpIPredicate::sle, x, y); }
+  Value eqI(Value x, int64_t y) {
+    return cmpI(arith::CmpIPredicate::eq, x, idx(y));
+  }
+  Value cmpI(arith::CmpIPredicate p, Value x, Value y) {
+    return fold<arith::CmpIOp>(p, x, y);
+  }
+  Value andI(Value x, Value y) { return fold<arith::AndIOp>(x, y); }
+  Value orI(Value x, Value y) { return fold<arith::OrIOp>(x, y); }
+  Value select(Value c, Value x, Value y) {
+    return fold<arith::SelectOp>(c, x, y);
+  }
+  Value i1(bool v) { return arith::ConstantIntOp::create(b, loc, v, 1); }
+  Value i32(int64_t v) { return arith::ConstantIntOp::create(b, loc, v, 32); }
+
+  // f32 math.
+  Value f32(double v) {
+    return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+  }
+  Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
+  Value addF(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value subF(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
+  Value mulF(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  Value divF(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
+  Value maxF(Value x, Value y) { return arith::MaxNumFOp::create(b, loc, x, y); }
+  Value cmpF(arith::CmpFPredicate p, Value x, Value y) {
+    return arith::CmpFOp::create(b, loc, p, x, y);
+  }
+  /// 2^x through the special-function unit (ex2.approx).
+  Value exp2(Value x) {
+    return math::Exp2Op::create(b, loc, x, arith::FastMathFlags::afn);
+  }
+  Value log2(Value x) { return math::Log2Op::create(b, loc, x); }
+  Value tanh(Value x) { return math::TanhOp::create(b, loc, x); }
+  Value extF(Value x) {
+    return x.getType().isF32()
+               ? x
+               : arith::ExtFOp::create(b, loc, b.getF32Type(), x).getResult();
+  }
+  Value truncF(Value x, Type t) {
+    return t.isF32() ? x : arith::TruncFOp::create(b, loc, t, x).getResult();
+  }
+  /// `x` when `cond`, else -inf.
+  Value orNegInf(Value cond, Value x) { return select(cond, x, negInf()); }
+
+  /// The butterfly reduction of `v` over the lanes that differ in the bits of
+  /// `laneMask` (1 | 2 for the four lanes of an mma quad, 31 for a warp).
+  Value warpReduce(Value v, int64_t laneMask, bool isMax) {
+    for (int64_t bit = 1; bit < 32; bit <<= 1) {
+      if (!(laneMask & bit))
+        continue;
+      auto shfl = gpu::ShuffleOp::create(b, loc, v, bit, 32,
+                                         gpu::ShuffleMode::XOR);
+      v = isMax ? maxF(v, shfl.getShuffleResult())
+                : addF(v, shfl.getShuffleResult());
+    }
+    return v;
+  }
+
+  /// One 16-byte cp.async of `elements` elements from global memory into
+  /// shared memory; `validElements` (0 or `elements`) of them are read, the
+  /// rest of the 16 bytes are zero-filled.
+  void asyncCopy(Value dst, ValueRange dstIndices, Value src,
+                 ValueRange srcIndices, int64_t elements, Value validElements) {
+    nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), dst,
+        dstIndices, src, srcIndices, b.getIndexAttr(elements), validElements,
+        b.getUnitAttr());
+  }
+  void asyncCommit() { NVVM::CpAsyncCommitGroupOp::create(b, loc); }
+  void asyncWait(int64_t pendingGroups) {
+    NVVM::CpAsyncWaitGroupOp::create(b, loc, pendingGroups);
+  }
+  void barrier() { gpu::BarrierOp::create(b, loc); }
+
+  /// ldmatrix of `tiles` 8x8 16-bit matrices; returns `tiles` packed pairs
+  /// in the operand form mma.sync takes for `elementType`.
+  SmallVector<Value> loadMatrix(Value smem, ValueRange indices, int64_t tiles,
+                                bool transpose, Type elementType) {
+    auto type = VectorType::get({tiles, 2}, elementType);
+    Value m = nvgpu::LdMatrixOp::create(b, loc, type, smem, indices, transpose,
+                                        tiles);
+    SmallVector<Value> pairs;
+    for (int64_t i = 0; i < tiles; ++i)
+      pairs.push_back(
+          operandForm(vector::ExtractOp::create(b, loc, m, i), elementType));
+    return pairs;
+  }
+
+  /// Packs two f32 values into an mma operand register of `elementType`.
+  Value packPair(Value lo, Value hi, Type elementType) {
+    auto f32x2 = VectorType::get({2}, b.getF32Type());
+    Value v = vector::FromElementsOp::create(b, loc, f32x2, ValueRange{lo, hi});
+    Value t = arith::TruncFOp::create(
+        b, loc, VectorType::get({2}, elementType), v);
+    return operandForm(t, elementType);
+  }
+
+  /// d = a * b + c on m16n8k16 with 16-bit operands, f32 accumulation.
+  Accumulator mma(const Fragment &a, Value b0, Value b1, const Accumulator &c,
+                  Type elementType) {
+    MLIRContext *ctx = b.getContext();
+    auto ptxType = elementType.isBF16() ? NVVM::MMATypes::bf16
+                                        : NVVM::MMATypes::f16;
+    Type f32 = b.getF32Type();
+    auto resultType = LLVM::LLVMStructType::getLiteral(ctx, {f32, f32, f32, f32});
+    auto op = NVVM::MmaOp::create(
+        b, loc, resultType, ValueRange{a[0], a[1], a[2], a[3]},
+        ValueRange{b0, b1}, ValueRange{c[0], c[1], c[2], c[3]},
+        ArrayRef<int64_t>{16, 8, 16},
+        /*b1Op=*/std::nullopt, /*intOverflow=*/std::nullopt,
+        std::array<NVVM::MMATypes, 2>{ptxType, ptxType},
+        std::array<NVVM::MMALayout, 2>{NVVM::MMALayout::row,
+                                       NVVM::MMALayout::col});
+    Accumulator d;
+    for (int64_t i = 0; i < 4; ++i)
+      d[i] = LLVM::ExtractValueOp::create(b, loc, op.getRes(), i);
+    return d;
+  }
+
+  Accumulator zeroAccumulator() {
+    Value z = f32(0.0);
+    return {z, z, z, z};
+  }
+
+  /// An scf.if with results of `types`; the builders yield them.
+  SmallVector<Value>
+  ifElse(Value cond, TypeRange types,
+         function_ref<SmallVector<Value>(KernelBuilder &)> thenBody,
+         function_ref<SmallVector<Value>(KernelBuilder &)> elseBody) {
+    auto op = scf::IfOp::create(b, loc, types, cond, /*withElse=*/true);
+    for (auto [region, body] :
+         {std::make_pair(&op.getThenRegion(), thenBody),
+          std::make_pair(&op.getElseRegion(), elseBody)}) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(&region->front());
+      KernelBuilder nested(b, loc);
+      SmallVector<Value> results = body(nested);
+      scf::YieldOp::create(b, loc, results);
+    }
+    return SmallVector<Value>(op.getResults());
+  }
+
+  /// An scf.if with no results.
+  void ifThen(Value cond, function_ref<void(KernelBuilder &)> body) {
+    auto op = scf::IfOp::create(b, loc, TypeRange{}, cond, /*withElse=*/false);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPoint(op.getThenRegion().front().getTerminator());
+    KernelBuilder nested(b, loc);
+    body(nested);
+  }
+
+private:
+  template <typename OpTy, typename... Args> Value fold(Args &&...args) {
+    return b.createOrFold<OpTy>(loc, std::forward<Args>(args)...);
+  }
+
+  /// bf16 pairs travel as i32 registers, f16 pairs as vector<2xf16>.
+  Value operandForm(Value pair, Type elementType) {
+    if (!elementType.isBF16())
+      return pair;
+    Value v = vector::BitCastOp::create(
+        b, loc, VectorType::get({1}, b.getI32Type()), pair);
+    return vector::ExtractOp::create(b, loc, v, 0);
+  }
+
+  OpBuilder &b;
+  Location loc;
+};
+
+} // namespace mlir::attn::gpu_kernel
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELBUILDER_H

@@ -1,0 +1,451 @@
+//===- RowKernels.cpp - softmax, log_softmax, logsumexp on the GPU --------===//
+//
+// The memory-bound row kernels of attn-map-to-gpu. A row belongs to one
+// block (block_m = 1) or one warp (block_m = warps). With passes = 1 every
+// thread keeps its slice of the row in registers, so the row is read once
+// and written once; with passes = 2 the first pass runs the online
+// normalizer (running max and rescaled sum) over the row and the second
+// reads it again to write the result. Loads and stores are 16 bytes wide
+// when the row length allows it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "RowKernels.h"
+#include "KernelBuilder.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::gpu_kernel;
+
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// The most row elements one thread keeps in registers with passes = 1.
+constexpr int64_t kMaxElementsPerThread = 64;
+
+enum class RowResult { Softmax, LogSoftmax, LogSumExp };
+
+struct RowKernelSpec {
+  int64_t rows, cols;
+  Type inputType, outputType;
+  RowResult kind;
+  int64_t rowsPerBlock, warps, passes;
+  /// Elements per load: 16 bytes when the row length is a multiple of it.
+  int64_t width;
+
+  int64_t threads() const { return 32 * warps; }
+  int64_t threadsPerRow() const { return threads() / rowsPerBlock; }
+  int64_t chunks() const { return cols / width; }
+  /// Chunks each thread holds with passes = 1.
+  int64_t slots() const {
+    return (chunks() + threadsPerRow() - 1) / threadsPerRow();
+  }
+};
+
+/// The running (max, sum of exp(x - max)) of the online normalizer.
+struct Normalizer {
+  Value max, sum;
+};
+
+class RowKernel {
+public:
+  RowKernel(const RowKernelSpec &spec, gpu::LaunchOp launch, KernelBuilder &kb,
+            Value input, Value output)
+      : s(spec), launch(launch), kb(kb), input(input), output(output) {}
+
+  void build();
+
+private:
+  /// The `width` elements of chunk `chunk` as f32 (-inf where !valid).
+  SmallVector<Value> loadChunk(Value chunk, Value valid);
+  void storeChunk(Value chunk, ArrayRef<Value> values);
+  /// The row's max or sum of `v` over the threads of the row.
+  Value rowReduce(Value v, bool isMax);
+  /// Merges the normalizers of the threads of a row.
+  Normalizer rowMerge(Normalizer n);
+  Normalizer accumulate(Normalizer n, ArrayRef<Value> xs);
+  void writeRow(ArrayRef<Value> xs, Normalizer n, Value chunk);
+  void onePass();
+  void twoPass();
+  void writeLogSumExp(Normalizer n);
+
+  const RowKernelSpec &s;
+  gpu::LaunchOp launch;
+  KernelBuilder &kb;
+  Value input, output;
+  Value row, local, warp, lane, scratch;
+};
+
+SmallVector<Value> RowKernel::loadChunk(Value chunk, Value valid) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto vecType = VectorType::get({s.width}, s.inputType);
+  int64_t bytes = s.width * s.inputType.getIntOrFloatBitWidth() / 8;
+  auto load = [&](KernelBuilder &kb) -> SmallVector<Value> {
+    Value v = vector::LoadOp::create(b, loc, vecType, input,
+                                     ValueRange{row, kb.mul(chunk, s.width)},
+                                     /*nontemporal=*/false,
+                                     llvm::MaybeAlign(bytes));
+    return {v};
+  };
+  Value vec;
+  if (!valid) {
+    vec = load(kb)[0];
+  } else {
+    vec = kb.ifElse(valid, {vecType}, load, [&](KernelBuilder &kb) {
+      Value ninf = arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              vecType, b.getFloatAttr(s.inputType,
+                                      -std::numeric_limits<double>::infinity())));
+      return SmallVector<Value>{ninf};
+    })[0];
+  }
+  SmallVector<Value> xs;
+  for (int64_t i = 0; i < s.width; ++i)
+    xs.push_back(kb.extF(vector::ExtractOp::create(b, loc, vec, i)));
+  return xs;
+}
+
+void RowKernel::storeChunk(Value chunk, ArrayRef<Value> values) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  SmallVector<Value> narrowed;
+  for (Value v : values)
+    narrowed.push_back(kb.truncF(v, s.outputType));
+  auto vecType = VectorType::get({s.width}, s.outputType);
+  Value vec = vector::FromElementsOp::create(b, loc, vecType, narrowed);
+  int64_t bytes = s.width * s.outputType.getIntOrFloatBitWidth() / 8;
+  vector::StoreOp::create(b, loc, vec, output,
+                          ValueRange{row, kb.mul(chunk, s.width)},
+                          /*nontemporal=*/false, llvm::MaybeAlign(bytes));
+}
+
+Value RowKernel::rowReduce(Value v, bool isMax) {
+  v = kb.warpReduce(v, 31, isMax);
+  if (s.threadsPerRow() <= 32)
+    return v;
+  // Across the warps of the block: one slot per warp in shared memory.
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  kb.barrier(); // the previous reduction's reads are done
+  kb.ifThen(kb.eqI(lane, 0), [&](KernelBuilder &) {
+    memref::StoreOp::create(b, loc, v, scratch, ValueRange{warp});
+  });
+  kb.barrier();
+  Value r = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(0)});
+  for (int64_t w = 1; w < s.warps; ++w) {
+    Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(w)});
+    r = isMax ? kb.maxF(r, x) : kb.addF(r, x);
+  }
+  return r;
+}
+
+/// A max that treats -inf as "nothing seen" so that exp(-inf - -inf) never
+/// appears: the subtrahend of a row with no finite element is 0.
+static Value safeMax(KernelBuilder &kb, Value m) {
+  return kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
+                   kb.f32(0.0), m);
+}
+
+Normalizer RowKernel::rowMerge(Normalizer n) {
+  Value m = rowReduce(n.max, /*isMax=*/true);
+  Value scaled = kb.mulF(
+      n.sum, kb.exp2(kb.mulF(kb.subF(n.max, safeMax(kb, m)), kb.f32(kLog2e))));
+  return {m, rowReduce(scaled, /*isMax=*/false)};
+}
+
+Normalizer RowKernel::accumulate(Normalizer n, ArrayRef<Value> xs) {
+  Value m = n.max;
+  for (Value x : xs)
+    m = kb.maxF(m, x);
+  Value use = safeMax(kb, m);
+  Value log2e = kb.f32(kLog2e);
+  Value sum = kb.mulF(n.sum, kb.exp2(kb.mulF(kb.subF(n.max, use), log2e)));
+  for (Value x : xs)
+    sum = kb.addF(sum, kb.exp2(kb.mulF(kb.subF(x, use), log2e)));
+  return {m, sum};
+}
+
+void RowKernel::writeRow(ArrayRef<Value> xs, Normalizer n, Value chunk) {
+  Value use = safeMax(kb, n.max);
+  SmallVector<Value> ys;
+  if (s.kind == RowResult::Softmax) {
+    Value inv = kb.divF(kb.f32(1.0), n.sum);
+    Value log2e = kb.f32(kLog2e);
+    for (Value x : xs)
+      ys.push_back(kb.mulF(kb.exp2(kb.mulF(kb.subF(x, use), log2e)), inv));
+  } else {
+    Value lse = kb.addF(use, kb.mulF(kb.log2(n.sum), kb.f32(kLn2)));
+    for (Value x : xs)
+      ys.push_back(kb.subF(x, lse));
+  }
+  storeChunk(chunk, ys);
+}
+
+void RowKernel::writeLogSumExp(Normalizer n) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  kb.ifThen(kb.eqI(local, 0), [&](KernelBuilder &kb) {
+    Value lse = kb.addF(safeMax(kb, n.max),
+                        kb.mulF(kb.log2(n.sum), kb.f32(kLn2)));
+    memref::StoreOp::create(b, loc, lse, output, ValueRange{row});
+  });
+}
+
+void RowKernel::onePass() {
+  // Every chunk this thread owns, loaded before any arithmetic so that the
+  // loads are in flight together.
+  SmallVector<SmallVector<Value>> held;
+  SmallVector<Value> chunks, valids;
+  for (int64_t i = 0; i < s.slots(); ++i) {
+    Value c = kb.add(local, i * s.threadsPerRow());
+    bool partial = (i + 1) * s.threadsPerRow() > s.chunks();
+    Value valid = partial ? kb.lt(c, s.chunks()) : Value();
+    chunks.push_back(c);
+    valids.push_back(valid);
+    held.push_back(loadChunk(c, valid));
+  }
+  Value m = kb.negInf();
+  for (auto &xs : held)
+    for (Value x : xs)
+      m = kb.maxF(m, x);
+  m = rowReduce(m, /*isMax=*/true);
+  Value use = safeMax(kb, m);
+  Value log2e = kb.f32(kLog2e);
+  Value sum = kb.f32(0.0);
+  for (auto &xs : held)
+    for (Value x : xs)
+      sum = kb.addF(sum, kb.exp2(kb.mulF(kb.subF(x, use), log2e)));
+  Normalizer n{m, rowReduce(sum, /*isMax=*/false)};
+  if (s.kind == RowResult::LogSumExp)
+    return writeLogSumExp(n);
+  for (int64_t i = 0; i < s.slots(); ++i) {
+    if (!valids[i]) {
+      writeRow(held[i], n, chunks[i]);
+      continue;
+    }
+    kb.ifThen(valids[i], [&](KernelBuilder &) {
+      writeRow(held[i], n, chunks[i]);
+    });
+  }
+}
+
+void RowKernel::twoPass() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  // Four chunks per iteration keep several loads in flight per thread.
+  constexpr int64_t unroll = 4;
+  int64_t stride = s.threadsPerRow() * unroll;
+  int64_t iterations = (s.chunks() + stride - 1) / stride;
+  auto forEachGroup =
+      [&](ValueRange init,
+          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
+        auto loop = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(iterations),
+                                       kb.idx(1), init);
+        OpBuilder::InsertionGuard guard(b);
+        if (init.empty()) // the builder added an empty scf.yield
+          loop.getBody()->getTerminator()->erase();
+        b.setInsertionPointToStart(loop.getBody());
+        Value first = kb.add(local, kb.mul(loop.getInductionVar(), stride));
+        scf::YieldOp::create(b, loc,
+                             body(first, loop.getRegionIterArgs()));
+        return SmallVector<Value>(loop.getResults());
+      };
+  SmallVector<Value> state = forEachGroup(
+      {kb.negInf(), kb.f32(0.0)}, [&](Value first, ValueRange args) {
+        SmallVector<Value> xs;
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value c = kb.add(first, u * s.threadsPerRow());
+          SmallVector<Value> chunk = loadChunk(c, kb.lt(c, s.chunks()));
+          xs.append(chunk);
+        }
+        Normalizer n = accumulate({args[0], args[1]}, xs);
+        return SmallVector<Value>{n.max, n.sum};
+      });
+  Normalizer n = rowMerge({state[0], state[1]});
+  if (s.kind == RowResult::LogSumExp)
+    return writeLogSumExp(n);
+  forEachGroup({}, [&](Value first, ValueRange) {
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value c = kb.add(first, u * s.threadsPerRow());
+      Value valid = kb.lt(c, s.chunks());
+      kb.ifThen(valid, [&](KernelBuilder &) {
+        writeRow(loadChunk(c, Value()), n, c);
+      });
+    }
+    return SmallVector<Value>{};
+  });
+}
+
+void RowKernel::build() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  Value tid = launch.getThreadIds().x;
+  lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  Value block = launch.getBlockIds().x;
+  if (s.rowsPerBlock == 1) {
+    row = block;
+    local = tid;
+  } else {
+    row = kb.add(kb.mul(block, s.rowsPerBlock), warp);
+    local = lane;
+  }
+  if (s.threadsPerRow() > 32) {
+    MLIRContext *ctx = b.getContext();
+    Attribute space = workgroupSpace(ctx);
+    auto raw = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), space));
+    scratch = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({s.warps}, b.getF32Type(), MemRefLayoutAttrInterface(),
+                        space),
+        raw, kb.idx(0), ValueRange{});
+  }
+  auto body = [&](KernelBuilder &) {
+    if (s.passes == 1)
+      onePass();
+    else
+      twoPass();
+  };
+  if (s.rowsPerBlock > 1 && s.rows % s.rowsPerBlock != 0)
+    kb.ifThen(kb.lt(row, s.rows), body); // only warp-local reductions here
+  else
+    body(kb);
+}
+
+/// The softmax-family operand and kind of `op`.
+std::pair<Value, RowResult> rowOperand(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::pair<Value, RowResult>>(op)
+      .Case([](SoftmaxOp o) {
+        return std::make_pair(o.getInput(), RowResult::Softmax);
+      })
+      .Case([](LogSoftmaxOp o) {
+        return std::make_pair(o.getInput(), RowResult::LogSoftmax);
+      })
+      .Case([](LogSumExpOp o) {
+        return std::make_pair(o.getInput(), RowResult::LogSumExp);
+      });
+}
+
+int64_t rowDim(Operation *op) {
+  return llvm::TypeSwitch<Operation *, int64_t>(op)
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>(
+          [](auto o) { return static_cast<int64_t>(o.getDim()); });
+}
+
+/// `buffer` viewed as `shape` ([rows, cols] or [rows]) through a reshape
+/// the kernel package can follow: leading dims collapse into rows; a rank-0
+/// or rank-1 buffer gains a unit dim.
+Value reshape(OpBuilder &b, Location loc, Value buffer,
+              ArrayRef<int64_t> shape) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getShape() == shape)
+    return buffer;
+  auto target = MemRefType::get(shape, type.getElementType());
+  int64_t rank = type.getRank(), targetRank = shape.size();
+  if (rank < targetRank) {
+    SmallVector<ReassociationIndices> groups;
+    if (rank == 1)
+      groups.push_back({0, 1});
+    return memref::ExpandShapeOp::create(b, loc, target, buffer, groups);
+  }
+  SmallVector<ReassociationIndices> groups(targetRank);
+  for (int64_t d = 0; d < rank; ++d)
+    groups[std::max<int64_t>(0, d - (rank - targetRank))].push_back(d);
+  return memref::CollapseShapeOp::create(b, loc, target, buffer, groups);
+}
+
+} // namespace
+
+std::string mlir::attn::gpu_kernel::unsupportedRowOp(Operation *op) {
+  auto [input, kind] = rowOperand(op);
+  auto type = cast<ShapedType>(input.getType());
+  if (!type.hasStaticShape())
+    return "dynamic shapes";
+  if (rowDim(op) != type.getRank() - 1)
+    return "the reduced dim is not the last one";
+  if (!type.getElementType().isF32() && !type.getElementType().isBF16() &&
+      !type.getElementType().isF16())
+    return "element type is not f32, bf16 or f16";
+  return "";
+}
+
+LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
+                                               const TargetInfo &target) {
+  auto [input, kind] = rowOperand(op);
+  auto type = cast<ShapedType>(input.getType());
+  RowKernelSpec spec;
+  spec.kind = kind;
+  spec.cols = type.getShape().back();
+  spec.rows = type.getNumElements() / std::max<int64_t>(spec.cols, 1);
+  spec.inputType = type.getElementType();
+  spec.outputType =
+      cast<ShapedType>(op->getResult(0).getType()).getElementType();
+  int64_t bytes = spec.inputType.getIntOrFloatBitWidth() / 8;
+  spec.width = spec.cols % (16 / bytes) == 0 ? 16 / bytes : 1;
+  ScheduleAttr schedule = op->getAttrOfType<ScheduleAttr>("schedule");
+  if (!schedule)
+    schedule = getDefaultSchedule(op, target.chip);
+  spec.rowsPerBlock = schedule.getBlockM();
+  spec.warps = schedule.getWarps();
+  spec.passes = schedule.getPasses();
+  auto fail = [&](const Twine &msg) {
+    return op->emitError() << "attn-map-to-gpu: schedule " << schedule << " "
+                           << msg;
+  };
+  if (spec.rowsPerBlock != 1 && spec.rowsPerBlock != spec.warps)
+    return fail("needs block_m = 1 (a row per block) or block_m = warps (a "
+                "row per warp)");
+  if (spec.passes == 1 &&
+      spec.slots() * spec.width > kMaxElementsPerThread)
+    return fail("keeps " + Twine(spec.slots() * spec.width) +
+                " row elements per thread in registers with passes = 1; the "
+                "limit is " +
+                Twine(kMaxElementsPerThread) +
+                " (use more warps, or passes = 2)");
+  if (spec.rows == 0 || spec.cols == 0)
+    return op->emitError("attn-map-to-gpu: empty rows are not mapped");
+
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  KernelBuilder host(b, loc);
+  Value in = reshape(b, loc, readOperandBuffer(b, loc, input),
+                     {spec.rows, spec.cols});
+  Type resultType = op->getResult(0).getType();
+  Value outBuffer = newResultBuffer(b, loc, resultType);
+  Value out = kind == RowResult::LogSumExp
+                  ? reshape(b, loc, outBuffer, {spec.rows})
+                  : reshape(b, loc, outBuffer, {spec.rows, spec.cols});
+  Value smem = spec.threadsPerRow() > 32
+                   ? arith::ConstantIntOp::create(b, loc, 4 * spec.warps, 32)
+                         .getResult()
+                   : Value();
+  auto launch = gpu::LaunchOp::create(
+      b, loc,
+      host.idx((spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock),
+      host.idx(1), host.idx(1), host.idx(spec.threads()), host.idx(1),
+      host.idx(1), smem);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&launch.getBody().front());
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPoint(launch.getBody().front().getTerminator());
+    KernelBuilder kb(b, loc);
+    RowKernel(spec, launch, kb, in, out).build();
+  }
+  op->getResult(0).replaceAllUsesWith(
+      bufferAsTensor(b, loc, outBuffer, resultType));
+  op->erase();
+  return success();
+}

@@ -1,0 +1,36 @@
+//===- RowKernels.h - softmax-family kernels of attn-map-to-gpu -*- C++ -*-===//
+//
+// The row kernels (softmax, log_softmax, logsumexp over the last dim) and the
+// buffer plumbing that attn-map-to-gpu's op rewrites share. Internal to the
+// conversion.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_ROWKERNELS_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_ROWKERNELS_H
+
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
+#include "mlir/IR/Builders.h"
+
+#include <string>
+
+namespace mlir::attn::gpu_kernel {
+
+/// Why no row kernel computes `op` (a softmax-family op), or "".
+std::string unsupportedRowOp(Operation *op);
+
+/// Replaces softmax-family `op` by its row kernel; errors on a schedule the
+/// kernel cannot run.
+LogicalResult mapRowOp(Operation *op, const TargetInfo &target);
+
+/// The read-only buffer of operand tensor `tensor`.
+Value readOperandBuffer(OpBuilder &b, Location loc, Value tensor);
+/// A fresh buffer for a result of `tensorType`.
+Value newResultBuffer(OpBuilder &b, Location loc, Type tensorType);
+/// The tensor of a buffer the kernels wrote.
+Value bufferAsTensor(OpBuilder &b, Location loc, Value buffer, Type tensorType);
+
+} // namespace mlir::attn::gpu_kernel
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_ROWKERNELS_H

@@ -1,0 +1,131 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s
+
+// Attention (GQA 4:1, causal, LSE) becomes one FlashAttention-2 launch: the
+// 4 query heads of a kv head are packed into 400 rows, 7 blocks of 64 rows
+// (4 warps of 16) per (kv head, batch); Q and the first K/V tile arrive by
+// cp.async (zero-filling rows past the end); the key loop carries 8 output
+// tiles x 4 + running max and sum (2 rows each) = 36 values; QK^T and PV are
+// m16n8k16 MMAs fed by ldmatrix (transposed for V).
+// CHECK-LABEL: func @attention_gqa_causal
+// CHECK-DAG: %[[Q:.+]] = bufferization.to_buffer %arg0 read_only
+// CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only
+// CHECK-DAG: %[[OUT:.+]] = memref.alloc() : memref<2x8x100x64xbf16>
+// CHECK-DAG: %[[LSE:.+]] = memref.alloc() : memref<2x8x100xf32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c7{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c46080_i32
+// CHECK: gpu.dynamic_shared_memory
+// CHECK: nvgpu.device_async_copy %[[Q]][{{.*}}], %{{.+}}[{{.*}}], 8, %{{.+}} {bypassL1} : memref<2x8x100x64xbf16> to memref<64x72xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.cp.async.commit.group
+// CHECK: nvgpu.device_async_copy %[[K]]
+// CHECK: nvvm.cp.async.wait.group 0
+// CHECK: gpu.barrier
+// CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<64x72xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK: %{{.+}}:36 = scf.for
+// CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<2x64x72xbf16
+// CHECK: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
+// CHECK: scf.if
+// CHECK: gpu.shuffle  xor
+// CHECK: math.exp2 {{.*}} fastmath<afn>
+// CHECK: arith.truncf {{.*}} : vector<2xf32> to vector<2xbf16>
+// CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = true}
+// CHECK: nvvm.mma.sync
+// CHECK: scf.yield
+// CHECK: vector.store %{{.+}}, %[[OUT]]{{.*}} {alignment = 4 : i64} : memref<2x8x100x64xbf16>, vector<2xbf16>
+// CHECK: memref.store %{{.+}}, %[[LSE]]
+// CHECK: gpu.terminator
+// CHECK: bufferization.to_tensor %[[OUT]] restrict writable
+// CHECK: bufferization.to_tensor %[[LSE]] restrict writable
+// CHECK-NOT: attn.attention
+func.func @attention_gqa_causal(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x130x64xbf16>, %v: tensor<2x2x130x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal} : tensor<2x8x100x64xbf16>, tensor<2x2x130x64xbf16>, tensor<2x2x130x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
+  return %o, %l : tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
+}
+
+// -----
+
+// Decoding (one query row, 4096 keys): the default schedule gives one warp
+// per block and 8 splits of the key tiles; the splits write f32 partial
+// outputs and LSEs, and a second kernel merges them.
+// CHECK-LABEL: func @decode_split
+// CHECK-DAG: %[[PO:.+]] = memref.alloc() : memref<8x1x4x1x128xf32>
+// CHECK-DAG: %[[PL:.+]] = memref.alloc() : memref<8x1x4x1xf32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c1{{(_[0-9]+)?}}, %{{.+}} = %c8{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c32{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size
+// CHECK: vector.store %{{.+}}, %[[PO]]{{.*}} : memref<8x1x4x1x128xf32>, vector<2xf32>
+// CHECK: memref.store %{{.+}}, %[[PL]]
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c2{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}},
+// CHECK-COUNT-8: memref.load %[[PL]]
+// CHECK: memref.dealloc %[[PO]]
+// CHECK: memref.dealloc %[[PL]]
+func.func @decode_split(%q: tensor<1x4x1x128xbf16>, %k: tensor<1x1x4096x128xbf16>, %v: tensor<1x1x4096x128xbf16>) -> tensor<1x4x1x128xbf16> {
+  %o = attn.attention %q, %k, %v : tensor<1x4x1x128xbf16>, tensor<1x1x4096x128xbf16>, tensor<1x1x4096x128xbf16> -> tensor<1x4x1x128xbf16>
+  return %o : tensor<1x4x1x128xbf16>
+}
+
+// -----
+
+// A row of 32768 bf16 per block of 16 warps: 8 chunks of 16 bytes per
+// thread held in registers (one read), max and sum reduced over the warp by
+// shuffles and over the block through 64 bytes of shared memory.
+// CHECK-LABEL: func @softmax_one_pass
+// CHECK: memref.collapse_shape %{{.+}} {{\[}}[0, 1], [2]] : memref<2x3x32768xbf16> into memref<6x32768xbf16>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c6{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c512{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c64_i32
+// CHECK-COUNT-8: vector.load {{.*}} {alignment = 16 : i64} : memref<6x32768xbf16>, vector<8xbf16>
+// CHECK: gpu.shuffle  xor
+// CHECK: gpu.barrier
+// CHECK-COUNT-8: vector.store {{.*}} {alignment = 16 : i64} : memref<6x32768xbf16>, vector<8xbf16>
+// CHECK-NOT: scf.for
+// CHECK: gpu.terminator
+func.func @softmax_one_pass(%x: tensor<2x3x32768xbf16>) -> tensor<2x3x32768xbf16> {
+  %y = attn.softmax %x, dim = 2 : tensor<2x3x32768xbf16> -> tensor<2x3x32768xbf16>
+  return %y : tensor<2x3x32768xbf16>
+}
+
+// -----
+
+// Rows of 1000 f16 (125 chunks of 8), one per warp: four rows per block, the
+// last block guarded, warp shuffles only.
+// CHECK-LABEL: func @log_softmax_row_per_warp
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c5{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}})
+// CHECK-NOT: dynamic_shared_memory_size
+// CHECK: scf.if
+// CHECK-COUNT-4: vector<8xf16>
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.terminator
+func.func @log_softmax_row_per_warp(%x: tensor<17x1000xf16>) -> tensor<17x1000xf16> {
+  %y = attn.log_softmax %x, dim = 1 : tensor<17x1000xf16> -> tensor<17x1000xf16>
+  return %y : tensor<17x1000xf16>
+}
+
+// -----
+
+// A row longer than registers hold takes two passes: the online normalizer
+// loop, then a second read that writes; the logsumexp result of a rank-1
+// input is a rank-0 buffer seen as [1].
+// CHECK-LABEL: func @logsumexp_two_pass
+// CHECK: memref.expand_shape %{{.+}} [] output_shape [1] : memref<f32> into memref<1xf32>
+// CHECK: gpu.launch
+// CHECK: scf.for {{.*}} iter_args
+// CHECK: vector.load {{.*}} : memref<1x262144xbf16>, vector<8xbf16>
+// CHECK: scf.yield
+// CHECK: memref.store {{.*}} : memref<1xf32>
+func.func @logsumexp_two_pass(%x: tensor<262144xbf16>) -> tensor<f32> {
+  %y = attn.logsumexp %x, dim = 0 : tensor<262144xbf16> -> tensor<f32>
+  return %y : tensor<f32>
+}
+
+// -----
+
+// What the kernels do not cover stays for attn-decompose, with a remark.
+// CHECK-LABEL: func @not_covered
+// CHECK: attn.attention
+// CHECK: attn.attention
+// CHECK: attn.softmax
+func.func @not_covered(%q: tensor<1x2x8x16xf32>, %qb: tensor<1x2x8x16xbf16>, %m: tensor<8x8xi1>, %x: tensor<8x4xf32>)
+    -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xbf16>, tensor<8x4xf32>) {
+  // expected-remark @below {{attn-map-to-gpu: no tensor-core kernel for this attention (element type is not bf16 or f16); it takes the simple GPU mapping}}
+  %0 = attn.attention %q, %q, %q : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
+  // expected-remark @below {{(a mask operand)}}
+  %1 = attn.attention %qb, %qb, %qb mask(%m : tensor<8x8xi1>) : tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16> -> tensor<1x2x8x16xbf16>
+  // expected-remark @below {{attn-map-to-gpu: no row kernel for this op (the reduced dim is not the last one)}}
+  %2 = attn.softmax %x, dim = 0 : tensor<8x4xf32> -> tensor<8x4xf32>
+  return %0, %1, %2 : tensor<1x2x8x16xf32>, tensor<1x2x8x16xbf16>, tensor<8x4xf32>
+}
