@@ -6,7 +6,7 @@
 //   the [10] max and sum twice each (160 B); writes out 4000 B + max, sum
 //   and safe max 120 B; 2000 exp. (16280 / 8000 = 2.04x)
 func.func @softmax(%x: tensor<10x100xf32>) -> tensor<10x100xf32> {
-  // expected-remark @+1 {{attn-io-report: attn.softmax under #attn.schedule<block_m = 1, block_n = 100>: tiled read 4000 B, write 4000 B, 0 FLOP, 1000 exp; unfused read 12160 B, write 4120 B, 0 FLOP, 2000 exp; traffic 2.04x}}
+  // expected-remark @+1 {{attn-io-report: attn.softmax under #attn.schedule<block_m = 4, block_n = 100>: tiled read 4000 B, write 4000 B, 0 FLOP, 1000 exp; unfused read 12160 B, write 4120 B, 0 FLOP, 2000 exp; traffic 2.04x}}
   %0 = attn.softmax %x, dim = 1 : tensor<10x100xf32> -> tensor<10x100xf32>
   return %0 : tensor<10x100xf32>
 }
