@@ -34,7 +34,7 @@ constexpr int64_t kMaxRegisterQueryDim = 128;
 
 /// The per-thread state carried across key tiles: the output accumulator
 /// (headDim / 8 m16n8 tiles) and, for the two rows a thread holds, the
-/// running maximum (log2 domain) and the thread's partial row sum.
+/// running maximum (of raw scores) and the thread's partial row sum.
 struct OnlineSoftmaxState {
   SmallVector<Accumulator> out;
   std::array<Value, 2> max;
@@ -79,6 +79,8 @@ private:
   int64_t kTiles() const { return s.headDim / 16; }
   int64_t nTiles() const { return s.blockN / 8; }
   int64_t dTiles() const { return s.headDim / 8; }
+  /// What turns a raw score into the exponent base 2 of softmax.
+  double log2Factor() const { return s.softcap ? kLog2e : s.scale * kLog2e; }
 
   void carveSharedMemory();
   /// The query head and query index of packed row `row` (< rows()).
@@ -288,15 +290,16 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
                                          ArrayRef<Fragment> qFrag) {
   SmallVector<Accumulator> sc = scores(stage, qFrag);
 
-  // Scores in the log2 domain: scale (and soft-cap), times log2(e).
-  Value factor = kb.f32(s.softcap ? s.scale / *s.softcap : s.scale * kLog2e);
-  Value capLog2e = s.softcap ? kb.f32(*s.softcap * kLog2e) : Value();
+  // Scores stay raw (q.k, or soft-capped scaled scores); exp2 takes
+  // raw * c - max * c as one FMA, with c = scale * log2(e) (log2(e) when
+  // soft-capping, which needs the scaled score first).
   SmallVector<Value> flat;
+  Value capInv = s.softcap ? kb.f32(s.scale / *s.softcap) : Value();
+  Value cap = s.softcap ? kb.f32(*s.softcap) : Value();
   for (Accumulator &a : sc)
     for (Value &x : a) {
-      x = kb.mulF(x, factor);
       if (s.softcap)
-        x = kb.mulF(kb.tanh(x), capLog2e);
+        x = kb.mulF(kb.tanh(kb.mulF(x, capInv)), cap);
       flat.push_back(x);
     }
 
@@ -333,11 +336,13 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
     // Safe max: a row with no visible key so far subtracts 0, not -inf.
     Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
                           kb.f32(0.0), m);
-    alpha[h] = kb.exp2(kb.subF(in.max[h], use));
+    Value c = kb.f32(log2Factor());
+    Value negUseScaled = kb.mulF(use, kb.f32(-log2Factor()));
+    alpha[h] = kb.exp2(kb.mulF(kb.subF(in.max[h], use), c));
     Value sum = kb.mulF(in.sum[h], alpha[h]);
     for (Accumulator &a : sc)
       for (int64_t e = 2 * h; e < 2 * h + 2; ++e) {
-        a[e] = kb.exp2(kb.subF(a[e], use));
+        a[e] = kb.exp2(kb.fma(a[e], c, negUseScaled));
         sum = kb.addF(sum, a[e]);
       }
     next.sum[h] = sum;
@@ -383,7 +388,9 @@ void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
                                 kb.negInf()),
                         kb.f32(0.0), state.max[h]);
     Value rowLse = kb.select(
-        positive, kb.mulF(kb.addF(m, kb.log2(sum)), kb.f32(kLn2)),
+        positive,
+        kb.mulF(kb.addF(kb.mulF(m, kb.f32(log2Factor())), kb.log2(sum)),
+                kb.f32(kLn2)),
         kb.negInf());
     Value head = rowHead[h], query = rowQuery[h];
     kb.ifThen(rowValid[h], [&](KernelBuilder &kb) {

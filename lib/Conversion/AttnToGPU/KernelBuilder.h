@@ -95,6 +95,10 @@ public:
   Value mulF(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
   Value divF(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
   Value maxF(Value x, Value y) { return arith::MaxNumFOp::create(b, loc, x, y); }
+  /// x * y + z, fused.
+  Value fma(Value x, Value y, Value z) {
+    return math::FmaOp::create(b, loc, x, y, z);
+  }
   Value cmpF(arith::CmpFPredicate p, Value x, Value y) {
     return arith::CmpFOp::create(b, loc, p, x, y);
   }
