@@ -20,11 +20,15 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "attn-run", "attn-reference-test", "attn-capi-test", "mlir-runner", "mlir-opt"],
+    ["attn-opt", "attn-run", "attn-reference-test", "attn-capi-test",
+     "attn-runtime-c-test", "mlir-runner", "mlir-opt"],
     tool_dirs)
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
 config.substitutions.append(("%attn_obj_root", config.attn_obj_root))
+# Shared libraries: libAttnRuntimeC.so, and libattn-fake-cuda.so (a logging
+# stand-in for the CUDA driver, for ATTN_LIBCUDA).
+config.substitutions.append(("%attn_lib_dir", os.path.join(config.attn_obj_root, "lib")))
 config.substitutions.append(("%cmake", config.cmake_command))
 llvm_config.with_environment("PATH", config.attn_tools_dir, append_path=True)
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)

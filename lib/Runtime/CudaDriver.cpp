@@ -2,6 +2,7 @@
 
 #include "attn/Runtime/CudaDriver.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <dlfcn.h>
 #include <initializer_list>
@@ -93,6 +94,12 @@ bool CudaDriver::load(std::string &error) {
           {"cuDevicePrimaryCtxRelease_v2", "cuDevicePrimaryCtxRelease"}, true,
           error) &&
       resolver.resolve(cuCtxSetCurrent, {"cuCtxSetCurrent"}, true, error) &&
+      resolver.resolve(cuCtxGetCurrent, {"cuCtxGetCurrent"}, true, error) &&
+      resolver.resolve(cuCtxGetDevice, {"cuCtxGetDevice"}, true, error) &&
+      resolver.resolve(cuCtxPushCurrent, {"cuCtxPushCurrent_v2"}, true,
+                       error) &&
+      resolver.resolve(cuCtxPopCurrent, {"cuCtxPopCurrent_v2"}, true, error) &&
+      resolver.resolve(cuCtxSynchronize, {"cuCtxSynchronize"}, true, error) &&
       resolver.resolve(cuModuleLoadData, {"cuModuleLoadData"}, true, error) &&
       resolver.resolve(cuModuleUnload, {"cuModuleUnload"}, true, error) &&
       resolver.resolve(cuModuleGetFunction, {"cuModuleGetFunction"}, true,
@@ -185,4 +192,12 @@ bool CudaDriver::multiprocessorCount(CUdevice device, int &count,
                                      std::string &error) const {
   return deviceAttribute(device, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                          count, error);
+}
+
+bool CudaDriver::allocate(size_t bytes, CUdeviceptr &pointer,
+                          const std::string &what, std::string &error) const {
+  size_t size = std::max<size_t>(bytes, 1);
+  return check(
+      cuMemAlloc(&pointer, size),
+      "cuMemAlloc(" + std::to_string(size) + " bytes for " + what + ")", error);
 }

@@ -1,37 +1,27 @@
 //===- GpuExecutor.cpp - Runs a kernel package function on the GPU --------===//
 
 #include "attn/Runtime/CudaDriver.h"
+#include "attn/Runtime/DeviceFunction.h"
 #include "attn/Runtime/KernelPackage.h"
 
 #include <algorithm>
-#include <cstring>
-#include <map>
 
 using namespace attn::runtime;
 using namespace attn::runtime::cuda;
 
 namespace {
 
-/// Dynamic shared memory above this needs an explicit opt-in per kernel.
-constexpr uint32_t defaultDynamicSharedLimit = 48 * 1024;
-
-/// One launch resolved against the loaded modules.
-struct ResolvedLaunch {
-  const LaunchSpec *spec = nullptr;
-  CUfunction function = nullptr;
-};
-
 /// Runs one function of a kernel package on one device. Owns the context
-/// reference, modules, device buffers, stream and events it creates.
+/// reference, the loaded function, argument buffers, stream and events it
+/// creates.
 class GpuExecutor final : public Executor {
 public:
-  GpuExecutor(const CudaDriver &driver, const KernelPackage &package,
-              const FunctionSpec &function, const GpuExecutorOptions &options)
-      : driver(driver), package(package), function(function), options(options) {
-  }
+  GpuExecutor(const CudaDriver &driver, const FunctionSpec &function,
+              const GpuExecutorOptions &options)
+      : driver(driver), function(function), options(options) {}
   ~GpuExecutor() override;
 
-  bool initialize(std::string &error);
+  bool initialize(const KernelPackage &package, std::string &error);
   std::string deviceName() const override { return name; }
   bool run(const std::vector<void *> &hostArgs, std::string &error) override;
   bool time(int warmup, int iterations, double &medianMs,
@@ -39,18 +29,10 @@ public:
 
 private:
   bool makeCurrent(std::string &error);
-  bool loadModules(std::string &error);
-  bool checkParameters(const ResolvedLaunch &launch, size_t index,
-                       std::string &error);
-  bool allocate(size_t bytes, CUdeviceptr &pointer, const std::string &what,
-                std::string &error);
   bool poisonOutputs(std::string &error);
-  bool launch(size_t index, std::string &error);
-  std::string describeLaunch(size_t index) const;
 
   const CudaDriver &driver;
-  /// Copies, so the executor does not depend on the caller's package.
-  KernelPackage package;
+  /// A copy, so the executor does not depend on the caller's package.
   FunctionSpec function;
   GpuExecutorOptions options;
 
@@ -58,10 +40,8 @@ private:
   CUcontext context = nullptr;
   bool retainedContext = false;
   std::string name;
-  std::map<std::string, CUmodule> modules;
-  std::vector<ResolvedLaunch> launches;
+  std::unique_ptr<DeviceFunction> loaded;
   std::vector<CUdeviceptr> argBuffers;
-  std::vector<CUdeviceptr> tempBuffers;
   CUdeviceptr flushBuffer = 0;
   size_t flushBytes = 0;
   CUstream stream = nullptr;
@@ -83,9 +63,6 @@ GpuExecutor::~GpuExecutor() {
   for (CUdeviceptr buffer : argBuffers)
     if (buffer)
       driver.cuMemFree(buffer);
-  for (CUdeviceptr buffer : tempBuffers)
-    if (buffer)
-      driver.cuMemFree(buffer);
   if (flushBuffer)
     driver.cuMemFree(flushBuffer);
   if (startEvent)
@@ -94,8 +71,7 @@ GpuExecutor::~GpuExecutor() {
     driver.cuEventDestroy(stopEvent);
   if (stream)
     driver.cuStreamDestroy(stream);
-  for (auto &entry : modules)
-    driver.cuModuleUnload(entry.second);
+  loaded.reset();
   driver.cuDevicePrimaryCtxRelease(device);
 }
 
@@ -104,7 +80,7 @@ bool GpuExecutor::makeCurrent(std::string &error) {
                       error);
 }
 
-bool GpuExecutor::initialize(std::string &error) {
+bool GpuExecutor::initialize(const KernelPackage &package, std::string &error) {
   if (options.device < 0 || options.device >= driver.deviceCount()) {
     error = "no CUDA device " + std::to_string(options.device) + " (found " +
             std::to_string(driver.deviceCount()) + ")";
@@ -117,18 +93,16 @@ bool GpuExecutor::initialize(std::string &error) {
                     "cuDevicePrimaryCtxRetain", error))
     return false;
   retainedContext = true;
-  if (!makeCurrent(error) || !loadModules(error))
+  if (!makeCurrent(error))
+    return false;
+  loaded = DeviceFunction::load(driver, package, function, device, error);
+  if (!loaded)
     return false;
 
   argBuffers.assign(function.args.size(), 0);
   for (size_t i = 0; i < function.args.size(); ++i)
-    if (!allocate(function.args[i].bytes(), argBuffers[i],
-                  "argument " + function.args[i].name, error))
-      return false;
-  tempBuffers.assign(function.tempBytes.size(), 0);
-  for (size_t i = 0; i < function.tempBytes.size(); ++i)
-    if (!allocate(static_cast<size_t>(function.tempBytes[i]), tempBuffers[i],
-                  "temporary " + std::to_string(i), error))
+    if (!driver.allocate(function.args[i].bytes(), argBuffers[i],
+                         "argument " + function.args[i].name, error))
       return false;
 
   return driver.check(driver.cuStreamCreate(&stream, CU_STREAM_NON_BLOCKING),
@@ -137,148 +111,6 @@ bool GpuExecutor::initialize(std::string &error) {
                       "cuEventCreate", error) &&
          driver.check(driver.cuEventCreate(&stopEvent, CU_EVENT_DEFAULT),
                       "cuEventCreate", error);
-}
-
-bool GpuExecutor::loadModules(std::string &error) {
-  int major = 0, minor = 0, sharedOptIn = 0;
-  if (!driver.deviceAttribute(
-          device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, major, error) ||
-      !driver.deviceAttribute(
-          device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, minor, error) ||
-      !driver.deviceAttribute(
-          device, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
-          sharedOptIn, error))
-    return false;
-  std::string deviceChip =
-      "sm_" + std::to_string(major) + std::to_string(minor);
-
-  for (size_t i = 0; i < function.launches.size(); ++i) {
-    const LaunchSpec &spec = function.launches[i];
-    const PackageBinary *binary = package.findBinary(spec.binary);
-    if (!binary) { // loadKernelPackage rules this out; be safe anyway.
-      error = describeLaunch(i) + ": no binary named \"" + spec.binary + "\"";
-      return false;
-    }
-    CUmodule &module = modules[spec.binary];
-    if (!module) {
-      CUresult result = driver.cuModuleLoadData(&module, binary->cubin.data());
-      if (result != CUDA_SUCCESS) {
-        module = nullptr;
-        modules.erase(spec.binary);
-        error = "cannot load " + binary->cubinPath + " (built for " +
-                package.chip + ") on " + name + " (" + deviceChip +
-                "): cuModuleLoadData failed: " + driver.describe(result);
-        return false;
-      }
-    }
-    ResolvedLaunch resolved;
-    resolved.spec = &spec;
-    CUresult result = driver.cuModuleGetFunction(&resolved.function, module,
-                                                 spec.kernel.c_str());
-    if (result == CUDA_ERROR_NOT_FOUND) {
-      error = describeLaunch(i) + ": kernel \"" + spec.kernel +
-              "\" is not in " + binary->cubinPath;
-      return false;
-    }
-    if (!driver.check(result, describeLaunch(i) + ": cuModuleGetFunction",
-                      error) ||
-        !checkParameters(resolved, i, error))
-      return false;
-    if (spec.sharedBytes > defaultDynamicSharedLimit) {
-      if (spec.sharedBytes > static_cast<uint32_t>(sharedOptIn)) {
-        error = describeLaunch(i) + ": " + std::to_string(spec.sharedBytes) +
-                " bytes of dynamic shared memory exceed the device's limit "
-                "of " +
-                std::to_string(sharedOptIn);
-        return false;
-      }
-      if (!driver.check(driver.cuFuncSetAttribute(
-                            resolved.function,
-                            CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
-                            static_cast<int>(spec.sharedBytes)),
-                        describeLaunch(i) +
-                            ": cuFuncSetAttribute(max dynamic shared "
-                            "memory)",
-                        error))
-        return false;
-    }
-    launches.push_back(resolved);
-  }
-  return true;
-}
-
-/// Bytes a launch argument occupies in the kernel's parameter buffer.
-static size_t launchArgBytes(const LaunchArg &arg) {
-  switch (arg.kind) {
-  case LaunchArg::Kind::I32:
-  case LaunchArg::Kind::F32:
-    return 4;
-  default:
-    return 8; // Pointers, i64 and f64.
-  }
-}
-
-bool GpuExecutor::checkParameters(const ResolvedLaunch &launch, size_t index,
-                                  std::string &error) {
-  // Older drivers cannot tell us the kernel's parameters; then a mismatch
-  // shows up only as wrong results.
-  if (!driver.cuFuncGetParamInfo)
-    return true;
-  const std::vector<LaunchArg> &args = launch.spec->args;
-  for (size_t i = 0; i < args.size(); ++i) {
-    size_t offset = 0, size = 0;
-    CUresult result =
-        driver.cuFuncGetParamInfo(launch.function, i, &offset, &size);
-    if (result == CUDA_ERROR_INVALID_VALUE) {
-      error = describeLaunch(index) + ": the launch passes " +
-              std::to_string(args.size()) + " arguments but the kernel takes " +
-              std::to_string(i);
-      return false;
-    }
-    if (!driver.check(result, describeLaunch(index) + ": cuFuncGetParamInfo",
-                      error))
-      return false;
-    if (size != launchArgBytes(args[i])) {
-      error = describeLaunch(index) + ": argument " + std::to_string(i) +
-              " is " + std::to_string(launchArgBytes(args[i])) +
-              " bytes but the kernel's parameter " + std::to_string(i) +
-              " is " + std::to_string(size) + " bytes";
-      return false;
-    }
-  }
-  size_t offset = 0, size = 0;
-  if (driver.cuFuncGetParamInfo(launch.function, args.size(), &offset, &size) ==
-      CUDA_SUCCESS) {
-    size_t count = args.size() + 1;
-    while (driver.cuFuncGetParamInfo(launch.function, count, &offset, &size) ==
-           CUDA_SUCCESS)
-      ++count;
-    error = describeLaunch(index) + ": the launch passes " +
-            std::to_string(args.size()) + " arguments but the kernel takes " +
-            std::to_string(count);
-    return false;
-  }
-  return true;
-}
-
-bool GpuExecutor::allocate(size_t bytes, CUdeviceptr &pointer,
-                           const std::string &what, std::string &error) {
-  // Empty tensors still get a distinct, valid pointer.
-  size_t size = std::max<size_t>(bytes, 1);
-  return driver.check(
-      driver.cuMemAlloc(&pointer, size),
-      "cuMemAlloc(" + std::to_string(size) + " bytes for " + what + ")", error);
-}
-
-std::string GpuExecutor::describeLaunch(size_t index) const {
-  const LaunchSpec &spec = function.launches[index];
-  auto dims = [](const std::array<uint32_t, 3> &d) {
-    return "[" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " +
-           std::to_string(d[2]) + "]";
-  };
-  return "function " + function.name + " launch " + std::to_string(index) +
-         " (kernel " + spec.kernel + ", grid " + dims(spec.grid) + ", block " +
-         dims(spec.block) + ")";
 }
 
 bool GpuExecutor::poisonOutputs(std::string &error) {
@@ -292,58 +124,6 @@ bool GpuExecutor::poisonOutputs(std::string &error) {
       return false;
   }
   return true;
-}
-
-bool GpuExecutor::launch(size_t index, std::string &error) {
-  const ResolvedLaunch &resolved = launches[index];
-  const LaunchSpec &spec = *resolved.spec;
-  // Each parameter's value lives in its own 8-byte slot; the driver copies
-  // as many bytes from each as the kernel's parameter has.
-  std::vector<uint64_t> slots(spec.args.size(), 0);
-  std::vector<void *> params(spec.args.size(), nullptr);
-  for (size_t i = 0; i < spec.args.size(); ++i) {
-    const LaunchArg &arg = spec.args[i];
-    void *slot = &slots[i];
-    switch (arg.kind) {
-    case LaunchArg::Kind::Arg: {
-      CUdeviceptr pointer = argBuffers[arg.index];
-      std::memcpy(slot, &pointer, sizeof(pointer));
-      break;
-    }
-    case LaunchArg::Kind::Temp: {
-      CUdeviceptr pointer = tempBuffers[arg.index];
-      std::memcpy(slot, &pointer, sizeof(pointer));
-      break;
-    }
-    case LaunchArg::Kind::I64: {
-      int64_t value = arg.intValue;
-      std::memcpy(slot, &value, sizeof(value));
-      break;
-    }
-    case LaunchArg::Kind::I32: {
-      int32_t value = static_cast<int32_t>(arg.intValue);
-      std::memcpy(slot, &value, sizeof(value));
-      break;
-    }
-    case LaunchArg::Kind::F32: {
-      float value = static_cast<float>(arg.floatValue);
-      std::memcpy(slot, &value, sizeof(value));
-      break;
-    }
-    case LaunchArg::Kind::F64: {
-      double value = arg.floatValue;
-      std::memcpy(slot, &value, sizeof(value));
-      break;
-    }
-    }
-    params[i] = slot;
-  }
-  return driver.check(
-      driver.cuLaunchKernel(resolved.function, spec.grid[0], spec.grid[1],
-                            spec.grid[2], spec.block[0], spec.block[1],
-                            spec.block[2], spec.sharedBytes, stream,
-                            params.empty() ? nullptr : params.data(), nullptr),
-      describeLaunch(index) + ": cuLaunchKernel", error);
 }
 
 bool GpuExecutor::run(const std::vector<void *> &hostArgs, std::string &error) {
@@ -373,10 +153,11 @@ bool GpuExecutor::run(const std::vector<void *> &hostArgs, std::string &error) {
                     "cuStreamSynchronize (after copying inputs)", error))
     return false;
   // Synchronize after every launch so that a fault names its kernel.
-  for (size_t i = 0; i < launches.size(); ++i)
-    if (!launch(i, error) ||
+  for (size_t i = 0; i < loaded->numLaunches(); ++i)
+    if (!loaded->launch(i, argBuffers.data(), stream, error) ||
         !driver.check(driver.cuStreamSynchronize(stream),
-                      describeLaunch(i) + ": cuStreamSynchronize", error))
+                      loaded->describeLaunch(i) + ": cuStreamSynchronize",
+                      error))
       return false;
   for (size_t i = 0; i < function.args.size(); ++i) {
     const TensorSpec &arg = function.args[i];
@@ -413,15 +194,12 @@ bool GpuExecutor::time(int warmup, int iterations, double &medianMs,
       return false;
     // Twice the L2 size, in whole 32-bit words, at least 64 MiB.
     flushBytes = std::max<size_t>(size_t(2) * l2Bytes, size_t(64) << 20);
-    if (!allocate(flushBytes, flushBuffer, "the L2 flush buffer", error))
+    if (!driver.allocate(flushBytes, flushBuffer, "the L2 flush buffer", error))
       return false;
   }
 
   auto launchAll = [&]() {
-    for (size_t i = 0; i < launches.size(); ++i)
-      if (!launch(i, error))
-        return false;
-    return true;
+    return loaded->launchAll(argBuffers.data(), stream, error);
   };
   for (int i = 0; i < warmup; ++i)
     if (!launchAll())
@@ -468,9 +246,8 @@ std::unique_ptr<Executor> attn::runtime::createGpuExecutor(
   const CudaDriver *driver = CudaDriver::get(error);
   if (!driver)
     return nullptr;
-  auto executor =
-      std::make_unique<GpuExecutor>(*driver, package, function, options);
-  if (!executor->initialize(error))
+  auto executor = std::make_unique<GpuExecutor>(*driver, function, options);
+  if (!executor->initialize(package, error))
     return nullptr;
   return executor;
 }

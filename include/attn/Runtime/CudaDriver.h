@@ -84,6 +84,11 @@ public:
   /// The number of streaming multiprocessors of `device`.
   bool multiprocessorCount(cuda::CUdevice device, int &count,
                            std::string &error) const;
+  /// cuMemAlloc of max(`bytes`, 1) bytes (so that an empty tensor still has
+  /// a distinct, valid pointer) in the current context; `what` names the
+  /// buffer in the error ("argument arg0").
+  bool allocate(size_t bytes, cuda::CUdeviceptr &pointer,
+                const std::string &what, std::string &error) const;
 
   using CUresult = cuda::CUresult;
   using CUdevice = cuda::CUdevice;
@@ -103,6 +108,11 @@ public:
                                        CUdevice device) = nullptr;
   CUresult (*cuDevicePrimaryCtxRelease)(CUdevice device) = nullptr;
   CUresult (*cuCtxSetCurrent)(cuda::CUcontext context) = nullptr;
+  CUresult (*cuCtxGetCurrent)(cuda::CUcontext *context) = nullptr;
+  CUresult (*cuCtxGetDevice)(CUdevice *device) = nullptr;
+  CUresult (*cuCtxPushCurrent)(cuda::CUcontext context) = nullptr;
+  CUresult (*cuCtxPopCurrent)(cuda::CUcontext *context) = nullptr;
+  CUresult (*cuCtxSynchronize)() = nullptr;
   CUresult (*cuModuleLoadData)(cuda::CUmodule *module,
                                const void *image) = nullptr;
   CUresult (*cuModuleUnload)(cuda::CUmodule module) = nullptr;

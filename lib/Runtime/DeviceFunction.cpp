@@ -1,0 +1,231 @@
+//===- DeviceFunction.cpp - A package function in a context ---------------===//
+
+#include "attn/Runtime/DeviceFunction.h"
+#include "attn/Runtime/KernelPackage.h"
+
+#include <cstring>
+
+using namespace attn::runtime;
+using namespace attn::runtime::cuda;
+
+std::unique_ptr<DeviceFunction>
+DeviceFunction::load(const CudaDriver &driver, const KernelPackage &package,
+                     const FunctionSpec &function, CUdevice device,
+                     std::string &error) {
+  std::unique_ptr<DeviceFunction> loaded(new DeviceFunction(driver, function));
+  if (!loaded->loadLaunches(package, device, error) ||
+      !loaded->allocateTemps(error))
+    return nullptr;
+  return loaded;
+}
+
+DeviceFunction::~DeviceFunction() {
+  for (CUdeviceptr buffer : temps)
+    if (buffer)
+      driver.cuMemFree(buffer);
+  for (auto &entry : modules)
+    driver.cuModuleUnload(entry.second);
+}
+
+bool DeviceFunction::loadLaunches(const KernelPackage &package, CUdevice device,
+                                  std::string &error) {
+  int major = 0, minor = 0, sharedOptIn = 0;
+  std::string deviceName;
+  if (!driver.deviceName(device, deviceName, error) ||
+      !driver.deviceAttribute(
+          device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, major, error) ||
+      !driver.deviceAttribute(
+          device, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, minor, error) ||
+      !driver.deviceAttribute(
+          device, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN,
+          sharedOptIn, error))
+    return false;
+  std::string deviceChip =
+      "sm_" + std::to_string(major) + std::to_string(minor);
+
+  for (size_t i = 0; i < spec.launches.size(); ++i) {
+    const LaunchSpec &launchSpec = spec.launches[i];
+    const PackageBinary *binary = package.findBinary(launchSpec.binary);
+    if (!binary) { // loadKernelPackage rules this out; be safe anyway.
+      error =
+          describeLaunch(i) + ": no binary named \"" + launchSpec.binary + "\"";
+      return false;
+    }
+    CUmodule &module = modules[launchSpec.binary];
+    if (!module) {
+      CUresult result = driver.cuModuleLoadData(&module, binary->cubin.data());
+      if (result != CUDA_SUCCESS) {
+        module = nullptr;
+        modules.erase(launchSpec.binary);
+        error = "cannot load " + binary->cubinPath + " (built for " +
+                package.chip + ") on " + deviceName + " (" + deviceChip +
+                "): cuModuleLoadData failed: " + driver.describe(result);
+        return false;
+      }
+    }
+    CUfunction kernel = nullptr;
+    CUresult result =
+        driver.cuModuleGetFunction(&kernel, module, launchSpec.kernel.c_str());
+    if (result == CUDA_ERROR_NOT_FOUND) {
+      error = describeLaunch(i) + ": kernel \"" + launchSpec.kernel +
+              "\" is not in " + binary->cubinPath;
+      return false;
+    }
+    if (!driver.check(result, describeLaunch(i) + ": cuModuleGetFunction",
+                      error))
+      return false;
+    launches.push_back(kernel);
+    if (!checkParameters(i, error))
+      return false;
+    if (launchSpec.sharedBytes <= defaultDynamicSharedLimit)
+      continue;
+    if (launchSpec.sharedBytes > static_cast<uint32_t>(sharedOptIn)) {
+      error = describeLaunch(i) + ": " +
+              std::to_string(launchSpec.sharedBytes) +
+              " bytes of dynamic shared memory exceed the device's limit of " +
+              std::to_string(sharedOptIn);
+      return false;
+    }
+    if (!driver.check(driver.cuFuncSetAttribute(
+                          kernel,
+                          CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                          static_cast<int>(launchSpec.sharedBytes)),
+                      describeLaunch(i) +
+                          ": cuFuncSetAttribute(max dynamic shared memory)",
+                      error))
+      return false;
+  }
+  return true;
+}
+
+/// Bytes a launch argument occupies in the kernel's parameter buffer.
+static size_t launchArgBytes(const LaunchArg &arg) {
+  switch (arg.kind) {
+  case LaunchArg::Kind::I32:
+  case LaunchArg::Kind::F32:
+    return 4;
+  default:
+    return 8; // Pointers, i64 and f64.
+  }
+}
+
+bool DeviceFunction::checkParameters(size_t index, std::string &error) const {
+  // Older drivers cannot tell us the kernel's parameters; then a mismatch
+  // shows up only as wrong results.
+  if (!driver.cuFuncGetParamInfo)
+    return true;
+  CUfunction kernel = launches[index];
+  const std::vector<LaunchArg> &args = spec.launches[index].args;
+  for (size_t i = 0; i < args.size(); ++i) {
+    size_t offset = 0, size = 0;
+    CUresult result = driver.cuFuncGetParamInfo(kernel, i, &offset, &size);
+    if (result == CUDA_ERROR_INVALID_VALUE) {
+      error = describeLaunch(index) + ": the launch passes " +
+              std::to_string(args.size()) + " arguments but the kernel takes " +
+              std::to_string(i);
+      return false;
+    }
+    if (!driver.check(result, describeLaunch(index) + ": cuFuncGetParamInfo",
+                      error))
+      return false;
+    if (size != launchArgBytes(args[i])) {
+      error = describeLaunch(index) + ": argument " + std::to_string(i) +
+              " is " + std::to_string(launchArgBytes(args[i])) +
+              " bytes but the kernel's parameter " + std::to_string(i) +
+              " is " + std::to_string(size) + " bytes";
+      return false;
+    }
+  }
+  size_t offset = 0, size = 0;
+  if (driver.cuFuncGetParamInfo(kernel, args.size(), &offset, &size) ==
+      CUDA_SUCCESS) {
+    size_t count = args.size() + 1;
+    while (driver.cuFuncGetParamInfo(kernel, count, &offset, &size) ==
+           CUDA_SUCCESS)
+      ++count;
+    error = describeLaunch(index) + ": the launch passes " +
+            std::to_string(args.size()) + " arguments but the kernel takes " +
+            std::to_string(count);
+    return false;
+  }
+  return true;
+}
+
+bool DeviceFunction::allocateTemps(std::string &error) {
+  temps.assign(spec.tempBytes.size(), 0);
+  for (size_t i = 0; i < spec.tempBytes.size(); ++i)
+    if (!driver.allocate(static_cast<size_t>(spec.tempBytes[i]), temps[i],
+                         "temporary " + std::to_string(i) + " of function " +
+                             spec.name,
+                         error))
+      return false;
+  return true;
+}
+
+std::string DeviceFunction::describeLaunch(size_t index) const {
+  const LaunchSpec &launchSpec = spec.launches[index];
+  auto dims = [](const std::array<uint32_t, 3> &d) {
+    return "[" + std::to_string(d[0]) + ", " + std::to_string(d[1]) + ", " +
+           std::to_string(d[2]) + "]";
+  };
+  return "function " + spec.name + " launch " + std::to_string(index) +
+         " (kernel " + launchSpec.kernel + ", grid " + dims(launchSpec.grid) +
+         ", block " + dims(launchSpec.block) + ")";
+}
+
+bool DeviceFunction::launch(size_t index, const CUdeviceptr *args,
+                            CUstream stream, std::string &error) const {
+  const LaunchSpec &launchSpec = spec.launches[index];
+  // Each parameter's value lives in its own 8-byte slot; the driver copies
+  // as many bytes from each as the kernel's parameter has.
+  std::vector<uint64_t> slots(launchSpec.args.size(), 0);
+  std::vector<void *> params(launchSpec.args.size(), nullptr);
+  for (size_t i = 0; i < launchSpec.args.size(); ++i) {
+    const LaunchArg &arg = launchSpec.args[i];
+    void *slot = &slots[i];
+    switch (arg.kind) {
+    case LaunchArg::Kind::Arg:
+      std::memcpy(slot, &args[arg.index], sizeof(CUdeviceptr));
+      break;
+    case LaunchArg::Kind::Temp:
+      std::memcpy(slot, &temps[arg.index], sizeof(CUdeviceptr));
+      break;
+    case LaunchArg::Kind::I64: {
+      int64_t value = arg.intValue;
+      std::memcpy(slot, &value, sizeof(value));
+      break;
+    }
+    case LaunchArg::Kind::I32: {
+      int32_t value = static_cast<int32_t>(arg.intValue);
+      std::memcpy(slot, &value, sizeof(value));
+      break;
+    }
+    case LaunchArg::Kind::F32: {
+      float value = static_cast<float>(arg.floatValue);
+      std::memcpy(slot, &value, sizeof(value));
+      break;
+    }
+    case LaunchArg::Kind::F64: {
+      double value = arg.floatValue;
+      std::memcpy(slot, &value, sizeof(value));
+      break;
+    }
+    }
+    params[i] = slot;
+  }
+  return driver.check(
+      driver.cuLaunchKernel(launches[index], launchSpec.grid[0],
+                            launchSpec.grid[1], launchSpec.grid[2],
+                            launchSpec.block[0], launchSpec.block[1],
+                            launchSpec.block[2], launchSpec.sharedBytes, stream,
+                            params.empty() ? nullptr : params.data(), nullptr),
+      describeLaunch(index) + ": cuLaunchKernel", error);
+}
+
+bool DeviceFunction::launchAll(const CUdeviceptr *args, CUstream stream,
+                               std::string &error) const {
+  for (size_t i = 0; i < launches.size(); ++i)
+    if (!launch(i, args, stream, error))
+      return false;
+  return true;
+}
