@@ -1,13 +1,22 @@
 #!/usr/bin/env bash
 # On the build machine (MLIR needed): compile every .mlir file named in
 # bench/gpu_check.list into a kernel package under build-packages/, for
-# bench/check_gpu.sh to run on the GPU machine (which has no MLIR).
+# bench/check_gpu.sh to run on the GPU machine (which has no MLIR), and every
+# benchmark case bench/mlir/<name>.mlir (bench/gen_bench_mlir.py writes them
+# from bench/cases.json) into build-packages/<name>, for bench/bench.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ATTN_OPT=${ATTN_OPT:-build/bin/attn-opt}
 CHIP=${CHIP:-sm_90a}
 rm -rf build-packages && mkdir -p build-packages
 for src in $(grep -v '^#' bench/gpu_check.list | awk 'NF {print $1}' | sort -u); do
+  name=$(basename "$src" .mlir)
+  echo "compile $src -> build-packages/$name"
+  "$ATTN_OPT" "$src" --attn-to-cubin="chip=$CHIP package-dir=build-packages/$name" -o /dev/null
+done
+# The benchmark cases; a stale bench/mlir (edited cases.json) stops here.
+python3 bench/gen_bench_mlir.py --check
+for src in bench/mlir/*.mlir; do
   name=$(basename "$src" .mlir)
   echo "compile $src -> build-packages/$name"
   "$ATTN_OPT" "$src" --attn-to-cubin="chip=$CHIP package-dir=build-packages/$name" -o /dev/null
