@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On the build machine (MLIR needed): compile every .mlir file named in
-# bench/gpu_check.list into a kernel package under build-packages/, for
+# bench/gpu_check.list and bench/gpu_kernels.list into a kernel package under build-packages/, for
 # bench/check_gpu.sh to run on the GPU machine (which has no MLIR), and every
 # benchmark case bench/mlir/<name>.mlir (bench/gen_bench_mlir.py writes them
 # from bench/cases.json) into build-packages/<name>, for bench/bench.py.
@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 ATTN_OPT=${ATTN_OPT:-build/bin/attn-opt}
 CHIP=${CHIP:-sm_90a}
 rm -rf build-packages && mkdir -p build-packages
-for src in $(grep -v '^#' bench/gpu_check.list | awk 'NF {print $1}' | sort -u); do
+for src in $(cat bench/gpu_check.list bench/gpu_kernels.list | grep -v '^#' | awk 'NF {print $1}' | sort -u); do
   name=$(basename "$src" .mlir)
   echo "compile $src -> build-packages/$name"
   "$ATTN_OPT" "$src" --attn-to-cubin="chip=$CHIP package-dir=build-packages/$name" -o /dev/null
