@@ -35,7 +35,10 @@ def render(case: dict) -> str:
     out_type = tensor_type(outputs[0])
     op = case["op"]
     if op == "attention":
-        attrs = " {causal}" if case["causal"] else ""
+        attrs = ["causal"] if case["causal"] else []
+        if "schedule" in case:
+            attrs.append(f"schedule = #attn.schedule<{case['schedule']}>")
+        attrs = " {" + ", ".join(attrs) + "}" if attrs else ""
         body = f"attn.attention {operands}{attrs} : {in_types} -> {out_type}"
     elif op == "softmax":
         body = f"attn.softmax {operands}, dim = 1 : {in_types} -> {out_type}"

@@ -74,6 +74,21 @@ ROWS = [
     ("logsumexp_rank1_1023", "logsumexp", "bf16", (1023,), 1),
 ]
 
+# (name, dtype, N, V, label type, attrs, lse, attn-run options)
+CROSS_ENTROPY = [
+    ("ce_mean_bf16_32000", "bf16", 113, 32000, "i64", "", False, ""),
+    ("ce_mean_all_ignored", "bf16", 17, 1024, "i64", "", False, "--ignore-fraction 1"),
+    ("ce_sum_smoothing_zloss_f32_1001", "f32", 17, 1001, "i64",
+     "label_smoothing = 0.1 : f32, z_loss = 1.0e-4 : f32, reduction = #attn.reduction<sum>",
+     False, ""),
+    ("ce_none_lse_softcap_f16", "f16", 33, 4099, "i32",
+     "softcap = 30.0 : f32, ignore_index = 0 : i64, reduction = #attn.reduction<none>",
+     True, "--input-scale 50"),
+    ("ce_none_lse_bf16_256000", "bf16", 9, 256000, "i64",
+     "reduction = #attn.reduction<none>", True, "--input-scale 1e4"),
+    ("ce_mean_smoothing_bf16_1", "bf16", 1023, 1, "i64", "label_smoothing = 0.2 : f32", False, ""),
+]
+
 BOUND = {"f32": "1e-5", "bf16": "1e-2", "f16": "2e-3"}
 
 
@@ -110,6 +125,21 @@ def row_case(name, op, dtype, shape):
             f"  return %y : {rt}\n}}\n")
 
 
+def cross_entropy_case(name, dtype, n, v, label_type, attrs, lse, _opts):
+    zt = tensor((n, v), dtype)
+    yt = tensor((n,), label_type)
+    per_token = "reduction<none>" in attrs
+    lt = tensor((n,), "f32") if per_token else tensor((), "f32")
+    results = [lt] + ([tensor((n,), "f32")] if lse else [])
+    attr = " {" + attrs + "}" if attrs else ""
+    names = ", ".join(f"%r{i}" for i in range(len(results)))
+    types = ", ".join(results)
+    sig = types if len(results) == 1 else f"({types})"
+    return (f"func.func @{name}(%z: {zt}, %y: {yt}) -> {sig} {{\n"
+            f"  {names} = attn.cross_entropy %z, %y{attr} : {zt}, {yt} -> {types}\n"
+            f"  return {names} : {types}\n}}\n")
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out_dir = os.path.join(root, "test", "Execution", "GPU")
@@ -133,10 +163,14 @@ def main():
     with open(os.path.join(out_dir, "kernels-attention.mlir"), "w") as f:
         f.write(text.rstrip() + "\n")
 
-    text = HEADER.format(what="Softmax-family cases of the row kernels (attn-map-to-gpu).")
-    for case in ROWS:
+    text = HEADER.format(what="Softmax-family and cross-entropy cases of the row kernels (attn-map-to-gpu).")
+    for case in ROWS + CROSS_ENTROPY:
         text += f"// CHECK-DAG: \"kernel\": \"{case[0]}_kernel\"\n"
     text += "\n"
+    for case in CROSS_ENTROPY:
+        text += cross_entropy_case(*case) + "\n"
+        opts = (case[-1] + " --tolerance 1e-5").strip()
+        lines.append(f"test/Execution/GPU/kernels-rows.mlir {case[0]} {opts}")
     for name, op, dtype, shape, scale in ROWS:
         text += row_case(name, op, dtype, shape) + "\n"
         bound = "1e-5" if op == "logsumexp" else BOUND[dtype]

@@ -114,6 +114,29 @@ func.func @logsumexp_two_pass(%x: tensor<262144xbf16>) -> tensor<f32> {
 
 // -----
 
+// Cross-entropy reads each logits row once (online normalizer and logit sum
+// over 16-byte loads, four in flight per thread), one thread adds the target
+// logit, and a one-block kernel reduces the per-token losses to the mean.
+// CHECK-LABEL: func @cross_entropy_mean
+// CHECK-DAG: %[[LOSS:.+]] = memref.alloc() : memref<f32>
+// CHECK-DAG: %[[ROW:.+]] = memref.alloc() : memref<100xf32>
+// CHECK-DAG: %[[LSE:.+]] = memref.alloc() : memref<100xf32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c100{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}})
+// CHECK: scf.for {{.*}} -> (f32, f32, f32)
+// CHECK-COUNT-4: vector.load {{.*}} {alignment = 16 : i64} : memref<100x32000xbf16>, vector<8xbf16>
+// CHECK: memref.store %{{.+}}, %[[ROW]]
+// CHECK: memref.store %{{.+}}, %[[LSE]]
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c1{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c1024{{(_[0-9]+)?}}, {{.*}})
+// CHECK: memref.load %[[ROW]]
+// CHECK: memref.store %{{.+}}, %[[LOSS]][] : memref<f32>
+// CHECK: memref.dealloc %[[ROW]]
+func.func @cross_entropy_mean(%z: tensor<100x32000xbf16>, %y: tensor<100xi64>) -> (tensor<f32>, tensor<100xf32>) {
+  %0, %1 = attn.cross_entropy %z, %y {label_smoothing = 0.1 : f32} : tensor<100x32000xbf16>, tensor<100xi64> -> tensor<f32>, tensor<100xf32>
+  return %0, %1 : tensor<f32>, tensor<100xf32>
+}
+
+// -----
+
 // What the kernels do not cover stays for attn-decompose, with a remark.
 // CHECK-LABEL: func @not_covered
 // CHECK: attn.attention

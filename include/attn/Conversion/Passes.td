@@ -81,8 +81,15 @@ def AttnMapToGPU : Pass<"attn-map-to-gpu", "func::FuncOp"> {
       and read once (passes = 1), or the online normalizer and a second read
       (passes = 2).
 
+    - `attn.cross_entropy` (f32/bf16/f16 logits, i32/i64 labels): the same
+      row kernel reads each logits row once (online normalizer, logit sum
+      for label smoothing, soft-capping), one thread adds the target logit,
+      z-loss and ignore_index; sum and mean reductions run in a one-block
+      kernel over the per-token losses.
+
     Ops it does not cover (masks, dynamic shapes, a reduced dim that is not
-    last, the losses) are left unchanged with a remark, for `attn-decompose`
+    last, `attn.linear_cross_entropy`) are left unchanged with a remark
+    (`linear_cross_entropy`: silently), for `attn-decompose`
     and the simple mapping of `attn-loops-to-gpu`. A schedule the kernel
     cannot run (block_m != 16 x warps for attention, too much shared
     memory, a row that does not fit the registers in one pass) is an error.

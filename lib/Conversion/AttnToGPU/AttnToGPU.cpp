@@ -159,7 +159,8 @@ struct AttnMapToGPUPass
     }
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<AttentionOp, SoftmaxOp, LogSoftmaxOp, LogSumExpOp>(op))
+      if (isa<AttentionOp, SoftmaxOp, LogSoftmaxOp, LogSumExpOp,
+              CrossEntropyOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -173,6 +174,15 @@ struct AttnMapToGPUPass
           continue;
         }
         result = mapAttention(attention, *target);
+      } else if (auto ce = dyn_cast<CrossEntropyOp>(op)) {
+        std::string why = gpu_kernel::unsupportedCrossEntropy(ce);
+        if (!why.empty()) {
+          op->emitRemark() << "attn-map-to-gpu: no row kernel for this "
+                              "cross-entropy ("
+                           << why << "); it takes the simple GPU mapping";
+          continue;
+        }
+        result = gpu_kernel::mapCrossEntropy(ce, *target);
       } else {
         std::string why = gpu_kernel::unsupportedRowOp(op);
         if (!why.empty()) {

@@ -30,7 +30,17 @@ constexpr double kLn2 = 0.6931471805599453;
 /// The most row elements one thread keeps in registers with passes = 1.
 constexpr int64_t kMaxElementsPerThread = 64;
 
-enum class RowResult { Softmax, LogSoftmax, LogSumExp };
+enum class RowResult { Softmax, LogSoftmax, LogSumExp, CrossEntropy };
+
+/// The attributes and extra buffers of a cross-entropy row kernel.
+struct LossSpec {
+  int64_t ignoreIndex = -100;
+  double labelSmoothing = 0, zLoss = 0;
+  std::optional<double> softcap;
+  Value labels;      // [rows] i32 or i64
+  Value rowLoss;     // [rows] f32
+  Value lse;         // [rows] f32, or null
+};
 
 struct RowKernelSpec {
   int64_t rows, cols;
@@ -39,6 +49,8 @@ struct RowKernelSpec {
   int64_t rowsPerBlock, warps, passes;
   /// Elements per load: 16 bytes when the row length is a multiple of it.
   int64_t width;
+  /// Cross-entropy only.
+  LossSpec loss;
 
   int64_t threads() const { return 32 * warps; }
   int64_t threadsPerRow() const { return threads() / rowsPerBlock; }
@@ -74,7 +86,15 @@ private:
   void writeRow(ArrayRef<Value> xs, Normalizer n, Value chunk);
   void onePass();
   void twoPass();
+  void crossEntropy();
   void writeLogSumExp(Normalizer n);
+  /// An scf.for over the groups of `unroll` chunks each thread reads in
+  /// turn (several loads in flight per thread); `body(first chunk, iter
+  /// args)` returns the next iter args.
+  SmallVector<Value>
+  streamRow(ValueRange init,
+            function_ref<SmallVector<Value>(Value, ValueRange)> body);
+  static constexpr int64_t unroll = 4;
 
   const RowKernelSpec &s;
   gpu::LaunchOp launch;
@@ -238,28 +258,25 @@ void RowKernel::onePass() {
   }
 }
 
-void RowKernel::twoPass() {
+SmallVector<Value> RowKernel::streamRow(
+    ValueRange init, function_ref<SmallVector<Value>(Value, ValueRange)> body) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  // Four chunks per iteration keep several loads in flight per thread.
-  constexpr int64_t unroll = 4;
   int64_t stride = s.threadsPerRow() * unroll;
   int64_t iterations = (s.chunks() + stride - 1) / stride;
-  auto forEachGroup =
-      [&](ValueRange init,
-          function_ref<SmallVector<Value>(Value, ValueRange)> body) {
-        auto loop = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(iterations),
-                                       kb.idx(1), init);
-        OpBuilder::InsertionGuard guard(b);
-        if (init.empty()) // the builder added an empty scf.yield
-          loop.getBody()->getTerminator()->erase();
-        b.setInsertionPointToStart(loop.getBody());
-        Value first = kb.add(local, kb.mul(loop.getInductionVar(), stride));
-        scf::YieldOp::create(b, loc,
-                             body(first, loop.getRegionIterArgs()));
-        return SmallVector<Value>(loop.getResults());
-      };
-  SmallVector<Value> state = forEachGroup(
+  auto loop = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(iterations),
+                                 kb.idx(1), init);
+  OpBuilder::InsertionGuard guard(b);
+  if (init.empty()) // the builder added an empty scf.yield
+    loop.getBody()->getTerminator()->erase();
+  b.setInsertionPointToStart(loop.getBody());
+  Value first = kb.add(local, kb.mul(loop.getInductionVar(), stride));
+  scf::YieldOp::create(b, loc, body(first, loop.getRegionIterArgs()));
+  return SmallVector<Value>(loop.getResults());
+}
+
+void RowKernel::twoPass() {
+  SmallVector<Value> state = streamRow(
       {kb.negInf(), kb.f32(0.0)}, [&](Value first, ValueRange args) {
         SmallVector<Value> xs;
         for (int64_t u = 0; u < unroll; ++u) {
@@ -273,7 +290,7 @@ void RowKernel::twoPass() {
   Normalizer n = rowMerge({state[0], state[1]});
   if (s.kind == RowResult::LogSumExp)
     return writeLogSumExp(n);
-  forEachGroup({}, [&](Value first, ValueRange) {
+  streamRow({}, [&](Value first, ValueRange) {
     for (int64_t u = 0; u < unroll; ++u) {
       Value c = kb.add(first, u * s.threadsPerRow());
       Value valid = kb.lt(c, s.chunks());
@@ -282,6 +299,66 @@ void RowKernel::twoPass() {
       });
     }
     return SmallVector<Value>{};
+  });
+}
+
+void RowKernel::crossEntropy() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  const LossSpec &l = s.loss;
+  bool smoothing = l.labelSmoothing != 0;
+  Value cap = l.softcap ? kb.f32(*l.softcap) : Value();
+  Value capInv = l.softcap ? kb.f32(1.0 / *l.softcap) : Value();
+  auto capped = [&](Value z) {
+    return l.softcap ? kb.mulF(kb.tanh(kb.mulF(z, capInv)), cap) : z;
+  };
+  // One read of the row: the online normalizer and, for label smoothing,
+  // the sum of the logits. The loss needs nothing else of the row.
+  SmallVector<Value> state = streamRow(
+      {kb.negInf(), kb.f32(0.0), kb.f32(0.0)},
+      [&](Value first, ValueRange args) {
+        SmallVector<Value> xs;
+        Value total = args[2];
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value c = kb.add(first, u * s.threadsPerRow());
+          Value valid = kb.lt(c, s.chunks());
+          for (Value x : loadChunk(c, valid)) {
+            if (l.softcap) // keep the -inf of absent elements
+              x = kb.select(valid, capped(x), x);
+            if (smoothing)
+              total = kb.addF(total, kb.select(valid, x, kb.f32(0.0)));
+            xs.push_back(x);
+          }
+        }
+        Normalizer n = accumulate({args[0], args[1]}, xs);
+        return SmallVector<Value>{n.max, n.sum, total};
+      });
+  Normalizer n = rowMerge({state[0], state[1]});
+  Value total = smoothing ? rowReduce(state[2], /*isMax=*/false) : Value();
+  kb.ifThen(kb.eqI(local, 0), [&](KernelBuilder &kb) {
+    Value lse = kb.addF(safeMax(kb, n.max),
+                        kb.mulF(kb.log2(n.sum), kb.f32(kLn2)));
+    Value label = memref::LoadOp::create(b, loc, l.labels, ValueRange{row});
+    Value ignored = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, label,
+        arith::ConstantIntOp::create(b, loc, label.getType(), l.ignoreIndex));
+    // A label outside [0, V) is the caller's error; clamp the read.
+    Value column = kb.maxI(
+        kb.minI(arith::IndexCastOp::create(b, loc, b.getIndexType(), label),
+                s.cols - 1),
+        0);
+    Value target = capped(kb.extF(
+        memref::LoadOp::create(b, loc, input, ValueRange{row, column})));
+    Value loss = kb.subF(lse, kb.mulF(kb.f32(1.0 - l.labelSmoothing), target));
+    if (smoothing)
+      loss = kb.subF(loss, kb.mulF(kb.f32(l.labelSmoothing / double(s.cols)),
+                                   total));
+    if (l.zLoss != 0)
+      loss = kb.addF(loss, kb.mulF(kb.f32(l.zLoss), kb.mulF(lse, lse)));
+    loss = kb.select(ignored, kb.f32(0.0), loss);
+    memref::StoreOp::create(b, loc, loss, l.rowLoss, ValueRange{row});
+    if (l.lse)
+      memref::StoreOp::create(b, loc, lse, l.lse, ValueRange{row});
   });
 }
 
@@ -313,7 +390,9 @@ void RowKernel::build() {
         raw, kb.idx(0), ValueRange{});
   }
   auto body = [&](KernelBuilder &) {
-    if (s.passes == 1)
+    if (s.kind == RowResult::CrossEntropy)
+      crossEntropy();
+    else if (s.passes == 1)
       onePass();
     else
       twoPass();
@@ -381,17 +460,9 @@ std::string mlir::attn::gpu_kernel::unsupportedRowOp(Operation *op) {
   return "";
 }
 
-LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
-                                               const TargetInfo &target) {
-  auto [input, kind] = rowOperand(op);
-  auto type = cast<ShapedType>(input.getType());
-  RowKernelSpec spec;
-  spec.kind = kind;
-  spec.cols = type.getShape().back();
-  spec.rows = type.getNumElements() / std::max<int64_t>(spec.cols, 1);
-  spec.inputType = type.getElementType();
-  spec.outputType =
-      cast<ShapedType>(op->getResult(0).getType()).getElementType();
+/// Fills the schedule-dependent fields of `spec` and checks them.
+static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
+                                       RowKernelSpec &spec) {
   int64_t bytes = spec.inputType.getIntOrFloatBitWidth() / 8;
   spec.width = spec.cols % (16 / bytes) == 0 ? 16 / bytes : 1;
   ScheduleAttr schedule = op->getAttrOfType<ScheduleAttr>("schedule");
@@ -407,7 +478,7 @@ LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
   if (spec.rowsPerBlock != 1 && spec.rowsPerBlock != spec.warps)
     return fail("needs block_m = 1 (a row per block) or block_m = warps (a "
                 "row per warp)");
-  if (spec.passes == 1 &&
+  if (spec.kind != RowResult::CrossEntropy && spec.passes == 1 &&
       spec.slots() * spec.width > kMaxElementsPerThread)
     return fail("keeps " + Twine(spec.slots() * spec.width) +
                 " row elements per thread in registers with passes = 1; the "
@@ -416,10 +487,122 @@ LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
                 " (use more warps, or passes = 2)");
   if (spec.rows == 0 || spec.cols == 0)
     return op->emitError("attn-map-to-gpu: empty rows are not mapped");
+  return success();
+}
+
+/// A gpu.launch of `blocks` x `threads` with `smemBytes` (0: none) of
+/// dynamic shared memory; `body` builds its kernel.
+static void launch(OpBuilder &b, Location loc, int64_t blocks, int64_t threads,
+                   int64_t smemBytes,
+                   function_ref<void(gpu::LaunchOp, KernelBuilder &)> body) {
+  KernelBuilder host(b, loc);
+  Value smem = smemBytes ? arith::ConstantIntOp::create(b, loc, smemBytes, 32)
+                               .getResult()
+                         : Value();
+  auto op = gpu::LaunchOp::create(b, loc, host.idx(blocks), host.idx(1),
+                                  host.idx(1), host.idx(threads), host.idx(1),
+                                  host.idx(1), smem);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&op.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(op.getBody().front().getTerminator());
+  KernelBuilder kb(b, loc);
+  body(op, kb);
+}
+
+static void launchRowKernel(OpBuilder &b, Location loc,
+                            const RowKernelSpec &spec, Value in, Value out) {
+  launch(b, loc, (spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock,
+         spec.threads(), spec.threadsPerRow() > 32 ? 4 * spec.warps : 0,
+         [&](gpu::LaunchOp op, KernelBuilder &kb) {
+           RowKernel(spec, op, kb, in, out).build();
+         });
+}
+
+/// One block sums the per-token losses and, for the mean, divides by the
+/// number of tokens whose label is not ignored (0 when there is none).
+static void launchLossReduction(OpBuilder &b, Location loc, Value rowLoss,
+                                Value labels, int64_t ignoreIndex, bool mean,
+                                Value out) {
+  constexpr int64_t threads = 1024, warps = threads / 32;
+  int64_t rows = cast<MemRefType>(rowLoss.getType()).getDimSize(0);
+  launch(b, loc, 1, threads, 2 * warps * 4,
+         [&](gpu::LaunchOp op, KernelBuilder &kb) {
+    Location loc = kb.location();
+    Value tid = op.getThreadIds().x;
+    Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
+    auto loop = scf::ForOp::create(b, loc, tid, kb.idx(rows), kb.idx(threads),
+                                   ValueRange{kb.f32(0.0), kb.f32(0.0)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value i = loop.getInductionVar();
+      Value x = memref::LoadOp::create(b, loc, rowLoss, ValueRange{i});
+      Value label = memref::LoadOp::create(b, loc, labels, ValueRange{i});
+      Value kept = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ne, label,
+          arith::ConstantIntOp::create(b, loc, label.getType(), ignoreIndex));
+      Value one = kb.select(kept, kb.f32(1.0), kb.f32(0.0));
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{kb.addF(loop.getRegionIterArgs()[0], x),
+                     kb.addF(loop.getRegionIterArgs()[1], one)});
+    }
+    Value sum = kb.warpReduce(loop.getResult(0), 31, /*isMax=*/false);
+    Value count = kb.warpReduce(loop.getResult(1), 31, /*isMax=*/false);
+    MLIRContext *ctx = b.getContext();
+    Attribute space = workgroupSpace(ctx);
+    auto raw = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), space));
+    Value scratch = memref::ViewOp::create(
+        b, loc,
+        MemRefType::get({2, warps}, b.getF32Type(),
+                        MemRefLayoutAttrInterface(), space),
+        raw, kb.idx(0), ValueRange{});
+    kb.ifThen(kb.eqI(lane, 0), [&](KernelBuilder &kb) {
+      memref::StoreOp::create(b, loc, sum, scratch, ValueRange{kb.idx(0), warp});
+      memref::StoreOp::create(b, loc, count, scratch,
+                              ValueRange{kb.idx(1), warp});
+    });
+    kb.barrier();
+    kb.ifThen(kb.eqI(tid, 0), [&](KernelBuilder &kb) {
+      Value total = kb.f32(0.0), kept = kb.f32(0.0);
+      for (int64_t w = 0; w < warps; ++w) {
+        total = kb.addF(total, memref::LoadOp::create(
+                                   b, loc, scratch,
+                                   ValueRange{kb.idx(0), kb.idx(w)}));
+        kept = kb.addF(kept, memref::LoadOp::create(
+                                 b, loc, scratch,
+                                 ValueRange{kb.idx(1), kb.idx(w)}));
+      }
+      Value result = total;
+      if (mean)
+        result = kb.select(
+            kb.cmpF(arith::CmpFPredicate::OGT, kept, kb.f32(0.0)),
+            kb.divF(total, kept), kb.f32(0.0));
+      memref::StoreOp::create(b, loc, result, out, ValueRange{});
+    });
+  });
+}
+
+LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
+                                               const TargetInfo &target) {
+  auto [input, kind] = rowOperand(op);
+  auto type = cast<ShapedType>(input.getType());
+  RowKernelSpec spec;
+  spec.kind = kind;
+  spec.cols = type.getShape().back();
+  spec.rows = type.getNumElements() / std::max<int64_t>(spec.cols, 1);
+  spec.inputType = type.getElementType();
+  spec.outputType =
+      cast<ShapedType>(op->getResult(0).getType()).getElementType();
+  if (failed(scheduleRowKernel(op, target, spec)))
+    return failure();
 
   OpBuilder b(op);
   Location loc = op->getLoc();
-  KernelBuilder host(b, loc);
   Value in = reshape(b, loc, readOperandBuffer(b, loc, input),
                      {spec.rows, spec.cols});
   Type resultType = op->getResult(0).getType();
@@ -427,25 +610,67 @@ LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
   Value out = kind == RowResult::LogSumExp
                   ? reshape(b, loc, outBuffer, {spec.rows})
                   : reshape(b, loc, outBuffer, {spec.rows, spec.cols});
-  Value smem = spec.threadsPerRow() > 32
-                   ? arith::ConstantIntOp::create(b, loc, 4 * spec.warps, 32)
-                         .getResult()
-                   : Value();
-  auto launch = gpu::LaunchOp::create(
-      b, loc,
-      host.idx((spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock),
-      host.idx(1), host.idx(1), host.idx(spec.threads()), host.idx(1),
-      host.idx(1), smem);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPoint(launch.getBody().front().getTerminator());
-    KernelBuilder kb(b, loc);
-    RowKernel(spec, launch, kb, in, out).build();
-  }
+  launchRowKernel(b, loc, spec, in, out);
   op->getResult(0).replaceAllUsesWith(
       bufferAsTensor(b, loc, outBuffer, resultType));
   op->erase();
+  return success();
+}
+
+std::string mlir::attn::gpu_kernel::unsupportedCrossEntropy(CrossEntropyOp op) {
+  auto type = cast<ShapedType>(op.getLogits().getType());
+  if (!type.hasStaticShape())
+    return "dynamic shapes";
+  if (!type.getElementType().isF32() && !type.getElementType().isBF16() &&
+      !type.getElementType().isF16())
+    return "element type is not f32, bf16 or f16";
+  return "";
+}
+
+LogicalResult
+mlir::attn::gpu_kernel::mapCrossEntropy(CrossEntropyOp op,
+                                        const TargetInfo &target) {
+  auto type = cast<ShapedType>(op.getLogits().getType());
+  RowKernelSpec spec;
+  spec.kind = RowResult::CrossEntropy;
+  spec.rows = type.getDimSize(0);
+  spec.cols = type.getDimSize(1);
+  spec.inputType = type.getElementType();
+  spec.outputType = Float32Type::get(op.getContext());
+  if (failed(scheduleRowKernel(op, target, spec)))
+    return failure();
+  spec.loss.ignoreIndex = op.getIgnoreIndex();
+  spec.loss.labelSmoothing = op.getLabelSmoothing().convertToDouble();
+  spec.loss.zLoss = op.getZLoss().convertToDouble();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    spec.loss.softcap = cap->convertToDouble();
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value logits = readOperandBuffer(b, loc, op.getLogits());
+  spec.loss.labels = readOperandBuffer(b, loc, op.getLabels());
+  bool perToken = op.getReduction() == Reduction::none;
+  Value lossBuffer = newResultBuffer(b, loc, op.getLoss().getType());
+  spec.loss.rowLoss =
+      perToken ? lossBuffer
+               : memref::AllocOp::create(
+                     b, loc, MemRefType::get({spec.rows}, b.getF32Type()))
+                     .getResult();
+  Value lseBuffer =
+      op.getLse() ? newResultBuffer(b, loc, op.getLse().getType()) : Value();
+  spec.loss.lse = lseBuffer;
+  launchRowKernel(b, loc, spec, logits, Value());
+  if (!perToken) {
+    launchLossReduction(b, loc, spec.loss.rowLoss, spec.loss.labels,
+                        spec.loss.ignoreIndex,
+                        op.getReduction() == Reduction::mean, lossBuffer);
+    memref::DeallocOp::create(b, loc, spec.loss.rowLoss);
+  }
+  op.getLoss().replaceAllUsesWith(
+      bufferAsTensor(b, loc, lossBuffer, op.getLoss().getType()));
+  if (lseBuffer)
+    op.getLse().replaceAllUsesWith(
+        bufferAsTensor(b, loc, lseBuffer, op.getLse().getType()));
+  op.erase();
   return success();
 }

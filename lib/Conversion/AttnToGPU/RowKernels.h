@@ -1,6 +1,7 @@
 //===- RowKernels.h - softmax-family kernels of attn-map-to-gpu -*- C++ -*-===//
 //
-// The row kernels (softmax, log_softmax, logsumexp over the last dim) and the
+// The row kernels (softmax, log_softmax, logsumexp over the last dim;
+// cross-entropy on materialized logits) and the
 // buffer plumbing that attn-map-to-gpu's op rewrites share. Internal to the
 // conversion.
 //
@@ -9,6 +10,7 @@
 #ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_ROWKERNELS_H
 #define ATTN_LIB_CONVERSION_ATTNTOGPU_ROWKERNELS_H
 
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/IR/Schedule.h"
 
 #include "mlir/IR/Builders.h"
@@ -23,6 +25,14 @@ std::string unsupportedRowOp(Operation *op);
 /// Replaces softmax-family `op` by its row kernel; errors on a schedule the
 /// kernel cannot run.
 LogicalResult mapRowOp(Operation *op, const TargetInfo &target);
+
+/// Why no row kernel computes cross-entropy `op`, or "".
+std::string unsupportedCrossEntropy(CrossEntropyOp op);
+
+/// Replaces `op` by the cross-entropy row kernel (one read of each logits
+/// row: online normalizer, target logit, logit sum) and, for sum and mean,
+/// a one-block reduction of the per-token losses.
+LogicalResult mapCrossEntropy(CrossEntropyOp op, const TargetInfo &target);
 
 /// The read-only buffer of operand tensor `tensor`.
 Value readOperandBuffer(OpBuilder &b, Location loc, Value tensor);

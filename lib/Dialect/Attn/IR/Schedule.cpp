@@ -262,7 +262,12 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
               // warp 16 query rows).
               return make(16, 64, 0, 1, 2, split, 1);
             }
-            return make(64, 64, 0, 4, 2, 1, 1);
+            // Measured on H100 (bench/results/2026-11-24-h100-bench-
+            // schedules.md): above head dim 64, 32-key tiles (fewer
+            // registers and less shared memory, so 3 blocks per SM) beat
+            // 64-key tiles by 10%.
+            int64_t d = dimOr(o.getQuery(), 3, 128);
+            return make(64, d > 64 ? 32 : 64, 0, 4, 2, 1, 1);
           })
           .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
             // One pass while a thread holds at most 64 elements of the row
