@@ -555,6 +555,11 @@ def environment() -> dict:
                                       timeout=30).stdout.strip()
         except (OSError, subprocess.TimeoutExpired):
             env[key] = "unknown"
+    # The device machine's copy of the tree may carry stale git metadata;
+    # bench/compile_packages.sh records the source the packages came from.
+    source = REPO / "build-packages" / "SOURCE_COMMIT"
+    if source.exists():
+        env["commit"] = source.read_text().strip()
     probe = ("import torch, triton; print(torch.__version__, "
              "torch.version.cuda, triton.__version__)")
     try:

@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 ATTN_OPT=${ATTN_OPT:-build/bin/attn-opt}
 CHIP=${CHIP:-sm_90a}
 rm -rf build-packages && mkdir -p build-packages
+# What the packages were compiled from, for bench.py's report.
+git describe --always --dirty --abbrev=12 > build-packages/SOURCE_COMMIT 2>/dev/null || true
 for src in $(cat bench/gpu_check.list bench/gpu_kernels.list | grep -v '^#' | awk 'NF {print $1}' | sort -u); do
   name=$(basename "$src" .mlir)
   echo "compile $src -> build-packages/$name"
