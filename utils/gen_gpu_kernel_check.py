@@ -89,6 +89,18 @@ CROSS_ENTROPY = [
     ("ce_mean_smoothing_bf16_1", "bf16", 1023, 1, "i64", "label_smoothing = 0.2 : f32", False, ""),
 ]
 
+# (name, dtype, N, D, V, label type, bias dtype or None, attrs, lse, options)
+LINEAR_CROSS_ENTROPY = [
+    ("lce_mean_bf16_d64_v1000", "bf16", 113, 64, 1000, "i64", None, "", False, ""),
+    ("lce_none_lse_f16_bias_d128_v4099", "f16", 17, 128, 4099, "i32", "f16",
+     "reduction = #attn.reduction<none>", True, ""),
+    ("lce_sum_all_attributes_d256_v32003", "bf16", 300, 256, 32003, "i64", "bf16",
+     "label_smoothing = 0.1 : f32, z_loss = 1.0e-4 : f32, softcap = 15.0 : f32, "
+     "ignore_index = 3 : i64, reduction = #attn.reduction<sum>", False, "--input-scale 0.5"),
+    ("lce_mean_d2304_one_token", "bf16", 1, 2304, 8191, "i64", None, "", False, "--ignore-fraction 0"),
+    ("lce_mean_d80_all_ignored", "bf16", 33, 80, 517, "i64", None, "", False, "--ignore-fraction 1"),
+]
+
 BOUND = {"f32": "1e-5", "bf16": "1e-2", "f16": "2e-3"}
 
 
@@ -140,6 +152,26 @@ def cross_entropy_case(name, dtype, n, v, label_type, attrs, lse, _opts):
             f"  return {names} : {types}\n}}\n")
 
 
+def linear_cross_entropy_case(name, dtype, n, d, v, label_type, bias, attrs, lse, _opts):
+    ht, wt, yt = tensor((n, d), dtype), tensor((v, d), dtype), tensor((n,), label_type)
+    per_token = "reduction<none>" in attrs
+    lt = tensor((n,), "f32") if per_token else tensor((), "f32")
+    results = [lt] + ([tensor((n,), "f32")] if lse else [])
+    attr = " {" + attrs + "}" if attrs else ""
+    params = f"%h: {ht}, %w: {wt}, %y: {yt}"
+    bias_part = ""
+    if bias:
+        bt = tensor((v,), bias)
+        params += f", %b: {bt}"
+        bias_part = f" bias(%b : {bt})"
+    names = ", ".join(f"%r{i}" for i in range(len(results)))
+    types = ", ".join(results)
+    sig = types if len(results) == 1 else f"({types})"
+    return (f"func.func @{name}({params}) -> {sig} {{\n"
+            f"  {names} = attn.linear_cross_entropy %h, %w, %y{bias_part}{attr} : {ht}, {wt}, {yt} -> {types}\n"
+            f"  return {names} : {types}\n}}\n")
+
+
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     out_dir = os.path.join(root, "test", "Execution", "GPU")
@@ -148,8 +180,8 @@ def main():
              "# Bounds: relative L2 error of each output against float64; bf16 1e-2, f16 2e-3",
              "# (outputs rounded to those types), f32 outputs (LSE too) 1e-5."]
 
-    text = HEADER.format(what="Attention cases of the tensor-core kernel (attn-map-to-gpu).")
-    for case in ATTENTION:
+    text = HEADER.format(what="Attention and linear cross-entropy cases of the tensor-core kernels (attn-map-to-gpu).")
+    for case in ATTENTION + LINEAR_CROSS_ENTROPY:
         name, dtype = case[0], case[1]
         text += f"// CHECK-DAG: \"kernel\": \"{name}_kernel\"\n"
     text += "\n"
@@ -160,6 +192,10 @@ def main():
         if lse:
             opts += " --tolerance result1=1e-5"
         lines.append(f"test/Execution/GPU/kernels-attention.mlir {name} {opts}")
+    for case in LINEAR_CROSS_ENTROPY:
+        text += linear_cross_entropy_case(*case) + "\n"
+        opts = (case[-1] + " --tolerance 1e-5").strip()
+        lines.append(f"test/Execution/GPU/kernels-attention.mlir {case[0]} {opts}")
     with open(os.path.join(out_dir, "kernels-attention.mlir"), "w") as f:
         f.write(text.rstrip() + "\n")
 

@@ -43,3 +43,11 @@ func.func @row_too_long_for_registers(%x: tensor<4x32768xf32>) -> tensor<4x32768
   %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 8>} : tensor<4x32768xf32> -> tensor<4x32768xf32>
   return %y : tensor<4x32768xf32>
 }
+
+// -----
+
+func.func @lce_block_d(%h: tensor<16x96xbf16>, %w: tensor<64x96xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @below {{needs block_d to be a multiple of 16 dividing the hidden size (96)}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64, block_d = 64, warps = 1, stages = 2>} : tensor<16x96xbf16>, tensor<64x96xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}

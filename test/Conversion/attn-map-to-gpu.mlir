@@ -137,6 +137,31 @@ func.func @cross_entropy_mean(%z: tensor<100x32000xbf16>, %y: tensor<100xi64>) -
 
 // -----
 
+// linear_cross_entropy in the Cut-Cross-Entropy form: 2 token tiles of 128
+// (8 warps of 16 rows) x 8 vocabulary splits; one pipelined loop over
+// (vocabulary tile, 64-column chunk of the hidden size) carries the 16 x 4
+// logits accumulators and the 2 rows x (max, sum, logit sum, target) state
+// (72 values); after the last chunk of a tile, an scf.if folds the tile.
+// Only [split, N] partial states reach memory, never [N, V] logits.
+// CHECK-LABEL: func @linear_cross_entropy_cce
+// CHECK-COUNT-4: memref.alloc() : memref<8x200xf32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c8{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c73728_i32
+// CHECK: %{{.+}}:72 = scf.for
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvgpu.ldmatrix {{.*}} -> vector<4x2xbf16>
+// CHECK: nvvm.mma.sync
+// CHECK: scf.if {{.*}} -> (f32,
+// CHECK: math.exp2
+// CHECK: gpu.launch
+// CHECK: gpu.launch
+// CHECK-NOT: memref<200x1000xf32>
+func.func @linear_cross_entropy_cce(%h: tensor<200x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<200xi64>) -> tensor<f32> {
+  %0 = attn.linear_cross_entropy %h, %w, %y : tensor<200x256xbf16>, tensor<1000x256xbf16>, tensor<200xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
 // What the kernels do not cover stays for attn-decompose, with a remark.
 // CHECK-LABEL: func @not_covered
 // CHECK: attn.attention

@@ -160,7 +160,7 @@ struct AttnMapToGPUPass
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<AttentionOp, SoftmaxOp, LogSoftmaxOp, LogSumExpOp,
-              CrossEntropyOp>(op))
+              CrossEntropyOp, LinearCrossEntropyOp>(op))
         ops.push_back(op);
     });
     for (Operation *op : ops) {
@@ -174,6 +174,15 @@ struct AttnMapToGPUPass
           continue;
         }
         result = mapAttention(attention, *target);
+      } else if (auto lce = dyn_cast<LinearCrossEntropyOp>(op)) {
+        std::string why = gpu_kernel::unsupportedLinearCrossEntropy(lce);
+        if (!why.empty()) {
+          op->emitRemark() << "attn-map-to-gpu: no tensor-core kernel for "
+                              "this linear_cross_entropy ("
+                           << why << "); it takes the simple GPU mapping";
+          continue;
+        }
+        result = gpu_kernel::mapLinearCrossEntropy(lce, *target);
       } else if (auto ce = dyn_cast<CrossEntropyOp>(op)) {
         std::string why = gpu_kernel::unsupportedCrossEntropy(ce);
         if (!why.empty()) {

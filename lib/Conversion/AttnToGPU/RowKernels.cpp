@@ -519,11 +519,10 @@ static void launchRowKernel(OpBuilder &b, Location loc,
          });
 }
 
-/// One block sums the per-token losses and, for the mean, divides by the
-/// number of tokens whose label is not ignored (0 when there is none).
-static void launchLossReduction(OpBuilder &b, Location loc, Value rowLoss,
-                                Value labels, int64_t ignoreIndex, bool mean,
-                                Value out) {
+void mlir::attn::gpu_kernel::launchLossReduction(OpBuilder &b, Location loc,
+                                                 Value rowLoss, Value labels,
+                                                 int64_t ignoreIndex, bool mean,
+                                                 Value out) {
   constexpr int64_t threads = 1024, warps = threads / 32;
   int64_t rows = cast<MemRefType>(rowLoss.getType()).getDimSize(0);
   launch(b, loc, 1, threads, 2 * warps * 4,

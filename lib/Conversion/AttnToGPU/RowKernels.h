@@ -34,6 +34,22 @@ std::string unsupportedCrossEntropy(CrossEntropyOp op);
 /// a one-block reduction of the per-token losses.
 LogicalResult mapCrossEntropy(CrossEntropyOp op, const TargetInfo &target);
 
+/// One block sums the per-token losses `rowLoss` [N] into rank-0 `out` and,
+/// for the mean, divides by the number of tokens whose label is not
+/// `ignoreIndex` (0 when there is none).
+void launchLossReduction(OpBuilder &b, Location loc, Value rowLoss,
+                         Value labels, int64_t ignoreIndex, bool mean,
+                         Value out);
+
+/// Why the Cut-Cross-Entropy kernel cannot compute `op`, or "".
+std::string unsupportedLinearCrossEntropy(LinearCrossEntropyOp op);
+
+/// Replaces `op` by the Cut-Cross-Entropy kernel (logits tiles on tensor
+/// cores folded in registers, split-V partials), the per-token combine and,
+/// for sum and mean, the loss reduction.
+LogicalResult mapLinearCrossEntropy(LinearCrossEntropyOp op,
+                                    const TargetInfo &target);
+
 /// The read-only buffer of operand tensor `tensor`.
 Value readOperandBuffer(OpBuilder &b, Location loc, Value tensor);
 /// A fresh buffer for a result of `tensorType`.

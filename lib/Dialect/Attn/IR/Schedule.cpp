@@ -285,8 +285,18 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
             return make(1, 4096, 0, 16, 1, 1, 2);
           })
           .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
-          .Case([&](LinearCrossEntropyOp) {
-            return make(128, 128, 64, 8, 2, 1, 1);
+          .Case([&](LinearCrossEntropyOp o) {
+            // Split the vocabulary until there are two blocks per SM of an
+            // H100 (132), in powers of two, so that a few thousand tokens
+            // still fill the chip.
+            int64_t n = dimOr(o.getHidden(), 0, 8192);
+            int64_t v = dimOr(o.getWeight(), 0, 32768);
+            int64_t rowTiles = (n + 127) / 128, vocabTiles = (v + 127) / 128;
+            int64_t split = 1;
+            while (split < 16 && rowTiles * split < 264 &&
+                   2 * split <= vocabTiles)
+              split *= 2;
+            return make(128, 128, 64, 8, 2, split, 1);
           })
           .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
   ScopedDiagnosticHandler silence(ctx, [](Diagnostic &) { return success(); });

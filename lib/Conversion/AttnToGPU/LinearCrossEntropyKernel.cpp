@@ -1,0 +1,501 @@
+//===- LinearCrossEntropyKernel.cpp - Cut-Cross-Entropy forward on mma.sync ===//
+//
+// The linear_cross_entropy kernel of attn-map-to-gpu, in the Cut Cross-
+// Entropy form that attn-tile proves on the CPU: each block computes
+// logits tiles hidden[block_m, D] x weight[block_n, D]^T on tensor cores,
+// block_d columns at a time streamed through shared memory by cp.async, and
+// folds every tile at once into per-row running (max, sum of exp), the sum
+// of the logits and the target logit, all in registers. No [N, V] buffer
+// exists. Blocks split the vocabulary (split-V); a per-token combine kernel
+// merges their partial states into the loss and LSE, and the one-block
+// reduction of the row kernels makes the sum or mean.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+#include "RowKernels.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::gpu_kernel;
+
+namespace {
+
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+constexpr int64_t kRowPad = 8; // 16 bytes: conflict-free ldmatrix rows
+
+struct LinearCrossEntropySpec {
+  int64_t tokens, hidden, vocab;
+  Type elementType;
+  int64_t blockM, blockN, blockD, warps, stages, split;
+  int64_t ignoreIndex;
+  double labelSmoothing, zLoss;
+  std::optional<double> softcap;
+
+  int64_t pitch() const { return blockD + kRowPad; }
+  int64_t rowTiles() const { return (tokens + blockM - 1) / blockM; }
+  int64_t vocabTiles() const { return (vocab + blockN - 1) / blockN; }
+  int64_t chunks() const { return hidden / blockD; }
+  int64_t sharedBytes() const {
+    return 2 * stages * (blockM + blockN) * pitch();
+  }
+};
+
+/// Per-thread state of its two token rows across vocabulary tiles: running
+/// max and sum of exp (over the thread's own columns), sum of the logits,
+/// and the target logit (0 unless the label's column passed this thread).
+struct RowState {
+  std::array<Value, 2> max, sum, total, target;
+  SmallVector<Value> flatten() const {
+    SmallVector<Value> v;
+    for (auto *a : {&max, &sum, &total, &target})
+      v.append(a->begin(), a->end());
+    return v;
+  }
+  static RowState unflatten(ValueRange v) {
+    RowState s;
+    s.max = {v[0], v[1]};
+    s.sum = {v[2], v[3]};
+    s.total = {v[4], v[5]};
+    s.target = {v[6], v[7]};
+    return s;
+  }
+};
+
+class LinearCrossEntropyKernel {
+public:
+  LinearCrossEntropyKernel(const LinearCrossEntropySpec &spec,
+                           gpu::LaunchOp launch, KernelBuilder &kb,
+                           Value hidden, Value weight, Value bias,
+                           Value labels, ArrayRef<Value> partials)
+      : s(spec), launch(launch), kb(kb), hidden(hidden), weight(weight),
+        bias(bias), labels(labels), partials(partials) {}
+
+  void build();
+
+private:
+  int64_t threads() const { return 32 * s.warps; }
+  int64_t nTiles() const { return s.blockN / 8; }
+  void loadChunk(Value vocabTile, Value chunk, Value stage);
+  SmallVector<Accumulator> multiply(SmallVector<Accumulator> acc, Value stage);
+  RowState fold(const RowState &in, ArrayRef<Accumulator> acc, Value tile);
+
+  const LinearCrossEntropySpec &s;
+  gpu::LaunchOp launch;
+  KernelBuilder &kb;
+  Value hidden, weight, bias, labels;
+  ArrayRef<Value> partials;
+  Value tid, lane, warp, rowTile0, splitIndex, sH, sW;
+  std::array<Value, 2> rowToken, rowValid, rowLabel;
+};
+
+void LinearCrossEntropyKernel::loadChunk(Value vocabTile, Value chunk,
+                                         Value stage) {
+  Value col0 = kb.mul(chunk, s.blockD);
+  int64_t perRow = s.blockD / 8;
+  auto copyRows = [&](Value smem, Value global, Value first, int64_t rows,
+                      int64_t limit) {
+    int64_t total = rows * perRow;
+    for (int64_t c0 = 0; c0 < total; c0 += threads()) {
+      Value c = kb.add(tid, c0);
+      auto copy = [&](KernelBuilder &kb) {
+        Value r = kb.div(c, perRow);
+        Value col = kb.mul(kb.rem(c, perRow), 8);
+        Value row = kb.add(first, r);
+        Value n = kb.select(kb.lt(row, limit), kb.idx(8), kb.idx(0));
+        kb.asyncCopy(smem, {stage, r, col}, global,
+                     {kb.minI(row, limit - 1), kb.add(col0, col)}, 8, n);
+      };
+      if (c0 + threads() <= total)
+        copy(kb);
+      else
+        kb.ifThen(kb.lt(c, total), copy);
+    }
+  };
+  copyRows(sH, hidden, rowTile0, s.blockM, s.tokens);
+  copyRows(sW, weight, kb.mul(vocabTile, s.blockN), s.blockN, s.vocab);
+}
+
+SmallVector<Accumulator>
+LinearCrossEntropyKernel::multiply(SmallVector<Accumulator> acc, Value stage) {
+  // A operands (hidden rows of this warp) and B operands (weight rows) by
+  // ldmatrix.x4, as for QK^T in the attention kernel.
+  Value aRow = kb.add(kb.mul(warp, 16), kb.rem(lane, 16));
+  Value aCol = kb.mul(kb.div(lane, 16), 8);
+  Value bRow = kb.add(kb.rem(lane, 8), kb.mul(kb.div(lane, 16), 8));
+  Value bCol = kb.mul(kb.rem(kb.div(lane, 8), 2), 8);
+  Type et = s.elementType;
+  for (int64_t kt = 0; kt < s.blockD / 16; ++kt) {
+    SmallVector<Value> a = kb.loadMatrix(
+        sH, {stage, aRow, kb.add(aCol, kt * 16)}, 4, false, et);
+    Fragment af = {a[0], a[1], a[2], a[3]};
+    for (int64_t np = 0; np < nTiles() / 2; ++np) {
+      SmallVector<Value> r = kb.loadMatrix(
+          sW, {stage, kb.add(bRow, np * 16), kb.add(bCol, kt * 16)}, 4, false,
+          et);
+      acc[2 * np] = kb.mma(af, r[0], r[1], acc[2 * np], et);
+      acc[2 * np + 1] = kb.mma(af, r[2], r[3], acc[2 * np + 1], et);
+    }
+  }
+  return acc;
+}
+
+RowState LinearCrossEntropyKernel::fold(const RowState &in,
+                                        ArrayRef<Accumulator> acc,
+                                        Value tile) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  Value colBase = kb.add(kb.mul(tile, s.blockN), kb.mul(kb.rem(lane, 4), 2));
+  Value log2e = kb.f32(kLog2e);
+  // The logits of this thread, with bias and soft-capping; -inf past V.
+  SmallVector<std::array<Value, 4>> z(nTiles());
+  SmallVector<std::array<Value, 2>> cols(nTiles());
+  for (int64_t nt = 0; nt < nTiles(); ++nt)
+    for (int64_t e = 0; e < 2; ++e) {
+      Value col = kb.add(colBase, nt * 8 + e);
+      cols[nt][e] = col;
+      Value valid = kb.lt(col, s.vocab);
+      Value add;
+      if (bias)
+        add = kb.extF(memref::LoadOp::create(
+            b, loc, bias, ValueRange{kb.minI(col, s.vocab - 1)}));
+      for (int64_t h = 0; h < 2; ++h) {
+        Value x = acc[nt][2 * h + e];
+        if (bias)
+          x = kb.addF(x, add);
+        if (s.softcap)
+          x = kb.mulF(kb.tanh(kb.mulF(x, kb.f32(1.0 / *s.softcap))),
+                      kb.f32(*s.softcap));
+        z[nt][2 * h + e] = kb.orNegInf(valid, x);
+      }
+    }
+  RowState out;
+  for (int64_t h = 0; h < 2; ++h) {
+    Value m = in.max[h];
+    for (auto &t : z)
+      m = kb.maxF(m, kb.maxF(t[2 * h], t[2 * h + 1]));
+    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
+                          kb.f32(0.0), m);
+    Value negUse = kb.mulF(use, kb.f32(-kLog2e));
+    Value sum =
+        kb.mulF(in.sum[h], kb.exp2(kb.mulF(kb.subF(in.max[h], use), log2e)));
+    Value total = in.total[h], target = in.target[h];
+    for (int64_t nt = 0; nt < nTiles(); ++nt)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value x = z[nt][2 * h + e];
+        sum = kb.addF(sum, kb.exp2(kb.fma(x, log2e, negUse)));
+        if (s.labelSmoothing != 0)
+          total = kb.addF(
+              total, kb.select(kb.lt(cols[nt][e], s.vocab), x, kb.f32(0.0)));
+        target = kb.select(
+            kb.cmpI(arith::CmpIPredicate::eq, cols[nt][e], rowLabel[h]), x,
+            target);
+      }
+    out.max[h] = m;
+    out.sum[h] = sum;
+    out.total[h] = total;
+    out.target[h] = target;
+  }
+  return out;
+}
+
+void LinearCrossEntropyKernel::build() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  MLIRContext *ctx = b.getContext();
+  tid = launch.getThreadIds().x;
+  lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
+  splitIndex = launch.getBlockIds().y;
+
+  Attribute space = workgroupSpace(ctx);
+  auto raw = gpu::DynamicSharedMemoryOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                      MemRefLayoutAttrInterface(), space));
+  auto view = [&](int64_t rows, int64_t offsetElems) {
+    auto type = MemRefType::get({s.stages, rows, s.pitch()}, s.elementType,
+                                MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, loc, type, raw,
+                                  kb.idx(2 * offsetElems), ValueRange{})
+        .getResult();
+  };
+  sH = view(s.blockM, 0);
+  sW = view(s.blockN, s.stages * s.blockM * s.pitch());
+
+  for (int64_t h = 0; h < 2; ++h) {
+    Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16),
+                                               kb.div(lane, 4)),
+                                        h * 8));
+    rowValid[h] = kb.lt(row, s.tokens);
+    rowToken[h] = kb.minI(row, s.tokens - 1);
+    Value label = memref::LoadOp::create(b, loc, labels, ValueRange{rowToken[h]});
+    rowLabel[h] = arith::IndexCastOp::create(b, loc, b.getIndexType(), label);
+  }
+
+  // This block's run of vocabulary tiles, flattened with the block_d
+  // chunks into one pipelined loop.
+  int64_t perSplit = (s.vocabTiles() + s.split - 1) / s.split;
+  Value tileFirst = kb.minI(kb.mul(splitIndex, perSplit), s.vocabTiles());
+  Value tileEnd = kb.minI(kb.add(tileFirst, perSplit), s.vocabTiles());
+  Value steps = kb.mul(kb.sub(tileEnd, tileFirst), s.chunks());
+  auto loadStep = [&](KernelBuilder &kb, Value step, Value stage) {
+    loadChunk(kb.add(tileFirst, kb.div(step, s.chunks())),
+              kb.rem(step, s.chunks()), stage);
+  };
+  for (int64_t p = 0; p + 1 < s.stages; ++p) {
+    kb.ifThen(kb.lt(kb.idx(p), steps), [&](KernelBuilder &kb) {
+      loadStep(kb, kb.idx(p), kb.idx(p));
+    });
+    kb.asyncCommit();
+  }
+
+  RowState init;
+  for (int64_t h = 0; h < 2; ++h) {
+    init.max[h] = kb.negInf();
+    init.sum[h] = init.total[h] = init.target[h] = kb.f32(0.0);
+  }
+  SmallVector<Value> carried;
+  for (int64_t i = 0; i < nTiles(); ++i) {
+    Accumulator z = kb.zeroAccumulator();
+    carried.append(z.begin(), z.end());
+  }
+  int64_t accValues = carried.size();
+  carried.append(init.flatten());
+  auto loop = scf::ForOp::create(b, loc, kb.idx(0), steps, kb.idx(1), carried);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(loop.getBody());
+    Value it = loop.getInductionVar();
+    kb.asyncWait(s.stages - 2);
+    kb.barrier();
+    Value ahead = kb.add(it, s.stages - 1);
+    kb.ifThen(kb.lt(ahead, steps), [&](KernelBuilder &kb) {
+      loadStep(kb, ahead, kb.rem(ahead, s.stages));
+    });
+    kb.asyncCommit();
+    ValueRange args = loop.getRegionIterArgs();
+    SmallVector<Accumulator> acc;
+    for (int64_t i = 0; i < nTiles(); ++i)
+      acc.push_back({args[4 * i], args[4 * i + 1], args[4 * i + 2],
+                     args[4 * i + 3]});
+    acc = multiply(acc, kb.rem(it, s.stages));
+    RowState state = RowState::unflatten(args.drop_front(accValues));
+    // After the last chunk of a vocabulary tile: fold it, restart the sum.
+    Value last = kb.eqI(kb.rem(it, s.chunks()), s.chunks() - 1);
+    SmallVector<Value> accFlat;
+    for (Accumulator &a : acc)
+      accFlat.append(a.begin(), a.end());
+    SmallVector<Type> types;
+    for (Value v : args)
+      types.push_back(v.getType());
+    SmallVector<Value> next = kb.ifElse(
+        last, types,
+        [&](KernelBuilder &kb) {
+          SmallVector<Value> r(accValues, kb.f32(0.0));
+          RowState folded =
+              fold(state, acc, kb.add(tileFirst, kb.div(it, s.chunks())));
+          r.append(folded.flatten());
+          return r;
+        },
+        [&](KernelBuilder &) {
+          SmallVector<Value> r = accFlat;
+          r.append(state.flatten());
+          return r;
+        });
+    scf::YieldOp::create(b, loc, next);
+  }
+  kb.asyncWait(0);
+
+  // Merge the four lanes of each row and write this split's partial state.
+  RowState st = RowState::unflatten(loop.getResults().drop_front(accValues));
+  for (int64_t h = 0; h < 2; ++h) {
+    Value m = kb.warpReduce(st.max[h], 3, /*isMax=*/true);
+    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
+                          kb.f32(0.0), m);
+    Value scaled = kb.mulF(
+        st.sum[h], kb.exp2(kb.mulF(kb.subF(st.max[h], use), kb.f32(kLog2e))));
+    std::array<Value, 4> values = {
+        m, kb.warpReduce(scaled, 3, false),
+        kb.warpReduce(st.total[h], 3, false),
+        kb.warpReduce(st.target[h], 3, false)};
+    kb.ifThen(kb.andI(rowValid[h], kb.eqI(kb.rem(lane, 4), 0)),
+              [&](KernelBuilder &) {
+                for (int64_t i = 0; i < 4; ++i)
+                  memref::StoreOp::create(b, loc, values[i], partials[i],
+                                          ValueRange{splitIndex, rowToken[h]});
+              });
+  }
+}
+
+/// One thread per token merges the splits' (max, sum, total, target) into
+/// the token's loss and LSE.
+void buildCombine(OpBuilder &b, Location loc, const LinearCrossEntropySpec &s,
+                  ArrayRef<Value> partials, Value labels, Value rowLoss,
+                  Value lse) {
+  KernelBuilder host(b, loc);
+  int64_t threads = 256;
+  auto launch = gpu::LaunchOp::create(
+      b, loc, host.idx((s.tokens + threads - 1) / threads), host.idx(1),
+      host.idx(1), host.idx(threads), host.idx(1), host.idx(1));
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&launch.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(launch.getBody().front().getTerminator());
+  KernelBuilder kb(b, loc);
+  Value token = kb.add(kb.mul(launch.getBlockIds().x, threads),
+                       launch.getThreadIds().x);
+  kb.ifThen(kb.lt(token, s.tokens), [&](KernelBuilder &kb) {
+    auto load = [&](int64_t which, int64_t split) -> Value {
+      return memref::LoadOp::create(b, loc, partials[which],
+                                    ValueRange{kb.idx(split), token});
+    };
+    Value m = kb.negInf();
+    for (int64_t i = 0; i < s.split; ++i)
+      m = kb.maxF(m, load(0, i));
+    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
+                          kb.f32(0.0), m);
+    Value sum = kb.f32(0.0), total = kb.f32(0.0), target = kb.f32(0.0);
+    for (int64_t i = 0; i < s.split; ++i) {
+      sum = kb.addF(sum, kb.mulF(load(1, i),
+                                 kb.exp2(kb.mulF(kb.subF(load(0, i), use),
+                                                 kb.f32(kLog2e)))));
+      total = kb.addF(total, load(2, i));
+      target = kb.addF(target, load(3, i));
+    }
+    Value lseValue = kb.addF(use, kb.mulF(kb.log2(sum), kb.f32(kLn2)));
+    Value loss = kb.subF(lseValue,
+                         kb.mulF(kb.f32(1.0 - s.labelSmoothing), target));
+    if (s.labelSmoothing != 0)
+      loss = kb.subF(loss, kb.mulF(kb.f32(s.labelSmoothing / double(s.vocab)),
+                                   total));
+    if (s.zLoss != 0)
+      loss = kb.addF(loss, kb.mulF(kb.f32(s.zLoss),
+                                   kb.mulF(lseValue, lseValue)));
+    Value label = memref::LoadOp::create(b, loc, labels, ValueRange{token});
+    Value ignored = arith::CmpIOp::create(
+        b, loc, arith::CmpIPredicate::eq, label,
+        arith::ConstantIntOp::create(b, loc, label.getType(), s.ignoreIndex));
+    memref::StoreOp::create(b, loc, kb.select(ignored, kb.f32(0.0), loss),
+                            rowLoss, ValueRange{token});
+    if (lse)
+      memref::StoreOp::create(b, loc, lseValue, lse, ValueRange{token});
+  });
+}
+
+} // namespace
+
+std::string
+mlir::attn::gpu_kernel::unsupportedLinearCrossEntropy(LinearCrossEntropyOp op) {
+  auto h = cast<ShapedType>(op.getHidden().getType());
+  auto w = cast<ShapedType>(op.getWeight().getType());
+  if (!h.hasStaticShape() || !w.hasStaticShape())
+    return "dynamic shapes";
+  if (!h.getElementType().isBF16() && !h.getElementType().isF16())
+    return "element type is not bf16 or f16";
+  if (h.getDimSize(1) % 16 != 0)
+    return "hidden size is not a multiple of 16";
+  return "";
+}
+
+LogicalResult
+mlir::attn::gpu_kernel::mapLinearCrossEntropy(LinearCrossEntropyOp op,
+                                              const TargetInfo &target) {
+  auto h = cast<ShapedType>(op.getHidden().getType());
+  LinearCrossEntropySpec spec;
+  spec.tokens = h.getDimSize(0);
+  spec.hidden = h.getDimSize(1);
+  spec.vocab = cast<ShapedType>(op.getWeight().getType()).getDimSize(0);
+  spec.elementType = h.getElementType();
+  spec.ignoreIndex = op.getIgnoreIndex();
+  spec.labelSmoothing = op.getLabelSmoothing().convertToDouble();
+  spec.zLoss = op.getZLoss().convertToDouble();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    spec.softcap = cap->convertToDouble();
+  ScheduleAttr schedule = op->getAttrOfType<ScheduleAttr>("schedule");
+  bool chosen = !schedule;
+  if (!schedule)
+    schedule = getDefaultSchedule(op, target.chip);
+  spec.blockM = schedule.getBlockM();
+  spec.blockN = schedule.getBlockN();
+  spec.blockD = schedule.getBlockD();
+  // The kernel streams whole block_d chunks; for a default schedule, narrow
+  // the chunk until it divides the hidden size (a multiple of 16).
+  while (chosen && spec.blockD > 16 && spec.hidden % spec.blockD != 0)
+    spec.blockD /= 2;
+  spec.warps = schedule.getWarps();
+  spec.stages = schedule.getStages();
+  spec.split = schedule.getSplit();
+  auto fail = [&](const Twine &msg) {
+    return op.emitError() << "attn-map-to-gpu: schedule " << schedule << " "
+                          << msg;
+  };
+  if (spec.blockM != 16 * spec.warps)
+    return fail("needs block_m = 16 x warps (one warp per 16 tokens)");
+  if (spec.blockD % 16 != 0 || spec.hidden % spec.blockD != 0)
+    return fail("needs block_d to be a multiple of 16 dividing the hidden "
+                "size (" + Twine(spec.hidden) + ")");
+  if (spec.stages < 2)
+    return fail("needs at least 2 stages");
+  if (spec.sharedBytes() > target.sharedMemoryPerBlock)
+    return fail("needs " + Twine(spec.sharedBytes()) +
+                " bytes of shared memory; " + target.chip + " has " +
+                Twine(target.sharedMemoryPerBlock));
+
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  KernelBuilder host(b, loc);
+  Value hidden = readOperandBuffer(b, loc, op.getHidden());
+  Value weight = readOperandBuffer(b, loc, op.getWeight());
+  Value bias = op.getBias() ? readOperandBuffer(b, loc, op.getBias()) : Value();
+  Value labels = readOperandBuffer(b, loc, op.getLabels());
+  Type f32 = b.getF32Type();
+  SmallVector<Value> partials;
+  for (int64_t i = 0; i < 4; ++i)
+    partials.push_back(memref::AllocOp::create(
+        b, loc, MemRefType::get({spec.split, spec.tokens}, f32)));
+  bool perToken = op.getReduction() == Reduction::none;
+  Value lossBuffer = newResultBuffer(b, loc, op.getLoss().getType());
+  Value rowLoss = perToken ? lossBuffer
+                           : memref::AllocOp::create(
+                                 b, loc, MemRefType::get({spec.tokens}, f32))
+                                 .getResult();
+  Value lseBuffer =
+      op.getLse() ? newResultBuffer(b, loc, op.getLse().getType()) : Value();
+
+  Value smem = arith::ConstantIntOp::create(b, loc, spec.sharedBytes(), 32);
+  auto launch = gpu::LaunchOp::create(
+      b, loc, host.idx(spec.rowTiles()), host.idx(spec.split), host.idx(1),
+      host.idx(32 * spec.warps), host.idx(1), host.idx(1), smem);
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToEnd(&launch.getBody().front());
+    gpu::TerminatorOp::create(b, loc);
+    b.setInsertionPoint(launch.getBody().front().getTerminator());
+    KernelBuilder kb(b, loc);
+    LinearCrossEntropyKernel(spec, launch, kb, hidden, weight, bias, labels,
+                             partials)
+        .build();
+  }
+  buildCombine(b, loc, spec, partials, labels, rowLoss, lseBuffer);
+  if (!perToken) {
+    launchLossReduction(b, loc, rowLoss, labels, spec.ignoreIndex,
+                        op.getReduction() == Reduction::mean, lossBuffer);
+    memref::DeallocOp::create(b, loc, rowLoss);
+  }
+  for (Value p : partials)
+    memref::DeallocOp::create(b, loc, p);
+  op.getLoss().replaceAllUsesWith(
+      bufferAsTensor(b, loc, lossBuffer, op.getLoss().getType()));
+  if (lseBuffer)
+    op.getLse().replaceAllUsesWith(
+        bufferAsTensor(b, loc, lseBuffer, op.getLse().getType()));
+  op.erase();
+  return success();
+}
