@@ -1,0 +1,48 @@
+// REQUIRES: ptxas
+// The attn-map-to-gpu kernels assemble for sm_90a and, since they use only
+// sm_80 instructions (mma.sync, ldmatrix, cp.async), for sm_80 too: the
+// PTX holds the tensor-core and async-copy instructions, and kernels=0
+// gives the simple mapping instead.
+// RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=sm_90a package-dir=%t/sm90a" -o /dev/null
+// RUN: attn-opt %s --attn-to-cubin="chip=sm_80 package-dir=%t/sm80" -o /dev/null
+// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/sm90a/attention_kernels.ptx
+// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/sm80/attention_kernels.ptx
+// RUN: FileCheck %s --check-prefix=LCE --input-file=%t/sm80/lce_kernels.ptx
+// RUN: FileCheck %s --check-prefix=ROWS --input-file=%t/sm90a/softmax_kernels.ptx
+// RUN: FileCheck %s --check-prefix=MANIFEST --input-file=%t/sm90a/manifest.json
+// RUN: attn-opt %s --attn-to-cubin="kernels=0 package-dir=%t/simple" -o /dev/null
+// RUN: FileCheck %s --check-prefix=SIMPLE --input-file=%t/simple/attention_kernels.ptx
+
+// PTX: .target sm_{{80|90a}}
+// PTX: cp.async.cg.shared.global
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-DAG: ex2.approx
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// LCE: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// ROWS: ld.global.v4.b32
+// ROWS: shfl.sync.bfly.b32
+// ROWS: st.global.v4.b32
+// SIMPLE-NOT: mma.sync
+// SIMPLE-NOT: ldmatrix
+
+// No spills in the attention kernel (ptxas -v in the manifest).
+// MANIFEST: "name": "attention_kernel",
+// MANIFEST-NEXT: "registers": {{[0-9]+}},
+// MANIFEST-NEXT: "shared_bytes": {{[0-9]+}},
+// MANIFEST-NEXT: "spill_bytes": 0,
+
+func.func @attention(%q: tensor<2x8x1000x128xbf16>, %k: tensor<2x2x1000x128xbf16>, %v: tensor<2x2x1000x128xbf16>) -> tensor<2x8x1000x128xbf16> {
+  %o = attn.attention %q, %k, %v {causal} : tensor<2x8x1000x128xbf16>, tensor<2x2x1000x128xbf16>, tensor<2x2x1000x128xbf16> -> tensor<2x8x1000x128xbf16>
+  return %o : tensor<2x8x1000x128xbf16>
+}
+
+func.func @softmax(%x: tensor<64x4096xbf16>) -> tensor<64x4096xbf16> {
+  %y = attn.softmax %x, dim = 1 : tensor<64x4096xbf16> -> tensor<64x4096xbf16>
+  return %y : tensor<64x4096xbf16>
+}
+
+func.func @lce(%h: tensor<64x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<64xi64>) -> tensor<f32> {
+  %0 = attn.linear_cross_entropy %h, %w, %y : tensor<64x256xbf16>, tensor<1000x256xbf16>, tensor<64xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
