@@ -22,13 +22,6 @@ using namespace mlir::attn::gpu_kernel;
 
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634;
-constexpr double kLn2 = 0.6931471805599453;
-
-/// Shared-memory rows are padded by 8 elements (16 bytes), so that the eight
-/// 16-byte rows one ldmatrix reads fall into distinct bank groups.
-constexpr int64_t kRowPad = 8;
-
 /// The largest head dim whose Q tile is held in registers.
 constexpr int64_t kMaxRegisterQueryDim = 128;
 
@@ -115,27 +108,12 @@ private:
 };
 
 void AttentionKernel::carveSharedMemory() {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
-  MLIRContext *ctx = b.getContext();
-  Attribute space = workgroupSpace(ctx);
-  auto raw = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), space));
-  int64_t elemBytes = 2;
-  auto view = [&](ArrayRef<int64_t> shape, int64_t offsetElems) {
-    auto type = MemRefType::get(shape, s.elementType,
-                                MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, loc, type, raw,
-                                  kb.idx(offsetElems * elemBytes), ValueRange{})
-        .getResult();
-  };
-  int64_t qElems = s.blockM * pitch();
-  int64_t kvElems = s.stages * s.blockN * pitch();
-  sQ = view({s.blockM, pitch()}, 0);
-  sK = view({s.stages, s.blockN, pitch()}, qElems);
-  sV = view({s.stages, s.blockN, pitch()}, qElems + kvElems);
+  int64_t qBytes = 2 * s.blockM * pitch();
+  int64_t kvBytes = 2 * s.stages * s.blockN * pitch();
+  sQ = kb.sharedView({s.blockM, pitch()}, s.elementType, 0);
+  sK = kb.sharedView({s.stages, s.blockN, pitch()}, s.elementType, qBytes);
+  sV = kb.sharedView({s.stages, s.blockN, pitch()}, s.elementType,
+                     qBytes + kvBytes);
 }
 
 std::pair<Value, Value> AttentionKernel::headAndQuery(Value row) {
@@ -146,47 +124,32 @@ std::pair<Value, Value> AttentionKernel::headAndQuery(Value row) {
 }
 
 void AttentionKernel::loadQueryTile() {
-  int64_t total = s.blockM * chunksPerRow();
-  for (int64_t c0 = 0; c0 < total; c0 += threads()) {
-    Value c = kb.add(tid, c0);
-    auto copy = [&](KernelBuilder &kb) {
-      Value r = kb.div(c, chunksPerRow());
-      Value col = kb.mul(kb.rem(c, chunksPerRow()), 8);
-      Value row = kb.add(rowTile0, r);
-      Value valid = kb.lt(row, rows());
-      auto [head, query] = headAndQuery(kb.minI(row, rows() - 1));
-      kb.asyncCopy(sQ, {r, col}, q, {batch, head, query, col}, 8,
-                   kb.select(valid, kb.idx(8), kb.idx(0)));
-    };
-    if (c0 + threads() <= total)
-      copy(kb);
-    else
-      kb.ifThen(kb.lt(c, total), copy);
-  }
+  kb.forEachStrided(tid, s.blockM * chunksPerRow(), threads(),
+                    [&](KernelBuilder &kb, Value c) {
+    Value r = kb.div(c, chunksPerRow());
+    Value col = kb.mul(kb.rem(c, chunksPerRow()), 8);
+    Value row = kb.add(rowTile0, r);
+    Value valid = kb.lt(row, rows());
+    auto [head, query] = headAndQuery(kb.minI(row, rows() - 1));
+    kb.asyncCopy(sQ, {r, col}, q, {batch, head, query, col}, 8,
+                 kb.select(valid, kb.idx(8), kb.idx(0)));
+  });
 }
 
 void AttentionKernel::loadKeyValueTile(Value tile, Value stage) {
-  int64_t total = s.blockN * chunksPerRow();
   Value tileStart = kb.mul(tile, s.blockN);
-  for (int64_t c0 = 0; c0 < total; c0 += threads()) {
-    Value c = kb.add(tid, c0);
-    auto copy = [&](KernelBuilder &kb) {
-      Value r = kb.div(c, chunksPerRow());
-      Value col = kb.mul(kb.rem(c, chunksPerRow()), 8);
-      Value key = kb.add(tileStart, r);
-      Value valid = kb.lt(key, s.keys);
-      Value keyClamped = kb.minI(key, s.keys - 1);
-      Value n = kb.select(valid, kb.idx(8), kb.idx(0));
-      kb.asyncCopy(sK, {stage, r, col}, k, {batch, kvHead, keyClamped, col}, 8,
-                   n);
-      kb.asyncCopy(sV, {stage, r, col}, v, {batch, kvHead, keyClamped, col}, 8,
-                   n);
-    };
-    if (c0 + threads() <= total)
-      copy(kb);
-    else
-      kb.ifThen(kb.lt(c, total), copy);
-  }
+  kb.forEachStrided(tid, s.blockN * chunksPerRow(), threads(),
+                    [&](KernelBuilder &kb, Value c) {
+    Value r = kb.div(c, chunksPerRow());
+    Value col = kb.mul(kb.rem(c, chunksPerRow()), 8);
+    Value key = kb.add(tileStart, r);
+    Value keyClamped = kb.minI(key, s.keys - 1);
+    Value n = kb.select(kb.lt(key, s.keys), kb.idx(8), kb.idx(0));
+    kb.asyncCopy(sK, {stage, r, col}, k, {batch, kvHead, keyClamped, col}, 8,
+                 n);
+    kb.asyncCopy(sV, {stage, r, col}, v, {batch, kvHead, keyClamped, col}, 8,
+                 n);
+  });
 }
 
 Fragment AttentionKernel::queryFragment(int64_t kt) {
@@ -334,8 +297,7 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
     m = kb.warpReduce(m, 3, /*isMax=*/true);
     next.max[h] = m;
     // Safe max: a row with no visible key so far subtracts 0, not -inf.
-    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
-                          kb.f32(0.0), m);
+    Value use = kb.safeMax(m);
     Value c = kb.f32(log2Factor());
     Value negUseScaled = kb.mulF(use, kb.f32(-log2Factor()));
     alpha[h] = kb.exp2(kb.mulF(kb.subF(in.max[h], use), c));
@@ -384,9 +346,7 @@ void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
     Value inv = kb.select(positive, kb.divF(kb.f32(1.0), sum), kb.f32(0.0));
     // Natural-log LSE of the scaled scores; -inf for a row with no visible
     // key (or, for a split, no visible key in this split's run).
-    Value m = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, state.max[h],
-                                kb.negInf()),
-                        kb.f32(0.0), state.max[h]);
+    Value m = kb.safeMax(state.max[h]);
     Value rowLse = kb.select(
         positive,
         kb.mulF(kb.addF(kb.mulF(m, kb.f32(log2Factor())), kb.log2(sum)),
@@ -470,12 +430,10 @@ void AttentionKernel::build() {
   Value numTiles = kb.sub(tileEnd, tileFirst);
   loadQueryTile();
   kb.asyncCommit();
-  for (int64_t p = 0; p + 1 < s.stages; ++p) {
-    kb.ifThen(kb.lt(kb.idx(p), numTiles), [&](KernelBuilder &) {
-      loadKeyValueTile(kb.add(tileFirst, p), kb.idx(p));
-    });
-    kb.asyncCommit();
-  }
+  auto loadTile = [&](KernelBuilder &kb, Value step, Value stage) {
+    loadKeyValueTile(kb.add(tileFirst, step), stage);
+  };
+  kb.pipelinePrologue(numTiles, s.stages, loadTile);
   kb.asyncWait(s.stages - 2);
   kb.barrier();
   SmallVector<Fragment> qFrag = queryFragments();
@@ -490,19 +448,11 @@ void AttentionKernel::build() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value it = loop.getInductionVar();
-    // Tile `it` has landed for every thread, and every warp is done with the
-    // stage the next load overwrites.
-    kb.asyncWait(s.stages - 2);
-    kb.barrier();
-    Value ahead = kb.add(it, s.stages - 1);
-    kb.ifThen(kb.lt(ahead, numTiles), [&](KernelBuilder &kb) {
-      loadKeyValueTile(kb.add(tileFirst, ahead), kb.rem(ahead, s.stages));
-    });
-    kb.asyncCommit();
+    Value stage = kb.pipelineStep(it, numTiles, s.stages, loadTile);
     OnlineSoftmaxState state = OnlineSoftmaxState::unflatten(
         loop.getRegionIterArgs(), dTiles());
-    OnlineSoftmaxState next = step(state, kb.add(tileFirst, it),
-                                   kb.rem(it, s.stages), qFrag);
+    OnlineSoftmaxState next =
+        step(state, kb.add(tileFirst, it), stage, qFrag);
     scf::YieldOp::create(b, loc, next.flatten());
   }
   kb.asyncWait(0);
@@ -513,17 +463,10 @@ void AttentionKernel::build() {
 /// element merges the splits' normalized partial outputs by their LSEs.
 void buildCombine(OpBuilder &b, Location loc, const AttentionKernelSpec &s,
                   Value partialOut, Value partialLse, Value out, Value lse) {
-  KernelBuilder host(b, loc);
   int64_t total = s.batch * s.qHeads * s.queries * s.headDim;
   int64_t threads = 256;
-  auto launch = gpu::LaunchOp::create(
-      b, loc, host.idx((total + threads - 1) / threads), host.idx(1),
-      host.idx(1), host.idx(threads), host.idx(1), host.idx(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(&launch.getBody().front());
-  gpu::TerminatorOp::create(b, loc);
-  b.setInsertionPoint(launch.getBody().front().getTerminator());
-  KernelBuilder kb(b, loc);
+  buildLaunch(b, loc, {(total + threads - 1) / threads, 1, 1}, threads, 0,
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
   Value linear = kb.add(kb.mul(launch.getBlockIds().x, threads),
                         launch.getThreadIds().x);
   kb.ifThen(kb.lt(linear, total), [&](KernelBuilder &kb) {
@@ -540,7 +483,7 @@ void buildCombine(OpBuilder &b, Location loc, const AttentionKernelSpec &s,
       m = kb.maxF(m, lses.back());
     }
     Value empty = kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf());
-    Value mUse = kb.select(empty, kb.f32(0.0), m);
+    Value mUse = kb.safeMax(m);
     Value weightSum = kb.f32(0.0), acc = kb.f32(0.0);
     for (int64_t i = 0; i < s.split; ++i) {
       Value w = kb.exp2(kb.mulF(kb.subF(lses[i], mUse), kb.f32(kLog2e)));
@@ -560,6 +503,7 @@ void buildCombine(OpBuilder &b, Location loc, const AttentionKernelSpec &s,
         memref::StoreOp::create(b, loc, total, lse,
                                 ValueRange{batch, head, query});
       });
+  });
   });
 }
 
@@ -590,22 +534,15 @@ void mlir::attn::gpu_kernel::buildAttention(OpBuilder &b, Location loc,
                         f32));
   }
   int64_t rows = spec.qHeads / spec.kvHeads * spec.queries;
-  Value smem = arith::ConstantIntOp::create(
-      b, loc, attentionSharedBytes(spec), 32);
-  auto launch = gpu::LaunchOp::create(
-      b, loc, host.idx((rows + spec.blockM - 1) / spec.blockM),
-      host.idx(spec.kvHeads), host.idx(spec.batch * spec.split),
-      host.idx(32 * spec.warps), host.idx(1), host.idx(1), smem);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPoint(launch.getBody().front().getTerminator());
-    KernelBuilder kb(b, loc);
-    AttentionKernel(spec, launch, kb, q, k, v, out, lse, partialOut,
-                    partialLse)
-        .build();
-  }
+  buildLaunch(b, loc,
+              {(rows + spec.blockM - 1) / spec.blockM, spec.kvHeads,
+               spec.batch * spec.split},
+              32 * spec.warps, attentionSharedBytes(spec),
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
+                AttentionKernel(spec, launch, kb, q, k, v, out, lse, partialOut,
+                                partialLse)
+                    .build();
+              });
   if (spec.split > 1) {
     buildCombine(b, loc, spec, partialOut, partialLse, out, lse);
     memref::DeallocOp::create(b, loc, partialOut);

@@ -25,10 +25,27 @@
 
 namespace mlir::attn::gpu_kernel {
 
+constexpr double kLog2e = 1.4426950408889634;
+constexpr double kLn2 = 0.6931471805599453;
+
+/// Shared-memory rows of 16-bit tiles are padded by 8 elements (16 bytes),
+/// so that the eight 16-byte rows one ldmatrix reads fall into distinct
+/// bank groups.
+constexpr int64_t kRowPad = 8;
+
 /// The shared-memory address space of gpu.launch bodies.
 inline Attribute workgroupSpace(MLIRContext *ctx) {
   return gpu::AddressSpaceAttr::get(ctx, gpu::AddressSpace::Workgroup);
 }
+
+class KernelBuilder;
+
+/// Builds, at `b`'s insertion point, a gpu.launch of grid `blocks` and
+/// `threads` threads with `smemBytes` of dynamic shared memory (0: none);
+/// `body` fills the kernel, before its gpu.terminator.
+void buildLaunch(OpBuilder &b, Location loc, std::array<int64_t, 3> blocks,
+                 int64_t threads, int64_t smemBytes,
+                 function_ref<void(gpu::LaunchOp, KernelBuilder &)> body);
 
 /// Registers of one thread holding its part of an m16n8 f32 accumulator:
 /// c[0], c[1] are row lane/4, columns 2*(lane%4) + {0, 1}; c[2], c[3] the
@@ -194,6 +211,66 @@ public:
     return d;
   }
 
+  /// A view of `shape` x `elementType` at `byteOffset` of the kernel's
+  /// dynamic shared memory.
+  Value sharedView(ArrayRef<int64_t> shape, Type elementType,
+                   int64_t byteOffset) {
+    Attribute space = workgroupSpace(b.getContext());
+    auto raw = gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(), space));
+    auto type = MemRefType::get(shape, elementType,
+                                MemRefLayoutAttrInterface(), space);
+    return memref::ViewOp::create(b, loc, type, raw, idx(byteOffset),
+                                  ValueRange{});
+  }
+
+  /// Calls `body(c)` for c = tid, tid + threads, ... below `total`: one
+  /// unguarded call per full round, a guarded one for the last partial.
+  void forEachStrided(Value tid, int64_t total, int64_t threads,
+                      function_ref<void(KernelBuilder &, Value)> body) {
+    for (int64_t c0 = 0; c0 < total; c0 += threads) {
+      Value c = add(tid, c0);
+      if (c0 + threads <= total)
+        body(*this, c);
+      else
+        ifThen(lt(c, total), [&](KernelBuilder &kb) { body(kb, c); });
+    }
+  }
+
+  /// The multi-stage cp.async pipeline over `total` steps, each loading
+  /// one shared-memory stage with `load(builder, step, stage)`: the
+  /// prologue issues steps 0 .. stages - 2, one commit group each (empty
+  /// groups keep the count uniform).
+  using StageLoader = function_ref<void(KernelBuilder &, Value, Value)>;
+  void pipelinePrologue(Value total, int64_t stages, StageLoader load) {
+    for (int64_t p = 0; p + 1 < stages; ++p) {
+      ifThen(lt(idx(p), total),
+             [&](KernelBuilder &kb) { load(kb, kb.idx(p), kb.idx(p)); });
+      asyncCommit();
+    }
+  }
+  /// The head of step `it`: its stage has landed for every thread and every
+  /// warp is done with the stage that step it + stages - 1 overwrites,
+  /// which is then issued. Returns the stage of step `it`.
+  Value pipelineStep(Value it, Value total, int64_t stages, StageLoader load) {
+    asyncWait(stages - 2);
+    barrier();
+    Value ahead = add(it, stages - 1);
+    ifThen(lt(ahead, total), [&](KernelBuilder &kb) {
+      load(kb, ahead, kb.rem(ahead, stages));
+    });
+    asyncCommit();
+    return rem(it, stages);
+  }
+
+  /// The safe max of a row: 0 when the max is -inf, so that a row with
+  /// nothing visible never forms -inf - -inf.
+  Value safeMax(Value m) {
+    return select(cmpF(arith::CmpFPredicate::OEQ, m, negInf()), f32(0.0), m);
+  }
+
   Accumulator zeroAccumulator() {
     Value z = f32(0.0);
     return {z, z, z, z};
@@ -243,6 +320,26 @@ private:
   OpBuilder &b;
   Location loc;
 };
+
+inline void buildLaunch(OpBuilder &b, Location loc,
+                        std::array<int64_t, 3> blocks, int64_t threads,
+                        int64_t smemBytes,
+                        function_ref<void(gpu::LaunchOp, KernelBuilder &)> body) {
+  KernelBuilder host(b, loc);
+  Value smem = smemBytes ? arith::ConstantIntOp::create(b, loc, smemBytes, 32)
+                               .getResult()
+                         : Value();
+  auto op = gpu::LaunchOp::create(b, loc, host.idx(blocks[0]),
+                                  host.idx(blocks[1]), host.idx(blocks[2]),
+                                  host.idx(threads), host.idx(1), host.idx(1),
+                                  smem);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToEnd(&op.getBody().front());
+  gpu::TerminatorOp::create(b, loc);
+  b.setInsertionPoint(op.getBody().front().getTerminator());
+  KernelBuilder kb(b, loc);
+  body(op, kb);
+}
 
 } // namespace mlir::attn::gpu_kernel
 

@@ -25,9 +25,6 @@ using namespace mlir::attn::gpu_kernel;
 
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634;
-constexpr double kLn2 = 0.6931471805599453;
-constexpr int64_t kRowPad = 8; // 16 bytes: conflict-free ldmatrix rows
 
 struct LinearCrossEntropySpec {
   int64_t tokens, hidden, vocab;
@@ -100,22 +97,15 @@ void LinearCrossEntropyKernel::loadChunk(Value vocabTile, Value chunk,
   int64_t perRow = s.blockD / 8;
   auto copyRows = [&](Value smem, Value global, Value first, int64_t rows,
                       int64_t limit) {
-    int64_t total = rows * perRow;
-    for (int64_t c0 = 0; c0 < total; c0 += threads()) {
-      Value c = kb.add(tid, c0);
-      auto copy = [&](KernelBuilder &kb) {
-        Value r = kb.div(c, perRow);
-        Value col = kb.mul(kb.rem(c, perRow), 8);
-        Value row = kb.add(first, r);
-        Value n = kb.select(kb.lt(row, limit), kb.idx(8), kb.idx(0));
-        kb.asyncCopy(smem, {stage, r, col}, global,
-                     {kb.minI(row, limit - 1), kb.add(col0, col)}, 8, n);
-      };
-      if (c0 + threads() <= total)
-        copy(kb);
-      else
-        kb.ifThen(kb.lt(c, total), copy);
-    }
+    kb.forEachStrided(tid, rows * perRow, threads(),
+                      [&](KernelBuilder &kb, Value c) {
+      Value r = kb.div(c, perRow);
+      Value col = kb.mul(kb.rem(c, perRow), 8);
+      Value row = kb.add(first, r);
+      Value n = kb.select(kb.lt(row, limit), kb.idx(8), kb.idx(0));
+      kb.asyncCopy(smem, {stage, r, col}, global,
+                   {kb.minI(row, limit - 1), kb.add(col0, col)}, 8, n);
+    });
   };
   copyRows(sH, hidden, rowTile0, s.blockM, s.tokens);
   copyRows(sW, weight, kb.mul(vocabTile, s.blockN), s.blockN, s.vocab);
@@ -179,8 +169,7 @@ RowState LinearCrossEntropyKernel::fold(const RowState &in,
     Value m = in.max[h];
     for (auto &t : z)
       m = kb.maxF(m, kb.maxF(t[2 * h], t[2 * h + 1]));
-    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
-                          kb.f32(0.0), m);
+    Value use = kb.safeMax(m);
     Value negUse = kb.mulF(use, kb.f32(-kLog2e));
     Value sum =
         kb.mulF(in.sum[h], kb.exp2(kb.mulF(kb.subF(in.max[h], use), log2e)));
@@ -207,27 +196,15 @@ RowState LinearCrossEntropyKernel::fold(const RowState &in,
 void LinearCrossEntropyKernel::build() {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  MLIRContext *ctx = b.getContext();
   tid = launch.getThreadIds().x;
   lane = kb.rem(tid, 32);
   warp = kb.div(tid, 32);
   rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
   splitIndex = launch.getBlockIds().y;
 
-  Attribute space = workgroupSpace(ctx);
-  auto raw = gpu::DynamicSharedMemoryOp::create(
-      b, loc,
-      MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                      MemRefLayoutAttrInterface(), space));
-  auto view = [&](int64_t rows, int64_t offsetElems) {
-    auto type = MemRefType::get({s.stages, rows, s.pitch()}, s.elementType,
-                                MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, loc, type, raw,
-                                  kb.idx(2 * offsetElems), ValueRange{})
-        .getResult();
-  };
-  sH = view(s.blockM, 0);
-  sW = view(s.blockN, s.stages * s.blockM * s.pitch());
+  sH = kb.sharedView({s.stages, s.blockM, s.pitch()}, s.elementType, 0);
+  sW = kb.sharedView({s.stages, s.blockN, s.pitch()}, s.elementType,
+                     2 * s.stages * s.blockM * s.pitch());
 
   for (int64_t h = 0; h < 2; ++h) {
     Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16),
@@ -249,12 +226,7 @@ void LinearCrossEntropyKernel::build() {
     loadChunk(kb.add(tileFirst, kb.div(step, s.chunks())),
               kb.rem(step, s.chunks()), stage);
   };
-  for (int64_t p = 0; p + 1 < s.stages; ++p) {
-    kb.ifThen(kb.lt(kb.idx(p), steps), [&](KernelBuilder &kb) {
-      loadStep(kb, kb.idx(p), kb.idx(p));
-    });
-    kb.asyncCommit();
-  }
+  kb.pipelinePrologue(steps, s.stages, loadStep);
 
   RowState init;
   for (int64_t h = 0; h < 2; ++h) {
@@ -273,19 +245,13 @@ void LinearCrossEntropyKernel::build() {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value it = loop.getInductionVar();
-    kb.asyncWait(s.stages - 2);
-    kb.barrier();
-    Value ahead = kb.add(it, s.stages - 1);
-    kb.ifThen(kb.lt(ahead, steps), [&](KernelBuilder &kb) {
-      loadStep(kb, ahead, kb.rem(ahead, s.stages));
-    });
-    kb.asyncCommit();
+    Value stage = kb.pipelineStep(it, steps, s.stages, loadStep);
     ValueRange args = loop.getRegionIterArgs();
     SmallVector<Accumulator> acc;
     for (int64_t i = 0; i < nTiles(); ++i)
       acc.push_back({args[4 * i], args[4 * i + 1], args[4 * i + 2],
                      args[4 * i + 3]});
-    acc = multiply(acc, kb.rem(it, s.stages));
+    acc = multiply(acc, stage);
     RowState state = RowState::unflatten(args.drop_front(accValues));
     // After the last chunk of a vocabulary tile: fold it, restart the sum.
     Value last = kb.eqI(kb.rem(it, s.chunks()), s.chunks() - 1);
@@ -317,8 +283,7 @@ void LinearCrossEntropyKernel::build() {
   RowState st = RowState::unflatten(loop.getResults().drop_front(accValues));
   for (int64_t h = 0; h < 2; ++h) {
     Value m = kb.warpReduce(st.max[h], 3, /*isMax=*/true);
-    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
-                          kb.f32(0.0), m);
+    Value use = kb.safeMax(m);
     Value scaled = kb.mulF(
         st.sum[h], kb.exp2(kb.mulF(kb.subF(st.max[h], use), kb.f32(kLog2e))));
     std::array<Value, 4> values = {
@@ -339,16 +304,9 @@ void LinearCrossEntropyKernel::build() {
 void buildCombine(OpBuilder &b, Location loc, const LinearCrossEntropySpec &s,
                   ArrayRef<Value> partials, Value labels, Value rowLoss,
                   Value lse) {
-  KernelBuilder host(b, loc);
   int64_t threads = 256;
-  auto launch = gpu::LaunchOp::create(
-      b, loc, host.idx((s.tokens + threads - 1) / threads), host.idx(1),
-      host.idx(1), host.idx(threads), host.idx(1), host.idx(1));
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(&launch.getBody().front());
-  gpu::TerminatorOp::create(b, loc);
-  b.setInsertionPoint(launch.getBody().front().getTerminator());
-  KernelBuilder kb(b, loc);
+  buildLaunch(b, loc, {(s.tokens + threads - 1) / threads, 1, 1}, threads, 0,
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
   Value token = kb.add(kb.mul(launch.getBlockIds().x, threads),
                        launch.getThreadIds().x);
   kb.ifThen(kb.lt(token, s.tokens), [&](KernelBuilder &kb) {
@@ -359,8 +317,7 @@ void buildCombine(OpBuilder &b, Location loc, const LinearCrossEntropySpec &s,
     Value m = kb.negInf();
     for (int64_t i = 0; i < s.split; ++i)
       m = kb.maxF(m, load(0, i));
-    Value use = kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
-                          kb.f32(0.0), m);
+    Value use = kb.safeMax(m);
     Value sum = kb.f32(0.0), total = kb.f32(0.0), target = kb.f32(0.0);
     for (int64_t i = 0; i < s.split; ++i) {
       sum = kb.addF(sum, kb.mulF(load(1, i),
@@ -386,6 +343,7 @@ void buildCombine(OpBuilder &b, Location loc, const LinearCrossEntropySpec &s,
                             rowLoss, ValueRange{token});
     if (lse)
       memref::StoreOp::create(b, loc, lseValue, lse, ValueRange{token});
+  });
   });
 }
 
@@ -450,7 +408,6 @@ mlir::attn::gpu_kernel::mapLinearCrossEntropy(LinearCrossEntropyOp op,
 
   OpBuilder b(op);
   Location loc = op.getLoc();
-  KernelBuilder host(b, loc);
   Value hidden = readOperandBuffer(b, loc, op.getHidden());
   Value weight = readOperandBuffer(b, loc, op.getWeight());
   Value bias = op.getBias() ? readOperandBuffer(b, loc, op.getBias()) : Value();
@@ -469,20 +426,12 @@ mlir::attn::gpu_kernel::mapLinearCrossEntropy(LinearCrossEntropyOp op,
   Value lseBuffer =
       op.getLse() ? newResultBuffer(b, loc, op.getLse().getType()) : Value();
 
-  Value smem = arith::ConstantIntOp::create(b, loc, spec.sharedBytes(), 32);
-  auto launch = gpu::LaunchOp::create(
-      b, loc, host.idx(spec.rowTiles()), host.idx(spec.split), host.idx(1),
-      host.idx(32 * spec.warps), host.idx(1), host.idx(1), smem);
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToEnd(&launch.getBody().front());
-    gpu::TerminatorOp::create(b, loc);
-    b.setInsertionPoint(launch.getBody().front().getTerminator());
-    KernelBuilder kb(b, loc);
-    LinearCrossEntropyKernel(spec, launch, kb, hidden, weight, bias, labels,
-                             partials)
-        .build();
-  }
+  buildLaunch(b, loc, {spec.rowTiles(), spec.split, 1}, 32 * spec.warps,
+              spec.sharedBytes(), [&](gpu::LaunchOp launch, KernelBuilder &kb) {
+                LinearCrossEntropyKernel(spec, launch, kb, hidden, weight, bias,
+                                         labels, partials)
+                    .build();
+              });
   buildCombine(b, loc, spec, partials, labels, rowLoss, lseBuffer);
   if (!perToken) {
     launchLossReduction(b, loc, rowLoss, labels, spec.ignoreIndex,

@@ -24,9 +24,6 @@ using namespace mlir::attn::gpu_kernel;
 
 namespace {
 
-constexpr double kLog2e = 1.4426950408889634;
-constexpr double kLn2 = 0.6931471805599453;
-
 /// The most row elements one thread keeps in registers with passes = 1.
 constexpr int64_t kMaxElementsPerThread = 64;
 
@@ -168,17 +165,10 @@ Value RowKernel::rowReduce(Value v, bool isMax) {
   return r;
 }
 
-/// A max that treats -inf as "nothing seen" so that exp(-inf - -inf) never
-/// appears: the subtrahend of a row with no finite element is 0.
-static Value safeMax(KernelBuilder &kb, Value m) {
-  return kb.select(kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf()),
-                   kb.f32(0.0), m);
-}
-
 Normalizer RowKernel::rowMerge(Normalizer n) {
   Value m = rowReduce(n.max, /*isMax=*/true);
   Value scaled = kb.mulF(
-      n.sum, kb.exp2(kb.mulF(kb.subF(n.max, safeMax(kb, m)), kb.f32(kLog2e))));
+      n.sum, kb.exp2(kb.mulF(kb.subF(n.max, kb.safeMax(m)), kb.f32(kLog2e))));
   return {m, rowReduce(scaled, /*isMax=*/false)};
 }
 
@@ -186,7 +176,7 @@ Normalizer RowKernel::accumulate(Normalizer n, ArrayRef<Value> xs) {
   Value m = n.max;
   for (Value x : xs)
     m = kb.maxF(m, x);
-  Value use = safeMax(kb, m);
+  Value use = kb.safeMax(m);
   Value log2e = kb.f32(kLog2e);
   Value sum = kb.mulF(n.sum, kb.exp2(kb.mulF(kb.subF(n.max, use), log2e)));
   for (Value x : xs)
@@ -195,7 +185,7 @@ Normalizer RowKernel::accumulate(Normalizer n, ArrayRef<Value> xs) {
 }
 
 void RowKernel::writeRow(ArrayRef<Value> xs, Normalizer n, Value chunk) {
-  Value use = safeMax(kb, n.max);
+  Value use = kb.safeMax(n.max);
   SmallVector<Value> ys;
   if (s.kind == RowResult::Softmax) {
     Value inv = kb.divF(kb.f32(1.0), n.sum);
@@ -214,7 +204,7 @@ void RowKernel::writeLogSumExp(Normalizer n) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   kb.ifThen(kb.eqI(local, 0), [&](KernelBuilder &kb) {
-    Value lse = kb.addF(safeMax(kb, n.max),
+    Value lse = kb.addF(kb.safeMax(n.max),
                         kb.mulF(kb.log2(n.sum), kb.f32(kLn2)));
     memref::StoreOp::create(b, loc, lse, output, ValueRange{row});
   });
@@ -238,7 +228,7 @@ void RowKernel::onePass() {
     for (Value x : xs)
       m = kb.maxF(m, x);
   m = rowReduce(m, /*isMax=*/true);
-  Value use = safeMax(kb, m);
+  Value use = kb.safeMax(m);
   Value log2e = kb.f32(kLog2e);
   Value sum = kb.f32(0.0);
   for (auto &xs : held)
@@ -336,7 +326,7 @@ void RowKernel::crossEntropy() {
   Normalizer n = rowMerge({state[0], state[1]});
   Value total = smoothing ? rowReduce(state[2], /*isMax=*/false) : Value();
   kb.ifThen(kb.eqI(local, 0), [&](KernelBuilder &kb) {
-    Value lse = kb.addF(safeMax(kb, n.max),
+    Value lse = kb.addF(kb.safeMax(n.max),
                         kb.mulF(kb.log2(n.sum), kb.f32(kLn2)));
     Value label = memref::LoadOp::create(b, loc, l.labels, ValueRange{row});
     Value ignored = arith::CmpIOp::create(
@@ -376,19 +366,8 @@ void RowKernel::build() {
     row = kb.add(kb.mul(block, s.rowsPerBlock), warp);
     local = lane;
   }
-  if (s.threadsPerRow() > 32) {
-    MLIRContext *ctx = b.getContext();
-    Attribute space = workgroupSpace(ctx);
-    auto raw = gpu::DynamicSharedMemoryOp::create(
-        b, loc,
-        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                        MemRefLayoutAttrInterface(), space));
-    scratch = memref::ViewOp::create(
-        b, loc,
-        MemRefType::get({s.warps}, b.getF32Type(), MemRefLayoutAttrInterface(),
-                        space),
-        raw, kb.idx(0), ValueRange{});
-  }
+  if (s.threadsPerRow() > 32)
+    scratch = kb.sharedView({s.warps}, b.getF32Type(), 0);
   auto body = [&](KernelBuilder &) {
     if (s.kind == RowResult::CrossEntropy)
       crossEntropy();
@@ -490,33 +469,14 @@ static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
   return success();
 }
 
-/// A gpu.launch of `blocks` x `threads` with `smemBytes` (0: none) of
-/// dynamic shared memory; `body` builds its kernel.
-static void launch(OpBuilder &b, Location loc, int64_t blocks, int64_t threads,
-                   int64_t smemBytes,
-                   function_ref<void(gpu::LaunchOp, KernelBuilder &)> body) {
-  KernelBuilder host(b, loc);
-  Value smem = smemBytes ? arith::ConstantIntOp::create(b, loc, smemBytes, 32)
-                               .getResult()
-                         : Value();
-  auto op = gpu::LaunchOp::create(b, loc, host.idx(blocks), host.idx(1),
-                                  host.idx(1), host.idx(threads), host.idx(1),
-                                  host.idx(1), smem);
-  OpBuilder::InsertionGuard guard(b);
-  b.setInsertionPointToEnd(&op.getBody().front());
-  gpu::TerminatorOp::create(b, loc);
-  b.setInsertionPoint(op.getBody().front().getTerminator());
-  KernelBuilder kb(b, loc);
-  body(op, kb);
-}
-
 static void launchRowKernel(OpBuilder &b, Location loc,
                             const RowKernelSpec &spec, Value in, Value out) {
-  launch(b, loc, (spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock,
-         spec.threads(), spec.threadsPerRow() > 32 ? 4 * spec.warps : 0,
-         [&](gpu::LaunchOp op, KernelBuilder &kb) {
-           RowKernel(spec, op, kb, in, out).build();
-         });
+  buildLaunch(b, loc,
+              {(spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock, 1, 1},
+              spec.threads(), spec.threadsPerRow() > 32 ? 4 * spec.warps : 0,
+              [&](gpu::LaunchOp op, KernelBuilder &kb) {
+                RowKernel(spec, op, kb, in, out).build();
+              });
 }
 
 void mlir::attn::gpu_kernel::launchLossReduction(OpBuilder &b, Location loc,
@@ -525,8 +485,8 @@ void mlir::attn::gpu_kernel::launchLossReduction(OpBuilder &b, Location loc,
                                                  Value out) {
   constexpr int64_t threads = 1024, warps = threads / 32;
   int64_t rows = cast<MemRefType>(rowLoss.getType()).getDimSize(0);
-  launch(b, loc, 1, threads, 2 * warps * 4,
-         [&](gpu::LaunchOp op, KernelBuilder &kb) {
+  buildLaunch(b, loc, {1, 1, 1}, threads, 2 * warps * 4,
+              [&](gpu::LaunchOp op, KernelBuilder &kb) {
     Location loc = kb.location();
     Value tid = op.getThreadIds().x;
     Value lane = kb.rem(tid, 32), warp = kb.div(tid, 32);
@@ -549,17 +509,7 @@ void mlir::attn::gpu_kernel::launchLossReduction(OpBuilder &b, Location loc,
     }
     Value sum = kb.warpReduce(loop.getResult(0), 31, /*isMax=*/false);
     Value count = kb.warpReduce(loop.getResult(1), 31, /*isMax=*/false);
-    MLIRContext *ctx = b.getContext();
-    Attribute space = workgroupSpace(ctx);
-    auto raw = gpu::DynamicSharedMemoryOp::create(
-        b, loc,
-        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                        MemRefLayoutAttrInterface(), space));
-    Value scratch = memref::ViewOp::create(
-        b, loc,
-        MemRefType::get({2, warps}, b.getF32Type(),
-                        MemRefLayoutAttrInterface(), space),
-        raw, kb.idx(0), ValueRange{});
+    Value scratch = kb.sharedView({2, warps}, b.getF32Type(), 0);
     kb.ifThen(kb.eqI(lane, 0), [&](KernelBuilder &kb) {
       memref::StoreOp::create(b, loc, sum, scratch, ValueRange{kb.idx(0), warp});
       memref::StoreOp::create(b, loc, count, scratch,
