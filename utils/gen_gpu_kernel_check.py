@@ -49,6 +49,15 @@ ATTENTION = [
     ("scale_no_lse", "bf16", 2, 2, 2, 113, 113, 80, "scale = 0.5 : f32", False),
     ("f16_causal", "f16", 1, 2, 2, 113, 1023, 128, "causal", True),
     ("f16_d256", "f16", 1, 2, 2, 17, 113, 256, "", True),
+    # Two m16 tiles per warp (block_m = 32 x warps).
+    ("mi2_gqa_causal_d128", "bf16", 1, 4, 2, 1023, 1023, 128,
+     "causal, schedule = #attn.schedule<block_m = 128, block_n = 32, warps = 4, stages = 2>", True),
+    ("mi2_window_softcap_d64", "bf16", 2, 2, 2, 113, 1023, 64,
+     "window = array<i64: 32, 8>, softcap = 30.0 : f32, schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 2, stages = 2>", True),
+    ("mi2_decode_split_d128", "bf16", 2, 8, 2, 1, 4099, 128,
+     "schedule = #attn.schedule<block_m = 32, block_n = 64, warps = 1, stages = 2, split = 8>", True),
+    ("mi2_f16_m1023_n17_causal", "f16", 1, 2, 2, 1023, 17, 80,
+     "causal, schedule = #attn.schedule<block_m = 128, block_n = 32, warps = 4, stages = 3>", True),
     # Decoding shapes: the default schedule splits the keys (split-KV).
     ("decode_gqa_split", "bf16", 2, 8, 2, 1, 4099, 128, "", True),
     ("decode_causal_split", "bf16", 1, 4, 4, 4, 2047, 64, "causal", True),

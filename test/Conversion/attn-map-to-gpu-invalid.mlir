@@ -5,7 +5,7 @@
 // Schedules that verify on the op but that the GPU kernels cannot run.
 
 func.func @rows_per_warp(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
-  // expected-error @below {{attn-map-to-gpu: schedule #attn.schedule<block_m = 64, block_n = 64, warps = 8, stages = 2> needs block_m = 16 x warps (one warp per 16 query rows)}}
+  // expected-error @below {{attn-map-to-gpu: schedule #attn.schedule<block_m = 64, block_n = 64, warps = 8, stages = 2> needs block_m = 16 x warps or 32 x warps (16 or 32 query rows per warp)}}
   %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 8, stages = 2>} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
   return %o : tensor<1x2x64x64xbf16>
 }

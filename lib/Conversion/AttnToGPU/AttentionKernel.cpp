@@ -29,9 +29,10 @@ constexpr int64_t kMaxRegisterQueryDim = 128;
 /// (headDim / 8 m16n8 tiles) and, for the two rows a thread holds, the
 /// running maximum (of raw scores) and the thread's partial row sum.
 struct OnlineSoftmaxState {
+  /// [m tile][d tile] of the output accumulator.
   SmallVector<Accumulator> out;
-  std::array<Value, 2> max;
-  std::array<Value, 2> sum;
+  /// Per row slot (m tile x 2 + half): running max and partial sum.
+  SmallVector<Value> max, sum;
 
   SmallVector<Value> flatten() const {
     SmallVector<Value> values;
@@ -41,13 +42,15 @@ struct OnlineSoftmaxState {
     values.append(sum.begin(), sum.end());
     return values;
   }
-  static OnlineSoftmaxState unflatten(ValueRange values, int64_t tiles) {
+  static OnlineSoftmaxState unflatten(ValueRange values, int64_t tiles,
+                                      int64_t slots) {
     OnlineSoftmaxState s;
     for (int64_t t = 0; t < tiles; ++t)
       s.out.push_back({values[4 * t], values[4 * t + 1], values[4 * t + 2],
                        values[4 * t + 3]});
-    s.max = {values[4 * tiles], values[4 * tiles + 1]};
-    s.sum = {values[4 * tiles + 2], values[4 * tiles + 3]};
+    ValueRange rest = values.drop_front(4 * tiles);
+    s.max.assign(rest.begin(), rest.begin() + slots);
+    s.sum.assign(rest.begin() + slots, rest.begin() + 2 * slots);
     return s;
   }
 };
@@ -72,6 +75,10 @@ private:
   int64_t kTiles() const { return s.headDim / 16; }
   int64_t nTiles() const { return s.blockN / 8; }
   int64_t dTiles() const { return s.headDim / 8; }
+  /// m16 row tiles per warp (block_m / warps = 16 or 32 rows), and the row
+  /// slots (2 per m tile: rows lane/4 and lane/4 + 8) a thread holds.
+  int64_t mTiles() const { return s.blockM / (16 * s.warps); }
+  int64_t slots() const { return 2 * mTiles(); }
   /// What turns a raw score into the exponent base 2 of softmax.
   double log2Factor() const { return s.softcap ? kLog2e : s.scale * kLog2e; }
 
@@ -80,7 +87,7 @@ private:
   std::pair<Value, Value> headAndQuery(Value row);
   void loadQueryTile();
   void loadKeyValueTile(Value tile, Value stage);
-  Fragment queryFragment(int64_t kTile);
+  Fragment queryFragment(int64_t kTile, int64_t mTile);
   SmallVector<Fragment> queryFragments();
   /// The range [first, end) of key tiles this block visits.
   std::pair<Value, Value> keyTileRange();
@@ -100,9 +107,9 @@ private:
   // Per-block and per-thread values.
   Value tid, lane, warp, rowTile0, kvHead, batch, splitIndex;
   Value sQ, sK, sV;
-  /// The query index of the two rows this thread holds (clamped into
-  /// range) and whether each row exists.
-  std::array<Value, 2> rowQuery, rowHead, rowValid;
+  /// Per row slot: the query index and head of the row (clamped into range)
+  /// and whether the row exists.
+  SmallVector<Value> rowQuery, rowHead, rowValid;
   /// The smallest and largest query index of the block's rows.
   Value queryLo, queryHi;
 };
@@ -152,10 +159,11 @@ void AttentionKernel::loadKeyValueTile(Value tile, Value stage) {
   });
 }
 
-Fragment AttentionKernel::queryFragment(int64_t kt) {
+Fragment AttentionKernel::queryFragment(int64_t kt, int64_t mi) {
   // ldmatrix.x4: lanes 0-15 address rows 0-15 at column k0, lanes 16-31 the
   // same rows at k0 + 8, which is the m16k16 A operand order.
-  Value row = kb.add(kb.mul(warp, 16), kb.rem(lane, 16));
+  Value row = kb.add(kb.mul(warp, 16 * mTiles()),
+                     kb.add(kb.rem(lane, 16), mi * 16));
   Value colOff = kb.mul(kb.div(lane, 16), 8);
   SmallVector<Value> r = kb.loadMatrix(sQ, {row, kb.add(colOff, kt * 16)}, 4,
                                        false, s.elementType);
@@ -163,14 +171,16 @@ Fragment AttentionKernel::queryFragment(int64_t kt) {
 }
 
 SmallVector<Fragment> AttentionKernel::queryFragments() {
-  // Up to head dim 128 the Q tile stays in registers for the whole key loop
-  // (4 registers per 16 columns); above, the accumulator alone takes half
-  // the register file, so Q is re-read from shared memory per tile.
+  // Up to 128 columns x m tiles the Q tile stays in registers for the whole
+  // key loop (4 registers per 16 columns and m tile); above, the
+  // accumulator alone takes half the register file, so Q is re-read from
+  // shared memory per tile. Indexed [m tile][k tile].
   SmallVector<Fragment> frags;
-  if (s.headDim > kMaxRegisterQueryDim)
+  if (s.headDim * mTiles() > kMaxRegisterQueryDim)
     return frags;
-  for (int64_t kt = 0; kt < kTiles(); ++kt)
-    frags.push_back(queryFragment(kt));
+  for (int64_t mi = 0; mi < mTiles(); ++mi)
+    for (int64_t kt = 0; kt < kTiles(); ++kt)
+      frags.push_back(queryFragment(kt, mi));
   return frags;
 }
 
@@ -234,15 +244,24 @@ SmallVector<Accumulator> AttentionKernel::scores(Value stage,
   // for keys n0 + 8.
   Value row = kb.add(kb.rem(lane, 8), kb.mul(kb.div(lane, 16), 8));
   Value colOff = kb.mul(kb.rem(kb.div(lane, 8), 2), 8);
-  SmallVector<Accumulator> acc(nTiles(), kb.zeroAccumulator());
+  // Each K operand feeds every m tile of the warp: with two m tiles the
+  // shared-memory reads per MMA halve. Indexed [m tile][n tile].
+  int64_t nt = nTiles();
+  SmallVector<Accumulator> acc(mTiles() * nt, kb.zeroAccumulator());
   for (int64_t kt = 0; kt < kTiles(); ++kt) {
-    Fragment a = qFrag.empty() ? queryFragment(kt) : qFrag[kt];
-    for (int64_t np = 0; np < nTiles() / 2; ++np) {
+    SmallVector<Fragment> a;
+    for (int64_t mi = 0; mi < mTiles(); ++mi)
+      a.push_back(qFrag.empty() ? queryFragment(kt, mi)
+                                : qFrag[mi * kTiles() + kt]);
+    for (int64_t np = 0; np < nt / 2; ++np) {
       SmallVector<Value> r =
           kb.loadMatrix(sK, {stage, kb.add(row, np * 16), kb.add(colOff, kt * 16)},
                         4, false, s.elementType);
-      acc[2 * np] = kb.mma(a, r[0], r[1], acc[2 * np], s.elementType);
-      acc[2 * np + 1] = kb.mma(a, r[2], r[3], acc[2 * np + 1], s.elementType);
+      for (int64_t mi = 0; mi < mTiles(); ++mi) {
+        Accumulator &lo = acc[mi * nt + 2 * np], &hi = acc[mi * nt + 2 * np + 1];
+        lo = kb.mma(a[mi], r[0], r[1], lo, s.elementType);
+        hi = kb.mma(a[mi], r[2], r[3], hi, s.elementType);
+      }
     }
   }
   return acc;
@@ -275,62 +294,78 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
         SmallVector<Value> r;
         Value colBase = kb.add(kb.mul(tile, s.blockN),
                                kb.mul(kb.rem(lane, 4), 2));
-        for (int64_t nt = 0; nt < nTiles(); ++nt)
+        for (int64_t t = 0; t < int64_t(sc.size()); ++t)
           for (int64_t e = 0; e < 4; ++e) {
+            int64_t mi = t / nTiles(), nt = t % nTiles();
             Value key = kb.add(colBase, nt * 8 + (e % 2));
-            r.push_back(kb.orNegInf(visible(rowQuery[e / 2], key),
-                                    flat[4 * nt + e]));
+            r.push_back(kb.orNegInf(visible(rowQuery[2 * mi + e / 2], key),
+                                    flat[4 * t + e]));
           }
         return r;
       },
       [&](KernelBuilder &) { return flat; });
-  for (int64_t nt = 0; nt < nTiles(); ++nt)
+  for (int64_t t = 0; t < int64_t(sc.size()); ++t)
     for (int64_t e = 0; e < 4; ++e)
-      sc[nt][e] = masked[4 * nt + e];
+      sc[t][e] = masked[4 * t + e];
 
   OnlineSoftmaxState next;
-  std::array<Value, 2> alpha;
-  for (int64_t h = 0; h < 2; ++h) {
-    Value m = in.max[h];
-    for (Accumulator &a : sc)
+  next.max.resize(slots());
+  next.sum.resize(slots());
+  SmallVector<Value> alpha(slots());
+  for (int64_t slot = 0; slot < slots(); ++slot) {
+    int64_t mi = slot / 2, h = slot % 2;
+    MutableArrayRef<Accumulator> rowTiles =
+        MutableArrayRef<Accumulator>(sc).slice(mi * nTiles(), nTiles());
+    Value m = in.max[slot];
+    for (Accumulator &a : rowTiles)
       m = kb.maxF(m, kb.maxF(a[2 * h], a[2 * h + 1]));
     m = kb.warpReduce(m, 3, /*isMax=*/true);
-    next.max[h] = m;
+    next.max[slot] = m;
     // Safe max: a row with no visible key so far subtracts 0, not -inf.
     Value use = kb.safeMax(m);
     Value c = kb.f32(log2Factor());
     Value negUseScaled = kb.mulF(use, kb.f32(-log2Factor()));
-    alpha[h] = kb.exp2(kb.mulF(kb.subF(in.max[h], use), c));
-    Value sum = kb.mulF(in.sum[h], alpha[h]);
-    for (Accumulator &a : sc)
+    alpha[slot] = kb.exp2(kb.mulF(kb.subF(in.max[slot], use), c));
+    Value sum = kb.mulF(in.sum[slot], alpha[slot]);
+    for (Accumulator &a : rowTiles)
       for (int64_t e = 2 * h; e < 2 * h + 2; ++e) {
         a[e] = kb.exp2(kb.fma(a[e], c, negUseScaled));
         sum = kb.addF(sum, a[e]);
       }
-    next.sum[h] = sum;
+    next.sum[slot] = sum;
   }
 
   // O = O * alpha + P V, with P repacked from the score accumulators into
   // A operands in registers (two n8 score tiles form one k16 A tile).
   next.out = in.out;
-  for (Accumulator &o : next.out)
+  for (int64_t t = 0; t < int64_t(next.out.size()); ++t)
     for (int64_t e = 0; e < 4; ++e)
-      o[e] = kb.mulF(o[e], alpha[e / 2]);
+      next.out[t][e] =
+          kb.mulF(next.out[t][e], alpha[2 * (t / dTiles()) + e / 2]);
   // ldmatrix.x4.trans over V (rows = keys): lanes 0-7 / 8-15 give keys
   // k0..k0+7 / k0+8..k0+15 of d tile n0, lanes 16-31 the same of n0 + 8.
   Value vRow = kb.add(kb.rem(lane, 8), kb.mul(kb.rem(kb.div(lane, 8), 2), 8));
   Value vCol = kb.mul(kb.div(lane, 16), 8);
   Type et = s.elementType;
   for (int64_t kt = 0; kt < s.blockN / 16; ++kt) {
-    const Accumulator &lo = sc[2 * kt], &hi = sc[2 * kt + 1];
-    Fragment p = {kb.packPair(lo[0], lo[1], et), kb.packPair(lo[2], lo[3], et),
-                  kb.packPair(hi[0], hi[1], et), kb.packPair(hi[2], hi[3], et)};
+    SmallVector<Fragment> p;
+    for (int64_t mi = 0; mi < mTiles(); ++mi) {
+      const Accumulator &lo = sc[mi * nTiles() + 2 * kt],
+                        &hi = sc[mi * nTiles() + 2 * kt + 1];
+      p.push_back({kb.packPair(lo[0], lo[1], et), kb.packPair(lo[2], lo[3], et),
+                   kb.packPair(hi[0], hi[1], et),
+                   kb.packPair(hi[2], hi[3], et)});
+    }
     for (int64_t dp = 0; dp < dTiles() / 2; ++dp) {
       SmallVector<Value> r = kb.loadMatrix(
           sV, {stage, kb.add(vRow, kt * 16), kb.add(vCol, dp * 16)}, 4, true,
           et);
-      next.out[2 * dp] = kb.mma(p, r[0], r[1], next.out[2 * dp], et);
-      next.out[2 * dp + 1] = kb.mma(p, r[2], r[3], next.out[2 * dp + 1], et);
+      for (int64_t mi = 0; mi < mTiles(); ++mi) {
+        Accumulator &lo = next.out[mi * dTiles() + 2 * dp],
+                    &hi = next.out[mi * dTiles() + 2 * dp + 1];
+        lo = kb.mma(p[mi], r[0], r[1], lo, et);
+        hi = kb.mma(p[mi], r[2], r[3], hi, et);
+      }
     }
   }
   return next;
@@ -340,23 +375,25 @@ void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   Value col = kb.mul(kb.rem(lane, 4), 2);
-  for (int64_t h = 0; h < 2; ++h) {
-    Value sum = kb.warpReduce(state.sum[h], 3, /*isMax=*/false);
+  for (int64_t slot = 0; slot < slots(); ++slot) {
+    int64_t mi = slot / 2, h = slot % 2;
+    Value sum = kb.warpReduce(state.sum[slot], 3, /*isMax=*/false);
     Value positive = kb.cmpF(arith::CmpFPredicate::OGT, sum, kb.f32(0.0));
     Value inv = kb.select(positive, kb.divF(kb.f32(1.0), sum), kb.f32(0.0));
     // Natural-log LSE of the scaled scores; -inf for a row with no visible
     // key (or, for a split, no visible key in this split's run).
-    Value m = kb.safeMax(state.max[h]);
+    Value m = kb.safeMax(state.max[slot]);
     Value rowLse = kb.select(
         positive,
         kb.mulF(kb.addF(kb.mulF(m, kb.f32(log2Factor())), kb.log2(sum)),
                 kb.f32(kLn2)),
         kb.negInf());
-    Value head = rowHead[h], query = rowQuery[h];
-    kb.ifThen(rowValid[h], [&](KernelBuilder &kb) {
+    Value head = rowHead[slot], query = rowQuery[slot];
+    kb.ifThen(rowValid[slot], [&](KernelBuilder &kb) {
       for (int64_t dt = 0; dt < dTiles(); ++dt) {
-        Value lo = kb.mulF(state.out[dt][2 * h], inv);
-        Value hi = kb.mulF(state.out[dt][2 * h + 1], inv);
+        const Accumulator &o = state.out[mi * dTiles() + dt];
+        Value lo = kb.mulF(o[2 * h], inv);
+        Value hi = kb.mulF(o[2 * h + 1], inv);
         Value d = kb.add(col, dt * 8);
         if (s.split == 1) {
           auto pairType = VectorType::get({2}, s.elementType);
@@ -416,12 +453,14 @@ void AttentionKernel::build() {
     queryHi = kb.select(sameHead, kb.rem(lastRow, s.queries),
                         kb.idx(s.queries - 1));
   }
-  for (int64_t h = 0; h < 2; ++h) {
-    Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16),
+  for (int64_t slot = 0; slot < slots(); ++slot) {
+    Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16 * mTiles()),
                                                kb.div(lane, 4)),
-                                        h * 8));
-    rowValid[h] = kb.lt(row, rows());
-    std::tie(rowHead[h], rowQuery[h]) = headAndQuery(kb.minI(row, rows() - 1));
+                                        slot * 8));
+    rowValid.push_back(kb.lt(row, rows()));
+    auto [head, query] = headAndQuery(kb.minI(row, rows() - 1));
+    rowHead.push_back(head);
+    rowQuery.push_back(query);
   }
 
   // Prologue: Q, then the first stages - 1 key/value tiles, one cp.async
@@ -439,9 +478,9 @@ void AttentionKernel::build() {
   SmallVector<Fragment> qFrag = queryFragments();
 
   OnlineSoftmaxState init;
-  init.out.assign(dTiles(), kb.zeroAccumulator());
-  init.max = {kb.negInf(), kb.negInf()};
-  init.sum = {kb.f32(0.0), kb.f32(0.0)};
+  init.out.assign(mTiles() * dTiles(), kb.zeroAccumulator());
+  init.max.assign(slots(), kb.negInf());
+  init.sum.assign(slots(), kb.f32(0.0));
   auto loop = scf::ForOp::create(b, loc, kb.idx(0), numTiles, kb.idx(1),
                                  init.flatten());
   {
@@ -450,13 +489,14 @@ void AttentionKernel::build() {
     Value it = loop.getInductionVar();
     Value stage = kb.pipelineStep(it, numTiles, s.stages, loadTile);
     OnlineSoftmaxState state = OnlineSoftmaxState::unflatten(
-        loop.getRegionIterArgs(), dTiles());
+        loop.getRegionIterArgs(), mTiles() * dTiles(), slots());
     OnlineSoftmaxState next =
         step(state, kb.add(tileFirst, it), stage, qFrag);
     scf::YieldOp::create(b, loc, next.flatten());
   }
   kb.asyncWait(0);
-  writeResults(OnlineSoftmaxState::unflatten(loop.getResults(), dTiles()));
+  writeResults(OnlineSoftmaxState::unflatten(loop.getResults(),
+                                             mTiles() * dTiles(), slots()));
 }
 
 /// The split-KV combine: one thread per (batch, head, query, d) output

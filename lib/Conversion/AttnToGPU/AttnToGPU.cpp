@@ -91,8 +91,9 @@ LogicalResult checkAttentionSchedule(AttentionOp op, ScheduleAttr schedule,
   spec.warps = schedule.getWarps();
   spec.stages = schedule.getStages();
   spec.split = schedule.getSplit();
-  if (spec.blockM != 16 * spec.warps)
-    return fail("needs block_m = 16 x warps (one warp per 16 query rows)");
+  if (spec.blockM != 16 * spec.warps && spec.blockM != 32 * spec.warps)
+    return fail("needs block_m = 16 x warps or 32 x warps (16 or 32 query "
+                "rows per warp)");
   if (spec.blockN % 16 != 0)
     return fail("needs block_n to be a multiple of 16");
   if (spec.stages < 2)
