@@ -1,25 +1,26 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s
 
 // Attention (GQA 4:1, causal, LSE) becomes one FlashAttention-2 launch: the
-// 4 query heads of a kv head are packed into 400 rows, 7 blocks of 64 rows
-// (4 warps of 16) per (kv head, batch); Q and the first K/V tile arrive by
-// cp.async (zero-filling rows past the end); the key loop carries 8 output
-// tiles x 4 + running max and sum (2 rows each) = 36 values; QK^T and PV are
-// m16n8k16 MMAs fed by ldmatrix (transposed for V).
+// 4 query heads of a kv head are packed into 400 rows, 4 blocks of 128 rows
+// (4 warps of 2 x 16 rows: the default schedule 128 x 64) per (kv head,
+// batch); Q and the first K/V tile arrive by cp.async (zero-filling rows
+// past the end); the key loop carries 2 x 8 output tiles x 4 + running max
+// and sum (4 rows each) = 72 values; QK^T and PV are m16n8k16 MMAs fed by
+// ldmatrix (transposed for V).
 // CHECK-LABEL: func @attention_gqa_causal
 // CHECK-DAG: %[[Q:.+]] = bufferization.to_buffer %arg0 read_only
 // CHECK-DAG: %[[K:.+]] = bufferization.to_buffer %arg1 read_only
 // CHECK-DAG: %[[OUT:.+]] = memref.alloc() : memref<2x8x100x64xbf16>
 // CHECK-DAG: %[[LSE:.+]] = memref.alloc() : memref<2x8x100xf32>
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c7{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c46080_i32
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c55296_i32
 // CHECK: gpu.dynamic_shared_memory
-// CHECK: nvgpu.device_async_copy %[[Q]][{{.*}}], %{{.+}}[{{.*}}], 8, %{{.+}} {bypassL1} : memref<2x8x100x64xbf16> to memref<64x72xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy %[[Q]][{{.*}}], %{{.+}}[{{.*}}], 8, %{{.+}} {bypassL1} : memref<2x8x100x64xbf16> to memref<128x72xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvvm.cp.async.commit.group
 // CHECK: nvgpu.device_async_copy %[[K]]
 // CHECK: nvvm.cp.async.wait.group 0
 // CHECK: gpu.barrier
-// CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<64x72xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
-// CHECK: %{{.+}}:36 = scf.for
+// CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<128x72xbf16, #gpu.address_space<workgroup>> -> vector<4x2xbf16>
+// CHECK: %{{.+}}:72 = scf.for
 // CHECK: nvgpu.ldmatrix %{{.+}} {numTiles = 4 : i32, transpose = false} : memref<2x64x72xbf16
 // CHECK: nvvm.mma.sync {{.*}} multiplicandAPtxType = #nvvm.mma_type<bf16>{{.*}}shape = #nvvm.shape<m = 16, n = 8, k = 16>
 // CHECK: scf.if

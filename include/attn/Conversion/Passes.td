@@ -65,8 +65,9 @@ def AttnMapToGPU : Pass<"attn-map-to-gpu", "func::FuncOp"> {
 
     - `attn.attention` (bf16/f16, static shapes, head dim a multiple of 16
       up to 256, no mask operand): the FlashAttention-2 forward. One block
-      per (block_m query rows, kv head, batch x split), one warp per 16 rows
-      (block_m = 16 x warps); the Q tile is loaded once into registers with
+      per (block_m query rows, kv head, batch x split), one or two 16-row
+      tiles per warp (block_m = 16 or 32 x warps); the Q tile is loaded into
+      registers with
       `ldmatrix`; K/V tiles of block_n keys stream through `stages`
       shared-memory buffers with `cp.async` (zero-filled past the sequence);
       QK^T and PV run on `mma.sync.m16n8k16` with f32 accumulation; the
@@ -91,7 +92,7 @@ def AttnMapToGPU : Pass<"attn-map-to-gpu", "func::FuncOp"> {
     last, `attn.linear_cross_entropy`) are left unchanged with a remark
     (`linear_cross_entropy`: silently), for `attn-decompose`
     and the simple mapping of `attn-loops-to-gpu`. A schedule the kernel
-    cannot run (block_m != 16 x warps for attention, too much shared
+    cannot run (block_m not 16 or 32 x warps for attention, too much shared
     memory, a row that does not fit the registers in one pass) is an error.
   }];
   let options = [

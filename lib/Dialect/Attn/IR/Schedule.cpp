@@ -263,11 +263,15 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
               return make(16, 64, 0, 1, 2, split, 1);
             }
             // Measured on H100 (bench/results/2026-11-24-h100-bench-
-            // schedules.md): above head dim 64, 32-key tiles (fewer
-            // registers and less shared memory, so 3 blocks per SM) beat
-            // 64-key tiles by 10%.
+            // schedules*.md): two m16 row tiles per warp (block_m = 32 x
+            // warps: each K/V operand load feeds two MMAs) beat one by
+            // 13-15%; above head dim 64, 32-key tiles keep the registers
+            // in bounds. Above head dim 128 the accumulator of two row
+            // tiles would spill: one row tile per warp.
             int64_t d = dimOr(o.getQuery(), 3, 128);
-            return make(64, d > 64 ? 32 : 64, 0, 4, 2, 1, 1);
+            if (d > 128)
+              return make(64, 32, 0, 4, 2, 1, 1);
+            return make(128, d > 64 ? 32 : 64, 0, 4, 2, 1, 1);
           })
           .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
             // One pass while a thread holds at most 64 elements of the row
