@@ -51,3 +51,19 @@ func.func @lce_block_d(%h: tensor<16x96xbf16>, %w: tensor<64x96xbf16>, %y: tenso
   %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64, block_d = 64, warps = 1, stages = 2>} : tensor<16x96xbf16>, tensor<64x96xbf16>, tensor<16xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+func.func @lce_rows_per_warp(%h: tensor<16x64xbf16>, %w: tensor<64x64xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @below {{needs block_m = 16 x warps (one warp per 16 tokens)}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 64, warps = 1, stages = 2>} : tensor<16x64xbf16>, tensor<64x64xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_one_stage(%h: tensor<16x64xbf16>, %w: tensor<64x64xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @below {{needs at least 2 stages}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64, block_d = 64, warps = 1, stages = 1>} : tensor<16x64xbf16>, tensor<64x64xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}

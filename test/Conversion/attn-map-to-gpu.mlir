@@ -178,3 +178,14 @@ func.func @not_covered(%q: tensor<1x2x8x16xf32>, %qb: tensor<1x2x8x16xbf16>, %m:
   %2 = attn.softmax %x, dim = 0 : tensor<8x4xf32> -> tensor<8x4xf32>
   return %0, %1, %2 : tensor<1x2x8x16xf32>, tensor<1x2x8x16xbf16>, tensor<8x4xf32>
 }
+
+// -----
+
+// An empty tensor is left to the decomposition (which writes nothing).
+// CHECK-LABEL: func @empty_rows
+// CHECK: attn.softmax
+func.func @empty_rows(%x: tensor<0x8xbf16>) -> tensor<0x8xbf16> {
+  // expected-remark @below {{attn-map-to-gpu: no row kernel for this op (an empty tensor)}}
+  %y = attn.softmax %x, dim = 1 : tensor<0x8xbf16> -> tensor<0x8xbf16>
+  return %y : tensor<0x8xbf16>
+}

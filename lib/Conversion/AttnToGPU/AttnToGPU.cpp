@@ -66,6 +66,9 @@ std::string unsupportedAttention(AttentionOp op) {
   if (!isStatic(op.getQuery()) || !isStatic(op.getKey()) ||
       !isStatic(op.getValue()))
     return "dynamic shapes";
+  if (qType.getNumElements() == 0 ||
+      cast<ShapedType>(op.getKey().getType()).getNumElements() == 0)
+    return "an empty tensor";
   if (!et.isBF16() && !et.isF16())
     return "element type is not bf16 or f16";
   if (op.getMask())

@@ -355,6 +355,8 @@ mlir::attn::gpu_kernel::unsupportedLinearCrossEntropy(LinearCrossEntropyOp op) {
   auto w = cast<ShapedType>(op.getWeight().getType());
   if (!h.hasStaticShape() || !w.hasStaticShape())
     return "dynamic shapes";
+  if (h.getNumElements() == 0 || w.getNumElements() == 0)
+    return "an empty tensor";
   if (!h.getElementType().isBF16() && !h.getElementType().isF16())
     return "element type is not bf16 or f16";
   if (h.getDimSize(1) % 16 != 0)

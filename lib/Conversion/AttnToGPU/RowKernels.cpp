@@ -431,6 +431,8 @@ std::string mlir::attn::gpu_kernel::unsupportedRowOp(Operation *op) {
   auto type = cast<ShapedType>(input.getType());
   if (!type.hasStaticShape())
     return "dynamic shapes";
+  if (type.getNumElements() == 0)
+    return "an empty tensor";
   if (rowDim(op) != type.getRank() - 1)
     return "the reduced dim is not the last one";
   if (!type.getElementType().isF32() && !type.getElementType().isBF16() &&
@@ -464,8 +466,6 @@ static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
                 "limit is " +
                 Twine(kMaxElementsPerThread) +
                 " (use more warps, or passes = 2)");
-  if (spec.rows == 0 || spec.cols == 0)
-    return op->emitError("attn-map-to-gpu: empty rows are not mapped");
   return success();
 }
 
@@ -570,6 +570,8 @@ std::string mlir::attn::gpu_kernel::unsupportedCrossEntropy(CrossEntropyOp op) {
   auto type = cast<ShapedType>(op.getLogits().getType());
   if (!type.hasStaticShape())
     return "dynamic shapes";
+  if (type.getNumElements() == 0)
+    return "an empty tensor";
   if (!type.getElementType().isF32() && !type.getElementType().isBF16() &&
       !type.getElementType().isF16())
     return "element type is not f32, bf16 or f16";
