@@ -10,6 +10,7 @@
 // RUN: FileCheck %s --check-prefix=LCE --input-file=%t/sm80/lce_kernels.ptx
 // RUN: FileCheck %s --check-prefix=ROWS --input-file=%t/sm90a/softmax_kernels.ptx
 // RUN: FileCheck %s --check-prefix=MANIFEST --input-file=%t/sm90a/manifest.json
+// RUN: FileCheck %s --check-prefix=SPEC --input-file=%t/sm90a/manifest.json
 // RUN: attn-opt %s --attn-to-cubin="kernels=0 package-dir=%t/simple" -o /dev/null
 // RUN: FileCheck %s --check-prefix=SIMPLE --input-file=%t/simple/attention_kernels.ptx
 
@@ -25,6 +26,15 @@
 // ROWS: st.global.v4.b32
 // SIMPLE-NOT: mma.sync
 // SIMPLE-NOT: ldmatrix
+
+// The manifest says which functions run attn-map-to-gpu's kernels, and
+// under which schedule (the defaults here; LCE with its split-V).
+// SPEC: "mapping": "attn-map-to-gpu",
+// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 32, stages = 2>"
+// SPEC: "mapping": "attn-map-to-gpu",
+// SPEC: "schedule": "#attn.schedule<block_m = 1, block_n = 4096>"
+// SPEC: "mapping": "attn-map-to-gpu",
+// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 2, split = 8>"
 
 // No spills in the attention kernel (ptxas -v in the manifest).
 // MANIFEST: "name": "attention_kernel",

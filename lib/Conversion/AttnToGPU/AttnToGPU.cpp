@@ -141,6 +141,7 @@ LogicalResult mapAttention(AttentionOp op, const TargetInfo &target) {
   Value out = resultBuffer(b, loc, op.getOutput().getType());
   Value lse = op.getLse() ? resultBuffer(b, loc, op.getLse().getType()) : Value();
   gpu_kernel::buildAttention(b, loc, spec, q, k, v, out, lse);
+  gpu_kernel::recordKernelSchedule(op, schedule);
   op.getOutput().replaceAllUsesWith(
       asTensor(b, loc, out, op.getOutput().getType()));
   if (lse)
@@ -212,6 +213,32 @@ struct AttnMapToGPUPass
 };
 
 } // namespace
+
+void mlir::attn::gpu_kernel::recordKernelSchedule(Operation *op,
+                                                  ScheduleAttr schedule) {
+  auto func = op->getParentOfType<func::FuncOp>();
+  auto spec = func ? func->getAttrOfType<StringAttr>("attn.spec") : nullptr;
+  if (!spec)
+    return;
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(spec.getValue());
+  if (!parsed) {
+    llvm::consumeError(parsed.takeError());
+    return;
+  }
+  llvm::json::Object *root = parsed->getAsObject();
+  llvm::json::Object *described = root ? root->getObject("op") : nullptr;
+  if (!described)
+    return;
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << schedule;
+  (*described)["mapping"] = "attn-map-to-gpu";
+  (*described)["schedule"] = text;
+  std::string updated;
+  llvm::raw_string_ostream out(updated);
+  out << *parsed;
+  func->setAttr("attn.spec", StringAttr::get(op->getContext(), updated));
+}
 
 Value mlir::attn::gpu_kernel::readOperandBuffer(OpBuilder &b, Location loc,
                                                 Value tensor) {

@@ -408,6 +408,13 @@ mlir::attn::gpu_kernel::mapLinearCrossEntropy(LinearCrossEntropyOp op,
                 " bytes of shared memory; " + target.chip + " has " +
                 Twine(target.sharedMemoryPerBlock));
 
+  if (spec.blockD != schedule.getBlockD())
+    schedule = ScheduleAttr::get(op.getContext(), spec.blockM, spec.blockN,
+                                 spec.blockD, spec.warps, spec.stages,
+                                 spec.split, schedule.getPasses(),
+                                 schedule.getChip());
+  recordKernelSchedule(op, schedule);
+
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value hidden = readOperandBuffer(b, loc, op.getHidden());

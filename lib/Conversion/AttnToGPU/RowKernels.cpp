@@ -443,12 +443,14 @@ std::string mlir::attn::gpu_kernel::unsupportedRowOp(Operation *op) {
 
 /// Fills the schedule-dependent fields of `spec` and checks them.
 static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
-                                       RowKernelSpec &spec) {
+                                       RowKernelSpec &spec,
+                                       ScheduleAttr &used) {
   int64_t bytes = spec.inputType.getIntOrFloatBitWidth() / 8;
   spec.width = spec.cols % (16 / bytes) == 0 ? 16 / bytes : 1;
   ScheduleAttr schedule = op->getAttrOfType<ScheduleAttr>("schedule");
   if (!schedule)
     schedule = getDefaultSchedule(op, target.chip);
+  used = schedule;
   spec.rowsPerBlock = schedule.getBlockM();
   spec.warps = schedule.getWarps();
   spec.passes = schedule.getPasses();
@@ -547,11 +549,13 @@ LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
   spec.inputType = type.getElementType();
   spec.outputType =
       cast<ShapedType>(op->getResult(0).getType()).getElementType();
-  if (failed(scheduleRowKernel(op, target, spec)))
+  ScheduleAttr schedule;
+  if (failed(scheduleRowKernel(op, target, spec, schedule)))
     return failure();
 
   OpBuilder b(op);
   Location loc = op->getLoc();
+  recordKernelSchedule(op, schedule);
   Value in = reshape(b, loc, readOperandBuffer(b, loc, input),
                      {spec.rows, spec.cols});
   Type resultType = op->getResult(0).getType();
@@ -588,8 +592,10 @@ mlir::attn::gpu_kernel::mapCrossEntropy(CrossEntropyOp op,
   spec.cols = type.getDimSize(1);
   spec.inputType = type.getElementType();
   spec.outputType = Float32Type::get(op.getContext());
-  if (failed(scheduleRowKernel(op, target, spec)))
+  ScheduleAttr schedule;
+  if (failed(scheduleRowKernel(op, target, spec, schedule)))
     return failure();
+  recordKernelSchedule(op, schedule);
   spec.loss.ignoreIndex = op.getIgnoreIndex();
   spec.loss.labelSmoothing = op.getLabelSmoothing().convertToDouble();
   spec.loss.zLoss = op.getZLoss().convertToDouble();

@@ -50,6 +50,11 @@ std::string unsupportedLinearCrossEntropy(LinearCrossEntropyOp op);
 LogicalResult mapLinearCrossEntropy(LinearCrossEntropyOp op,
                                     const TargetInfo &target);
 
+/// Records in the enclosing function's `attn.spec` (when it has one) that
+/// `op` was mapped by attn-map-to-gpu under `schedule`; the kernel package
+/// manifest carries it to the runtime and the benchmarks.
+void recordKernelSchedule(Operation *op, ScheduleAttr schedule);
+
 /// The read-only buffer of operand tensor `tensor`.
 Value readOperandBuffer(OpBuilder &b, Location loc, Value tensor);
 /// A fresh buffer for a result of `tensorType`.
