@@ -4,6 +4,7 @@
 # carried in build-packages/) on the GPU for seeds 1-3, against the float64
 # reference. Writes the full log to $OUT (or bench/results/latest) and
 # prints a summary table last. Exit status 1 if any run failed.
+# CHECK_FILTER=<bash regex> restricts the run to the matching functions.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/latest}
@@ -25,6 +26,8 @@ pass=0; fail=0
 summary=()
 while read -r src fn opts; do
   [[ -z "$src" || "$src" == \#* ]] && continue
+  # CHECK_FILTER=<regex>: only the functions it matches (a partial check).
+  [[ -n "${CHECK_FILTER:-}" && ! "$fn" =~ $CHECK_FILTER ]] && continue
   pkg="build-packages/$(basename "$src" .mlir)"
   for seed in 1 2 3; do
     # shellcheck disable=SC2086

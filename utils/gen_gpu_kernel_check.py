@@ -108,6 +108,15 @@ LINEAR_CROSS_ENTROPY = [
      "ignore_index = 3 : i64, reduction = #attn.reduction<sum>", False, "--input-scale 0.5"),
     ("lce_mean_d2304_one_token", "bf16", 1, 2304, 8191, "i64", None, "", False, "--ignore-fraction 0"),
     ("lce_mean_d80_all_ignored", "bf16", 33, 80, 517, "i64", None, "", False, "--ignore-fraction 1"),
+    # sm_90a: the defaults above with head sizes that are multiples of 64 take
+    # warpgroup MMA; these pin a small wgmma tile (block_n past V) and the
+    # mma.sync path (2 stages) on shapes wgmma would take.
+    ("lce_none_lse_wgmma_bn128_f16_d192_v17", "f16", 1023, 192, 17, "i32", "f16",
+     "reduction = #attn.reduction<none>, schedule = #attn.schedule<block_m = 64, "
+     "block_n = 128, block_d = 64, warps = 4, stages = 3, split = 1>", True, ""),
+    ("lce_mean_mma_sync_d128_v1001", "bf16", 1023, 128, 1001, "i64", None,
+     "schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, "
+     "warps = 8, stages = 2, split = 3>", False, ""),
 ]
 
 BOUND = {"f32": "1e-5", "bf16": "1e-2", "f16": "2e-3"}

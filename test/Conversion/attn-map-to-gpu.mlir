@@ -138,13 +138,49 @@ func.func @cross_entropy_mean(%z: tensor<100x32000xbf16>, %y: tensor<100xi64>) -
 
 // -----
 
-// linear_cross_entropy in the Cut-Cross-Entropy form: 2 token tiles of 128
-// (8 warps of 16 rows) x 8 vocabulary splits; one pipelined loop over
-// (vocabulary tile, 64-column chunk of the hidden size) carries the 16 x 4
-// logits accumulators and the 2 rows x (max, sum, logit sum, target) state
-// (72 values); after the last chunk of a tile, an scf.if folds the tile.
-// Only [split, N] partial states reach memory, never [N, V] logits.
+// linear_cross_entropy in the Cut-Cross-Entropy form on sm_90a (the default
+// chip): 2 token tiles of 128 (2 warpgroups of 64 rows) x 4 vocabulary
+// splits, 256-column vocabulary tiles. Per vocabulary tile, a loop over the
+// 64-column chunks of the hidden size carries one m64n256 wgmma accumulator
+// (128 f32 per thread); the chunks arrive by cp.async into 128-byte-swizzled
+// rows (xori), 4 stages of 48 KB past a 1024-byte aligned base, and one
+// wgmma group stays in flight. After the chunks, the tile is folded into
+// the 2 rows x (max, sum, logit sum, target) state (8 values). Only
+// [split, N] partial states reach memory, never [N, V] logits.
 // CHECK-LABEL: func @linear_cross_entropy_cce
+// CHECK-COUNT-4: memref.alloc() : memref<4x200xf32>
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c4{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c197632_i32
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: arith.xori
+// CHECK: nvgpu.device_async_copy {{.*}} : memref<200x256xbf16> to memref<32768xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy {{.*}} : memref<1000x256xbf16> to memref<65536xbf16, #gpu.address_space<workgroup>>
+// CHECK: %{{.+}}:8 = scf.for
+// CHECK: llvm.mlir.zero : !llvm.struct<({{(f32, )+}}f32)>
+// CHECK: scf.for {{.*}} -> (!llvm.struct
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 256, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: math.exp2
+// CHECK: gpu.launch
+// CHECK: gpu.launch
+// CHECK-NOT: memref<200x1000xf32>
+func.func @linear_cross_entropy_cce(%h: tensor<200x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<200xi64>) -> tensor<f32> {
+  %0 = attn.linear_cross_entropy %h, %w, %y : tensor<200x256xbf16>, tensor<1000x256xbf16>, tensor<200xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// The mma.sync form (sm_80, or a schedule wgmma does not fit: 2 stages): 8
+// warps of 16 tokens; one pipelined loop over (vocabulary tile, 64-column
+// chunk) carries the 16 x 4 logits accumulators and the 8 state values
+// (72); after the last chunk of a tile, an scf.if folds the tile.
+// CHECK-LABEL: func @linear_cross_entropy_mma_sync
 // CHECK-COUNT-4: memref.alloc() : memref<8x200xf32>
 // CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c8{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c73728_i32
 // CHECK: %{{.+}}:72 = scf.for
@@ -155,9 +191,10 @@ func.func @cross_entropy_mean(%z: tensor<100x32000xbf16>, %y: tensor<100xi64>) -
 // CHECK: math.exp2
 // CHECK: gpu.launch
 // CHECK: gpu.launch
+// CHECK-NOT: nvvm.wgmma
 // CHECK-NOT: memref<200x1000xf32>
-func.func @linear_cross_entropy_cce(%h: tensor<200x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<200xi64>) -> tensor<f32> {
-  %0 = attn.linear_cross_entropy %h, %w, %y : tensor<200x256xbf16>, tensor<1000x256xbf16>, tensor<200xi64> -> tensor<f32>
+func.func @linear_cross_entropy_mma_sync(%h: tensor<200x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<200xi64>) -> tensor<f32> {
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 2, split = 8>} : tensor<200x256xbf16>, tensor<1000x256xbf16>, tensor<200xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
 

@@ -1,13 +1,17 @@
 // REQUIRES: ptxas
-// The attn-map-to-gpu kernels assemble for sm_90a and, since they use only
-// sm_80 instructions (mma.sync, ldmatrix, cp.async), for sm_80 too: the
-// PTX holds the tensor-core and async-copy instructions, and kernels=0
-// gives the simple mapping instead.
+// The attn-map-to-gpu kernels assemble for sm_90a and sm_80: attention and
+// the row kernels use sm_80 instructions (mma.sync, ldmatrix, cp.async) on
+// both; linear cross-entropy takes warpgroup MMA (wgmma, with the async-proxy
+// fence after cp.async) on sm_90a and mma.sync on sm_80. The PTX holds the
+// tensor-core and async-copy instructions, and kernels=0 gives the simple
+// mapping instead.
 // RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=sm_90a package-dir=%t/sm90a" -o /dev/null
 // RUN: attn-opt %s --attn-to-cubin="chip=sm_80 package-dir=%t/sm80" -o /dev/null
 // RUN: FileCheck %s --check-prefix=PTX --input-file=%t/sm90a/attention_kernels.ptx
 // RUN: FileCheck %s --check-prefix=PTX --input-file=%t/sm80/attention_kernels.ptx
 // RUN: FileCheck %s --check-prefix=LCE --input-file=%t/sm80/lce_kernels.ptx
+// RUN: FileCheck %s --check-prefix=LCE90 --input-file=%t/sm90a/lce_kernels.ptx
+// RUN: FileCheck %s --check-prefix=SPEC80 --input-file=%t/sm80/manifest.json
 // RUN: FileCheck %s --check-prefix=ROWS --input-file=%t/sm90a/softmax_kernels.ptx
 // RUN: FileCheck %s --check-prefix=MANIFEST --input-file=%t/sm90a/manifest.json
 // RUN: FileCheck %s --check-prefix=SPEC --input-file=%t/sm90a/manifest.json
@@ -21,6 +25,15 @@
 // PTX-DAG: ex2.approx
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
 // LCE: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// LCE-NOT: wgmma
+// LCE90: .target sm_90a
+// LCE90: cp.async.cg.shared.global
+// LCE90: fence.proxy.async.shared::cta
+// LCE90: wgmma.fence.sync.aligned
+// LCE90: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
+// LCE90: wgmma.commit_group.sync.aligned
+// LCE90: wgmma.wait_group.sync.aligned 1
+// LCE90: wgmma.wait_group.sync.aligned 0
 // ROWS: ld.global.v4.b32
 // ROWS: shfl.sync.bfly.b32
 // ROWS: st.global.v4.b32
@@ -34,10 +47,21 @@
 // SPEC: "mapping": "attn-map-to-gpu",
 // SPEC: "schedule": "#attn.schedule<block_m = 1, block_n = 4096>"
 // SPEC: "mapping": "attn-map-to-gpu",
-// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 2, split = 8>"
+// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 4>"
+// SPEC-NEXT: "tensor_core": "wgmma.m64n256k16"
+// SPEC80: "mapping": "attn-map-to-gpu",
+// SPEC80: "tensor_core": "mma.sync.m16n8k16"
+// SPEC80: "mapping": "attn-map-to-gpu",
+// SPEC80: "mapping": "attn-map-to-gpu",
+// SPEC80: "schedule": "#attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 2, split = 8, chip = \"sm_80\">"
+// SPEC80-NEXT: "tensor_core": "mma.sync.m16n8k16"
 
-// No spills in the attention kernel (ptxas -v in the manifest).
+// No spills in the attention and LCE kernels (ptxas -v in the manifest).
 // MANIFEST: "name": "attention_kernel",
+// MANIFEST-NEXT: "registers": {{[0-9]+}},
+// MANIFEST-NEXT: "shared_bytes": {{[0-9]+}},
+// MANIFEST-NEXT: "spill_bytes": 0,
+// MANIFEST: "name": "lce_kernel",
 // MANIFEST-NEXT: "registers": {{[0-9]+}},
 // MANIFEST-NEXT: "shared_bytes": {{[0-9]+}},
 // MANIFEST-NEXT: "spill_bytes": 0,

@@ -141,7 +141,7 @@ LogicalResult mapAttention(AttentionOp op, const TargetInfo &target) {
   Value out = resultBuffer(b, loc, op.getOutput().getType());
   Value lse = op.getLse() ? resultBuffer(b, loc, op.getLse().getType()) : Value();
   gpu_kernel::buildAttention(b, loc, spec, q, k, v, out, lse);
-  gpu_kernel::recordKernelSchedule(op, schedule);
+  gpu_kernel::recordKernelSchedule(op, schedule, "mma.sync.m16n8k16");
   op.getOutput().replaceAllUsesWith(
       asTensor(b, loc, out, op.getOutput().getType()));
   if (lse)
@@ -215,7 +215,8 @@ struct AttnMapToGPUPass
 } // namespace
 
 void mlir::attn::gpu_kernel::recordKernelSchedule(Operation *op,
-                                                  ScheduleAttr schedule) {
+                                                  ScheduleAttr schedule,
+                                                  StringRef tensorCore) {
   auto func = op->getParentOfType<func::FuncOp>();
   auto spec = func ? func->getAttrOfType<StringAttr>("attn.spec") : nullptr;
   if (!spec)
@@ -234,6 +235,8 @@ void mlir::attn::gpu_kernel::recordKernelSchedule(Operation *op,
   os << schedule;
   (*described)["mapping"] = "attn-map-to-gpu";
   (*described)["schedule"] = text;
+  if (!tensorCore.empty())
+    (*described)["tensor_core"] = tensorCore;
   std::string updated;
   llvm::raw_string_ostream out(updated);
   out << *parsed;

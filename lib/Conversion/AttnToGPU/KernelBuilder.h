@@ -96,6 +96,7 @@ public:
   }
   Value andI(Value x, Value y) { return fold<arith::AndIOp>(x, y); }
   Value orI(Value x, Value y) { return fold<arith::OrIOp>(x, y); }
+  Value xorI(Value x, Value y) { return fold<arith::XOrIOp>(x, y); }
   Value select(Value c, Value x, Value y) {
     return fold<arith::SelectOp>(c, x, y);
   }
@@ -211,19 +212,91 @@ public:
     return d;
   }
 
+  /// The kernel's dynamic shared memory, as bytes.
+  Value sharedBytes() {
+    return gpu::DynamicSharedMemoryOp::create(
+        b, loc,
+        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
+                        MemRefLayoutAttrInterface(),
+                        workgroupSpace(b.getContext())));
+  }
+
   /// A view of `shape` x `elementType` at `byteOffset` of the kernel's
   /// dynamic shared memory.
   Value sharedView(ArrayRef<int64_t> shape, Type elementType,
                    int64_t byteOffset) {
-    Attribute space = workgroupSpace(b.getContext());
-    auto raw = gpu::DynamicSharedMemoryOp::create(
-        b, loc,
-        MemRefType::get({ShapedType::kDynamic}, b.getI8Type(),
-                        MemRefLayoutAttrInterface(), space));
-    auto type = MemRefType::get(shape, elementType,
-                                MemRefLayoutAttrInterface(), space);
-    return memref::ViewOp::create(b, loc, type, raw, idx(byteOffset),
-                                  ValueRange{});
+    return sharedView(sharedBytes(), shape, elementType, idx(byteOffset));
+  }
+  Value sharedView(Value raw, ArrayRef<int64_t> shape, Type elementType,
+                   Value byteOffset) {
+    auto type = MemRefType::get(shape, elementType, MemRefLayoutAttrInterface(),
+                                workgroupSpace(b.getContext()));
+    return memref::ViewOp::create(b, loc, type, raw, byteOffset, ValueRange{});
+  }
+
+  // Hopper (sm_90a): warpgroup MMA on operands in shared memory.
+
+  /// The shared-window byte address of the first element of `smem`.
+  Value sharedAddress(Value smem) {
+    return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
+  }
+
+  /// The wgmma descriptor of a K-major 16-bit operand whose 8-row groups of
+  /// 128-byte rows lie 1024 bytes apart in the 128-byte swizzle, starting at
+  /// shared byte address `address` (an index; advancing it by 32 bytes
+  /// steps K by 16 inside the swizzle atom).
+  Value wgmmaDescriptor(Value address) {
+    Type i64 = b.getI64Type();
+    auto c = [&](uint64_t v) -> Value {
+      return arith::ConstantIntOp::create(b, loc, i64, v);
+    };
+    Value a = arith::IndexCastUIOp::create(b, loc, i64, address);
+    a = arith::ShRUIOp::create(b, loc, arith::AndIOp::create(b, loc, a,
+                                                             c(0x3FFFF)),
+                               c(4));
+    uint64_t fixed = (uint64_t(1) << 16) |          // leading offset (unused)
+                     (uint64_t(1024 >> 4) << 32) |  // stride offset
+                     (uint64_t(1) << 62);           // 128-byte swizzle
+    return arith::OrIOp::create(b, loc, a, c(fixed));
+  }
+
+  /// The f32 accumulator of an m64nN wgmma: N / 2 registers per thread,
+  /// laid out per n8 column block like the m16n8 accumulator of mma.sync
+  /// (rows 16 x the warp's index in its warpgroup + lane / 4, + 8).
+  Type warpgroupAccumulatorType(int64_t n) {
+    return LLVM::LLVMStructType::getLiteral(
+        b.getContext(), SmallVector<Type>(n / 2, b.getF32Type()));
+  }
+
+  /// acc += A (m64 x k16) * B (k16 x n), both K-major in shared memory.
+  Value wgmma(Value descA, Value descB, Value acc, int64_t n,
+              Type elementType) {
+    MLIRContext *ctx = b.getContext();
+    auto type = NVVM::WGMMATypesAttr::get(
+        ctx, elementType.isBF16() ? NVVM::WGMMATypes::bf16
+                                  : NVVM::WGMMATypes::f16);
+    auto one = NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one);
+    return NVVM::WgmmaMmaAsyncOp::create(
+        b, loc, acc.getType(), acc, descA, descB,
+        NVVM::MMAShapeAttr::get(ctx, 64, n, 16), type, type,
+        NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
+        NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one), one, one,
+        NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+        NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col),
+        /*satfinite=*/nullptr);
+  }
+  void wgmmaFence() { NVVM::WgmmaFenceAlignedOp::create(b, loc); }
+  void wgmmaCommit() { NVVM::WgmmaGroupSyncAlignedOp::create(b, loc); }
+  void wgmmaWait(int64_t pendingGroups) {
+    NVVM::WgmmaWaitGroupSyncOp::create(b, loc, pendingGroups);
+  }
+  /// Orders this thread's generic-proxy shared-memory writes (cp.async
+  /// included) before later async-proxy reads (wgmma operands).
+  void fenceProxyAsync() {
+    NVVM::FenceProxyOp::create(
+        b, loc, NVVM::ProxyKind::async_shared,
+        NVVM::SharedSpaceAttr::get(b.getContext(),
+                                   NVVM::SharedSpace::shared_cta));
   }
 
   /// Calls `body(c)` for c = tid, tid + threads, ... below `total`: one

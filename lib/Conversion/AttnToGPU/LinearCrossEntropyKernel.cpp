@@ -30,16 +30,23 @@ struct LinearCrossEntropySpec {
   int64_t tokens, hidden, vocab;
   Type elementType;
   int64_t blockM, blockN, blockD, warps, stages, split;
+  /// sm_90a: logits tiles on warpgroup MMA (one m64 x block_n wgmma tile
+  /// per warpgroup), else mma.sync m16n8k16 (16 tokens per warp).
+  bool warpgroupMma = false;
   int64_t ignoreIndex;
   double labelSmoothing, zLoss;
   std::optional<double> softcap;
 
-  int64_t pitch() const { return blockD + kRowPad; }
+  /// Shared-memory row pitch in elements: padded for ldmatrix; the
+  /// swizzled 128-byte rows of wgmma need none.
+  int64_t pitch() const { return warpgroupMma ? blockD : blockD + kRowPad; }
   int64_t rowTiles() const { return (tokens + blockM - 1) / blockM; }
   int64_t vocabTiles() const { return (vocab + blockN - 1) / blockN; }
   int64_t chunks() const { return hidden / blockD; }
   int64_t sharedBytes() const {
-    return 2 * stages * (blockM + blockN) * pitch();
+    // wgmma tiles start 1024-byte aligned: room to align the base.
+    return 2 * stages * (blockM + blockN) * pitch() +
+           (warpgroupMma ? 1024 : 0);
   }
 };
 
@@ -81,6 +88,9 @@ private:
   void loadChunk(Value vocabTile, Value chunk, Value stage);
   SmallVector<Accumulator> multiply(SmallVector<Accumulator> acc, Value stage);
   RowState fold(const RowState &in, ArrayRef<Accumulator> acc, Value tile);
+  RowState mainLoopMmaSync(Value tileFirst, Value tileEnd, const RowState &init);
+  RowState mainLoopWarpgroup(Value tileFirst, Value tileEnd,
+                             const RowState &init);
 
   const LinearCrossEntropySpec &s;
   gpu::LaunchOp launch;
@@ -103,7 +113,15 @@ void LinearCrossEntropyKernel::loadChunk(Value vocabTile, Value chunk,
       Value col = kb.mul(kb.rem(c, perRow), 8);
       Value row = kb.add(first, r);
       Value n = kb.select(kb.lt(row, limit), kb.idx(8), kb.idx(0));
-      kb.asyncCopy(smem, {stage, r, col}, global,
+      SmallVector<Value> dst = {stage, r, col};
+      if (s.warpgroupMma) {
+        // The 128-byte swizzle: 16-byte chunk q of row r sits at chunk
+        // q ^ (r % 8), so that wgmma reads 8 rows without bank conflicts.
+        Value q = kb.xorI(kb.rem(c, perRow), kb.rem(r, 8));
+        dst = {kb.add(kb.mul(kb.add(kb.mul(stage, rows), r), s.blockD),
+                      kb.mul(q, 8))};
+      }
+      kb.asyncCopy(smem, dst, global,
                    {kb.minI(row, limit - 1), kb.add(col0, col)}, 8, n);
     });
   };
@@ -193,34 +211,17 @@ RowState LinearCrossEntropyKernel::fold(const RowState &in,
   return out;
 }
 
-void LinearCrossEntropyKernel::build() {
+RowState LinearCrossEntropyKernel::mainLoopMmaSync(Value tileFirst,
+                                                   Value tileEnd,
+                                                   const RowState &init) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  tid = launch.getThreadIds().x;
-  lane = kb.rem(tid, 32);
-  warp = kb.div(tid, 32);
-  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
-  splitIndex = launch.getBlockIds().y;
-
   sH = kb.sharedView({s.stages, s.blockM, s.pitch()}, s.elementType, 0);
   sW = kb.sharedView({s.stages, s.blockN, s.pitch()}, s.elementType,
                      2 * s.stages * s.blockM * s.pitch());
 
-  for (int64_t h = 0; h < 2; ++h) {
-    Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16),
-                                               kb.div(lane, 4)),
-                                        h * 8));
-    rowValid[h] = kb.lt(row, s.tokens);
-    rowToken[h] = kb.minI(row, s.tokens - 1);
-    Value label = memref::LoadOp::create(b, loc, labels, ValueRange{rowToken[h]});
-    rowLabel[h] = arith::IndexCastOp::create(b, loc, b.getIndexType(), label);
-  }
-
-  // This block's run of vocabulary tiles, flattened with the block_d
-  // chunks into one pipelined loop.
-  int64_t perSplit = (s.vocabTiles() + s.split - 1) / s.split;
-  Value tileFirst = kb.minI(kb.mul(splitIndex, perSplit), s.vocabTiles());
-  Value tileEnd = kb.minI(kb.add(tileFirst, perSplit), s.vocabTiles());
+  // The vocabulary tiles flattened with the block_d chunks into one
+  // pipelined loop.
   Value steps = kb.mul(kb.sub(tileEnd, tileFirst), s.chunks());
   auto loadStep = [&](KernelBuilder &kb, Value step, Value stage) {
     loadChunk(kb.add(tileFirst, kb.div(step, s.chunks())),
@@ -228,11 +229,6 @@ void LinearCrossEntropyKernel::build() {
   };
   kb.pipelinePrologue(steps, s.stages, loadStep);
 
-  RowState init;
-  for (int64_t h = 0; h < 2; ++h) {
-    init.max[h] = kb.negInf();
-    init.sum[h] = init.total[h] = init.target[h] = kb.f32(0.0);
-  }
   SmallVector<Value> carried;
   for (int64_t i = 0; i < nTiles(); ++i) {
     Accumulator z = kb.zeroAccumulator();
@@ -278,9 +274,129 @@ void LinearCrossEntropyKernel::build() {
     scf::YieldOp::create(b, loc, next);
   }
   kb.asyncWait(0);
+  return RowState::unflatten(loop.getResults().drop_front(accValues));
+}
+
+RowState LinearCrossEntropyKernel::mainLoopWarpgroup(Value tileFirst,
+                                                     Value tileEnd,
+                                                     const RowState &init) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  // Stage buffers of 128-byte rows, 1024-byte aligned (the swizzle repeats
+  // every 8 rows): hidden tiles, then weight tiles.
+  int64_t rowBytes = 2 * s.blockD;
+  int64_t hiddenBytes = s.stages * s.blockM * rowBytes;
+  Value raw = kb.sharedBytes();
+  Value base = kb.sharedAddress(raw);
+  Value pad = kb.rem(kb.sub(kb.idx(1024), kb.rem(base, 1024)), 1024);
+  sH = kb.sharedView(raw, {s.stages * s.blockM * s.blockD}, s.elementType,
+                     pad);
+  sW = kb.sharedView(raw, {s.stages * s.blockN * s.blockD}, s.elementType,
+                     kb.add(pad, hiddenBytes));
+  Value addrH = kb.add(kb.add(base, pad), kb.mul(kb.div(warp, 4), 64 * rowBytes));
+  Value addrW = kb.add(kb.add(base, pad), hiddenBytes);
+
+  // Loads run `ahead` = stages - 2 steps ahead of the wgmma of a step, and
+  // one wgmma group stays in flight: the stage a load overwrites was read
+  // by the group of two steps back, which every warpgroup waited for before
+  // the barrier at the head of this step.
+  int64_t ahead = s.stages - 2;
+  Value steps = kb.mul(kb.sub(tileEnd, tileFirst), s.chunks());
+  auto loadStep = [&](KernelBuilder &kb, Value step) {
+    loadChunk(kb.add(tileFirst, kb.div(step, s.chunks())),
+              kb.rem(step, s.chunks()), kb.rem(step, s.stages));
+  };
+  for (int64_t p = 0; p < ahead; ++p) {
+    kb.ifThen(kb.lt(kb.idx(p), steps),
+              [&](KernelBuilder &kb) { loadStep(kb, kb.idx(p)); });
+    kb.asyncCommit();
+  }
+
+  Type accType = kb.warpgroupAccumulatorType(s.blockN);
+  auto tiles = scf::ForOp::create(b, loc, tileFirst, tileEnd, kb.idx(1),
+                                  init.flatten());
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(tiles.getBody());
+    Value tile = tiles.getInductionVar();
+    Value zero = LLVM::ZeroOp::create(b, loc, accType);
+    Value step0 = kb.mul(kb.sub(tile, tileFirst), s.chunks());
+    auto chunks = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(s.chunks()),
+                                     kb.idx(1), ValueRange{zero});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(chunks.getBody());
+      Value step = kb.add(step0, chunks.getInductionVar());
+      kb.asyncWait(ahead - 1);
+      kb.fenceProxyAsync();
+      kb.barrier();
+      Value stage = kb.rem(step, s.stages);
+      Value stageA = kb.add(addrH, kb.mul(stage, s.blockM * rowBytes));
+      Value stageB = kb.add(addrW, kb.mul(stage, s.blockN * rowBytes));
+      Value acc = chunks.getRegionIterArgs()[0];
+      kb.wgmmaFence();
+      for (int64_t k = 0; k < s.blockD / 16; ++k)
+        acc = kb.wgmma(kb.wgmmaDescriptor(kb.add(stageA, 32 * k)),
+                       kb.wgmmaDescriptor(kb.add(stageB, 32 * k)), acc,
+                       s.blockN, s.elementType);
+      kb.wgmmaCommit();
+      kb.wgmmaWait(1);
+      Value next = kb.add(step, ahead);
+      kb.ifThen(kb.lt(next, steps),
+                [&](KernelBuilder &kb) { loadStep(kb, next); });
+      kb.asyncCommit();
+      scf::YieldOp::create(b, loc, acc);
+    }
+    kb.wgmmaWait(0);
+    Value acc = chunks.getResult(0);
+    SmallVector<Accumulator> parts(nTiles());
+    for (int64_t nt = 0; nt < nTiles(); ++nt)
+      for (int64_t i = 0; i < 4; ++i)
+        parts[nt][i] = LLVM::ExtractValueOp::create(b, loc, acc, 4 * nt + i);
+    RowState folded =
+        fold(RowState::unflatten(tiles.getRegionIterArgs()), parts, tile);
+    scf::YieldOp::create(b, loc, folded.flatten());
+  }
+  kb.asyncWait(0);
+  return RowState::unflatten(tiles.getResults());
+}
+
+void LinearCrossEntropyKernel::build() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  tid = launch.getThreadIds().x;
+  lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
+  splitIndex = launch.getBlockIds().y;
+
+  // Thread rows: warp w owns tokens 16w .. 16w + 15 of the block's tile
+  // under either MMA (a warpgroup's m64 tile is its four warps' rows).
+  for (int64_t h = 0; h < 2; ++h) {
+    Value row = kb.add(rowTile0, kb.add(kb.add(kb.mul(warp, 16),
+                                               kb.div(lane, 4)),
+                                        h * 8));
+    rowValid[h] = kb.lt(row, s.tokens);
+    rowToken[h] = kb.minI(row, s.tokens - 1);
+    Value label = memref::LoadOp::create(b, loc, labels, ValueRange{rowToken[h]});
+    rowLabel[h] = arith::IndexCastOp::create(b, loc, b.getIndexType(), label);
+  }
+
+  // This block's run of vocabulary tiles: split s takes tiles
+  // [s T / S, (s + 1) T / S), which differ in length by at most one.
+  Value tileFirst = kb.div(kb.mul(splitIndex, s.vocabTiles()), s.split);
+  Value tileEnd =
+      kb.div(kb.mul(kb.add(splitIndex, 1), s.vocabTiles()), s.split);
+
+  RowState init;
+  for (int64_t h = 0; h < 2; ++h) {
+    init.max[h] = kb.negInf();
+    init.sum[h] = init.total[h] = init.target[h] = kb.f32(0.0);
+  }
+  RowState st = s.warpgroupMma ? mainLoopWarpgroup(tileFirst, tileEnd, init)
+                               : mainLoopMmaSync(tileFirst, tileEnd, init);
 
   // Merge the four lanes of each row and write this split's partial state.
-  RowState st = RowState::unflatten(loop.getResults().drop_front(accValues));
   for (int64_t h = 0; h < 2; ++h) {
     Value m = kb.warpReduce(st.max[h], 3, /*isMax=*/true);
     Value use = kb.safeMax(m);
@@ -398,6 +514,12 @@ mlir::attn::gpu_kernel::mapLinearCrossEntropy(LinearCrossEntropyOp op,
   };
   if (spec.blockM != 16 * spec.warps)
     return fail("needs block_m = 16 x warps (one warp per 16 tokens)");
+  // Warpgroup MMA where the chip has it and the schedule fits its tiles:
+  // whole warpgroups, 128-byte (64-element) chunks, block_n up to 256, and
+  // a stage for the wgmma group left in flight.
+  spec.warpgroupMma = target.hasWarpgroupMma && spec.warps % 4 == 0 &&
+                      spec.blockD == 64 && spec.blockN <= 256 &&
+                      spec.stages >= 3;
   if (spec.blockD % 16 != 0 || spec.hidden % spec.blockD != 0)
     return fail("needs block_d to be a multiple of 16 dividing the hidden "
                 "size (" + Twine(spec.hidden) + ")");
@@ -413,7 +535,10 @@ mlir::attn::gpu_kernel::mapLinearCrossEntropy(LinearCrossEntropyOp op,
                                  spec.blockD, spec.warps, spec.stages,
                                  spec.split, schedule.getPasses(),
                                  schedule.getChip());
-  recordKernelSchedule(op, schedule);
+  recordKernelSchedule(op, schedule,
+                       spec.warpgroupMma
+                           ? "wgmma.m64n" + std::to_string(spec.blockN) + "k16"
+                           : "mma.sync.m16n8k16");
 
   OpBuilder b(op);
   Location loc = op.getLoc();

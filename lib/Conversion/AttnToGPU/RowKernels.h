@@ -51,9 +51,11 @@ LogicalResult mapLinearCrossEntropy(LinearCrossEntropyOp op,
                                     const TargetInfo &target);
 
 /// Records in the enclosing function's `attn.spec` (when it has one) that
-/// `op` was mapped by attn-map-to-gpu under `schedule`; the kernel package
+/// `op` was mapped by attn-map-to-gpu under `schedule` (and, for tensor-core
+/// kernels, which MMA instruction `tensorCore` they use); the kernel package
 /// manifest carries it to the runtime and the benchmarks.
-void recordKernelSchedule(Operation *op, ScheduleAttr schedule);
+void recordKernelSchedule(Operation *op, ScheduleAttr schedule,
+                          StringRef tensorCore = "");
 
 /// The read-only buffer of operand tensor `tensor`.
 Value readOperandBuffer(OpBuilder &b, Location loc, Value tensor);

@@ -243,6 +243,29 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
       .Default([](Operation *) { return SmallVector<ScheduleAttr>(); });
 }
 
+/// The vocabulary split of the warpgroup-MMA linear cross-entropy kernel
+/// (one 197 KB block per SM): the one that best fills whole waves of the
+/// 132 SMs of an H100/H200 SXM with blocks of equal work, the smallest
+/// among equals. At most 48 splits, so that the [split, N] partial states
+/// stay a few MB.
+static int64_t wholeWaveSplit(int64_t rowTiles, int64_t vocabTiles) {
+  constexpr int64_t kSMs = 132, kMaxSplit = 48;
+  int64_t best = 1;
+  double bestUse = 0;
+  for (int64_t split = 1; split <= std::min(vocabTiles, kMaxSplit);
+       ++split) {
+    int64_t blocks = rowTiles * split;
+    double waves = double(blocks) / double(ceilDiv(blocks, kSMs) * kSMs);
+    double balance = double(vocabTiles) /
+                     double(ceilDiv(vocabTiles, split) * split);
+    if (waves * balance > bestUse + 1e-9) {
+      bestUse = waves * balance;
+      best = split;
+    }
+  }
+  return best;
+}
+
 ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
   MLIRContext *ctx = op->getContext();
   auto make = [&](int64_t bm, int64_t bn, int64_t bd, int64_t w, int64_t st,
@@ -290,11 +313,16 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
           })
           .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
           .Case([&](LinearCrossEntropyOp o) {
+            int64_t n = dimOr(o.getHidden(), 0, 8192);
+            int64_t d = dimOr(o.getHidden(), 1, 4096);
+            int64_t v = dimOr(o.getWeight(), 0, 32768);
+            FailureOr<TargetInfo> target = getTargetInfo(chip);
+            if (succeeded(target) && target->hasWarpgroupMma && d % 64 == 0)
+              return make(128, 256, 64, 8, 4,
+                          wholeWaveSplit(ceilDiv(n, 128), ceilDiv(v, 256)), 1);
             // Split the vocabulary until there are two blocks per SM of an
             // H100 (132), in powers of two, so that a few thousand tokens
             // still fill the chip.
-            int64_t n = dimOr(o.getHidden(), 0, 8192);
-            int64_t v = dimOr(o.getWeight(), 0, 32768);
             int64_t rowTiles = (n + 127) / 128, vocabTiles = (v + 127) / 128;
             int64_t split = 1;
             while (split < 16 && rowTiles * split < 264 &&
