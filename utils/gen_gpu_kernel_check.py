@@ -58,6 +58,15 @@ ATTENTION = [
      "schedule = #attn.schedule<block_m = 32, block_n = 64, warps = 1, stages = 2, split = 8>", True),
     ("mi2_f16_m1023_n17_causal", "f16", 1, 2, 2, 1023, 17, 80,
      "causal, schedule = #attn.schedule<block_m = 128, block_n = 32, warps = 4, stages = 3>", True),
+    # sm_90a: the defaults above with head dims 64/128/256 take warpgroup
+    # MMA (128 x 64, 8 warps, 5 stages; 128 x 32, 4 stages at 256); these pin
+    # other wgmma tiles: 128-key tiles, four warpgroups, and split-KV.
+    ("wg_bn128_gqa_causal_d64", "bf16", 1, 4, 2, 1023, 1023, 64,
+     "causal, schedule = #attn.schedule<block_m = 64, block_n = 128, warps = 4, stages = 4>", True),
+    ("wg_4groups_window_softcap_d64", "f16", 2, 2, 2, 1023, 113, 64,
+     "window = array<i64: 32, 8>, softcap = 30.0 : f32, schedule = #attn.schedule<block_m = 256, block_n = 32, warps = 16, stages = 4>", True),
+    ("wg_split3_d128", "bf16", 2, 4, 4, 17, 4099, 128,
+     "schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 4, split = 3>", True),
     # Decoding shapes: the default schedule splits the keys (split-KV).
     ("decode_gqa_split", "bf16", 2, 8, 2, 1, 4099, 128, "", True),
     ("decode_causal_split", "bf16", 1, 4, 4, 4, 2047, 64, "causal", True),

@@ -1,9 +1,59 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s
 
-// Attention (GQA 4:1, causal, LSE) becomes one FlashAttention-2 launch: the
-// 4 query heads of a kv head are packed into 400 rows, 4 blocks of 128 rows
-// (4 warps of 2 x 16 rows: the default schedule 128 x 64) per (kv head,
-// batch); Q and the first K/V tile arrive by cp.async (zero-filling rows
+// Attention (GQA 4:1, causal, LSE) on sm_90a with head dim 128 (the default
+// schedule 128 x 64, 8 warps, 5 stages): two warpgroups of 64 query rows;
+// Q and K/V tiles arrive by cp.async into 128-byte-swizzled slabs past a
+// 1024-byte aligned base; the first QK^T (8 wgmma m64n64k16 over the head
+// dim) is waited for, then each step of the key loop issues the next QK^T
+// before the softmax of the current scores, waits for the previous PV only
+// to rescale O, and issues PV as wgmma m64n128k16 with P from registers
+// (inline PTX: nvvm.wgmma.mma_async takes A only from shared memory) and V
+// transposed. The loop carries O (64 f32), the running max and sum (2
+// rows each) and the next scores (32 f32). The last key tile is peeled.
+// CHECK-LABEL: func @attention_wgmma
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c197632_i32
+// CHECK: memref.extract_aligned_pointer_as_index
+// CHECK: nvgpu.device_async_copy {{.*}} : memref<2x8x100x128xbf16> to memref<16384xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvgpu.device_async_copy {{.*}} : memref<2x2x130x128xbf16> to memref<40960xbf16, #gpu.address_space<workgroup>>
+// CHECK: nvvm.cp.async.wait.group 2
+// CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
+// CHECK-NEXT: gpu.barrier
+// CHECK: scf.if
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: %{{.+}}:6 = scf.for
+// CHECK: nvvm.cp.async.wait.group 1
+// CHECK-NEXT: nvvm.fence.proxy
+// CHECK-NEXT: gpu.barrier
+// CHECK: nvgpu.device_async_copy
+// CHECK: nvvm.cp.async.commit.group
+// CHECK-COUNT-8: nvvm.wgmma.mma_async
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK: gpu.shuffle  xor
+// CHECK: math.exp2 {{.*}} fastmath<afn>
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
+// CHECK: nvvm.wgmma.commit.group.sync.aligned
+// CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: scf.yield
+// CHECK: llvm.inline_asm
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: vector.store {{.*}} : memref<2x8x100x128xbf16>, vector<2xbf16>
+// CHECK: gpu.terminator
+// CHECK-NOT: attn.attention
+func.func @attention_wgmma(%q: tensor<2x8x100x128xbf16>, %k: tensor<2x2x130x128xbf16>, %v: tensor<2x2x130x128xbf16>) -> (tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal} : tensor<2x8x100x128xbf16>, tensor<2x2x130x128xbf16>, tensor<2x2x130x128xbf16> -> tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>
+  return %o, %l : tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>
+}
+
+// -----
+
+// The mma.sync form (sm_80, or a schedule wgmma does not fit; here the
+// sm_80 default 128 x 64, 4 warps, 2 stages): the 4 query heads of a kv
+// head are packed into 400 rows, 4 blocks of 128 rows (4 warps of 2 x 16
+// rows) per (kv head, batch); Q and the first K/V tile arrive by cp.async (zero-filling rows
 // past the end); the key loop carries 2 x 8 output tiles x 4 + running max
 // and sum (4 rows each) = 72 values; QK^T and PV are m16n8k16 MMAs fed by
 // ldmatrix (transposed for V).
@@ -37,7 +87,7 @@
 // CHECK: bufferization.to_tensor %[[LSE]] restrict writable
 // CHECK-NOT: attn.attention
 func.func @attention_gqa_causal(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x130x64xbf16>, %v: tensor<2x2x130x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>) {
-  %o, %l = attn.attention %q, %k, %v {causal} : tensor<2x8x100x64xbf16>, tensor<2x2x130x64xbf16>, tensor<2x2x130x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 4, stages = 2>} : tensor<2x8x100x64xbf16>, tensor<2x2x130x64xbf16>, tensor<2x2x130x64xbf16> -> tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
   return %o, %l : tensor<2x8x100x64xbf16>, tensor<2x8x100xf32>
 }
 

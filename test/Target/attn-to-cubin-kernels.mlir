@@ -1,13 +1,13 @@
 // REQUIRES: ptxas
-// The attn-map-to-gpu kernels assemble for sm_90a and sm_80: attention and
-// the row kernels use sm_80 instructions (mma.sync, ldmatrix, cp.async) on
-// both; linear cross-entropy takes warpgroup MMA (wgmma, with the async-proxy
-// fence after cp.async) on sm_90a and mma.sync on sm_80. The PTX holds the
-// tensor-core and async-copy instructions, and kernels=0 gives the simple
-// mapping instead.
+// The attn-map-to-gpu kernels assemble for sm_90a and sm_80. On sm_90a,
+// attention and linear cross-entropy take warpgroup MMA (wgmma, with the
+// async-proxy fence after cp.async; PV with P from registers); on sm_80
+// they take mma.sync + ldmatrix; the row kernels are the same on both. The
+// PTX holds the tensor-core and async-copy instructions, and kernels=0
+// gives the simple mapping instead.
 // RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=sm_90a package-dir=%t/sm90a" -o /dev/null
 // RUN: attn-opt %s --attn-to-cubin="chip=sm_80 package-dir=%t/sm80" -o /dev/null
-// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/sm90a/attention_kernels.ptx
+// RUN: FileCheck %s --check-prefix=ATT90 --input-file=%t/sm90a/attention_kernels.ptx
 // RUN: FileCheck %s --check-prefix=PTX --input-file=%t/sm80/attention_kernels.ptx
 // RUN: FileCheck %s --check-prefix=LCE --input-file=%t/sm80/lce_kernels.ptx
 // RUN: FileCheck %s --check-prefix=LCE90 --input-file=%t/sm90a/lce_kernels.ptx
@@ -18,12 +18,19 @@
 // RUN: attn-opt %s --attn-to-cubin="kernels=0 package-dir=%t/simple" -o /dev/null
 // RUN: FileCheck %s --check-prefix=SIMPLE --input-file=%t/simple/attention_kernels.ptx
 
-// PTX: .target sm_{{80|90a}}
+// PTX: .target sm_80
 // PTX: cp.async.cg.shared.global
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTX-DAG: ex2.approx
 // PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// ATT90: .target sm_90a
+// ATT90: cp.async.cg.shared.global
+// ATT90: fence.proxy.async.shared::cta
+// ATT90: wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16
+// ATT90: ex2.approx
+// ATT90: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 1;
+// ATT90-NOT: mma.sync
 // LCE: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // LCE-NOT: wgmma
 // LCE90: .target sm_90a
@@ -43,7 +50,8 @@
 // The manifest says which functions run attn-map-to-gpu's kernels, and
 // under which schedule (the defaults here; LCE with its split-V).
 // SPEC: "mapping": "attn-map-to-gpu",
-// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 32, stages = 2>"
+// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 5>"
+// SPEC-NEXT: "tensor_core": "wgmma.m64n64k16"
 // SPEC: "mapping": "attn-map-to-gpu",
 // SPEC: "schedule": "#attn.schedule<block_m = 1, block_n = 4096>"
 // SPEC: "mapping": "attn-map-to-gpu",

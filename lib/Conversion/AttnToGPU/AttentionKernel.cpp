@@ -94,6 +94,22 @@ private:
   OnlineSoftmaxState step(const OnlineSoftmaxState &in, Value tile,
                           Value stage, ArrayRef<Fragment> qFrag);
   SmallVector<Accumulator> scores(Value stage, ArrayRef<Fragment> qFrag);
+  /// Soft-caps, masks and exponentiates the scores `sc` ([m tile][n tile])
+  /// of key tile `tile` in place into P, and carries the running max and
+  /// sum of `in` into `next`; returns each row slot's output rescale.
+  SmallVector<Value> softmax(const OnlineSoftmaxState &in, Value tile,
+                             SmallVector<Accumulator> &sc,
+                             OnlineSoftmaxState &next);
+  /// P of n8 score tiles 2 kt and 2 kt + 1 of m tile `mi`, as an m16k16
+  /// operand.
+  Fragment probabilities(ArrayRef<Accumulator> sc, int64_t mi, int64_t kt);
+  void buildWarpgroupLoop(Value tileFirst, Value numTiles);
+  Value warpgroupScores(Value stage);
+  /// Softmax of the complete `scores` of key tile `tile`, then, once all
+  /// but `pendingGroups` wgmma groups are done, O = O * alpha + P V (issued,
+  /// not waited for). Returns O.
+  Value warpgroupStep(OnlineSoftmaxState &state, Value scores, Value out,
+                      Value tile, Value stage, int64_t pendingGroups);
   Value tileNeedsMask(Value tile);
   /// Whether key `key` is visible from query `query`.
   Value visible(Value query, Value key);
@@ -107,6 +123,9 @@ private:
   // Per-block and per-thread values.
   Value tid, lane, warp, rowTile0, kvHead, batch, splitIndex;
   Value sQ, sK, sV;
+  /// wgmma: shared byte addresses of the warpgroup's Q rows and of stage 0
+  /// of K and V.
+  Value addrQ, addrK, addrV;
   /// Per row slot: the query index and head of the row (clamped into range)
   /// and whether the row exists.
   SmallVector<Value> rowQuery, rowHead, rowValid;
@@ -115,6 +134,25 @@ private:
 };
 
 void AttentionKernel::carveSharedMemory() {
+  if (s.warpgroupMma) {
+    // Q, then `stages` K and V tiles, each in 128-byte-swizzled slabs of 64
+    // columns, from a 1024-byte aligned base.
+    int64_t qBytes = 2 * s.blockM * s.headDim;
+    int64_t kvBytes = 2 * s.stages * s.blockN * s.headDim;
+    Value raw = kb.sharedBytes();
+    Value base = kb.sharedAddress(raw);
+    Value pad = kb.rem(kb.sub(kb.idx(1024), kb.rem(base, 1024)), 1024);
+    sQ = kb.sharedView(raw, {s.blockM * s.headDim}, s.elementType, pad);
+    sK = kb.sharedView(raw, {s.stages * s.blockN * s.headDim}, s.elementType,
+                       kb.add(pad, qBytes));
+    sV = kb.sharedView(raw, {s.stages * s.blockN * s.headDim}, s.elementType,
+                       kb.add(pad, qBytes + kvBytes));
+    Value aligned = kb.add(base, pad);
+    addrQ = kb.add(aligned, kb.mul(kb.div(warp, 4), 64 * 128));
+    addrK = kb.add(aligned, qBytes);
+    addrV = kb.add(aligned, qBytes + kvBytes);
+    return;
+  }
   int64_t qBytes = 2 * s.blockM * pitch();
   int64_t kvBytes = 2 * s.stages * s.blockN * pitch();
   sQ = kb.sharedView({s.blockM, pitch()}, s.elementType, 0);
@@ -138,7 +176,10 @@ void AttentionKernel::loadQueryTile() {
     Value row = kb.add(rowTile0, r);
     Value valid = kb.lt(row, rows());
     auto [head, query] = headAndQuery(kb.minI(row, rows() - 1));
-    kb.asyncCopy(sQ, {r, col}, q, {batch, head, query, col}, 8,
+    SmallVector<Value> dst = {r, col};
+    if (s.warpgroupMma)
+      dst = {kb.swizzledOffset(r, kb.rem(c, chunksPerRow()), s.blockM)};
+    kb.asyncCopy(sQ, dst, q, {batch, head, query, col}, 8,
                  kb.select(valid, kb.idx(8), kb.idx(0)));
   });
 }
@@ -152,10 +193,12 @@ void AttentionKernel::loadKeyValueTile(Value tile, Value stage) {
     Value key = kb.add(tileStart, r);
     Value keyClamped = kb.minI(key, s.keys - 1);
     Value n = kb.select(kb.lt(key, s.keys), kb.idx(8), kb.idx(0));
-    kb.asyncCopy(sK, {stage, r, col}, k, {batch, kvHead, keyClamped, col}, 8,
-                 n);
-    kb.asyncCopy(sV, {stage, r, col}, v, {batch, kvHead, keyClamped, col}, 8,
-                 n);
+    SmallVector<Value> dst = {stage, r, col};
+    if (s.warpgroupMma)
+      dst = {kb.add(kb.mul(stage, s.blockN * s.headDim),
+                    kb.swizzledOffset(r, kb.rem(c, chunksPerRow()), s.blockN))};
+    kb.asyncCopy(sK, dst, k, {batch, kvHead, keyClamped, col}, 8, n);
+    kb.asyncCopy(sV, dst, v, {batch, kvHead, keyClamped, col}, 8, n);
   });
 }
 
@@ -267,11 +310,10 @@ SmallVector<Accumulator> AttentionKernel::scores(Value stage,
   return acc;
 }
 
-OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
-                                         Value tile, Value stage,
-                                         ArrayRef<Fragment> qFrag) {
-  SmallVector<Accumulator> sc = scores(stage, qFrag);
-
+SmallVector<Value> AttentionKernel::softmax(const OnlineSoftmaxState &in,
+                                            Value tile,
+                                            SmallVector<Accumulator> &sc,
+                                            OnlineSoftmaxState &next) {
   // Scores stay raw (q.k, or soft-capped scaled scores); exp2 takes
   // raw * c - max * c as one FMA, with c = scale * log2(e) (log2(e) when
   // soft-capping, which needs the scaled score first).
@@ -308,7 +350,6 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
     for (int64_t e = 0; e < 4; ++e)
       sc[t][e] = masked[4 * t + e];
 
-  OnlineSoftmaxState next;
   next.max.resize(slots());
   next.sum.resize(slots());
   SmallVector<Value> alpha(slots());
@@ -335,6 +376,25 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
     next.sum[slot] = sum;
   }
 
+  return alpha;
+}
+
+Fragment AttentionKernel::probabilities(ArrayRef<Accumulator> sc, int64_t mi,
+                                        int64_t kt) {
+  Type et = s.elementType;
+  const Accumulator &lo = sc[mi * nTiles() + 2 * kt],
+                    &hi = sc[mi * nTiles() + 2 * kt + 1];
+  return {kb.packPair(lo[0], lo[1], et), kb.packPair(lo[2], lo[3], et),
+          kb.packPair(hi[0], hi[1], et), kb.packPair(hi[2], hi[3], et)};
+}
+
+OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
+                                         Value tile, Value stage,
+                                         ArrayRef<Fragment> qFrag) {
+  SmallVector<Accumulator> sc = scores(stage, qFrag);
+  OnlineSoftmaxState next;
+  SmallVector<Value> alpha = softmax(in, tile, sc, next);
+
   // O = O * alpha + P V, with P repacked from the score accumulators into
   // A operands in registers (two n8 score tiles form one k16 A tile).
   next.out = in.out;
@@ -349,13 +409,8 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
   Type et = s.elementType;
   for (int64_t kt = 0; kt < s.blockN / 16; ++kt) {
     SmallVector<Fragment> p;
-    for (int64_t mi = 0; mi < mTiles(); ++mi) {
-      const Accumulator &lo = sc[mi * nTiles() + 2 * kt],
-                        &hi = sc[mi * nTiles() + 2 * kt + 1];
-      p.push_back({kb.packPair(lo[0], lo[1], et), kb.packPair(lo[2], lo[3], et),
-                   kb.packPair(hi[0], hi[1], et),
-                   kb.packPair(hi[2], hi[3], et)});
-    }
+    for (int64_t mi = 0; mi < mTiles(); ++mi)
+      p.push_back(probabilities(sc, mi, kt));
     for (int64_t dp = 0; dp < dTiles() / 2; ++dp) {
       SmallVector<Value> r = kb.loadMatrix(
           sV, {stage, kb.add(vRow, kt * 16), kb.add(vCol, dp * 16)}, 4, true,
@@ -369,6 +424,162 @@ OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
     }
   }
   return next;
+}
+
+Value AttentionKernel::warpgroupScores(Value stage) {
+  // S = Q K^T on the warpgroup's 64 rows: head-dim steps of 16, 32 bytes
+  // apart inside a 64-column slab (K-major A and B).
+  OpBuilder &b = kb.builder();
+  Value acc = LLVM::ZeroOp::create(b, kb.location(),
+                                   kb.warpgroupAccumulatorType(s.blockN));
+  Value kStage = kb.add(addrK, kb.mul(stage, 2 * s.blockN * s.headDim));
+  kb.wgmmaFence();
+  for (int64_t kt = 0; kt < kTiles(); ++kt) {
+    int64_t slab = kt / 4, inSlab = 32 * (kt % 4);
+    acc = kb.wgmma(
+        kb.wgmmaDescriptor(kb.add(addrQ, slab * 128 * s.blockM + inSlab)),
+        kb.wgmmaDescriptor(kb.add(kStage, slab * 128 * s.blockN + inSlab)),
+        acc, s.blockN, s.elementType);
+  }
+  kb.wgmmaCommit();
+  return acc;
+}
+
+Value AttentionKernel::warpgroupStep(OnlineSoftmaxState &state, Value scores,
+                                     Value out, Value tile, Value stage,
+                                     int64_t pendingGroups) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  // The softmax of a complete score tile runs while the tensor cores still
+  // work on the previous PV (and the next QK^T).
+  SmallVector<Accumulator> sc(nTiles());
+  for (int64_t nt = 0; nt < nTiles(); ++nt)
+    for (int64_t i = 0; i < 4; ++i)
+      sc[nt][i] = LLVM::ExtractValueOp::create(b, loc, scores, 4 * nt + i);
+  OnlineSoftmaxState next;
+  SmallVector<Value> alpha = softmax(state, tile, sc, next);
+  state.max = next.max;
+  state.sum = next.sum;
+
+  // The previous PV must have landed before O is rescaled in registers.
+  kb.wgmmaWait(pendingGroups);
+  for (int64_t i = 0; i < s.headDim / 2; ++i) {
+    Value o = LLVM::ExtractValueOp::create(b, loc, out, i);
+    out = LLVM::InsertValueOp::create(b, loc, out,
+                                      kb.mulF(o, alpha[(i % 4) / 2]), i);
+  }
+
+  // O += P V: P from registers, V N-major (the head dim is contiguous): 16
+  // keys (2 KB of 128-byte rows) per step, 64-column slabs block_n rows
+  // apart.
+  Value vStage = kb.add(addrV, kb.mul(stage, 2 * s.blockN * s.headDim));
+  kb.wgmmaFence();
+  for (int64_t kt = 0; kt < s.blockN / 16; ++kt)
+    out = kb.wgmmaRegisterA(
+        probabilities(sc, 0, kt),
+        kb.wgmmaDescriptor(kb.add(vStage, kt * 16 * 128),
+                           /*leadingBytes=*/128 * s.blockN),
+        out, s.headDim, s.elementType, /*transposeB=*/true);
+  kb.wgmmaCommit();
+  return out;
+}
+
+void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  // Tile j + 1 + ahead is loaded during step j into the stage of tile j - 2,
+  // whose PV every warpgroup waited for before the barrier of step j.
+  int64_t ahead = s.stages - 3;
+  auto loadTile = [&](KernelBuilder &kb, Value j) {
+    loadKeyValueTile(kb.add(tileFirst, j), kb.rem(j, s.stages));
+  };
+  // Q and tile 0 form group 0, tiles 1 .. ahead one group each.
+  loadQueryTile();
+  for (int64_t p = 0; p <= ahead; ++p) {
+    kb.ifThen(kb.lt(kb.idx(p), numTiles),
+              [&](KernelBuilder &kb) { loadTile(kb, kb.idx(p)); });
+    kb.asyncCommit();
+  }
+  kb.asyncWait(ahead);
+  kb.fenceProxyAsync();
+  kb.barrier();
+
+  Type outType = kb.warpgroupAccumulatorType(s.headDim);
+  Value zeroOut = LLVM::ZeroOp::create(b, loc, outType);
+  OnlineSoftmaxState init;
+  init.max.assign(slots(), kb.negInf());
+  init.sum.assign(slots(), kb.f32(0.0));
+  auto pack = [](Value o, const OnlineSoftmaxState &st) {
+    SmallVector<Value> v = {o};
+    v.append(st.max.begin(), st.max.end());
+    v.append(st.sum.begin(), st.sum.end());
+    return v;
+  };
+  auto unpack = [&](ValueRange v) {
+    OnlineSoftmaxState st;
+    st.max.assign(v.begin() + 1, v.begin() + 1 + slots());
+    st.sum.assign(v.begin() + 1 + slots(), v.begin() + 1 + 2 * slots());
+    return st;
+  };
+  SmallVector<Value> initValues = pack(zeroOut, init);
+  SmallVector<Type> types;
+  for (Value v : initValues)
+    types.push_back(v.getType());
+
+  SmallVector<Value> result = kb.ifElse(
+      kb.lt(kb.idx(0), numTiles), types,
+      [&](KernelBuilder &kb) {
+        Value first = warpgroupScores(kb.idx(0));
+        kb.wgmmaWait(0);
+        // Steps 0 .. numTiles - 2 issue the next QK^T before their softmax.
+        SmallVector<Value> carried = pack(zeroOut, init);
+        carried.push_back(first);
+        auto loop = scf::ForOp::create(b, loc, kb.idx(0),
+                                       kb.sub(numTiles, kb.idx(1)), kb.idx(1),
+                                       carried);
+        {
+          OpBuilder::InsertionGuard guard(b);
+          b.setInsertionPointToStart(loop.getBody());
+          KernelBuilder lb(b, loc);
+          Value j = loop.getInductionVar();
+          ValueRange args = loop.getRegionIterArgs();
+          lb.asyncWait(ahead - 1 < 0 ? 0 : ahead - 1);
+          lb.fenceProxyAsync();
+          lb.barrier();
+          Value later = lb.add(j, 1 + ahead);
+          lb.ifThen(lb.lt(later, numTiles),
+                    [&](KernelBuilder &kb) { loadTile(kb, later); });
+          lb.asyncCommit();
+          Value nextScores = warpgroupScores(lb.rem(lb.add(j, 1), s.stages));
+          OnlineSoftmaxState st = unpack(args);
+          Value o = warpgroupStep(st, args.back(), args[0],
+                                  lb.add(tileFirst, j), lb.rem(j, s.stages),
+                                  /*pendingGroups=*/1);
+          // The next scores land; this PV may still run.
+          lb.wgmmaWait(1);
+          SmallVector<Value> yielded = pack(o, st);
+          yielded.push_back(nextScores);
+          scf::YieldOp::create(b, loc, yielded);
+        }
+        ValueRange res = loop.getResults();
+        OnlineSoftmaxState st = unpack(res);
+        Value last = kb.sub(numTiles, kb.idx(1));
+        Value o = warpgroupStep(st, res.back(), res[0],
+                                kb.add(tileFirst, last),
+                                kb.rem(last, s.stages), /*pendingGroups=*/0);
+        kb.wgmmaWait(0);
+        return pack(o, st);
+      },
+      [&](KernelBuilder &) { return initValues; });
+  kb.asyncWait(0);
+
+  OnlineSoftmaxState state = unpack(result);
+  state.out.resize(dTiles());
+  for (int64_t dt = 0; dt < dTiles(); ++dt)
+    for (int64_t i = 0; i < 4; ++i)
+      state.out[dt][i] =
+          LLVM::ExtractValueOp::create(b, loc, result[0], 4 * dt + i);
+  writeResults(state);
 }
 
 void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
@@ -463,10 +674,13 @@ void AttentionKernel::build() {
     rowQuery.push_back(query);
   }
 
-  // Prologue: Q, then the first stages - 1 key/value tiles, one cp.async
-  // group each (empty groups keep the count uniform).
   auto [tileFirst, tileEnd] = keyTileRange();
   Value numTiles = kb.sub(tileEnd, tileFirst);
+  if (s.warpgroupMma)
+    return buildWarpgroupLoop(tileFirst, numTiles);
+
+  // Prologue: Q, then the first stages - 1 key/value tiles, one cp.async
+  // group each (empty groups keep the count uniform).
   loadQueryTile();
   kb.asyncCommit();
   auto loadTile = [&](KernelBuilder &kb, Value step, Value stage) {
@@ -551,6 +765,9 @@ void buildCombine(OpBuilder &b, Location loc, const AttentionKernelSpec &s,
 
 int64_t mlir::attn::gpu_kernel::attentionSharedBytes(
     const AttentionKernelSpec &spec) {
+  if (spec.warpgroupMma)
+    return 2 * spec.headDim * (spec.blockM + 2 * spec.stages * spec.blockN) +
+           1024;
   return 2 * (spec.headDim + kRowPad) *
          (spec.blockM + 2 * spec.stages * spec.blockN);
 }

@@ -102,6 +102,13 @@ LogicalResult checkAttentionSchedule(AttentionOp op, ScheduleAttr schedule,
   if (spec.stages < 2)
     return fail("needs at least 2 stages (the key/value tiles are "
                 "double-buffered)");
+  // Warpgroup MMA where the chip has it and the schedule fits its tiles:
+  // a warpgroup per 64 query rows, head dims in whole 64-column slabs,
+  // block_n up to 256, and stages for the two wgmma groups in flight.
+  spec.warpgroupMma = target.hasWarpgroupMma && spec.warps % 4 == 0 &&
+                      spec.blockM == 16 * spec.warps &&
+                      spec.headDim % 64 == 0 && spec.blockN <= 256 &&
+                      spec.stages >= 4;
   int64_t smem = gpu_kernel::attentionSharedBytes(spec);
   if (smem > target.sharedMemoryPerBlock)
     return fail("needs " + Twine(smem) + " bytes of shared memory; " +
@@ -141,7 +148,10 @@ LogicalResult mapAttention(AttentionOp op, const TargetInfo &target) {
   Value out = resultBuffer(b, loc, op.getOutput().getType());
   Value lse = op.getLse() ? resultBuffer(b, loc, op.getLse().getType()) : Value();
   gpu_kernel::buildAttention(b, loc, spec, q, k, v, out, lse);
-  gpu_kernel::recordKernelSchedule(op, schedule, "mma.sync.m16n8k16");
+  gpu_kernel::recordKernelSchedule(
+      op, schedule,
+      spec.warpgroupMma ? "wgmma.m64n" + std::to_string(spec.blockN) + "k16"
+                        : "mma.sync.m16n8k16");
   op.getOutput().replaceAllUsesWith(
       asTensor(b, loc, out, op.getOutput().getType()));
   if (lse)

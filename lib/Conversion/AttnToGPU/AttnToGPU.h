@@ -27,6 +27,9 @@ struct AttentionKernelSpec {
   bool causal;
   std::optional<std::pair<int64_t, int64_t>> window;
   int64_t blockM, blockN, warps, stages, split;
+  /// sm_90a: QK^T and PV on warpgroup MMA (a warpgroup per 64 query rows),
+  /// else mma.sync (a warp per 16 or 32 rows).
+  bool warpgroupMma = false;
 };
 
 /// Dynamic shared memory of the attention kernel, in bytes.

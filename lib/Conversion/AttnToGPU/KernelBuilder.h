@@ -241,11 +241,25 @@ public:
     return memref::ExtractAlignedPointerAsIndexOp::create(b, loc, smem);
   }
 
-  /// The wgmma descriptor of a K-major 16-bit operand whose 8-row groups of
-  /// 128-byte rows lie 1024 bytes apart in the 128-byte swizzle, starting at
-  /// shared byte address `address` (an index; advancing it by 32 bytes
-  /// steps K by 16 inside the swizzle atom).
-  Value wgmmaDescriptor(Value address) {
+  /// Element offset, in a tile of `rows` rows stored as 128-byte-swizzled
+  /// slabs of 64 16-bit columns (slab after slab, `rows` 128-byte rows
+  /// each), of the 16-byte chunk `chunk` (columns 8 chunk .. 8 chunk + 7) of
+  /// row `row`: chunk q of a row sits at q ^ (row % 8) of its slab row, so
+  /// that 8 consecutive rows of one chunk fall into distinct bank groups.
+  Value swizzledOffset(Value row, Value chunk, int64_t rows) {
+    Value slab = div(chunk, 8);
+    Value q = xorI(rem(chunk, 8), rem(row, 8));
+    return add(mul(add(mul(slab, rows), row), 64), mul(q, 8));
+  }
+
+  /// The wgmma descriptor of a 16-bit operand in 128-byte-swizzled slabs
+  /// (swizzledOffset) whose first element is at shared byte address
+  /// `address` (an index); `strideBytes` apart lie its 8-row groups and
+  /// `leadingBytes` apart its slabs along M/N (used by MN-major operands
+  /// only). K-major operands step K by 16 by advancing `address` 32 bytes
+  /// inside a slab.
+  Value wgmmaDescriptor(Value address, int64_t leadingBytes = 16,
+                        int64_t strideBytes = 1024) {
     Type i64 = b.getI64Type();
     auto c = [&](uint64_t v) -> Value {
       return arith::ConstantIntOp::create(b, loc, i64, v);
@@ -254,9 +268,9 @@ public:
     a = arith::ShRUIOp::create(b, loc, arith::AndIOp::create(b, loc, a,
                                                              c(0x3FFFF)),
                                c(4));
-    uint64_t fixed = (uint64_t(1) << 16) |          // leading offset (unused)
-                     (uint64_t(1024 >> 4) << 32) |  // stride offset
-                     (uint64_t(1) << 62);           // 128-byte swizzle
+    uint64_t fixed = (uint64_t(leadingBytes >> 4) << 16) |
+                     (uint64_t(strideBytes >> 4) << 32) |
+                     (uint64_t(1) << 62); // 128-byte swizzle
     return arith::OrIOp::create(b, loc, a, c(fixed));
   }
 
@@ -268,13 +282,12 @@ public:
         b.getContext(), SmallVector<Type>(n / 2, b.getF32Type()));
   }
 
-  /// acc += A (m64 x k16) * B (k16 x n), both K-major in shared memory.
+  /// acc += A (m64 x k16) * B (k16 x n), both in shared memory; A K-major,
+  /// B K-major or (`transposeB`) N-major.
   Value wgmma(Value descA, Value descB, Value acc, int64_t n,
-              Type elementType) {
+              Type elementType, bool transposeB = false) {
     MLIRContext *ctx = b.getContext();
-    auto type = NVVM::WGMMATypesAttr::get(
-        ctx, elementType.isBF16() ? NVVM::WGMMATypes::bf16
-                                  : NVVM::WGMMATypes::f16);
+    auto type = NVVM::WGMMATypesAttr::get(ctx, wgmmaType(elementType));
     auto one = NVVM::WGMMAScaleInAttr::get(ctx, NVVM::WGMMAScaleIn::one);
     return NVVM::WgmmaMmaAsyncOp::create(
         b, loc, acc.getType(), acc, descA, descB,
@@ -282,8 +295,57 @@ public:
         NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
         NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one), one, one,
         NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
-        NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::col),
+        NVVM::MMALayoutAttr::get(ctx, transposeB ? NVVM::MMALayout::row
+                                                 : NVVM::MMALayout::col),
         /*satfinite=*/nullptr);
+  }
+
+  /// acc += A (m64 x k16, in registers: each warp's 16 rows as the m16k16
+  /// operand of mma.sync) * B (k16 x n in shared memory, N-major when
+  /// `transposeB`). nvvm.wgmma.mma_async takes A only from shared memory,
+  /// so this one is inline PTX.
+  Value wgmmaRegisterA(const Fragment &a, Value descB, Value acc, int64_t n,
+                       Type elementType, bool transposeB) {
+    MLIRContext *ctx = b.getContext();
+    int64_t regs = n / 2;
+    SmallVector<Value> operands;
+    for (int64_t i = 0; i < regs; ++i)
+      operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, i));
+    std::string text = "{\n.reg .pred p;\nsetp.ne.b32 p, 1, 0;\n"
+                       "wgmma.mma_async.sync.aligned.m64n" +
+                       std::to_string(n) + "k16.f32." +
+                       (elementType.isBF16() ? "bf16.bf16" : "f16.f16") + " {";
+    std::string constraints;
+    for (int64_t i = 0; i < regs; ++i) {
+      text += (i ? ", $" : "$") + std::to_string(i);
+      constraints += (i ? ",=f" : "=f");
+    }
+    for (int64_t i = 0; i < regs; ++i)
+      constraints += "," + std::to_string(i);
+    text += "}, {";
+    for (int64_t i = 0; i < 4; ++i) {
+      text += (i ? ", $" : "$") + std::to_string(2 * regs + i);
+      constraints += ",r";
+      Value reg = a[i];
+      if (!reg.getType().isInteger(32))
+        reg = vector::ExtractOp::create(
+            b, loc,
+            vector::BitCastOp::create(
+                b, loc, VectorType::get({1}, b.getI32Type()), reg),
+            0);
+      operands.push_back(reg);
+    }
+    text += "}, $" + std::to_string(2 * regs + 4) + ", p, 1, 1, " +
+            (transposeB ? "1" : "0") + ";\n}\n";
+    constraints += ",l";
+    operands.push_back(descB);
+    return LLVM::InlineAsmOp::create(
+               b, loc, acc.getType(), operands, b.getStringAttr(text),
+               b.getStringAttr(constraints), b.getUnitAttr(),
+               /*is_align_stack=*/nullptr, /*tail_call_kind=*/nullptr,
+               LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
+               /*operand_attrs=*/nullptr)
+        .getResult(0);
   }
   void wgmmaFence() { NVVM::WgmmaFenceAlignedOp::create(b, loc); }
   void wgmmaCommit() { NVVM::WgmmaGroupSyncAlignedOp::create(b, loc); }
@@ -379,6 +441,11 @@ public:
 private:
   template <typename OpTy, typename... Args> Value fold(Args &&...args) {
     return b.createOrFold<OpTy>(loc, std::forward<Args>(args)...);
+  }
+
+  static NVVM::WGMMATypes wgmmaType(Type elementType) {
+    return elementType.isBF16() ? NVVM::WGMMATypes::bf16
+                                : NVVM::WGMMATypes::f16;
   }
 
   /// bf16 pairs travel as i32 registers, f16 pairs as vector<2xf16>.

@@ -114,13 +114,9 @@ void LinearCrossEntropyKernel::loadChunk(Value vocabTile, Value chunk,
       Value row = kb.add(first, r);
       Value n = kb.select(kb.lt(row, limit), kb.idx(8), kb.idx(0));
       SmallVector<Value> dst = {stage, r, col};
-      if (s.warpgroupMma) {
-        // The 128-byte swizzle: 16-byte chunk q of row r sits at chunk
-        // q ^ (r % 8), so that wgmma reads 8 rows without bank conflicts.
-        Value q = kb.xorI(kb.rem(c, perRow), kb.rem(r, 8));
-        dst = {kb.add(kb.mul(kb.add(kb.mul(stage, rows), r), s.blockD),
-                      kb.mul(q, 8))};
-      }
+      if (s.warpgroupMma)
+        dst = {kb.add(kb.mul(stage, rows * s.blockD),
+                      kb.swizzledOffset(r, kb.rem(c, perRow), rows))};
       kb.asyncCopy(smem, dst, global,
                    {kb.minI(row, limit - 1), kb.add(col0, col)}, 8, n);
     });

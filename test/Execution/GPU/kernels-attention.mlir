@@ -30,6 +30,9 @@
 // CHECK-DAG: "kernel": "mi2_window_softcap_d64_kernel"
 // CHECK-DAG: "kernel": "mi2_decode_split_d128_kernel"
 // CHECK-DAG: "kernel": "mi2_f16_m1023_n17_causal_kernel"
+// CHECK-DAG: "kernel": "wg_bn128_gqa_causal_d64_kernel"
+// CHECK-DAG: "kernel": "wg_4groups_window_softcap_d64_kernel"
+// CHECK-DAG: "kernel": "wg_split3_d128_kernel"
 // CHECK-DAG: "kernel": "decode_gqa_split_kernel"
 // CHECK-DAG: "kernel": "decode_causal_split_kernel"
 // CHECK-DAG: "kernel": "decode_window_split_kernel"
@@ -159,6 +162,21 @@ func.func @mi2_decode_split_d128(%q: tensor<2x8x1x128xbf16>, %k: tensor<2x2x4099
 func.func @mi2_f16_m1023_n17_causal(%q: tensor<1x2x1023x80xf16>, %k: tensor<1x2x17x80xf16>, %v: tensor<1x2x17x80xf16>) -> (tensor<1x2x1023x80xf16>, tensor<1x2x1023xf32>) {
   %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 128, block_n = 32, warps = 4, stages = 3>} : tensor<1x2x1023x80xf16>, tensor<1x2x17x80xf16>, tensor<1x2x17x80xf16> -> tensor<1x2x1023x80xf16>, tensor<1x2x1023xf32>
   return %o, %l : tensor<1x2x1023x80xf16>, tensor<1x2x1023xf32>
+}
+
+func.func @wg_bn128_gqa_causal_d64(%q: tensor<1x4x1023x64xbf16>, %k: tensor<1x2x1023x64xbf16>, %v: tensor<1x2x1023x64xbf16>) -> (tensor<1x4x1023x64xbf16>, tensor<1x4x1023xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 64, block_n = 128, warps = 4, stages = 4>} : tensor<1x4x1023x64xbf16>, tensor<1x2x1023x64xbf16>, tensor<1x2x1023x64xbf16> -> tensor<1x4x1023x64xbf16>, tensor<1x4x1023xf32>
+  return %o, %l : tensor<1x4x1023x64xbf16>, tensor<1x4x1023xf32>
+}
+
+func.func @wg_4groups_window_softcap_d64(%q: tensor<2x2x1023x64xf16>, %k: tensor<2x2x113x64xf16>, %v: tensor<2x2x113x64xf16>) -> (tensor<2x2x1023x64xf16>, tensor<2x2x1023xf32>) {
+  %o, %l = attn.attention %q, %k, %v {window = array<i64: 32, 8>, softcap = 30.0 : f32, schedule = #attn.schedule<block_m = 256, block_n = 32, warps = 16, stages = 4>} : tensor<2x2x1023x64xf16>, tensor<2x2x113x64xf16>, tensor<2x2x113x64xf16> -> tensor<2x2x1023x64xf16>, tensor<2x2x1023xf32>
+  return %o, %l : tensor<2x2x1023x64xf16>, tensor<2x2x1023xf32>
+}
+
+func.func @wg_split3_d128(%q: tensor<2x4x17x128xbf16>, %k: tensor<2x4x4099x128xbf16>, %v: tensor<2x4x4099x128xbf16>) -> (tensor<2x4x17x128xbf16>, tensor<2x4x17xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 4, split = 3>} : tensor<2x4x17x128xbf16>, tensor<2x4x4099x128xbf16>, tensor<2x4x4099x128xbf16> -> tensor<2x4x17x128xbf16>, tensor<2x4x17xf32>
+  return %o, %l : tensor<2x4x17x128xbf16>, tensor<2x4x17xf32>
 }
 
 func.func @decode_gqa_split(%q: tensor<2x8x1x128xbf16>, %k: tensor<2x2x4099x128xbf16>, %v: tensor<2x2x4099x128xbf16>) -> (tensor<2x8x1x128xbf16>, tensor<2x8x1xf32>) {

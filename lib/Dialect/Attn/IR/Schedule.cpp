@@ -285,13 +285,21 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
               // warp 16 query rows).
               return make(16, 64, 0, 1, 2, split, 1);
             }
+            int64_t d = dimOr(o.getQuery(), 3, 128);
+            FailureOr<TargetInfo> target = getTargetInfo(chip);
+            if (succeeded(target) && target->hasWarpgroupMma && d % 64 == 0) {
+              // Warpgroup MMA: two warpgroups of 64 query rows, 64-key
+              // tiles (32 at head dim 256) through 5 stages (4 at 256).
+              if (d > 128)
+                return make(128, 32, 0, 8, 4, 1, 1);
+              return make(128, 64, 0, 8, 5, 1, 1);
+            }
             // Measured on H100 (bench/results/2026-11-24-h100-bench-
             // schedules*.md): two m16 row tiles per warp (block_m = 32 x
             // warps: each K/V operand load feeds two MMAs) beat one by
             // 13-15%; above head dim 64, 32-key tiles keep the registers
             // in bounds. Above head dim 128 the accumulator of two row
             // tiles would spill: one row tile per warp.
-            int64_t d = dimOr(o.getQuery(), 3, 128);
             if (d > 128)
               return make(64, 32, 0, 4, 2, 1, 1);
             return make(128, d > 64 ? 32 : 64, 0, 4, 2, 1, 1);
