@@ -88,6 +88,17 @@ ROWS = [
     ("log_softmax_113x1023", "log_softmax", "f16", (113, 1023), 1),
     ("log_softmax_17x32768", "log_softmax", "f32", (17, 32768), 1e4),
     ("logsumexp_17x262144", "logsumexp", "bf16", (17, 262144), 1),
+    # One read of rows above 32768 elements: the row spread over a cluster
+    # of 2-8 blocks (sm_90+, schedule split), an odd length whose last
+    # block is short among them. (The cases above take two passes.)
+    ("log_softmax_5x262144_cluster8", "log_softmax", "bf16", (5, 262144), 1,
+     "block_m = 1, block_n = 32768, warps = 16, split = 8"),
+    ("softmax_3x100003_cluster4", "softmax", "f16", (3, 100003), 1,
+     "block_m = 1, block_n = 25001, warps = 16, split = 4"),
+    ("softmax_3x40000_cluster2", "softmax", "bf16", (3, 40000), 1,
+     "block_m = 1, block_n = 20000, warps = 16, split = 2"),
+    ("logsumexp_17x262144_cluster8", "logsumexp", "bf16", (17, 262144), 1,
+     "block_m = 1, block_n = 32768, warps = 16, split = 8"),
     ("logsumexp_3x5x77", "logsumexp", "f32", (3, 5, 77), 1e4),
     ("logsumexp_rank1_1023", "logsumexp", "bf16", (1023,), 1),
 ]
@@ -153,14 +164,15 @@ def attention_case(name, dtype, b, hq, hkv, m, n, d, attrs, lse):
             + body + "}\n")
 
 
-def row_case(name, op, dtype, shape):
+def row_case(name, op, dtype, shape, schedule=""):
     it = tensor(shape, dtype)
+    attr = f" {{schedule = #attn.schedule<{schedule}>}}" if schedule else ""
     if op == "logsumexp":
         rt = tensor(shape[:-1], "f32")
     else:
         rt = it
     return (f"func.func @{name}(%x: {it}) -> {rt} {{\n"
-            f"  %y = attn.{op} %x, dim = {len(shape) - 1} : {it} -> {rt}\n"
+            f"  %y = attn.{op} %x, dim = {len(shape) - 1}{attr} : {it} -> {rt}\n"
             f"  return %y : {rt}\n}}\n")
 
 
@@ -234,8 +246,8 @@ def main():
         text += cross_entropy_case(*case) + "\n"
         opts = (case[-1] + " --tolerance 1e-5").strip()
         lines.append(f"test/Execution/GPU/kernels-rows.mlir {case[0]} {opts}")
-    for name, op, dtype, shape, scale in ROWS:
-        text += row_case(name, op, dtype, shape) + "\n"
+    for name, op, dtype, shape, scale, *schedule in ROWS:
+        text += row_case(name, op, dtype, shape, *schedule) + "\n"
         bound = "1e-5" if op == "logsumexp" else BOUND[dtype]
         opts = f"--tolerance {bound}"
         if scale != 1:

@@ -250,6 +250,26 @@ func.func @linear_cross_entropy_mma_sync(%h: tensor<200x256xbf16>, %w: tensor<10
 
 // -----
 
+// A row of 65536 spread over a cluster of 2 blocks (schedule split = 2,
+// sm_90+): the grid has 2 blocks per row in clusters of 2; each block holds
+// its half in registers, reduces max and sum over its warps, publishes them
+// in its shared memory and reads both blocks' values through distributed
+// shared memory (nvvm.mapa) after a cluster barrier; a last cluster barrier
+// keeps every block alive until the others have read it.
+// CHECK-LABEL: func @softmax_cluster
+// CHECK: gpu.launch clusters({{.*}}) in (%{{.+}} = %c2{{(_[0-9]+)?}}, {{.*}}) blocks({{.*}}) in (%{{.+}} = %c6{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c512{{(_[0-9]+)?}},
+// CHECK-COUNT-2: nvvm.cluster.arrive {aligned}
+// CHECK: nvvm.mapa %{{.+}}, %{{.+}} : !llvm.ptr<3> -> !llvm.ptr<7>
+// CHECK: nvvm.cluster.arrive {aligned}
+// CHECK-NEXT: nvvm.cluster.wait {aligned}
+// CHECK: vector.store
+func.func @softmax_cluster(%x: tensor<3x65536xbf16>) -> tensor<3x65536xbf16> {
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 16, split = 2>} : tensor<3x65536xbf16> -> tensor<3x65536xbf16>
+  return %y : tensor<3x65536xbf16>
+}
+
+// -----
+
 // What the kernels do not cover stays for attn-decompose, with a remark.
 // CHECK-LABEL: func @not_covered
 // CHECK: attn.attention

@@ -117,6 +117,11 @@ def AttnGroupKernels : Pass<"attn-group-kernels", "ModuleOp"> {
     kernels are compiled into one PTX module and one cubin (one
     `cuModuleLoad` at run time). A kernel that several functions launch
     cannot be split between them and is an error.
+
+    A launch in thread-block clusters (sm_90+) gives its kernel the static
+    cluster shape as `nvvm.cluster_dim` (PTX `.reqnctapercluster`), so that
+    a plain `cuLaunchKernel` launches it in those clusters; the shape must
+    be constant.
   }];
 }
 

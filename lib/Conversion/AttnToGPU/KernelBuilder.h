@@ -41,11 +41,13 @@ inline Attribute workgroupSpace(MLIRContext *ctx) {
 class KernelBuilder;
 
 /// Builds, at `b`'s insertion point, a gpu.launch of grid `blocks` and
-/// `threads` threads with `smemBytes` of dynamic shared memory (0: none);
-/// `body` fills the kernel, before its gpu.terminator.
+/// `threads` threads with `smemBytes` of dynamic shared memory (0: none),
+/// in clusters of `cluster` blocks along x when above 1 (sm_90+); `body`
+/// fills the kernel, before its gpu.terminator.
 void buildLaunch(OpBuilder &b, Location loc, std::array<int64_t, 3> blocks,
                  int64_t threads, int64_t smemBytes,
-                 function_ref<void(gpu::LaunchOp, KernelBuilder &)> body);
+                 function_ref<void(gpu::LaunchOp, KernelBuilder &)> body,
+                 int64_t cluster = 1);
 
 /// Registers of one thread holding its part of an m16n8 f32 accumulator:
 /// c[0], c[1] are row lane/4, columns 2*(lane%4) + {0, 1}; c[2], c[3] the
@@ -352,6 +354,26 @@ public:
   void wgmmaWait(int64_t pendingGroups) {
     NVVM::WgmmaWaitGroupSyncOp::create(b, loc, pendingGroups);
   }
+  /// The barrier of all threads of the cluster, with release/acquire
+  /// ordering of shared memory across its blocks.
+  void clusterBarrier() {
+    NVVM::ClusterArriveOp::create(b, loc, b.getUnitAttr());
+    NVVM::ClusterWaitOp::create(b, loc, b.getUnitAttr());
+  }
+  /// The f32 at element `index` of the 1-D f32 shared buffer `smem` of
+  /// block `rank` of the cluster (distributed shared memory).
+  Value loadFromClusterBlock(Value smem, int64_t index, Value rank) {
+    MLIRContext *ctx = b.getContext();
+    Value addr = add(sharedAddress(smem), 4 * index);
+    Value i64 = arith::IndexCastUIOp::create(b, loc, b.getI64Type(), addr);
+    Value local = LLVM::IntToPtrOp::create(
+        b, loc, LLVM::LLVMPointerType::get(ctx, 3), i64);
+    Value rank32 = arith::IndexCastUIOp::create(b, loc, b.getI32Type(), rank);
+    Value remote = NVVM::MapaOp::create(
+        b, loc, LLVM::LLVMPointerType::get(ctx, 7), local, rank32);
+    return LLVM::LoadOp::create(b, loc, b.getF32Type(), remote);
+  }
+
   /// Orders this thread's generic-proxy shared-memory writes (cp.async
   /// included) before later async-proxy reads (wgmma operands).
   void fenceProxyAsync() {
@@ -464,15 +486,27 @@ private:
 inline void buildLaunch(OpBuilder &b, Location loc,
                         std::array<int64_t, 3> blocks, int64_t threads,
                         int64_t smemBytes,
-                        function_ref<void(gpu::LaunchOp, KernelBuilder &)> body) {
+                        function_ref<void(gpu::LaunchOp, KernelBuilder &)> body,
+                        int64_t cluster) {
   KernelBuilder host(b, loc);
   Value smem = smemBytes ? arith::ConstantIntOp::create(b, loc, smemBytes, 32)
                                .getResult()
                          : Value();
-  auto op = gpu::LaunchOp::create(b, loc, host.idx(blocks[0]),
-                                  host.idx(blocks[1]), host.idx(blocks[2]),
-                                  host.idx(threads), host.idx(1), host.idx(1),
-                                  smem);
+  Value cx, cy, cz;
+  if (cluster > 1) {
+    cx = host.idx(cluster);
+    cy = cz = host.idx(1);
+  }
+  auto op = gpu::LaunchOp::create(
+      b, loc, host.idx(blocks[0]), host.idx(blocks[1]), host.idx(blocks[2]),
+      host.idx(threads), host.idx(1), host.idx(1), smem,
+      /*asyncTokenType=*/nullptr, /*asyncDependencies=*/{},
+      /*workgroupAttributions=*/{}, /*privateAttributions=*/{}, cx, cy, cz);
+  // The builder adds the 12 block/thread id and size arguments only; a
+  // launch in clusters also has the cluster ids and sizes.
+  if (cluster > 1)
+    for (int64_t i = 0; i < 6; ++i)
+      op.getBody().front().insertArgument(12 + i, b.getIndexType(), loc);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPointToEnd(&op.getBody().front());
   gpu::TerminatorOp::create(b, loc);

@@ -44,6 +44,9 @@ struct RowKernelSpec {
   Type inputType, outputType;
   RowResult kind;
   int64_t rowsPerBlock, warps, passes;
+  /// Blocks per row, a cluster (sm_90+; passes = 1, a row per block): block
+  /// r of the cluster holds chunks [r C, (r + 1) C) of the row.
+  int64_t cluster = 1;
   /// Elements per load: 16 bytes when the row length is a multiple of it.
   int64_t width;
   /// Cross-entropy only.
@@ -52,9 +55,11 @@ struct RowKernelSpec {
   int64_t threads() const { return 32 * warps; }
   int64_t threadsPerRow() const { return threads() / rowsPerBlock; }
   int64_t chunks() const { return cols / width; }
+  /// Chunks of the row one block of the cluster holds (C).
+  int64_t blockChunks() const { return (chunks() + cluster - 1) / cluster; }
   /// Chunks each thread holds with passes = 1.
   int64_t slots() const {
-    return (chunks() + threadsPerRow() - 1) / threadsPerRow();
+    return (blockChunks() + threadsPerRow() - 1) / threadsPerRow();
   }
 };
 
@@ -98,6 +103,10 @@ private:
   KernelBuilder &kb;
   Value input, output;
   Value row, local, warp, lane, scratch;
+  /// Cluster rows: this block's rank, the slots its partial (max, sum) are
+  /// published in, and how many cluster reductions ran so far.
+  Value rank, clusterSlots;
+  int64_t clusterReductions = 0;
 };
 
 SmallVector<Value> RowKernel::loadChunk(Value chunk, Value valid) {
@@ -162,7 +171,22 @@ Value RowKernel::rowReduce(Value v, bool isMax) {
     Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(w)});
     r = isMax ? kb.maxF(r, x) : kb.addF(r, x);
   }
-  return r;
+  if (s.cluster == 1)
+    return r;
+  // Across the blocks of the cluster: each publishes its value in its own
+  // slot (a fresh one per reduction), and every thread reads all blocks'
+  // slots through distributed shared memory after the cluster barrier.
+  int64_t slot = clusterReductions++;
+  kb.ifThen(kb.eqI(local, 0), [&](KernelBuilder &kb) {
+    memref::StoreOp::create(b, loc, r, clusterSlots, ValueRange{kb.idx(slot)});
+  });
+  kb.clusterBarrier();
+  Value c = kb.loadFromClusterBlock(clusterSlots, slot, kb.idx(0));
+  for (int64_t i = 1; i < s.cluster; ++i) {
+    Value x = kb.loadFromClusterBlock(clusterSlots, slot, kb.idx(i));
+    c = isMax ? kb.maxF(c, x) : kb.addF(c, x);
+  }
+  return c;
 }
 
 Normalizer RowKernel::rowMerge(Normalizer n) {
@@ -215,10 +239,15 @@ void RowKernel::onePass() {
   // loads are in flight together.
   SmallVector<SmallVector<Value>> held;
   SmallVector<Value> chunks, valids;
+  Value first = s.cluster == 1 ? kb.idx(0) : kb.mul(rank, s.blockChunks());
+  bool lastBlockShort = s.blockChunks() * s.cluster != s.chunks();
   for (int64_t i = 0; i < s.slots(); ++i) {
-    Value c = kb.add(local, i * s.threadsPerRow());
-    bool partial = (i + 1) * s.threadsPerRow() > s.chunks();
-    Value valid = partial ? kb.lt(c, s.chunks()) : Value();
+    Value own = kb.add(local, i * s.threadsPerRow());
+    Value c = kb.add(first, own);
+    bool partial = (i + 1) * s.threadsPerRow() > s.blockChunks();
+    Value valid = partial ? kb.lt(own, s.blockChunks()) : Value();
+    if (lastBlockShort)
+      valid = valid ? kb.andI(valid, kb.lt(c, s.chunks())) : kb.lt(c, s.chunks());
     chunks.push_back(c);
     valids.push_back(valid);
     held.push_back(loadChunk(c, valid));
@@ -235,6 +264,9 @@ void RowKernel::onePass() {
     for (Value x : xs)
       sum = kb.addF(sum, kb.exp2(kb.mulF(kb.subF(x, use), log2e)));
   Normalizer n{m, rowReduce(sum, /*isMax=*/false)};
+  // No block of the cluster may exit while another still reads its slots.
+  if (s.cluster > 1)
+    kb.clusterBarrier();
   if (s.kind == RowResult::LogSumExp)
     return writeLogSumExp(n);
   for (int64_t i = 0; i < s.slots(); ++i) {
@@ -359,7 +391,11 @@ void RowKernel::build() {
   lane = kb.rem(tid, 32);
   warp = kb.div(tid, 32);
   Value block = launch.getBlockIds().x;
-  if (s.rowsPerBlock == 1) {
+  if (s.cluster > 1) {
+    row = kb.div(block, s.cluster);
+    rank = kb.rem(block, s.cluster);
+    local = tid;
+  } else if (s.rowsPerBlock == 1) {
     row = block;
     local = tid;
   } else {
@@ -368,6 +404,8 @@ void RowKernel::build() {
   }
   if (s.threadsPerRow() > 32)
     scratch = kb.sharedView({s.warps}, b.getF32Type(), 0);
+  if (s.cluster > 1)
+    clusterSlots = kb.sharedView({2}, b.getF32Type(), 4 * s.warps);
   auto body = [&](KernelBuilder &) {
     if (s.kind == RowResult::CrossEntropy)
       crossEntropy();
@@ -454,6 +492,8 @@ static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
   spec.rowsPerBlock = schedule.getBlockM();
   spec.warps = schedule.getWarps();
   spec.passes = schedule.getPasses();
+  if (spec.kind != RowResult::CrossEntropy)
+    spec.cluster = schedule.getSplit();
   auto fail = [&](const Twine &msg) {
     return op->emitError() << "attn-map-to-gpu: schedule " << schedule << " "
                            << msg;
@@ -461,6 +501,9 @@ static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
   if (spec.rowsPerBlock != 1 && spec.rowsPerBlock != spec.warps)
     return fail("needs block_m = 1 (a row per block) or block_m = warps (a "
                 "row per warp)");
+  if (spec.cluster > 1 && !target.hasClusters)
+    return fail("spreads a row over a cluster of " + Twine(spec.cluster) +
+                " blocks; " + target.chip + " has no clusters");
   if (spec.kind != RowResult::CrossEntropy && spec.passes == 1 &&
       spec.slots() * spec.width > kMaxElementsPerThread)
     return fail("keeps " + Twine(spec.slots() * spec.width) +
@@ -473,12 +516,18 @@ static LogicalResult scheduleRowKernel(Operation *op, const TargetInfo &target,
 
 static void launchRowKernel(OpBuilder &b, Location loc,
                             const RowKernelSpec &spec, Value in, Value out) {
-  buildLaunch(b, loc,
-              {(spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock, 1, 1},
-              spec.threads(), spec.threadsPerRow() > 32 ? 4 * spec.warps : 0,
-              [&](gpu::LaunchOp op, KernelBuilder &kb) {
-                RowKernel(spec, op, kb, in, out).build();
-              });
+  int64_t smem = spec.threadsPerRow() > 32 ? 4 * spec.warps : 0;
+  if (spec.cluster > 1)
+    smem += 8;
+  buildLaunch(
+      b, loc,
+      {(spec.rows + spec.rowsPerBlock - 1) / spec.rowsPerBlock * spec.cluster,
+       1, 1},
+      spec.threads(), smem,
+      [&](gpu::LaunchOp op, KernelBuilder &kb) {
+        RowKernel(spec, op, kb, in, out).build();
+      },
+      spec.cluster);
 }
 
 void mlir::attn::gpu_kernel::launchLossReduction(OpBuilder &b, Location loc,

@@ -2,13 +2,15 @@
 //
 // Moves the kernels that each host function launches into a single
 // gpu.module named after the function, so that each function becomes one
-// PTX module and one cubin.
+// PTX module and one cubin. Kernels launched in clusters get their static
+// cluster shape.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/Passes.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/SymbolTable.h"
 
 namespace mlir::attn {
@@ -19,6 +21,26 @@ namespace mlir::attn {
 using namespace mlir;
 
 namespace {
+/// A launch in clusters (sm_90+) gives its kernel the static cluster shape
+/// (`nvvm.cluster_dim`, PTX .reqnctapercluster), so that the runtime's
+/// plain cuLaunchKernel launches it in those clusters.
+LogicalResult fixClusterShape(gpu::LaunchFuncOp launch, gpu::GPUFuncOp kernel) {
+  if (!launch.hasClusterSize())
+    return success();
+  SmallVector<int32_t> dims;
+  for (Value v : {launch.getClusterSizeX(), launch.getClusterSizeY(),
+                  launch.getClusterSizeZ()}) {
+    std::optional<int64_t> c = getConstantIntValue(v);
+    if (!c)
+      return launch.emitError("attn-group-kernels: the cluster shape must be "
+                              "constant");
+    dims.push_back(static_cast<int32_t>(*c));
+  }
+  kernel->setAttr("nvvm.cluster_dim",
+                  DenseI32ArrayAttr::get(kernel.getContext(), dims));
+  return success();
+}
+
 struct AttnGroupKernelsPass
     : public attn::impl::AttnGroupKernelsBase<AttnGroupKernelsPass> {
   void runOnOperation() override {
@@ -51,6 +73,8 @@ struct AttnGroupKernelsPass
                            "by two host functions?)");
           return signalPassFailure();
         }
+        if (failed(fixClusterShape(launch, kernel)))
+          return signalPassFailure();
         kernel->moveBefore(group.getBody(), group.getBody()->end());
         groupSymbols.insert(kernel); // renames on a clash
         launch.setKernelAttr(SymbolRefAttr::get(

@@ -365,6 +365,38 @@ func.func @schedule_one_pass(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
 
 // -----
 
+func.func @softmax_split_short(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
+  // expected-error @+1 {{schedule passes = 1 needs the whole row (8192) in one tile, but block_n is 1024 x split 4}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 1024, split = 4>} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  return %0 : tensor<4x8192xf32>
+}
+
+// -----
+
+func.func @softmax_split_not_power(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
+  // expected-error @+1 {{schedule split (blocks per row, a cluster) must be 1, 2, 4 or 8, but is 3}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 4096, split = 3>} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  return %0 : tensor<4x8192xf32>
+}
+
+// -----
+
+func.func @softmax_split_no_clusters(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
+  // expected-error @+1 {{schedule split > 1 needs thread-block clusters (sm_90 or later), but the chip is sm_80}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 4096, split = 2, chip = "sm_80">} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  return %0 : tensor<4x8192xf32>
+}
+
+// -----
+
+func.func @softmax_split_two_pass(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
+  // expected-error @+1 {{schedule split > 1 needs passes = 1 and block_m = 1}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 4096, split = 2, passes = 2>} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  return %0 : tensor<4x8192xf32>
+}
+
+// -----
+
 func.func @schedule_unused_field(%z: tensor<8x1000xf32>, %y: tensor<8xi64>) -> tensor<f32> {
   // expected-error @+1 {{schedule block_d does not apply to this op and must be 0, but is 64}}
   %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 1, block_n = 512, block_d = 64>} : tensor<8x1000xf32>, tensor<8xi64> -> tensor<f32>

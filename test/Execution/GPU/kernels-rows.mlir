@@ -18,6 +18,10 @@
 // CHECK-DAG: "kernel": "log_softmax_113x1023_kernel"
 // CHECK-DAG: "kernel": "log_softmax_17x32768_kernel"
 // CHECK-DAG: "kernel": "logsumexp_17x262144_kernel"
+// CHECK-DAG: "kernel": "log_softmax_5x262144_cluster8_kernel"
+// CHECK-DAG: "kernel": "softmax_3x100003_cluster4_kernel"
+// CHECK-DAG: "kernel": "softmax_3x40000_cluster2_kernel"
+// CHECK-DAG: "kernel": "logsumexp_17x262144_cluster8_kernel"
 // CHECK-DAG: "kernel": "logsumexp_3x5x77_kernel"
 // CHECK-DAG: "kernel": "logsumexp_rank1_1023_kernel"
 // CHECK-DAG: "kernel": "ce_mean_bf16_32000_kernel"
@@ -114,6 +118,26 @@ func.func @log_softmax_17x32768(%x: tensor<17x32768xf32>) -> tensor<17x32768xf32
 
 func.func @logsumexp_17x262144(%x: tensor<17x262144xbf16>) -> tensor<17xf32> {
   %y = attn.logsumexp %x, dim = 1 : tensor<17x262144xbf16> -> tensor<17xf32>
+  return %y : tensor<17xf32>
+}
+
+func.func @log_softmax_5x262144_cluster8(%x: tensor<5x262144xbf16>) -> tensor<5x262144xbf16> {
+  %y = attn.log_softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 16, split = 8>} : tensor<5x262144xbf16> -> tensor<5x262144xbf16>
+  return %y : tensor<5x262144xbf16>
+}
+
+func.func @softmax_3x100003_cluster4(%x: tensor<3x100003xf16>) -> tensor<3x100003xf16> {
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 25001, warps = 16, split = 4>} : tensor<3x100003xf16> -> tensor<3x100003xf16>
+  return %y : tensor<3x100003xf16>
+}
+
+func.func @softmax_3x40000_cluster2(%x: tensor<3x40000xbf16>) -> tensor<3x40000xbf16> {
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 20000, warps = 16, split = 2>} : tensor<3x40000xbf16> -> tensor<3x40000xbf16>
+  return %y : tensor<3x40000xbf16>
+}
+
+func.func @logsumexp_17x262144_cluster8(%x: tensor<17x262144xbf16>) -> tensor<17xf32> {
+  %y = attn.logsumexp %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 16, split = 8>} : tensor<17x262144xbf16> -> tensor<17xf32>
   return %y : tensor<17xf32>
 }
 

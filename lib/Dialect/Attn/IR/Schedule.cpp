@@ -13,9 +13,12 @@ FailureOr<TargetInfo> mlir::attn::getTargetInfo(StringRef chip) {
   // Opt-in shared memory per block (CUDA programming guide, compute
   // capability tables) and the thread limit.
   static const TargetInfo targets[] = {
-      {"sm_80", 166912, 1024, false},  {"sm_86", 101376, 1024, false},
-      {"sm_89", 101376, 1024, false},  {"sm_90", 232448, 1024, false},
-      {"sm_90a", 232448, 1024, true},  {"sm_100a", 232448, 1024, false},
+      {"sm_80", 166912, 1024, false, false},
+      {"sm_86", 101376, 1024, false, false},
+      {"sm_89", 101376, 1024, false, false},
+      {"sm_90", 232448, 1024, false, true},
+      {"sm_90a", 232448, 1024, true, true},
+      {"sm_100a", 232448, 1024, false, true},
   };
   for (const TargetInfo &t : targets)
     if (t.chip == chip)
@@ -141,15 +144,33 @@ mlir::attn::verifySchedule(Operation *op, ScheduleAttr s,
                                      "must be 1 or 2, but is " +
                                          Twine(s.getPasses()))) ||
                     failed(c.unused("block_d", s.getBlockD(), 0)) ||
-                    failed(c.unused("split", s.getSplit(), 1)) ||
                     failed(c.unused("stages", s.getStages(), 1)))
                   return failure();
+                // split > 1: the row is spread over a cluster of `split`
+                // blocks of block_n columns each (one read with the row
+                // held on chip across the cluster).
+                int64_t split = s.getSplit();
+                if (split > 1 &&
+                    (failed(c.require(llvm::is_contained({2, 4, 8}, split),
+                                      "split",
+                                      "(blocks per row, a cluster) must be 1, "
+                                      "2, 4 or 8, but is " + Twine(split))) ||
+                     failed(c.require(target->hasClusters, "split",
+                                      "> 1 needs thread-block clusters (sm_90 "
+                                      "or later), but the chip is " +
+                                          s.getChip())) ||
+                     failed(c.require(s.getPasses() == 1 && s.getBlockM() == 1,
+                                      "split",
+                                      "> 1 needs passes = 1 and block_m = 1"))))
+                  return failure();
                 return c.require(s.getPasses() == 2 || row == 0 ||
-                                     s.getBlockN() >= row,
+                                     s.getBlockN() * split >= row,
                                  "passes",
                                  "= 1 needs the whole row (" + Twine(row) +
                                      ") in one tile, but block_n is " +
-                                     Twine(s.getBlockN()));
+                                     Twine(s.getBlockN()) +
+                                     (split > 1 ? " x split " + Twine(split)
+                                                : Twine("")));
               })
           .Case([&](CrossEntropyOp o) -> LogicalResult {
             int64_t v = dimOr(o.getLogits(), 1, 0);
@@ -317,6 +338,10 @@ ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
                 warps *= 2;
               return make(1, row, 0, warps, 1, 1, 1);
             }
+            // Longer rows: two passes. (One read with the row spread over
+            // a cluster, split = 2..8, is a schedule away on sm_90+, but
+            // measured no faster at 262144 on the H100: bench/results/
+            // 2026-11-24-h100-bench-softmax-cluster.md.)
             return make(1, 4096, 0, 16, 1, 1, 2);
           })
           .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })

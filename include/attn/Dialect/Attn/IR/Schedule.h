@@ -23,6 +23,9 @@ struct TargetInfo {
   int64_t maxThreadsPerBlock;
   /// Whether warpgroup MMA (wgmma) exists (sm_90a).
   bool hasWarpgroupMma;
+  /// Whether thread-block clusters with distributed shared memory exist
+  /// (sm_90 and later).
+  bool hasClusters;
 };
 
 /// The limits of `chip` (sm_80, sm_86, sm_89, sm_90, sm_90a, sm_100a), or
