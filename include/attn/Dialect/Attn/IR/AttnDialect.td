@@ -71,7 +71,7 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     | `block_d` | (0: whole head dim)  | -                     | -               | hidden-dim tile      |
     | `warps`   | warps per block      | warps per block       | warps per block | warps per block      |
     | `stages`  | K/V pipeline depth   | -                     | -               | pipeline depth       |
-    | `split`   | split-KV (decoding)  | -                     | split-V         | split-V              |
+    | `split`   | split-KV (decoding)  | blocks per row (a cluster, sm_90+; passes = 1) | split-V | split-V |
     | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
     | `chip`    | target, e.g. `"sm_90a"`: bounds shared memory and threads       ||||
 
