@@ -88,6 +88,10 @@ private:
   void loadChunk(Value vocabTile, Value chunk, Value stage);
   SmallVector<Accumulator> multiply(SmallVector<Accumulator> acc, Value stage);
   RowState fold(const RowState &in, ArrayRef<Accumulator> acc, Value tile);
+  /// Folds n8 tiles [first, first + count) of `acc` into `in`.
+  RowState foldGroup(const RowState &in, ArrayRef<Accumulator> acc, Value tile,
+                     int64_t first, int64_t count);
+  static constexpr int64_t kFoldGroup = 8;
   RowState mainLoopMmaSync(Value tileFirst, Value tileEnd, const RowState &init);
   RowState mainLoopWarpgroup(Value tileFirst, Value tileEnd,
                              const RowState &init);
@@ -152,6 +156,22 @@ LinearCrossEntropyKernel::multiply(SmallVector<Accumulator> acc, Value stage) {
 RowState LinearCrossEntropyKernel::fold(const RowState &in,
                                         ArrayRef<Accumulator> acc,
                                         Value tile) {
+  // With a bias or soft-capping, 64 columns (8 n8 tiles) at a time: the
+  // running state absorbs each group in turn, so that only a group's logits
+  // and bias values are live (the whole tile at once spills at block_n 256).
+  // Without, the whole tile in one group (measured 1.5% faster on the H100).
+  int64_t group = bias || s.softcap ? kFoldGroup : nTiles();
+  RowState state = in;
+  for (int64_t first = 0; first < nTiles(); first += group)
+    state = foldGroup(state, acc, tile, first,
+                      std::min(group, nTiles() - first));
+  return state;
+}
+
+RowState LinearCrossEntropyKernel::foldGroup(const RowState &in,
+                                             ArrayRef<Accumulator> acc,
+                                             Value tile, int64_t first,
+                                             int64_t count) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   Value colBase = kb.add(kb.mul(tile, s.blockN), kb.mul(kb.rem(lane, 4), 2));
@@ -159,7 +179,8 @@ RowState LinearCrossEntropyKernel::fold(const RowState &in,
   // The logits of this thread, with bias and soft-capping; -inf past V.
   SmallVector<std::array<Value, 4>> z(nTiles());
   SmallVector<std::array<Value, 2>> cols(nTiles());
-  for (int64_t nt = 0; nt < nTiles(); ++nt)
+  int64_t end = first + count;
+  for (int64_t nt = first; nt < end; ++nt)
     for (int64_t e = 0; e < 2; ++e) {
       Value col = kb.add(colBase, nt * 8 + e);
       cols[nt][e] = col;
@@ -181,14 +202,14 @@ RowState LinearCrossEntropyKernel::fold(const RowState &in,
   RowState out;
   for (int64_t h = 0; h < 2; ++h) {
     Value m = in.max[h];
-    for (auto &t : z)
-      m = kb.maxF(m, kb.maxF(t[2 * h], t[2 * h + 1]));
+    for (int64_t nt = first; nt < end; ++nt)
+      m = kb.maxF(m, kb.maxF(z[nt][2 * h], z[nt][2 * h + 1]));
     Value use = kb.safeMax(m);
     Value negUse = kb.mulF(use, kb.f32(-kLog2e));
     Value sum =
         kb.mulF(in.sum[h], kb.exp2(kb.mulF(kb.subF(in.max[h], use), log2e)));
     Value total = in.total[h], target = in.target[h];
-    for (int64_t nt = 0; nt < nTiles(); ++nt)
+    for (int64_t nt = first; nt < end; ++nt)
       for (int64_t e = 0; e < 2; ++e) {
         Value x = z[nt][2 * h + e];
         sum = kb.addF(sum, kb.exp2(kb.fma(x, log2e, negUse)));
