@@ -16,7 +16,8 @@ LOG="$OUT/check_gpu.log"
   echo "# attn-mlir GPU check, $(date -u +%Y-%m-%dT%H:%MZ)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   nvcc --version | tail -1
-  git log -1 --format='commit %H' 2>/dev/null || true
+  # The packages' source (the device copy's git metadata may be stale).
+  echo "packages from $(cat build-packages/SOURCE_COMMIT 2>/dev/null || echo unknown)"
 } | tee -a "$LOG"
 
 cmake -G Ninja -S . -B build-rt -DATTN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 &&
