@@ -10,8 +10,10 @@
 // (inline PTX: nvvm.wgmma.mma_async takes A only from shared memory) and V
 // transposed. The loop carries O (64 f32), the running max and sum (2
 // rows each) and the next scores (32 f32). The last key tile is peeled.
+// Causal: block x takes row tile 3 - x (the heaviest tiles start first).
 // CHECK-LABEL: func @attention_wgmma
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c197632_i32
+// CHECK: gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c197632_i32
+// CHECK: arith.subi %c3{{(_[0-9]+)?}}, %[[BX]] : index
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: nvgpu.device_async_copy {{.*}} : memref<2x8x100x128xbf16> to memref<16384xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}} : memref<2x2x130x128xbf16> to memref<40960xbf16, #gpu.address_space<workgroup>>

@@ -644,7 +644,13 @@ void AttentionKernel::build() {
   tid = launch.getThreadIds().x;
   lane = kb.rem(tid, 32);
   warp = kb.div(tid, 32);
-  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
+  // Causal: the last row tiles see the most keys; blocks start in x order,
+  // so they take the row tiles from the last, and the light ones fill the
+  // tail of the grid.
+  Value rowTile = launch.getBlockIds().x;
+  if (s.causal)
+    rowTile = kb.sub(kb.idx((rows() + s.blockM - 1) / s.blockM - 1), rowTile);
+  rowTile0 = kb.mul(rowTile, s.blockM);
   kvHead = launch.getBlockIds().y;
   Value z = launch.getBlockIds().z;
   batch = s.split == 1 ? z : kb.div(z, s.split);
