@@ -55,22 +55,13 @@ Value asTensor(OpBuilder &b, Location loc, Value buffer, Type t) {
                                            /*writable=*/true);
 }
 
-bool isStatic(Value v) {
-  return v && cast<ShapedType>(v.getType()).hasStaticShape();
-}
-
 /// Why the tensor-core attention kernel cannot compute `op`, or "".
 std::string unsupportedAttention(AttentionOp op) {
   auto qType = cast<ShapedType>(op.getQuery().getType());
-  Type et = qType.getElementType();
-  if (!isStatic(op.getQuery()) || !isStatic(op.getKey()) ||
-      !isStatic(op.getValue()))
-    return "dynamic shapes";
-  if (qType.getNumElements() == 0 ||
-      cast<ShapedType>(op.getKey().getType()).getNumElements() == 0)
-    return "an empty tensor";
-  if (!et.isBF16() && !et.isF16())
-    return "element type is not bf16 or f16";
+  std::string why = gpu_kernel::unsupportedOperands(
+      {op.getQuery(), op.getKey(), op.getValue()}, /*allowF32=*/false);
+  if (!why.empty())
+    return why;
   if (op.getMask())
     return "a mask operand";
   int64_t d = qType.getDimSize(3);
@@ -251,6 +242,21 @@ void mlir::attn::gpu_kernel::recordKernelSchedule(Operation *op,
   llvm::raw_string_ostream out(updated);
   out << *parsed;
   func->setAttr("attn.spec", StringAttr::get(op->getContext(), updated));
+}
+
+std::string mlir::attn::gpu_kernel::unsupportedOperands(ValueRange operands,
+                                                       bool allowF32) {
+  for (Value v : operands)
+    if (!cast<ShapedType>(v.getType()).hasStaticShape())
+      return "dynamic shapes";
+  for (Value v : operands)
+    if (cast<ShapedType>(v.getType()).getNumElements() == 0)
+      return "an empty tensor";
+  Type et = cast<ShapedType>(operands.front().getType()).getElementType();
+  if (et.isBF16() || et.isF16() || (allowF32 && et.isF32()))
+    return "";
+  return allowF32 ? "element type is not f32, bf16 or f16"
+                  : "element type is not bf16 or f16";
 }
 
 Value mlir::attn::gpu_kernel::readOperandBuffer(OpBuilder &b, Location loc,

@@ -484,15 +484,11 @@ void buildCombine(OpBuilder &b, Location loc, const LinearCrossEntropySpec &s,
 
 std::string
 mlir::attn::gpu_kernel::unsupportedLinearCrossEntropy(LinearCrossEntropyOp op) {
-  auto h = cast<ShapedType>(op.getHidden().getType());
-  auto w = cast<ShapedType>(op.getWeight().getType());
-  if (!h.hasStaticShape() || !w.hasStaticShape())
-    return "dynamic shapes";
-  if (h.getNumElements() == 0 || w.getNumElements() == 0)
-    return "an empty tensor";
-  if (!h.getElementType().isBF16() && !h.getElementType().isF16())
-    return "element type is not bf16 or f16";
-  if (h.getDimSize(1) % 16 != 0)
+  std::string why = unsupportedOperands({op.getHidden(), op.getWeight()},
+                                        /*allowF32=*/false);
+  if (!why.empty())
+    return why;
+  if (cast<ShapedType>(op.getHidden().getType()).getDimSize(1) % 16 != 0)
     return "hidden size is not a multiple of 16";
   return "";
 }

@@ -465,17 +465,12 @@ Value reshape(OpBuilder &b, Location loc, Value buffer,
 } // namespace
 
 std::string mlir::attn::gpu_kernel::unsupportedRowOp(Operation *op) {
-  auto [input, kind] = rowOperand(op);
-  auto type = cast<ShapedType>(input.getType());
-  if (!type.hasStaticShape())
-    return "dynamic shapes";
-  if (type.getNumElements() == 0)
-    return "an empty tensor";
-  if (rowDim(op) != type.getRank() - 1)
+  Value input = rowOperand(op).first;
+  std::string why = unsupportedOperands(input, /*allowF32=*/true);
+  if (!why.empty())
+    return why;
+  if (rowDim(op) != cast<ShapedType>(input.getType()).getRank() - 1)
     return "the reduced dim is not the last one";
-  if (!type.getElementType().isF32() && !type.getElementType().isBF16() &&
-      !type.getElementType().isF16())
-    return "element type is not f32, bf16 or f16";
   return "";
 }
 
@@ -620,15 +615,7 @@ LogicalResult mlir::attn::gpu_kernel::mapRowOp(Operation *op,
 }
 
 std::string mlir::attn::gpu_kernel::unsupportedCrossEntropy(CrossEntropyOp op) {
-  auto type = cast<ShapedType>(op.getLogits().getType());
-  if (!type.hasStaticShape())
-    return "dynamic shapes";
-  if (type.getNumElements() == 0)
-    return "an empty tensor";
-  if (!type.getElementType().isF32() && !type.getElementType().isBF16() &&
-      !type.getElementType().isF16())
-    return "element type is not f32, bf16 or f16";
-  return "";
+  return unsupportedOperands(op.getLogits(), /*allowF32=*/true);
 }
 
 LogicalResult

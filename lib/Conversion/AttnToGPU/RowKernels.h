@@ -59,6 +59,11 @@ void recordKernelSchedule(Operation *op, ScheduleAttr schedule,
 
 /// The read-only buffer of operand tensor `tensor`.
 Value readOperandBuffer(OpBuilder &b, Location loc, Value tensor);
+
+/// Why no attn-map-to-gpu kernel takes tensors `operands`, or "": dynamic
+/// shapes, an empty tensor, or an element type (that of the first operand)
+/// other than bf16/f16, or f32 too when `allowF32`.
+std::string unsupportedOperands(ValueRange operands, bool allowF32);
 /// A fresh buffer for a result of `tensorType`.
 Value newResultBuffer(OpBuilder &b, Location loc, Type tensorType);
 /// The tensor of a buffer the kernels wrote.
