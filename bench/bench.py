@@ -402,7 +402,7 @@ def measure(torch, timer, name, setup, check, tolerance) -> dict:
 
 
 def run_case(case: dict, seed: int, packages: Path, budget_ms: float,
-             max_reps: int) -> list:
+             max_reps: int, baseline: Path = None) -> list:
     import torch
     torch.backends.cuda.matmul.allow_tf32 = False
     timer = Timer(torch, budget_ms, max_reps)
@@ -421,6 +421,13 @@ def run_case(case: dict, seed: int, packages: Path, budget_ms: float,
         records.append({"impl": "ours", "status": "NO PACKAGE",
                         "error": f"{package}/manifest.json does not exist "
                                  f"(run bench/compile_packages.sh)"})
+    # The same case from other packages (e.g. the compiler before a change),
+    # timed in the same process on the same inputs.
+    if baseline and (baseline / case["name"] / "manifest.json").exists():
+        records.append(measure(
+            torch, timer, "ours@baseline",
+            lambda: ours(torch, case, x, baseline / case["name"]), check,
+            tolerance))
     for name, setup in PEERS[case["op"]](torch, case, x):
         # Peers return bf16 losses; judge each by its own output dtype.
         records.append(measure(torch, timer, name, setup, check,
@@ -432,7 +439,9 @@ def worker(args) -> int:
     case = next(c for c in load_cases(args.cases_file)
                 if c["name"] == args.worker)
     records = run_case(case, args.seed, Path(args.packages), args.budget_ms,
-                       args.max_reps)
+                       args.max_reps,
+                       Path(args.baseline_packages)
+                       if args.baseline_packages else None)
     Path(args.worker_out).write_text(json.dumps(records))
     return 0
 
@@ -524,7 +533,8 @@ def short_table(results: list) -> str:
     for case, records in results:
         mine = records[0]
         peers = [r for r in records[1:] if r["impl"] not in
-                 ("copy", "matmul_bf16") and r["status"] == "PASS"]
+                 ("copy", "matmul_bf16") and r["status"] == "PASS" and
+                 not r["impl"].startswith("ours")]
         best = min(peers, key=lambda r: r["median_ms"], default=None)
         extra = ""
         baseline = next((r for r in records if r["impl"] in
@@ -601,6 +611,9 @@ def main() -> int:
     parser.add_argument("--cases", default="",
                         help="comma-separated case names (default: all)")
     parser.add_argument("--cases-file", default=str(BENCH_DIR / "cases.json"))
+    parser.add_argument("--baseline-packages", default="",
+                        help="also time the packages of this directory "
+                             "(ours@baseline), e.g. compiled before a change")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--budget-ms", type=float, default=1500,
                         help="timed milliseconds per implementation "
@@ -642,7 +655,8 @@ def main() -> int:
                        "--worker-out", handle.name, "--packages",
                        str(packages), "--cases-file", args.cases_file,
                        "--seed", str(args.seed + index), "--budget-ms",
-                       str(args.budget_ms), "--max-reps", str(args.max_reps)]
+                       str(args.budget_ms), "--max-reps", str(args.max_reps),
+                       "--baseline-packages", args.baseline_packages]
             try:
                 proc = subprocess.run(command, capture_output=True, text=True,
                                       timeout=args.timeout)

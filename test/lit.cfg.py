@@ -20,7 +20,7 @@ llvm_config.use_default_substitutions()
 
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
-    ["attn-opt", "attn-run", "attn-reference-test", "attn-capi-test",
+    ["attn-opt", "attn-tune", "attn-run", "attn-reference-test", "attn-capi-test",
      "attn-runtime-c-test", "mlir-runner", "mlir-opt"],
     tool_dirs)
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))

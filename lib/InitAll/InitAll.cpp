@@ -2,6 +2,7 @@
 
 #include "attn/InitAll.h"
 
+#include "attn/Conversion/AttnToGPU/Plans.h"
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
@@ -54,6 +55,8 @@ void mlir::attn::registerAllDialects(DialectRegistry &registry) {
                   math::MathDialect, memref::MemRefDialect,
                   nvgpu::NVGPUDialect, scf::SCFDialect, tensor::TensorDialect,
                   vector::VectorDialect>();
+  // The op verifiers check schedules against the kernel plans.
+  attn::registerKernelPlanner(registry);
   // ConvertToLLVM, inliner and other extensions of the upstream dialects.
   mlir::registerAllExtensions(registry);
   // Bufferization, tiling and value-bounds models of the ops attn lowers to.

@@ -48,7 +48,7 @@
 // NOPTXAS: error: attn-emit-kernel-package: cannot find ptxas at '{{.*}}no-ptxas'
 
 module attributes {gpu.container_module} {
-  func.func @scale(%a: memref<64xf32>, %b: memref<8x8xf32>) attributes {attn.spec = "{\"name\":\"scale\",\"op\":null,\"args\":[{\"name\":\"arg0\",\"role\":\"input\",\"dtype\":\"f32\",\"shape\":[64]},{\"name\":\"result0\",\"role\":\"output\",\"dtype\":\"f32\",\"shape\":[8,8]}]}"} {
+  func.func @scale(%a: memref<64xf32>, %b: memref<8x8xf32>) attributes {attn.spec = #attn.function_spec<name = "scale", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "f32", shape = [64]>, #attn.tensor_arg<name = "result0", role = "output", dtype = "f32", shape = [8, 8]>]>} {
     %c1 = arith.constant 1 : index
     %c2 = arith.constant 2 : index
     %c32 = arith.constant 32 : index
@@ -73,7 +73,7 @@ module attributes {gpu.container_module} {
 // -----
 
 module attributes {gpu.container_module} {
-  func.func @host_load(%a: memref<4xf32>) attributes {attn.spec = "{\"name\":\"host_load\",\"op\":null,\"args\":[{}]}"} {
+  func.func @host_load(%a: memref<4xf32>) attributes {attn.spec = #attn.function_spec<name = "host_load", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "f32", shape = [4]>]>} {
     %c0 = arith.constant 0 : index
     // expected-error @+1 {{attn-emit-kernel-package: host op 'memref.load' cannot run as part of a launch sequence}}
     %x = memref.load %a[%c0] : memref<4xf32>
@@ -84,7 +84,7 @@ module attributes {gpu.container_module} {
 // -----
 
 module attributes {gpu.container_module} {
-  func.func @dynamic_grid(%a: memref<4xf32>, %n: index) attributes {attn.spec = "{\"name\":\"dynamic_grid\",\"op\":null,\"args\":[{},{}]}"} {
+  func.func @dynamic_grid(%a: memref<4xf32>, %n: index) attributes {attn.spec = #attn.function_spec<name = "dynamic_grid", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "f32", shape = [4]>, #attn.tensor_arg<name = "arg1", role = "input", dtype = "i64", shape = []>]>} {
     %c1 = arith.constant 1 : index
     // expected-error @+1 {{attn-emit-kernel-package: grid, block and shared memory sizes must be constants}}
     gpu.launch_func @m::@k blocks in (%n, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
@@ -100,7 +100,7 @@ module attributes {gpu.container_module} {
 // -----
 
 module attributes {gpu.container_module} {
-  func.func @scalar_arg(%a: memref<4xf32>, %n: index) attributes {attn.spec = "{\"name\":\"scalar_arg\",\"op\":null,\"args\":[{},{}]}"} {
+  func.func @scalar_arg(%a: memref<4xf32>, %n: index) attributes {attn.spec = #attn.function_spec<name = "scalar_arg", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "f32", shape = [4]>, #attn.tensor_arg<name = "arg1", role = "input", dtype = "i64", shape = []>]>} {
     %c1 = arith.constant 1 : index
     // expected-error @+1 {{attn-emit-kernel-package: scalar kernel argument is not a constant, so the manifest cannot hold it}}
     gpu.launch_func @m::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>, %n : index)
@@ -117,7 +117,7 @@ module attributes {gpu.container_module} {
 
 module attributes {gpu.container_module} {
   // expected-error @+1 {{attn-emit-kernel-package: attn.spec describes 0 arguments, but the function has 1 (inputs, then one out-parameter per result)}}
-  func.func @wrong_arity(%a: memref<4xf32>) attributes {attn.spec = "{\"name\":\"wrong_arity\",\"op\":null,\"args\":[]}"} {
+  func.func @wrong_arity(%a: memref<4xf32>) attributes {attn.spec = #attn.function_spec<name = "wrong_arity", args = []>} {
     return
   }
 }
@@ -127,6 +127,15 @@ module attributes {gpu.container_module} {
 // expected-error @+1 {{attn-emit-kernel-package: no public function to package (run attn-describe-functions first)}}
 module attributes {gpu.container_module} {
   func.func @undescribed(%a: memref<4xf32>) {
+    return
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  // expected-error @+1 {{attn-emit-kernel-package: attn.spec is not an #attn.function_spec of #attn.tensor_arg entries}}
+  func.func @untyped_spec(%a: memref<4xf32>) attributes {attn.spec = "{\"name\":\"untyped_spec\"}"} {
     return
   }
 }

@@ -279,11 +279,11 @@ func.func @softmax_cluster(%x: tensor<3x65536xbf16>) -> tensor<3x65536xbf16> {
 // CHECK: attn.softmax
 func.func @not_covered(%q: tensor<1x2x8x16xf32>, %qb: tensor<1x2x8x16xbf16>, %m: tensor<8x8xi1>, %x: tensor<8x4xf32>)
     -> (tensor<1x2x8x16xf32>, tensor<1x2x8x16xbf16>, tensor<8x4xf32>) {
-  // expected-remark @below {{attn-map-to-gpu: no tensor-core kernel for this attention (element type is not bf16 or f16); it takes the simple GPU mapping}}
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this attention (element type is not bf16 or f16); it takes the simple GPU mapping}}
   %0 = attn.attention %q, %q, %q : tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32>, tensor<1x2x8x16xf32> -> tensor<1x2x8x16xf32>
   // expected-remark @below {{(a mask operand)}}
   %1 = attn.attention %qb, %qb, %qb mask(%m : tensor<8x8xi1>) : tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16>, tensor<1x2x8x16xbf16> -> tensor<1x2x8x16xbf16>
-  // expected-remark @below {{attn-map-to-gpu: no row kernel for this op (the reduced dim is not the last one)}}
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax (the reduced dim is not the last one)}}
   %2 = attn.softmax %x, dim = 0 : tensor<8x4xf32> -> tensor<8x4xf32>
   return %0, %1, %2 : tensor<1x2x8x16xf32>, tensor<1x2x8x16xbf16>, tensor<8x4xf32>
 }
@@ -294,7 +294,7 @@ func.func @not_covered(%q: tensor<1x2x8x16xf32>, %qb: tensor<1x2x8x16xbf16>, %m:
 // CHECK-LABEL: func @empty_rows
 // CHECK: attn.softmax
 func.func @empty_rows(%x: tensor<0x8xbf16>) -> tensor<0x8xbf16> {
-  // expected-remark @below {{attn-map-to-gpu: no row kernel for this op (an empty tensor)}}
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax (an empty tensor)}}
   %y = attn.softmax %x, dim = 1 : tensor<0x8xbf16> -> tensor<0x8xbf16>
   return %y : tensor<0x8xbf16>
 }

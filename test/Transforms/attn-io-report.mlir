@@ -21,8 +21,8 @@ func.func @softmax(%x: tensor<10x100xf32>) -> tensor<10x100xf32> {
 //   unfused: q, k, v 6144 B + five reads of the f32 scores 5*16384 B; three
 //   writes of them + O; the full 2*64*64*32 = 262144 FLOP.
 func.func @attention(%q: tensor<1x1x64x16xf16>, %k: tensor<1x1x64x16xf16>, %v: tensor<1x1x64x16xf16>) -> tensor<1x1x64x16xf16> {
-  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 32, block_n = 32>: tiled read 8192 B, write 2048 B, 196608 FLOP, 3072 exp; unfused read 88064 B, write 51200 B, 262144 FLOP, 8192 exp; traffic 13.60x}}
-  %o = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 32, block_n = 32>} : tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16> -> tensor<1x1x64x16xf16>
+  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 32, block_n = 32, chip = "host">: tiled read 8192 B, write 2048 B, 196608 FLOP, 3072 exp; unfused read 88064 B, write 51200 B, 262144 FLOP, 8192 exp; traffic 13.60x}}
+  %o = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">} : tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16> -> tensor<1x1x64x16xf16>
   return %o : tensor<1x1x64x16xf16>
 }
 
@@ -35,8 +35,8 @@ func.func @attention(%q: tensor<1x1x64x16xf16>, %k: tensor<1x1x64x16xf16>, %v: t
 //   unfused: hidden and weight once, the [64, 256] f32 logits (65536 B)
 //   written twice and read four times.
 func.func @linear_cross_entropy(%h: tensor<64x32xbf16>, %w: tensor<256x32xbf16>, %y: tensor<64xi64>) -> tensor<f32> {
-  // expected-remark @+1 {{attn-io-report: attn.linear_cross_entropy under #attn.schedule<block_m = 32, block_n = 64, block_d = 32>: tiled read 37376 B, write 4 B, 1048576 FLOP, 16384 exp; unfused read 283136 B, write 131076 B, 1048576 FLOP, 16384 exp; traffic 11.08x}}
-  %l = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 64, block_d = 32>} : tensor<64x32xbf16>, tensor<256x32xbf16>, tensor<64xi64> -> tensor<f32>
+  // expected-remark @+1 {{attn-io-report: attn.linear_cross_entropy under #attn.schedule<block_m = 32, block_n = 64, block_d = 32, chip = "host">: tiled read 37376 B, write 4 B, 1048576 FLOP, 16384 exp; unfused read 283136 B, write 131076 B, 1048576 FLOP, 16384 exp; traffic 11.08x}}
+  %l = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 64, block_d = 32, chip = "host">} : tensor<64x32xbf16>, tensor<256x32xbf16>, tensor<64xi64> -> tensor<f32>
   return %l : tensor<f32>
 }
 
@@ -59,7 +59,7 @@ func.func @dynamic(%x: tensor<?x100xf32>) -> tensor<?x100xf32> {
 //   unfused: q, k, v 131328 B + 5 reads of the f32 scores (2048 B each),
 //   3 writes of them + O.
 func.func @split_kv(%q: tensor<1x2x1x64xf16>, %k: tensor<1x2x256x64xf16>, %v: tensor<1x2x256x64xf16>) -> tensor<1x2x1x64xf16> {
-  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 16, block_n = 64, split = 4>: tiled read 133408 B, write 2336 B, 131072 FLOP, 1552 exp; unfused read 141568 B, write 6400 B, 131072 FLOP, 1024 exp; traffic 1.09x}}
-  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4>} : tensor<1x2x1x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16> -> tensor<1x2x1x64xf16>
+  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 16, block_n = 64, split = 4, chip = "host">: tiled read 133408 B, write 2336 B, 131072 FLOP, 1552 exp; unfused read 141568 B, write 6400 B, 131072 FLOP, 1024 exp; traffic 1.09x}}
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4, chip = "host">} : tensor<1x2x1x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16> -> tensor<1x2x1x64xf16>
   return %o : tensor<1x2x1x64xf16>
 }

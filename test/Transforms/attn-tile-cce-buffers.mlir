@@ -13,7 +13,7 @@
 
 // UNFUSED: memref.alloc() {{.*}} : memref<256x4096xf32>
 func.func @lce(%h: tensor<256x64xbf16>, %w: tensor<4096x64xbf16>, %y: tensor<256xi64>) -> tensor<f32> {
-  %l = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 128, block_d = 32>}
+  %l = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 128, block_d = 32, chip = "host">}
       : tensor<256x64xbf16>, tensor<4096x64xbf16>, tensor<256xi64> -> tensor<f32>
   return %l : tensor<f32>
 }

@@ -37,7 +37,7 @@
 // CHECK: tensor.parallel_insert_slice %{{.+}} into %[[L]][%[[B]], %[[H]], %[[M0]]]
 func.func @attention_causal_gqa(%q: tensor<1x4x13x16xf32>, %k: tensor<1x2x21x16xf32>, %v: tensor<1x2x21x16xf32>)
     -> (tensor<1x4x13x16xf32>, tensor<1x4x13xf32>) {
-  %o, %lse = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 16, block_n = 16>}
+  %o, %lse = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 16, block_n = 16, chip = "host">}
       : tensor<1x4x13x16xf32>, tensor<1x2x21x16xf32>, tensor<1x2x21x16xf32> -> tensor<1x4x13x16xf32>, tensor<1x4x13xf32>
   return %o, %lse : tensor<1x4x13x16xf32>, tensor<1x4x13xf32>
 }
@@ -55,7 +55,7 @@ func.func @attention_causal_gqa(%q: tensor<1x4x13x16xf32>, %k: tensor<1x2x21x16x
 // CHECK: scf.yield %{{.+}}, %{{.+}}, %{{.+}} : tensor<32x64xf32>, tensor<32xf32>, tensor<32xf32>
 func.func @attention_static_tiles(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x8x256x64xbf16>, %v: tensor<2x8x256x64xbf16>)
     -> tensor<2x8x128x64xbf16> {
-  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 64>}
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 64, chip = "host">}
       : tensor<2x8x128x64xbf16>, tensor<2x8x256x64xbf16>, tensor<2x8x256x64xbf16> -> tensor<2x8x128x64xbf16>
   return %o : tensor<2x8x128x64xbf16>
 }
@@ -70,7 +70,7 @@ func.func @attention_static_tiles(%q: tensor<2x8x128x64xbf16>, %k: tensor<2x8x25
 // CHECK: math.exp
 // CHECK: scf.forall.in_parallel
 func.func @softmax_one_pass(%x: tensor<64x1000xf32>) -> tensor<64x1000xf32> {
-  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 1000>} : tensor<64x1000xf32> -> tensor<64x1000xf32>
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 1000, chip = "host">} : tensor<64x1000xf32> -> tensor<64x1000xf32>
   return %0 : tensor<64x1000xf32>
 }
 
@@ -86,7 +86,7 @@ func.func @softmax_one_pass(%x: tensor<64x1000xf32>) -> tensor<64x1000xf32> {
 // CHECK: tensor.insert_slice
 // CHECK-NOT: tensor<64x1000xf32> = linalg.generic
 func.func @softmax_two_pass(%x: tensor<64x1000xf32>) -> tensor<64x1000xf32> {
-  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 256, passes = 2>} : tensor<64x1000xf32> -> tensor<64x1000xf32>
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 256, passes = 2, chip = "host">} : tensor<64x1000xf32> -> tensor<64x1000xf32>
   return %0 : tensor<64x1000xf32>
 }
 
@@ -101,7 +101,7 @@ func.func @softmax_two_pass(%x: tensor<64x1000xf32>) -> tensor<64x1000xf32> {
 // CHECK: math.tanh
 // CHECK: linalg.index 1
 func.func @cross_entropy_one_pass(%z: tensor<64x1000xbf16>, %y: tensor<64xi64>) -> tensor<f32> {
-  %0 = attn.cross_entropy %z, %y {softcap = 30.0 : f32, label_smoothing = 0.1 : f32, schedule = #attn.schedule<block_m = 16, block_n = 384>}
+  %0 = attn.cross_entropy %z, %y {softcap = 30.0 : f32, label_smoothing = 0.1 : f32, schedule = #attn.schedule<block_m = 16, block_n = 384, chip = "host">}
       : tensor<64x1000xbf16>, tensor<64xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
@@ -117,7 +117,7 @@ func.func @cross_entropy_one_pass(%z: tensor<64x1000xbf16>, %y: tensor<64xi64>) 
 // CHECK: tensor.extract_slice %arg0{{.*}} to tensor<32x32xbf16>
 // CHECK: tensor.extract_slice %arg1{{.*}} to tensor<128x32xbf16>
 func.func @lce_no_logits_buffer(%h: tensor<256x64xbf16>, %w: tensor<4096x64xbf16>, %y: tensor<256xi64>) -> tensor<f32> {
-  %l = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 128, block_d = 32>}
+  %l = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 128, block_d = 32, chip = "host">}
       : tensor<256x64xbf16>, tensor<4096x64xbf16>, tensor<256xi64> -> tensor<f32>
   return %l : tensor<f32>
 }
@@ -137,7 +137,7 @@ func.func @lce_no_logits_buffer(%h: tensor<256x64xbf16>, %w: tensor<4096x64xbf16
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%[[P]]#0, %[[P]]#1
 // CHECK: arith.truncf {{.*}} : f32 to f16
 func.func @split_kv(%q: tensor<1x8x1x64xf16>, %k: tensor<1x8x512x64xf16>, %v: tensor<1x8x512x64xf16>) -> tensor<1x8x1x64xf16> {
-  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4>} : tensor<1x8x1x64xf16>, tensor<1x8x512x64xf16>, tensor<1x8x512x64xf16> -> tensor<1x8x1x64xf16>
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4, chip = "host">} : tensor<1x8x1x64xf16>, tensor<1x8x512x64xf16>, tensor<1x8x512x64xf16> -> tensor<1x8x1x64xf16>
   return %o : tensor<1x8x1x64xf16>
 }
 
@@ -148,7 +148,7 @@ func.func @split_kv(%q: tensor<1x8x1x64xf16>, %k: tensor<1x8x512x64xf16>, %v: te
 // CHECK: scf.forall ({{.*}}) in (2, {{.*}}) shared_outs({{.*}}) -> (tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>)
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins({{.*}} : tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>, tensor<2x64xf32>)
 func.func @split_v(%z: tensor<64x1000xf32>, %y: tensor<64xi64>) -> tensor<f32> {
-  %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 16, block_n = 256, split = 2>} : tensor<64x1000xf32>, tensor<64xi64> -> tensor<f32>
+  %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 16, block_n = 256, split = 2, chip = "host">} : tensor<64x1000xf32>, tensor<64xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
 

@@ -7,6 +7,7 @@
 
 #include "MlirFrontend.h"
 
+#include "attn/Conversion/KernelPackage/FunctionSpec.h"
 #include "attn/Conversion/Passes.h"
 #include "attn/InitAll.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -189,14 +190,15 @@ auto ::attn::run::createCpuExecutor(const std::string &mlirPath,
   func::FuncOp func = pickFunction(*module, function, error);
   if (!func)
     return nullptr;
-  FailureOr<llvm::json::Object> description = mlir::attn::describeFunction(func);
+  FailureOr<mlir::attn::FunctionSpecAttr> description =
+      mlir::attn::describeFunction(func);
   if (failed(description)) {
     error = session.diagnostics;
     return nullptr;
   }
   std::string text;
   llvm::raw_string_ostream os(text);
-  os << llvm::json::Value(std::move(*description));
+  os << llvm::json::Value(mlir::attn::functionSpecToJson(*description));
   ::attn::runtime::JsonValue json;
   if (!::attn::runtime::parseJson(text, json, error) ||
       !::attn::runtime::parseFunctionSpec(json, spec, error))

@@ -14,12 +14,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "attn/Runtime/Compare.h"
 #include "attn/Runtime/Executor.h"
-#include "attn/Runtime/Inputs.h"
 #include "attn/Runtime/Json.h"
 #include "attn/Runtime/KernelPackage.h"
-#include "attn/Runtime/Reference.h"
+#include "attn/Testing/Compare.h"
+#include "attn/Testing/Inputs.h"
+#include "attn/Testing/Reference.h"
 
 #ifdef ATTN_RUN_WITH_MLIR
 #include "MlirFrontend.h"
@@ -40,6 +40,7 @@
 #include <vector>
 
 using namespace attn::runtime;
+using namespace attn::testing;
 
 namespace {
 

@@ -34,14 +34,6 @@ namespace attn {
 /// Adds the pattern that rewrites memref.copy into linalg.copy.
 void populateLowerHostCopiesPatterns(RewritePatternSet &patterns);
 
-/// Describes `func` for attn-run and the kernel package manifest: its
-/// arguments (inputs, then results as outputs) with dtype and shape, and,
-/// when the body is a single attn op, that op's name and effective
-/// attributes. Must be called on the tensor-level function, before
-/// bufferization. Fails (with a diagnostic) on dynamic shapes or element
-/// types the runtime cannot hold.
-FailureOr<llvm::json::Object> describeFunction(func::FuncOp func);
-
 #define GEN_PASS_REGISTRATION
 #include "attn/Conversion/Passes.h.inc"
 

@@ -146,8 +146,8 @@ def AttnEmitKernelPackage : Pass<"attn-emit-kernel-package", "ModuleOp"> {
     location.
   }];
   let options = [
-    Option<"packageDir", "package-dir", "std::string", "\"attn-kernels\"",
-           "directory that receives manifest.json, .ptx and .cubin files">,
+    Option<"packageDir", "package-dir", "std::string", "\"\"",
+           "directory that receives manifest.json, .ptx and .cubin files (required)">,
     Option<"chip", "chip", "std::string", "\"sm_90a\"",
            "the -arch passed to ptxas">,
     Option<"ptxas", "ptxas", "std::string", "\"\"",

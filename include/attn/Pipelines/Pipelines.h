@@ -27,8 +27,8 @@ struct AttnToCubinOptions : public PassPipelineOptions<AttnToCubinOptions> {
       llvm::cl::init("+ptx80")};
   PassOptions::Option<std::string> packageDir{
       *this, "package-dir",
-      llvm::cl::desc("directory that receives the kernel package"),
-      llvm::cl::init("attn-kernels")};
+      llvm::cl::desc("directory that receives the kernel package (required)"),
+      llvm::cl::init("")};
   PassOptions::Option<int64_t> threads{
       *this, "threads",
       llvm::cl::desc("threads per block of the simple GPU mapping"),

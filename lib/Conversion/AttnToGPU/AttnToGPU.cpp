@@ -1,28 +1,35 @@
-//===- AttnToGPU.cpp - attn ops to tensor-core GPU kernels ----------------===//
+//===- AttnToGPU.cpp - attn ops to tensor-core and row GPU kernels --------===//
 //
-// attn-map-to-gpu: replaces each attn op that a hand-scheduled GPU kernel
-// covers by that kernel, written as gpu.launch ops over the op's buffers
-// (bufferization.to_buffer of its operands, fresh allocations for its
-// results). Ops it does not cover are left for attn-decompose and the
-// simple one-thread-per-element mapping, with a remark saying why.
+// attn-map-to-gpu: one rewrite pattern per kernel family replaces each attn
+// op that a hand-scheduled kernel computes by that kernel, written as
+// gpu.launch ops over the op's buffers (bufferization.to_buffer of its
+// operands, fresh allocations for its results). Each pattern asks its
+// family's plan (Plans.h) whether the op's schedule runs; the kernel
+// builders (Kernels/) only obey the plan. Ops no kernel computes are left
+// for attn-decompose and the simple one-thread-per-element mapping, with a
+// remark saying why.
 //
 //===----------------------------------------------------------------------===//
 
-#include "AttnToGPU.h"
-#include "RowKernels.h"
+#include "Kernels/Kernels.h"
 
+#include "attn/Conversion/AttnToGPU/AttnToGPU.h"
+#include "attn/Conversion/KernelPackage/FunctionSpec.h"
 #include "attn/Conversion/Passes.h"
-#include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/IR/Schedule.h"
+#include "attn/Tuning/Tuning.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/LLVMIR/NVVMDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
-
-#include <cmath>
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/WalkPatternRewriteDriver.h"
 
 namespace mlir::attn {
 #define GEN_PASS_DEF_ATTNMAPTOGPU
@@ -49,227 +56,264 @@ Value resultBuffer(OpBuilder &b, Location loc, Type t) {
       b, loc, MemRefType::get(tensor.getShape(), tensor.getElementType()));
 }
 
+/// The tensor of a buffer the kernels wrote.
 Value asTensor(OpBuilder &b, Location loc, Value buffer, Type t) {
   return bufferization::ToTensorOp::create(b, loc, t, buffer,
                                            /*restrict=*/true,
                                            /*writable=*/true);
 }
 
-/// Why the tensor-core attention kernel cannot compute `op`, or "".
-std::string unsupportedAttention(AttentionOp op) {
-  auto qType = cast<ShapedType>(op.getQuery().getType());
-  std::string why = gpu_kernel::unsupportedOperands(
-      {op.getQuery(), op.getKey(), op.getValue()}, /*allowF32=*/false);
-  if (!why.empty())
-    return why;
-  if (op.getMask())
-    return "a mask operand";
-  int64_t d = qType.getDimSize(3);
-  if (cast<ShapedType>(op.getValue().getType()).getDimSize(3) != d)
-    return "value head dim differs from the query head dim";
-  if (d % 16 != 0 || d > 256)
-    return "head dim is not a multiple of 16 up to 256";
-  return "";
+/// `buffer` viewed as `shape` ([rows, cols] or [rows]) through a reshape
+/// the kernel package can follow: leading dims collapse into rows; a rank-0
+/// or rank-1 buffer gains a unit dim.
+Value reshape(OpBuilder &b, Location loc, Value buffer,
+              ArrayRef<int64_t> shape) {
+  auto type = cast<MemRefType>(buffer.getType());
+  if (type.getShape() == shape)
+    return buffer;
+  auto target = MemRefType::get(shape, type.getElementType());
+  int64_t rank = type.getRank(), targetRank = shape.size();
+  if (rank < targetRank) {
+    SmallVector<ReassociationIndices> groups;
+    if (rank == 1)
+      groups.push_back({0, 1});
+    return memref::ExpandShapeOp::create(b, loc, target, buffer, groups);
+  }
+  SmallVector<ReassociationIndices> groups(targetRank);
+  for (int64_t d = 0; d < rank; ++d)
+    groups[std::max<int64_t>(0, d - (rank - targetRank))].push_back(d);
+  return memref::CollapseShapeOp::create(b, loc, target, buffer, groups);
 }
 
-/// Checks that `schedule` is one the tensor-core attention kernel runs.
-LogicalResult checkAttentionSchedule(AttentionOp op, ScheduleAttr schedule,
-                                     const TargetInfo &target,
-                                     gpu_kernel::AttentionKernelSpec &spec) {
-  auto fail = [&](const Twine &msg) {
-    return op.emitError() << "attn-map-to-gpu: schedule " << schedule << " "
-                          << msg;
-  };
-  spec.blockM = schedule.getBlockM();
-  spec.blockN = schedule.getBlockN();
-  spec.warps = schedule.getWarps();
-  spec.stages = schedule.getStages();
-  spec.split = schedule.getSplit();
-  if (spec.blockM != 16 * spec.warps && spec.blockM != 32 * spec.warps)
-    return fail("needs block_m = 16 x warps or 32 x warps (16 or 32 query "
-                "rows per warp)");
-  if (spec.blockN % 16 != 0)
-    return fail("needs block_n to be a multiple of 16");
-  if (spec.stages < 2)
-    return fail("needs at least 2 stages (the key/value tiles are "
-                "double-buffered)");
-  // Warpgroup MMA where the chip has it and the schedule fits its tiles:
-  // a warpgroup per 64 query rows, head dims in whole 64-column slabs,
-  // block_n up to 256, and stages for the two wgmma groups in flight.
-  spec.warpgroupMma = target.hasWarpgroupMma && spec.warps % 4 == 0 &&
-                      spec.blockM == 16 * spec.warps &&
-                      spec.headDim % 64 == 0 && spec.blockN <= 256 &&
-                      spec.stages >= 4;
-  int64_t smem = gpu_kernel::attentionSharedBytes(spec);
-  if (smem > target.sharedMemoryPerBlock)
-    return fail("needs " + Twine(smem) + " bytes of shared memory; " +
-                target.chip + " has " + Twine(target.sharedMemoryPerBlock));
-  return success();
-}
-
-LogicalResult mapAttention(AttentionOp op, const TargetInfo &target) {
-  auto qType = cast<ShapedType>(op.getQuery().getType());
-  auto kType = cast<ShapedType>(op.getKey().getType());
-  gpu_kernel::AttentionKernelSpec spec;
-  spec.batch = qType.getDimSize(0);
-  spec.qHeads = qType.getDimSize(1);
-  spec.queries = qType.getDimSize(2);
-  spec.headDim = qType.getDimSize(3);
-  spec.kvHeads = kType.getDimSize(1);
-  spec.keys = kType.getDimSize(2);
-  spec.elementType = qType.getElementType();
-  spec.scale = op.getScale() ? op.getScale()->convertToDouble()
-                             : 1.0 / std::sqrt(double(spec.headDim));
-  if (std::optional<APFloat> cap = op.getSoftcap())
-    spec.softcap = cap->convertToDouble();
-  spec.causal = op.getCausal();
-  if (std::optional<ArrayRef<int64_t>> w = op.getWindow())
-    spec.window = std::make_pair((*w)[0], (*w)[1]);
-  ScheduleAttr schedule = op->getAttrOfType<ScheduleAttr>("schedule");
+/// The schedule `op` runs under on `chip`: its own, or the default. A
+/// schedule written for a chip of another ISA is an error.
+FailureOr<ScheduleAttr> scheduleFor(Operation *op, const ChipInfo &chip) {
+  auto schedule = op->getAttrOfType<ScheduleAttr>("schedule");
   if (!schedule)
-    schedule = getDefaultSchedule(op, target.chip);
-  if (failed(checkAttentionSchedule(op, schedule, target, spec)))
+    return getDefaultSchedule(op, chip.name);
+  const ChipInfo *own = lookupChip(schedule.getChip());
+  if (!own || own->isa != chip.isa) {
+    op->emitError() << "attn-map-to-gpu: the schedule is for chip '"
+                    << schedule.getChip() << "', but the pass compiles for '"
+                    << chip.name << "' (" << chip.isa << ")";
     return failure();
-
-  OpBuilder b(op);
-  Location loc = op.getLoc();
-  Value q = readBuffer(b, loc, op.getQuery());
-  Value k = readBuffer(b, loc, op.getKey());
-  Value v = readBuffer(b, loc, op.getValue());
-  Value out = resultBuffer(b, loc, op.getOutput().getType());
-  Value lse = op.getLse() ? resultBuffer(b, loc, op.getLse().getType()) : Value();
-  gpu_kernel::buildAttention(b, loc, spec, q, k, v, out, lse);
-  gpu_kernel::recordKernelSchedule(
-      op, schedule,
-      spec.warpgroupMma ? "wgmma.m64n" + std::to_string(spec.blockN) + "k16"
-                        : "mma.sync.m16n8k16");
-  op.getOutput().replaceAllUsesWith(
-      asTensor(b, loc, out, op.getOutput().getType()));
-  if (lse)
-    op.getLse().replaceAllUsesWith(
-        asTensor(b, loc, lse, op.getLse().getType()));
-  op.erase();
-  return success();
+  }
+  return schedule;
 }
+
+/// Common part of the patterns: the kernel family's plan of `op`.
+template <typename OpTy>
+struct KernelPattern : public OpRewritePattern<OpTy> {
+  KernelPattern(MLIRContext *ctx, const ChipInfo &chip)
+      : OpRewritePattern<OpTy>(ctx), chip(chip) {}
+
+  /// The plan of `op` under its schedule, or failure (diagnosed).
+  template <typename PlanFn>
+  auto plan(OpTy op, PlanFn planFn) const
+      -> decltype(planFn(op, ScheduleAttr(), ChipInfo(), nullptr)) {
+    FailureOr<ScheduleAttr> schedule = scheduleFor(op, chip);
+    if (failed(schedule))
+      return failure();
+    auto result = planFn(op, *schedule, chip, [&] {
+      return op->emitError() << "attn-map-to-gpu: ";
+    });
+    if (succeeded(result))
+      recordKernelMapping(op, *schedule, result->facts.tensorCore());
+    return result;
+  }
+
+  bool takes(OpTy op) const {
+    return getKernelFamily(op, chip) != KernelFamily::Loops;
+  }
+
+  const ChipInfo &chip;
+};
+
+struct AttentionToKernel : public KernelPattern<AttentionOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult matchAndRewrite(AttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!takes(op))
+      return rewriter.notifyMatchFailure(op, "no attention kernel");
+    FailureOr<AttentionPlan> p = plan(op, planAttention);
+    if (failed(p))
+      return failure();
+    Location loc = op.getLoc();
+    Value q = readBuffer(rewriter, loc, op.getQuery());
+    Value k = readBuffer(rewriter, loc, op.getKey());
+    Value v = readBuffer(rewriter, loc, op.getValue());
+    Value out = resultBuffer(rewriter, loc, op.getOutput().getType());
+    Value lse = op.getLse() ? resultBuffer(rewriter, loc, op.getLse().getType())
+                            : Value();
+    gpu_kernel::buildAttention(rewriter, loc, *p, q, k, v, out, lse);
+    SmallVector<Value> results = {
+        asTensor(rewriter, loc, out, op.getOutput().getType())};
+    if (lse)
+      results.push_back(asTensor(rewriter, loc, lse, op.getLse().getType()));
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
+/// softmax, log_softmax, logsumexp over the last dim.
+template <typename OpTy>
+struct SoftmaxRowsToKernel : public KernelPattern<OpTy> {
+  using KernelPattern<OpTy>::KernelPattern;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    if (!this->takes(op))
+      return rewriter.notifyMatchFailure(op, "no row kernel");
+    FailureOr<RowPlan> p = this->plan(op, planRows);
+    if (failed(p))
+      return failure();
+    Location loc = op.getLoc();
+    Value in = reshape(rewriter, loc, readBuffer(rewriter, loc, op.getInput()),
+                       {p->rows, p->cols});
+    Type resultType = op.getResult().getType();
+    Value outBuffer = resultBuffer(rewriter, loc, resultType);
+    Value out = p->kind == RowResult::LogSumExp
+                    ? reshape(rewriter, loc, outBuffer, {p->rows})
+                    : reshape(rewriter, loc, outBuffer, {p->rows, p->cols});
+    gpu_kernel::buildSoftmaxRows(rewriter, loc, *p, in, out);
+    rewriter.replaceOp(op, asTensor(rewriter, loc, outBuffer, resultType));
+    return success();
+  }
+};
+
+/// The per-token losses of a loss op in `rowLoss`, then its reduction into
+/// the loss result; replaces the op.
+template <typename OpTy>
+void finishLoss(PatternRewriter &rewriter, OpTy op, Value labels,
+                Value lossBuffer, Value rowLoss, Value lseBuffer,
+                int64_t ignoreIndex) {
+  Location loc = op.getLoc();
+  if (rowLoss != lossBuffer) {
+    gpu_kernel::buildLossReduction(rewriter, loc, rowLoss, labels, ignoreIndex,
+                                   op.getReduction() == Reduction::mean,
+                                   lossBuffer);
+    memref::DeallocOp::create(rewriter, loc, rowLoss);
+  }
+  SmallVector<Value> results = {
+      asTensor(rewriter, loc, lossBuffer, op.getLoss().getType())};
+  if (lseBuffer)
+    results.push_back(
+        asTensor(rewriter, loc, lseBuffer, op.getLse().getType()));
+  rewriter.replaceOp(op, results);
+}
+
+/// Buffers of a loss op's results: the loss, the per-token losses (the loss
+/// itself for reduction none), the LSE (or null).
+template <typename OpTy>
+std::array<Value, 3> lossBuffers(PatternRewriter &rewriter, OpTy op,
+                                 int64_t tokens) {
+  Location loc = op.getLoc();
+  Value loss = resultBuffer(rewriter, loc, op.getLoss().getType());
+  Value rowLoss =
+      op.getReduction() == Reduction::none
+          ? loss
+          : memref::AllocOp::create(
+                rewriter, loc,
+                MemRefType::get({tokens}, rewriter.getF32Type()))
+                .getResult();
+  Value lse = op.getLse() ? resultBuffer(rewriter, loc, op.getLse().getType())
+                          : Value();
+  return {loss, rowLoss, lse};
+}
+
+struct CrossEntropyToKernel : public KernelPattern<CrossEntropyOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult matchAndRewrite(CrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!takes(op))
+      return rewriter.notifyMatchFailure(op, "no row kernel");
+    FailureOr<RowPlan> p = plan(op, planRows);
+    if (failed(p))
+      return failure();
+    Location loc = op.getLoc();
+    Value logits = readBuffer(rewriter, loc, op.getLogits());
+    Value labels = readBuffer(rewriter, loc, op.getLabels());
+    auto [loss, rowLoss, lse] = lossBuffers(rewriter, op, p->rows);
+    gpu_kernel::buildCrossEntropyRows(rewriter, loc, *p, logits, labels,
+                                      rowLoss, lse);
+    finishLoss(rewriter, op, labels, loss, rowLoss, lse, p->ignoreIndex);
+    return success();
+  }
+};
+
+struct LinearCrossEntropyToKernel
+    : public KernelPattern<LinearCrossEntropyOp> {
+  using KernelPattern::KernelPattern;
+
+  LogicalResult matchAndRewrite(LinearCrossEntropyOp op,
+                                PatternRewriter &rewriter) const override {
+    if (!takes(op))
+      return rewriter.notifyMatchFailure(op, "no linear cross-entropy kernel");
+    FailureOr<LinearCrossEntropyPlan> p = plan(op, planLinearCrossEntropy);
+    if (failed(p))
+      return failure();
+    Location loc = op.getLoc();
+    Value hidden = readBuffer(rewriter, loc, op.getHidden());
+    Value weight = readBuffer(rewriter, loc, op.getWeight());
+    Value bias =
+        op.getBias() ? readBuffer(rewriter, loc, op.getBias()) : Value();
+    Value labels = readBuffer(rewriter, loc, op.getLabels());
+    auto [loss, rowLoss, lse] = lossBuffers(rewriter, op, p->tokens);
+    gpu_kernel::buildLinearCrossEntropy(rewriter, loc, *p, hidden, weight,
+                                        bias, labels, rowLoss, lse);
+    finishLoss(rewriter, op, labels, loss, rowLoss, lse, p->ignoreIndex);
+    return success();
+  }
+};
 
 struct AttnMapToGPUPass
     : public attn::impl::AttnMapToGPUBase<AttnMapToGPUPass> {
   using AttnMapToGPUBase::AttnMapToGPUBase;
 
   void runOnOperation() override {
-    FailureOr<TargetInfo> target = getTargetInfo(chip);
-    if (failed(target)) {
+    const ChipInfo *target = lookupChip(chip);
+    if (!target || !target->isGpu()) {
       getOperation().emitError()
-          << "attn-map-to-gpu: unknown chip '" << chip << "'";
+          << "attn-map-to-gpu: unknown GPU chip '" << chip << "' (one of "
+          << knownChipNames() << ")";
       return signalPassFailure();
     }
-    SmallVector<Operation *> ops;
+    // Ops no kernel computes stay for the simple mapping: say why.
     getOperation().walk([&](Operation *op) {
-      if (isa<AttentionOp, SoftmaxOp, LogSoftmaxOp, LogSumExpOp,
-              CrossEntropyOp, LinearCrossEntropyOp>(op))
-        ops.push_back(op);
+      if (!isa<AttnOpInterface>(op))
+        return;
+      FailureOr<KernelPlan> plan =
+          planKernel(op, getDefaultSchedule(op, target->name), *target);
+      if (succeeded(plan) && plan->family() == KernelFamily::Loops)
+        op->emitRemark() << "attn-map-to-gpu: no kernel for this "
+                         << op->getName().stripDialect() << " ("
+                         << plan->whyLoops
+                         << "); it takes the simple GPU mapping";
     });
-    for (Operation *op : ops) {
-      LogicalResult result = success();
-      if (auto attention = dyn_cast<AttentionOp>(op)) {
-        std::string why = unsupportedAttention(attention);
-        if (!why.empty()) {
-          op->emitRemark() << "attn-map-to-gpu: no tensor-core kernel for "
-                              "this attention ("
-                           << why << "); it takes the simple GPU mapping";
-          continue;
-        }
-        result = mapAttention(attention, *target);
-      } else if (auto lce = dyn_cast<LinearCrossEntropyOp>(op)) {
-        std::string why = gpu_kernel::unsupportedLinearCrossEntropy(lce);
-        if (!why.empty()) {
-          op->emitRemark() << "attn-map-to-gpu: no tensor-core kernel for "
-                              "this linear_cross_entropy ("
-                           << why << "); it takes the simple GPU mapping";
-          continue;
-        }
-        result = gpu_kernel::mapLinearCrossEntropy(lce, *target);
-      } else if (auto ce = dyn_cast<CrossEntropyOp>(op)) {
-        std::string why = gpu_kernel::unsupportedCrossEntropy(ce);
-        if (!why.empty()) {
-          op->emitRemark() << "attn-map-to-gpu: no row kernel for this "
-                              "cross-entropy ("
-                           << why << "); it takes the simple GPU mapping";
-          continue;
-        }
-        result = gpu_kernel::mapCrossEntropy(ce, *target);
-      } else {
-        std::string why = gpu_kernel::unsupportedRowOp(op);
-        if (!why.empty()) {
-          op->emitRemark() << "attn-map-to-gpu: no row kernel for this op ("
-                           << why << "); it takes the simple GPU mapping";
-          continue;
-        }
-        result = gpu_kernel::mapRowOp(op, *target);
-      }
-      if (failed(result))
-        return signalPassFailure();
-    }
+    RewritePatternSet patterns(&getContext());
+    populateAttnToGPUPatterns(patterns, *target);
+    walkAndApplyPatterns(getOperation(), std::move(patterns));
+    // A kernel's op still here was rejected by its plan (diagnosed).
+    WalkResult left = getOperation().walk([&](Operation *op) {
+      if (isa<AttnOpInterface>(op) &&
+          getKernelFamily(op, *target) != KernelFamily::Loops)
+        return WalkResult::interrupt();
+      return WalkResult::advance();
+    });
+    if (left.wasInterrupted())
+      signalPassFailure();
   }
 };
 
 } // namespace
 
-void mlir::attn::gpu_kernel::recordKernelSchedule(Operation *op,
-                                                  ScheduleAttr schedule,
-                                                  StringRef tensorCore) {
-  auto func = op->getParentOfType<func::FuncOp>();
-  auto spec = func ? func->getAttrOfType<StringAttr>("attn.spec") : nullptr;
-  if (!spec)
-    return;
-  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(spec.getValue());
-  if (!parsed) {
-    llvm::consumeError(parsed.takeError());
-    return;
-  }
-  llvm::json::Object *root = parsed->getAsObject();
-  llvm::json::Object *described = root ? root->getObject("op") : nullptr;
-  if (!described)
-    return;
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << schedule;
-  (*described)["mapping"] = "attn-map-to-gpu";
-  (*described)["schedule"] = text;
-  if (!tensorCore.empty())
-    (*described)["tensor_core"] = tensorCore;
-  std::string updated;
-  llvm::raw_string_ostream out(updated);
-  out << *parsed;
-  func->setAttr("attn.spec", StringAttr::get(op->getContext(), updated));
-}
-
-std::string mlir::attn::gpu_kernel::unsupportedOperands(ValueRange operands,
-                                                       bool allowF32) {
-  for (Value v : operands)
-    if (!cast<ShapedType>(v.getType()).hasStaticShape())
-      return "dynamic shapes";
-  for (Value v : operands)
-    if (cast<ShapedType>(v.getType()).getNumElements() == 0)
-      return "an empty tensor";
-  Type et = cast<ShapedType>(operands.front().getType()).getElementType();
-  if (et.isBF16() || et.isF16() || (allowF32 && et.isF32()))
-    return "";
-  return allowF32 ? "element type is not f32, bf16 or f16"
-                  : "element type is not bf16 or f16";
-}
-
-Value mlir::attn::gpu_kernel::readOperandBuffer(OpBuilder &b, Location loc,
-                                                Value tensor) {
-  return readBuffer(b, loc, tensor);
-}
-
-Value mlir::attn::gpu_kernel::newResultBuffer(OpBuilder &b, Location loc,
-                                              Type tensorType) {
-  return resultBuffer(b, loc, tensorType);
-}
-
-Value mlir::attn::gpu_kernel::bufferAsTensor(OpBuilder &b, Location loc,
-                                             Value buffer, Type tensorType) {
-  return asTensor(b, loc, buffer, tensorType);
+void mlir::attn::populateAttnToGPUPatterns(RewritePatternSet &patterns,
+                                           const ChipInfo &chip) {
+  MLIRContext *ctx = patterns.getContext();
+  patterns.add<AttentionToKernel, SoftmaxRowsToKernel<SoftmaxOp>,
+               SoftmaxRowsToKernel<LogSoftmaxOp>,
+               SoftmaxRowsToKernel<LogSumExpOp>, CrossEntropyToKernel,
+               LinearCrossEntropyToKernel>(ctx, chip);
 }

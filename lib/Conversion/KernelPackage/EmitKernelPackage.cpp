@@ -6,7 +6,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/KernelPackage/FunctionSpec.h"
 #include "attn/Conversion/Passes.h"
+#include "attn/Dialect/Attn/IR/AttnDialect.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
@@ -27,7 +29,62 @@ namespace mlir::attn {
 } // namespace mlir::attn
 
 using namespace mlir;
+using namespace mlir::attn;
 namespace json = llvm::json;
+
+/// An attribute value of a function spec as JSON: unit is null.
+static json::Value attributeToJson(Attribute attr) {
+  if (auto b = dyn_cast<BoolAttr>(attr))
+    return b.getValue();
+  if (auto i = dyn_cast<IntegerAttr>(attr))
+    return i.getInt();
+  if (auto f = dyn_cast<FloatAttr>(attr))
+    return f.getValueAsDouble();
+  if (auto str = dyn_cast<StringAttr>(attr))
+    return str.getValue().str();
+  if (auto array = dyn_cast<DenseI64ArrayAttr>(attr))
+    return json::Array(array.asArrayRef());
+  return nullptr;
+}
+
+json::Object mlir::attn::functionSpecToJson(FunctionSpecAttr spec) {
+  json::Array args;
+  for (Attribute a : spec.getArgs()) {
+    auto arg = cast<TensorArgAttr>(a);
+    json::Object entry{{"name", arg.getName().str()},
+                       {"role", arg.getRole().str()},
+                       {"dtype", arg.getDtype().str()},
+                       {"shape", json::Array(arg.getShape().asArrayRef())}};
+    entry["operand"] = arg.getOperand().empty()
+                           ? json::Value(nullptr)
+                           : json::Value(arg.getOperand().str());
+    args.push_back(std::move(entry));
+  }
+  json::Value op = nullptr;
+  if (spec.getOp()) {
+    json::Object attributes;
+    if (DictionaryAttr dict = spec.getAttributes())
+      for (NamedAttribute named : dict)
+        attributes[named.getName().getValue()] =
+            attributeToJson(named.getValue());
+    json::Object described{{"name", spec.getOp().getValue().str()},
+                           {"attributes", std::move(attributes)}};
+    if (spec.getMapping())
+      described["mapping"] = spec.getMapping().getValue().str();
+    if (spec.getSchedule()) {
+      std::string text;
+      llvm::raw_string_ostream os(text);
+      os << spec.getSchedule();
+      described["schedule"] = text;
+    }
+    if (spec.getTensorCore())
+      described["tensor_core"] = spec.getTensorCore().getValue().str();
+    op = std::move(described);
+  }
+  return json::Object{{"name", spec.getName().str()},
+                      {"op", std::move(op)},
+                      {"args", std::move(args)}};
+}
 
 namespace {
 
@@ -306,6 +363,12 @@ struct AttnEmitKernelPackagePass
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (packageDir.empty()) {
+      module.emitError() << "attn-emit-kernel-package: no package-dir: name "
+                            "the directory that receives the package "
+                            "(--attn-to-cubin=\"package-dir=DIR ...\")";
+      return signalPassFailure();
+    }
     FailureOr<std::string> ptxasPath = findPtxas(ptxas);
     if (failed(ptxasPath)) {
       module.emitError() << "attn-emit-kernel-package: cannot find ptxas"
@@ -322,20 +385,20 @@ struct AttnEmitKernelPackagePass
     PackageWriter writer(module, packageDir);
     json::Array functions;
     for (auto func : module.getOps<func::FuncOp>()) {
-      auto spec = func->getAttrOfType<StringAttr>("attn.spec");
-      if (func.isExternal() || !spec)
+      Attribute attr = func->getAttr("attn.spec");
+      if (func.isExternal() || !attr)
         continue;
-      llvm::Expected<json::Value> parsed = json::parse(spec.getValue());
-      if (!parsed || !parsed->getAsObject()) {
-        llvm::consumeError(parsed.takeError());
-        func.emitError("attn-emit-kernel-package: malformed attn.spec");
+      auto spec = dyn_cast<FunctionSpecAttr>(attr);
+      if (!spec || !llvm::all_of(spec.getArgs(), llvm::IsaPred<TensorArgAttr>)) {
+        func.emitError("attn-emit-kernel-package: attn.spec is not an "
+                       "#attn.function_spec of #attn.tensor_arg entries");
         return signalPassFailure();
       }
-      json::Object entry = std::move(*parsed->getAsObject());
-      const json::Array *specArgs = entry.getArray("args");
-      if (!specArgs || specArgs->size() != func.getNumArguments()) {
+      json::Object entry = functionSpecToJson(spec);
+      size_t specArgs = spec.getArgs().size();
+      if (specArgs != func.getNumArguments()) {
         func.emitError() << "attn-emit-kernel-package: attn.spec describes "
-                         << (specArgs ? specArgs->size() : 0)
+                         << specArgs
                          << " arguments, but the function has "
                          << func.getNumArguments()
                          << " (inputs, then one out-parameter per result)";

@@ -89,8 +89,8 @@ func.func @linear_cross_entropy(%h: tensor<16x64xbf16>, %w: tensor<1000x64xbf16>
 func.func @schedules(%x: tensor<4x8192xf32>, %h: tensor<256x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<256xi64>)
     -> (tensor<4x8192xf32>, tensor<f32>) {
   // Fields at their default are not printed.
-  // CHECK: schedule = #attn.schedule<block_m = 2, block_n = 2048, passes = 2>
-  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 2, block_n = 2048, passes = 2, warps = 4, chip = "sm_90a">} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  // CHECK: schedule = #attn.schedule<block_m = 4, block_n = 2048, passes = 2>
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 2048, passes = 2, warps = 4, chip = "sm_90a">} : tensor<4x8192xf32> -> tensor<4x8192xf32>
   // CHECK: schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 3, split = 2, chip = "sm_80">
   %1 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 3, split = 2, chip = "sm_80">}
       : tensor<256x64xbf16>, tensor<1000x64xbf16>, tensor<256xi64> -> tensor<f32>

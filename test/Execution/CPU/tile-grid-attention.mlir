@@ -65,175 +65,175 @@
 // CHECK: attn-run: PASS
 
 func.func @att_m1_n1_d16_causal_f32(%q: tensor<2x4x1x16xf32>, %k: tensor<2x2x1x16xf32>, %v: tensor<2x2x1x16xf32>) -> (tensor<2x4x1x16xf32>, tensor<2x4x1xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16>, causal}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16, chip = "host">, causal}
       : tensor<2x4x1x16xf32>, tensor<2x2x1x16xf32>, tensor<2x2x1x16xf32> -> tensor<2x4x1x16xf32>, tensor<2x4x1xf32>
   return %o, %l : tensor<2x4x1x16xf32>, tensor<2x4x1xf32>
 }
 
 func.func @att_m1_n17_d64_plain_f32(%q: tensor<2x2x1x64xf32>, %k: tensor<2x1x17x64xf32>, %v: tensor<2x1x17x64xf32>) -> (tensor<2x2x1x64xf32>, tensor<2x2x1xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16, chip = "host">}
       : tensor<2x2x1x64xf32>, tensor<2x1x17x64xf32>, tensor<2x1x17x64xf32> -> tensor<2x2x1x64xf32>, tensor<2x2x1xf32>
   return %o, %l : tensor<2x2x1x64xf32>, tensor<2x2x1xf32>
 }
 
 func.func @att_m1_n64_d80_window_bf16(%q: tensor<2x4x1x80xbf16>, %k: tensor<2x2x64x80xbf16>, %v: tensor<2x2x64x80xbf16>) -> (tensor<2x4x1x80xbf16>, tensor<2x4x1xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32>, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32, chip = "host">, window = array<i64: 20, 3>}
       : tensor<2x4x1x80xbf16>, tensor<2x2x64x80xbf16>, tensor<2x2x64x80xbf16> -> tensor<2x4x1x80xbf16>, tensor<2x4x1xf32>
   return %o, %l : tensor<2x4x1x80xbf16>, tensor<2x4x1xf32>
 }
 
 func.func @att_m1_n129_d128_softcap_boolmask_f32(%q: tensor<2x2x1x128xf32>, %k: tensor<2x1x129x128xf32>, %v: tensor<2x1x129x128xf32>, %mask: tensor<1x2x1x129xi1>) -> (tensor<2x2x1x128xf32>, tensor<2x2x1xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x1x129xi1>) {schedule = #attn.schedule<block_m = 16, block_n = 32>, softcap = 2.0 : f32}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x1x129xi1>) {schedule = #attn.schedule<block_m = 16, block_n = 32, chip = "host">, softcap = 2.0 : f32}
       : tensor<2x2x1x128xf32>, tensor<2x1x129x128xf32>, tensor<2x1x129x128xf32> -> tensor<2x2x1x128xf32>, tensor<2x2x1xf32>
   return %o, %l : tensor<2x2x1x128xf32>, tensor<2x2x1xf32>
 }
 
 func.func @att_m1_n257_d16_additive_mask_f32(%q: tensor<2x4x1x16xf32>, %k: tensor<2x2x257x16xf32>, %v: tensor<2x2x257x16xf32>, %mask: tensor<1x257xf32>) -> (tensor<2x4x1x16xf32>, tensor<2x4x1xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x257xf32>) {schedule = #attn.schedule<block_m = 16, block_n = 32>}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x257xf32>) {schedule = #attn.schedule<block_m = 16, block_n = 32, chip = "host">}
       : tensor<2x4x1x16xf32>, tensor<2x2x257x16xf32>, tensor<2x2x257x16xf32> -> tensor<2x4x1x16xf32>, tensor<2x4x1xf32>
   return %o, %l : tensor<2x4x1x16xf32>, tensor<2x4x1xf32>
 }
 
 func.func @att_m17_n1_d64_causal_window_bf16(%q: tensor<2x2x17x64xbf16>, %k: tensor<2x1x1x64xbf16>, %v: tensor<2x1x1x64xbf16>) -> (tensor<2x2x17x64xbf16>, tensor<2x2x17xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16>, causal, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16, chip = "host">, causal, window = array<i64: 20, 3>}
       : tensor<2x2x17x64xbf16>, tensor<2x1x1x64xbf16>, tensor<2x1x1x64xbf16> -> tensor<2x2x17x64xbf16>, tensor<2x2x17xf32>
   return %o, %l : tensor<2x2x17x64xbf16>, tensor<2x2x17xf32>
 }
 
 func.func @att_m17_n17_d80_causal_f32(%q: tensor<2x4x17x80xf32>, %k: tensor<2x2x17x80xf32>, %v: tensor<2x2x17x80xf32>) -> (tensor<2x4x17x80xf32>, tensor<2x4x17xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16>, causal}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 16, chip = "host">, causal}
       : tensor<2x4x17x80xf32>, tensor<2x2x17x80xf32>, tensor<2x2x17x80xf32> -> tensor<2x4x17x80xf32>, tensor<2x4x17xf32>
   return %o, %l : tensor<2x4x17x80xf32>, tensor<2x4x17xf32>
 }
 
 func.func @att_m17_n64_d128_plain_f32(%q: tensor<2x2x17x128xf32>, %k: tensor<2x1x64x128xf32>, %v: tensor<2x1x64x128xf32>) -> (tensor<2x2x17x128xf32>, tensor<2x2x17xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32, chip = "host">}
       : tensor<2x2x17x128xf32>, tensor<2x1x64x128xf32>, tensor<2x1x64x128xf32> -> tensor<2x2x17x128xf32>, tensor<2x2x17xf32>
   return %o, %l : tensor<2x2x17x128xf32>, tensor<2x2x17xf32>
 }
 
 func.func @att_m17_n129_d16_window_bf16(%q: tensor<2x4x17x16xbf16>, %k: tensor<2x2x129x16xbf16>, %v: tensor<2x2x129x16xbf16>) -> (tensor<2x4x17x16xbf16>, tensor<2x4x17xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32>, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32, chip = "host">, window = array<i64: 20, 3>}
       : tensor<2x4x17x16xbf16>, tensor<2x2x129x16xbf16>, tensor<2x2x129x16xbf16> -> tensor<2x4x17x16xbf16>, tensor<2x4x17xf32>
   return %o, %l : tensor<2x4x17x16xbf16>, tensor<2x4x17xf32>
 }
 
 func.func @att_m17_n257_d64_softcap_boolmask_f32(%q: tensor<1x2x17x64xf32>, %k: tensor<1x1x257x64xf32>, %v: tensor<1x1x257x64xf32>, %mask: tensor<1x2x17x257xi1>) -> (tensor<1x2x17x64xf32>, tensor<1x2x17xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x17x257xi1>) {schedule = #attn.schedule<block_m = 16, block_n = 32>, softcap = 2.0 : f32}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x17x257xi1>) {schedule = #attn.schedule<block_m = 16, block_n = 32, chip = "host">, softcap = 2.0 : f32}
       : tensor<1x2x17x64xf32>, tensor<1x1x257x64xf32>, tensor<1x1x257x64xf32> -> tensor<1x2x17x64xf32>, tensor<1x2x17xf32>
   return %o, %l : tensor<1x2x17x64xf32>, tensor<1x2x17xf32>
 }
 
 func.func @att_m64_n1_d80_additive_mask_f32(%q: tensor<2x4x64x80xf32>, %k: tensor<2x2x1x80xf32>, %v: tensor<2x2x1x80xf32>, %mask: tensor<64x1xf32>) -> (tensor<2x4x64x80xf32>, tensor<2x4x64xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<64x1xf32>) {schedule = #attn.schedule<block_m = 32, block_n = 16>}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<64x1xf32>) {schedule = #attn.schedule<block_m = 32, block_n = 16, chip = "host">}
       : tensor<2x4x64x80xf32>, tensor<2x2x1x80xf32>, tensor<2x2x1x80xf32> -> tensor<2x4x64x80xf32>, tensor<2x4x64xf32>
   return %o, %l : tensor<2x4x64x80xf32>, tensor<2x4x64xf32>
 }
 
 func.func @att_m64_n17_d128_causal_window_bf16(%q: tensor<2x2x64x128xbf16>, %k: tensor<2x1x17x128xbf16>, %v: tensor<2x1x17x128xbf16>) -> (tensor<2x2x64x128xbf16>, tensor<2x2x64xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 16>, causal, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 16, chip = "host">, causal, window = array<i64: 20, 3>}
       : tensor<2x2x64x128xbf16>, tensor<2x1x17x128xbf16>, tensor<2x1x17x128xbf16> -> tensor<2x2x64x128xbf16>, tensor<2x2x64xf32>
   return %o, %l : tensor<2x2x64x128xbf16>, tensor<2x2x64xf32>
 }
 
 func.func @att_m64_n64_d16_causal_f32(%q: tensor<1x4x64x16xf32>, %k: tensor<1x2x64x16xf32>, %v: tensor<1x2x64x16xf32>) -> (tensor<1x4x64x16xf32>, tensor<1x4x64xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>, causal}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">, causal}
       : tensor<1x4x64x16xf32>, tensor<1x2x64x16xf32>, tensor<1x2x64x16xf32> -> tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
   return %o, %l : tensor<1x4x64x16xf32>, tensor<1x4x64xf32>
 }
 
 func.func @att_m64_n129_d64_plain_f32(%q: tensor<1x2x64x64xf32>, %k: tensor<1x1x129x64xf32>, %v: tensor<1x1x129x64xf32>) -> (tensor<1x2x64x64xf32>, tensor<1x2x64xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">}
       : tensor<1x2x64x64xf32>, tensor<1x1x129x64xf32>, tensor<1x1x129x64xf32> -> tensor<1x2x64x64xf32>, tensor<1x2x64xf32>
   return %o, %l : tensor<1x2x64x64xf32>, tensor<1x2x64xf32>
 }
 
 func.func @att_m64_n257_d80_window_bf16(%q: tensor<1x4x64x80xbf16>, %k: tensor<1x2x257x80xbf16>, %v: tensor<1x2x257x80xbf16>) -> (tensor<1x4x64x80xbf16>, tensor<1x4x64xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">, window = array<i64: 20, 3>}
       : tensor<1x4x64x80xbf16>, tensor<1x2x257x80xbf16>, tensor<1x2x257x80xbf16> -> tensor<1x4x64x80xbf16>, tensor<1x4x64xf32>
   return %o, %l : tensor<1x4x64x80xbf16>, tensor<1x4x64xf32>
 }
 
 func.func @att_m129_n1_d128_softcap_boolmask_f32(%q: tensor<2x2x129x128xf32>, %k: tensor<2x1x1x128xf32>, %v: tensor<2x1x1x128xf32>, %mask: tensor<1x2x129x1xi1>) -> (tensor<2x2x129x128xf32>, tensor<2x2x129xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x129x1xi1>) {schedule = #attn.schedule<block_m = 32, block_n = 16>, softcap = 2.0 : f32}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x129x1xi1>) {schedule = #attn.schedule<block_m = 32, block_n = 16, chip = "host">, softcap = 2.0 : f32}
       : tensor<2x2x129x128xf32>, tensor<2x1x1x128xf32>, tensor<2x1x1x128xf32> -> tensor<2x2x129x128xf32>, tensor<2x2x129xf32>
   return %o, %l : tensor<2x2x129x128xf32>, tensor<2x2x129xf32>
 }
 
 func.func @att_m129_n17_d16_additive_mask_f32(%q: tensor<2x4x129x16xf32>, %k: tensor<2x2x17x16xf32>, %v: tensor<2x2x17x16xf32>, %mask: tensor<129x17xf32>) -> (tensor<2x4x129x16xf32>, tensor<2x4x129xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<129x17xf32>) {schedule = #attn.schedule<block_m = 32, block_n = 16>}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<129x17xf32>) {schedule = #attn.schedule<block_m = 32, block_n = 16, chip = "host">}
       : tensor<2x4x129x16xf32>, tensor<2x2x17x16xf32>, tensor<2x2x17x16xf32> -> tensor<2x4x129x16xf32>, tensor<2x4x129xf32>
   return %o, %l : tensor<2x4x129x16xf32>, tensor<2x4x129xf32>
 }
 
 func.func @att_m129_n64_d64_causal_window_bf16(%q: tensor<1x2x129x64xbf16>, %k: tensor<1x1x64x64xbf16>, %v: tensor<1x1x64x64xbf16>) -> (tensor<1x2x129x64xbf16>, tensor<1x2x129xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>, causal, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">, causal, window = array<i64: 20, 3>}
       : tensor<1x2x129x64xbf16>, tensor<1x1x64x64xbf16>, tensor<1x1x64x64xbf16> -> tensor<1x2x129x64xbf16>, tensor<1x2x129xf32>
   return %o, %l : tensor<1x2x129x64xbf16>, tensor<1x2x129xf32>
 }
 
 func.func @att_m129_n129_d80_causal_f32(%q: tensor<1x4x129x80xf32>, %k: tensor<1x2x129x80xf32>, %v: tensor<1x2x129x80xf32>) -> (tensor<1x4x129x80xf32>, tensor<1x4x129xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>, causal}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">, causal}
       : tensor<1x4x129x80xf32>, tensor<1x2x129x80xf32>, tensor<1x2x129x80xf32> -> tensor<1x4x129x80xf32>, tensor<1x4x129xf32>
   return %o, %l : tensor<1x4x129x80xf32>, tensor<1x4x129xf32>
 }
 
 func.func @att_m129_n257_d128_plain_f32(%q: tensor<1x2x129x128xf32>, %k: tensor<1x1x257x128xf32>, %v: tensor<1x1x257x128xf32>) -> (tensor<1x2x129x128xf32>, tensor<1x2x129xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">}
       : tensor<1x2x129x128xf32>, tensor<1x1x257x128xf32>, tensor<1x1x257x128xf32> -> tensor<1x2x129x128xf32>, tensor<1x2x129xf32>
   return %o, %l : tensor<1x2x129x128xf32>, tensor<1x2x129xf32>
 }
 
 func.func @att_m257_n1_d16_window_bf16(%q: tensor<2x4x257x16xbf16>, %k: tensor<2x2x1x16xbf16>, %v: tensor<2x2x1x16xbf16>) -> (tensor<2x4x257x16xbf16>, tensor<2x4x257xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 16>, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 16, chip = "host">, window = array<i64: 20, 3>}
       : tensor<2x4x257x16xbf16>, tensor<2x2x1x16xbf16>, tensor<2x2x1x16xbf16> -> tensor<2x4x257x16xbf16>, tensor<2x4x257xf32>
   return %o, %l : tensor<2x4x257x16xbf16>, tensor<2x4x257xf32>
 }
 
 func.func @att_m257_n17_d64_softcap_boolmask_f32(%q: tensor<1x2x257x64xf32>, %k: tensor<1x1x17x64xf32>, %v: tensor<1x1x17x64xf32>, %mask: tensor<1x2x257x17xi1>) -> (tensor<1x2x257x64xf32>, tensor<1x2x257xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x257x17xi1>) {schedule = #attn.schedule<block_m = 32, block_n = 16>, softcap = 2.0 : f32}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<1x2x257x17xi1>) {schedule = #attn.schedule<block_m = 32, block_n = 16, chip = "host">, softcap = 2.0 : f32}
       : tensor<1x2x257x64xf32>, tensor<1x1x17x64xf32>, tensor<1x1x17x64xf32> -> tensor<1x2x257x64xf32>, tensor<1x2x257xf32>
   return %o, %l : tensor<1x2x257x64xf32>, tensor<1x2x257xf32>
 }
 
 func.func @att_m257_n64_d80_additive_mask_f32(%q: tensor<1x4x257x80xf32>, %k: tensor<1x2x64x80xf32>, %v: tensor<1x2x64x80xf32>, %mask: tensor<257x64xf32>) -> (tensor<1x4x257x80xf32>, tensor<1x4x257xf32>) {
-  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<257x64xf32>) {schedule = #attn.schedule<block_m = 32, block_n = 32>}
+  %o, %l = attn.attention %q, %k, %v mask(%mask : tensor<257x64xf32>) {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">}
       : tensor<1x4x257x80xf32>, tensor<1x2x64x80xf32>, tensor<1x2x64x80xf32> -> tensor<1x4x257x80xf32>, tensor<1x4x257xf32>
   return %o, %l : tensor<1x4x257x80xf32>, tensor<1x4x257xf32>
 }
 
 func.func @att_m257_n129_d128_causal_window_bf16(%q: tensor<1x2x257x128xbf16>, %k: tensor<1x1x129x128xbf16>, %v: tensor<1x1x129x128xbf16>) -> (tensor<1x2x257x128xbf16>, tensor<1x2x257xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>, causal, window = array<i64: 20, 3>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">, causal, window = array<i64: 20, 3>}
       : tensor<1x2x257x128xbf16>, tensor<1x1x129x128xbf16>, tensor<1x1x129x128xbf16> -> tensor<1x2x257x128xbf16>, tensor<1x2x257xf32>
   return %o, %l : tensor<1x2x257x128xbf16>, tensor<1x2x257xf32>
 }
 
 func.func @att_m257_n257_d16_causal_f32(%q: tensor<1x4x257x16xf32>, %k: tensor<1x2x257x16xf32>, %v: tensor<1x2x257x16xf32>) -> (tensor<1x4x257x16xf32>, tensor<1x4x257xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32>, causal}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">, causal}
       : tensor<1x4x257x16xf32>, tensor<1x2x257x16xf32>, tensor<1x2x257x16xf32> -> tensor<1x4x257x16xf32>, tensor<1x4x257xf32>
   return %o, %l : tensor<1x4x257x16xf32>, tensor<1x4x257xf32>
 }
 
 func.func @att_split4_m1_n257_d64_f32(%q: tensor<1x8x1x64xf32>, %k: tensor<1x2x257x64xf32>, %v: tensor<1x2x257x64xf32>) -> (tensor<1x8x1x64xf32>, tensor<1x8x1xf32>) {
-  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32, split = 4>}
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 32, split = 4, chip = "host">}
       : tensor<1x8x1x64xf32>, tensor<1x2x257x64xf32>, tensor<1x2x257x64xf32> -> tensor<1x8x1x64xf32>, tensor<1x8x1xf32>
   return %o, %l : tensor<1x8x1x64xf32>, tensor<1x8x1xf32>
 }
 
 func.func @att_split3_m17_n129_d80_bf16(%q: tensor<1x4x17x80xbf16>, %k: tensor<1x2x129x80xbf16>, %v: tensor<1x2x129x80xbf16>) -> (tensor<1x4x17x80xbf16>, tensor<1x4x17xf32>) {
-  %o, %l = attn.attention %q, %k, %v {causal, window = array<i64: 40, 0>, schedule = #attn.schedule<block_m = 16, block_n = 16, split = 3>}
+  %o, %l = attn.attention %q, %k, %v {causal, window = array<i64: 40, 0>, schedule = #attn.schedule<block_m = 16, block_n = 16, split = 3, chip = "host">}
       : tensor<1x4x17x80xbf16>, tensor<1x2x129x80xbf16>, tensor<1x2x129x80xbf16> -> tensor<1x4x17x80xbf16>, tensor<1x4x17xf32>
   return %o, %l : tensor<1x4x17x80xbf16>, tensor<1x4x17xf32>
 }
 
 func.func @att_split2_m40_n33_d16_f32(%q: tensor<1x2x40x16xf32>, %k: tensor<1x1x33x16xf32>, %v: tensor<1x1x33x16xf32>) -> (tensor<1x2x40x16xf32>, tensor<1x2x40xf32>) {
-  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 16, block_n = 16, split = 2>}
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 16, block_n = 16, split = 2, chip = "host">}
       : tensor<1x2x40x16xf32>, tensor<1x1x33x16xf32>, tensor<1x1x33x16xf32> -> tensor<1x2x40x16xf32>, tensor<1x2x40xf32>
   return %o, %l : tensor<1x2x40x16xf32>, tensor<1x2x40xf32>
 }
 
 func.func @att_split5_m64_n257_d128_f32(%q: tensor<1x2x64x128xf32>, %k: tensor<1x2x257x128xf32>, %v: tensor<1x2x257x128xf32>) -> (tensor<1x2x64x128xf32>, tensor<1x2x64xf32>) {
-  %o, %l = attn.attention %q, %k, %v {softcap = 2.0 : f32, schedule = #attn.schedule<block_m = 16, block_n = 32, split = 5>}
+  %o, %l = attn.attention %q, %k, %v {softcap = 2.0 : f32, schedule = #attn.schedule<block_m = 16, block_n = 32, split = 5, chip = "host">}
       : tensor<1x2x64x128xf32>, tensor<1x2x257x128xf32>, tensor<1x2x257x128xf32> -> tensor<1x2x64x128xf32>, tensor<1x2x64xf32>
   return %o, %l : tensor<1x2x64x128xf32>, tensor<1x2x64xf32>
 }

@@ -26,63 +26,63 @@
 
 func.func @ce_0_n17_v1000_mean_f32_split1(%z: tensor<17x1000xf32>, %y: tensor<17xi64>) -> (tensor<f32>, tensor<17xf32>) {
   %l, %lse = attn.cross_entropy %z, %y {label_smoothing = 0.1 : f32, reduction = #attn.reduction<mean>,
-      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1, chip = "host">}
       : tensor<17x1000xf32>, tensor<17xi64> -> tensor<f32>, tensor<17xf32>
   return %l, %lse : tensor<f32>, tensor<17xf32>
 }
 
 func.func @ce_1_n129_v32003_none_bf16_split1(%z: tensor<129x32003xbf16>, %y: tensor<129xi64>) -> (tensor<129xf32>, tensor<129xf32>) {
   %l, %lse = attn.cross_entropy %z, %y {z_loss = 1.0e-4 : f32, softcap = 30.0 : f32, reduction = #attn.reduction<none>,
-      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1, chip = "host">}
       : tensor<129x32003xbf16>, tensor<129xi64> -> tensor<129xf32>, tensor<129xf32>
   return %l, %lse : tensor<129xf32>, tensor<129xf32>
 }
 
 func.func @ce_2_n64_v1000_sum_f32_split1(%z: tensor<64x1000xf32>, %y: tensor<64xi64>) -> (tensor<f32>, tensor<64xf32>) {
   %l, %lse = attn.cross_entropy %z, %y {ignore_index = 5 : i64, reduction = #attn.reduction<sum>,
-      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1, chip = "host">}
       : tensor<64x1000xf32>, tensor<64xi64> -> tensor<f32>, tensor<64xf32>
   return %l, %lse : tensor<f32>, tensor<64xf32>
 }
 
 func.func @ce_3_n1_v32003_mean_f32_split1(%z: tensor<1x32003xf32>, %y: tensor<1xi64>) -> (tensor<f32>, tensor<1xf32>) {
   %l, %lse = attn.cross_entropy %z, %y {label_smoothing = 0.2 : f32, reduction = #attn.reduction<mean>,
-      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 1, chip = "host">}
       : tensor<1x32003xf32>, tensor<1xi64> -> tensor<f32>, tensor<1xf32>
   return %l, %lse : tensor<f32>, tensor<1xf32>
 }
 
 func.func @ce_4_n33_v32003_mean_bf16_split4(%z: tensor<33x32003xbf16>, %y: tensor<33xi64>) -> (tensor<f32>, tensor<33xf32>) {
   %l, %lse = attn.cross_entropy %z, %y {label_smoothing = 0.1 : f32, z_loss = 1.0e-4 : f32, reduction = #attn.reduction<mean>,
-      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 4>}
+      schedule = #attn.schedule<block_m = 16, block_n = 3000, split = 4, chip = "host">}
       : tensor<33x32003xbf16>, tensor<33xi64> -> tensor<f32>, tensor<33xf32>
   return %l, %lse : tensor<f32>, tensor<33xf32>
 }
 
 func.func @lce_0_n17_d64_v1000_mean_f32_split1(%h: tensor<17x64xf32>, %w: tensor<1000x64xf32>, %y: tensor<17xi64>, %b: tensor<1000xf32>) -> tensor<f32> {
   %l = attn.linear_cross_entropy %h, %w, %y bias(%b : tensor<1000xf32>) {label_smoothing = 0.1 : f32, reduction = #attn.reduction<mean>,
-      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 1, chip = "host">}
       : tensor<17x64xf32>, tensor<1000x64xf32>, tensor<17xi64> -> tensor<f32>
   return %l : tensor<f32>
 }
 
 func.func @lce_1_n129_d80_v1000_none_bf16_split1(%h: tensor<129x80xbf16>, %w: tensor<1000x80xbf16>, %y: tensor<129xi64>) -> tensor<129xf32> {
   %l = attn.linear_cross_entropy %h, %w, %y {label_smoothing = 0.1 : f32, reduction = #attn.reduction<none>,
-      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 1, chip = "host">}
       : tensor<129x80xbf16>, tensor<1000x80xbf16>, tensor<129xi64> -> tensor<129xf32>
   return %l : tensor<129xf32>
 }
 
 func.func @lce_2_n64_d128_v32003_sum_bf16_split1(%h: tensor<64x128xbf16>, %w: tensor<32003x128xbf16>, %y: tensor<64xi64>, %b: tensor<32003xbf16>) -> tensor<f32> {
   %l = attn.linear_cross_entropy %h, %w, %y bias(%b : tensor<32003xbf16>) {label_smoothing = 0.1 : f32, reduction = #attn.reduction<sum>,
-      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 1>}
+      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 1, chip = "host">}
       : tensor<64x128xbf16>, tensor<32003x128xbf16>, tensor<64xi64> -> tensor<f32>
   return %l : tensor<f32>
 }
 
 func.func @lce_3_n17_d64_v1000_none_f32_split3(%h: tensor<17x64xf32>, %w: tensor<1000x64xf32>, %y: tensor<17xi64>, %b: tensor<1000xf32>) -> tensor<17xf32> {
   %l = attn.linear_cross_entropy %h, %w, %y bias(%b : tensor<1000xf32>) {label_smoothing = 0.1 : f32, reduction = #attn.reduction<none>,
-      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 3>}
+      schedule = #attn.schedule<block_m = 16, block_n = 256, block_d = 32, split = 3, chip = "host">}
       : tensor<17x64xf32>, tensor<1000x64xf32>, tensor<17xi64> -> tensor<17xf32>
   return %l : tensor<17xf32>
 }

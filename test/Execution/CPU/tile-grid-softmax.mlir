@@ -23,41 +23,41 @@
 // CHECK: attn-run: PASS
 
 func.func @softmax_0_257x1000_dim1_f32(%x: tensor<257x1000xf32>) -> tensor<257x1000xf32> {
-  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 16, block_n = 1000>} : tensor<257x1000xf32> -> tensor<257x1000xf32>
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 16, block_n = 1000, chip = "host">} : tensor<257x1000xf32> -> tensor<257x1000xf32>
   return %0 : tensor<257x1000xf32>
 }
 
 func.func @softmax_1_257x1000_dim1_f32(%x: tensor<257x1000xf32>) -> tensor<257x1000xf32> {
-  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 16, block_n = 96, passes = 2>} : tensor<257x1000xf32> -> tensor<257x1000xf32>
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 16, block_n = 96, passes = 2, chip = "host">} : tensor<257x1000xf32> -> tensor<257x1000xf32>
   return %0 : tensor<257x1000xf32>
 }
 
 func.func @log_softmax_2_17x32003_dim1_f32(%x: tensor<17x32003xf32>) -> tensor<17x32003xf32> {
-  %0 = attn.log_softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 4096, passes = 2>} : tensor<17x32003xf32> -> tensor<17x32003xf32>
+  %0 = attn.log_softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 4096, passes = 2, chip = "host">} : tensor<17x32003xf32> -> tensor<17x32003xf32>
   return %0 : tensor<17x32003xf32>
 }
 
 func.func @softmax_3_129x64_dim0_bf16(%x: tensor<129x64xbf16>) -> tensor<129x64xbf16> {
-  %0 = attn.softmax %x, dim = 0 {schedule = #attn.schedule<block_m = 8, block_n = 129>} : tensor<129x64xbf16> -> tensor<129x64xbf16>
+  %0 = attn.softmax %x, dim = 0 {schedule = #attn.schedule<block_m = 8, block_n = 129, chip = "host">} : tensor<129x64xbf16> -> tensor<129x64xbf16>
   return %0 : tensor<129x64xbf16>
 }
 
 func.func @log_softmax_4_3x17x129_dim1_f32(%x: tensor<3x17x129xf32>) -> tensor<3x17x129xf32> {
-  %0 = attn.log_softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 5, block_n = 17>} : tensor<3x17x129xf32> -> tensor<3x17x129xf32>
+  %0 = attn.log_softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 5, block_n = 17, chip = "host">} : tensor<3x17x129xf32> -> tensor<3x17x129xf32>
   return %0 : tensor<3x17x129xf32>
 }
 
 func.func @logsumexp_5_64x257_dim1_bf16(%x: tensor<64x257xbf16>) -> tensor<64xf32> {
-  %0 = attn.logsumexp %x, dim = 1 {schedule = #attn.schedule<block_m = 16, block_n = 32, passes = 2>} : tensor<64x257xbf16> -> tensor<64xf32>
+  %0 = attn.logsumexp %x, dim = 1 {schedule = #attn.schedule<block_m = 16, block_n = 32, passes = 2, chip = "host">} : tensor<64x257xbf16> -> tensor<64xf32>
   return %0 : tensor<64xf32>
 }
 
 func.func @logsumexp_6_1000_dim0_f32(%x: tensor<1000xf32>) -> tensor<f32> {
-  %0 = attn.logsumexp %x, dim = 0 {schedule = #attn.schedule<block_m = 1, block_n = 1000>} : tensor<1000xf32> -> tensor<f32>
+  %0 = attn.logsumexp %x, dim = 0 {schedule = #attn.schedule<block_m = 1, block_n = 1000, chip = "host">} : tensor<1000xf32> -> tensor<f32>
   return %0 : tensor<f32>
 }
 
 func.func @softmax_7_5x7x80_dim2_f16(%x: tensor<5x7x80xf16>) -> tensor<5x7x80xf16> {
-  %0 = attn.softmax %x, dim = 2 {schedule = #attn.schedule<block_m = 8, block_n = 16, passes = 2>} : tensor<5x7x80xf16> -> tensor<5x7x80xf16>
+  %0 = attn.softmax %x, dim = 2 {schedule = #attn.schedule<block_m = 8, block_n = 16, passes = 2, chip = "host">} : tensor<5x7x80xf16> -> tensor<5x7x80xf16>
   return %0 : tensor<5x7x80xf16>
 }

@@ -135,6 +135,14 @@ double AttentionOp::getScaleOrDefault() {
   return ShapedType::isDynamic(d) ? 1.0 : 1.0 / std::sqrt(double(d));
 }
 
+MaskSpec AttentionOp::getMaskSpec() {
+  MaskSpec mask;
+  mask.causal = getCausal();
+  if (std::optional<ArrayRef<int64_t>> w = getWindow())
+    mask.window = std::make_pair((*w)[0], (*w)[1]);
+  return mask;
+}
+
 LogicalResult AttentionOp::verify() {
   RankedTensorType q = getQuery().getType();
   RankedTensorType k = getKey().getType();
@@ -286,6 +294,111 @@ LogicalResult LinearCrossEntropyOp::verify() {
       return failure();
   }
   return verifyLossCommon(*this, hidden.getDimSize(0));
+}
+
+//===----------------------------------------------------------------------===//
+// AttnOpInterface: operand and result roles, effective attributes
+//===----------------------------------------------------------------------===//
+
+#include "attn/Dialect/Attn/IR/AttnInterfaces.cpp.inc"
+
+/// Operand roles in ODS operand order; optional operands that are absent
+/// are skipped (they have no operand).
+static SmallVector<StringRef>
+rolesOf(ArrayRef<std::pair<StringRef, bool>> rolesAndPresence) {
+  SmallVector<StringRef> roles;
+  for (auto [role, present] : rolesAndPresence)
+    if (present)
+      roles.push_back(role);
+  return roles;
+}
+
+/// A float attribute for the runtime, or unit when absent.
+static Attribute optionalF64(Builder &b, std::optional<APFloat> v) {
+  if (!v)
+    return b.getUnitAttr();
+  return b.getF64FloatAttr(v->convertToDouble());
+}
+
+#define ATTN_ROW_OP_INTERFACE(OP)                                              \
+  SmallVector<StringRef> OP::getOperandRoles() {                               \
+    return {"input"};                                                          \
+  }                                                                            \
+  SmallVector<StringRef> OP::getResultRoles() { return {"result"}; }           \
+  DictionaryAttr OP::getEffectiveAttributes() {                                \
+    Builder b(getContext());                                                   \
+    return b.getDictionaryAttr(                                                \
+        {b.getNamedAttr("dim", b.getI64IntegerAttr(getDim()))});               \
+  }
+ATTN_ROW_OP_INTERFACE(SoftmaxOp)
+ATTN_ROW_OP_INTERFACE(LogSoftmaxOp)
+ATTN_ROW_OP_INTERFACE(LogSumExpOp)
+#undef ATTN_ROW_OP_INTERFACE
+
+SmallVector<StringRef> AttentionOp::getOperandRoles() {
+  return rolesOf({{"query", true},
+                  {"key", true},
+                  {"value", true},
+                  {"mask", bool(getMask())}});
+}
+
+SmallVector<StringRef> AttentionOp::getResultRoles() {
+  return {"output", "lse"};
+}
+
+DictionaryAttr AttentionOp::getEffectiveAttributes() {
+  Builder b(getContext());
+  Attribute window = b.getUnitAttr();
+  if (std::optional<ArrayRef<int64_t>> w = getWindow())
+    window = b.getDenseI64ArrayAttr(*w);
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("scale", b.getF64FloatAttr(getScaleOrDefault())),
+       b.getNamedAttr("causal", b.getBoolAttr(getCausal())),
+       b.getNamedAttr("window", window),
+       b.getNamedAttr("softcap", optionalF64(b, getSoftcap()))});
+}
+
+template <typename LossOp>
+static DictionaryAttr lossAttributes(LossOp op) {
+  Builder b(op.getContext());
+  return b.getDictionaryAttr(
+      {b.getNamedAttr("ignore_index",
+                      b.getI64IntegerAttr(op.getIgnoreIndex())),
+       b.getNamedAttr("label_smoothing",
+                      b.getF64FloatAttr(
+                          op.getLabelSmoothing().convertToDouble())),
+       b.getNamedAttr("z_loss",
+                      b.getF64FloatAttr(op.getZLoss().convertToDouble())),
+       b.getNamedAttr("softcap", optionalF64(b, op.getSoftcap())),
+       b.getNamedAttr("reduction",
+                      b.getStringAttr(stringifyReduction(op.getReduction())))});
+}
+
+SmallVector<StringRef> CrossEntropyOp::getOperandRoles() {
+  return {"logits", "labels"};
+}
+
+SmallVector<StringRef> CrossEntropyOp::getResultRoles() {
+  return {"loss", "lse"};
+}
+
+DictionaryAttr CrossEntropyOp::getEffectiveAttributes() {
+  return lossAttributes(*this);
+}
+
+SmallVector<StringRef> LinearCrossEntropyOp::getOperandRoles() {
+  return rolesOf({{"hidden", true},
+                  {"weight", true},
+                  {"labels", true},
+                  {"bias", bool(getBias())}});
+}
+
+SmallVector<StringRef> LinearCrossEntropyOp::getResultRoles() {
+  return {"loss", "lse"};
+}
+
+DictionaryAttr LinearCrossEntropyOp::getEffectiveAttributes() {
+  return lossAttributes(*this);
 }
 
 #define GET_OP_CLASSES

@@ -432,7 +432,7 @@ struct AttnDecomposePass
       return signalPassFailure();
     // Any attn op left behind could not be decomposed: say which, and why.
     WalkResult r = getOperation()->walk([](Operation *op) {
-      if (isa<AttnDialect>(op->getDialect())) {
+      if (isa<AttnOpInterface>(op)) {
         op->emitError("attn-decompose could not lower this op (the head "
                       "counts of attention must be static)");
         return WalkResult::interrupt();

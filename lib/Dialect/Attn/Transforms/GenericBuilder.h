@@ -252,6 +252,32 @@ private:
   Location loc;
 };
 
+/// MaskGeometry's arithmetic on tensor-level index IR
+/// (attn/Dialect/Attn/Utils/MaskGeometry.h).
+struct TileIndexMath {
+  using Value = mlir::Value;
+  using Pred = mlir::Value;
+  IndexMath &im;
+  OpBuilder &b;
+  Location loc;
+
+  Value c(int64_t v) { return im.c(v); }
+  Value add(Value x, Value y) { return im.add(x, y); }
+  Value sub(Value x, Value y) { return im.sub(x, y); }
+  Value mul(Value x, Value y) { return im.mul(x, y); }
+  Value min(Value x, Value y) { return im.min(x, y); }
+  Value max(Value x, Value y) { return im.max(x, y); }
+  Value floorDiv(Value x, int64_t y) { return im.floorDiv(x, im.c(y)); }
+  Value ceilDiv(Value x, int64_t y) { return im.ceilDiv(x, im.c(y)); }
+  Pred lt(Value x, Value y) { return im.lt(x, y); }
+  Pred le(Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, x, y);
+  }
+  Pred orI(Pred x, Pred y) { return im.orI(x, y); }
+  Pred andI(Pred x, Pred y) { return arith::AndIOp::create(b, loc, x, y); }
+  Pred never() { return arith::ConstantIntOp::create(b, loc, 0, 1); }
+};
+
 } // namespace mlir::attn::detail
 
 #endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GENERICBUILDER_H

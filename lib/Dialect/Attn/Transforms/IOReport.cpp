@@ -5,8 +5,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/IR/IOModel.h"
-#include "attn/Dialect/Attn/IR/Schedule.h"
+#include "attn/Tuning/IOModel.h"
+#include "attn/Tuning/Tuning.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
 #include "llvm/Support/FormatVariadic.h"
@@ -23,7 +23,7 @@ namespace {
 struct AttnIOReportPass : public attn::impl::AttnIOReportBase<AttnIOReportPass> {
   void runOnOperation() override {
     getOperation()->walk([](Operation *op) {
-      if (!isa<AttnDialect>(op->getDialect()))
+      if (!isa<AttnOpInterface>(op))
         return;
       ScheduleAttr schedule = getScheduleOrDefault(op);
       FailureOr<IOReport> report = estimateIO(op, schedule);

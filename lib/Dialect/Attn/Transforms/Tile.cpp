@@ -39,7 +39,7 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
                                      config)))
       return signalPassFailure();
     getOperation()->walk([](Operation *op) {
-      if (isa<AttnDialect>(op->getDialect()))
+      if (isa<AttnOpInterface>(op))
         op->emitRemark("attn-tile left this op untiled (attention with "
                        "dynamic head counts is not tiled); it will be "
                        "decomposed");

@@ -10,7 +10,8 @@
 #include "TileUtils.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/IR/Schedule.h"
+#include "attn/Dialect/Attn/Utils/MaskGeometry.h"
+#include "attn/Tuning/Tuning.h"
 
 #include <cmath>
 
@@ -88,18 +89,14 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
 
     // The key range [lo, hi) any row of this query tile can see; key tiles
     // outside it are never loaded (block skipping).
-    Value diag0 = im.add(m0, im.sub(n, m)); // diagonal of the first row
-    Value diagLast = im.add(diag0, im.sub(mSize, im.c(1)));
-    Value lo = im.c(0), hi = n;
-    std::optional<ArrayRef<int64_t>> window = op.getWindow();
-    if (op.getCausal())
-      hi = im.min(hi, im.add(diagLast, im.c(1)));
-    if (window) {
-      lo = im.max(lo, im.sub(diag0, im.c((*window)[0])));
-      hi = im.min(hi, im.add(diagLast, im.c((*window)[1] + 1)));
-    }
-    hi = im.max(hi, lo);
-    Value loAligned = im.mul(im.floorDiv(lo, blockN), blockN);
+    TileIndexMath tm{im, rewriter, loc};
+    MaskGeometry<TileIndexMath> geometry(tm, op.getMaskSpec(), m, n);
+    Value qLast = im.add(m0, im.sub(mSize, im.c(1)));
+    Value diag0 = geometry.diagonal(m0); // diagonal of the first row
+    auto [lo, hi] = geometry.visibleKeys(m0, qLast);
+    auto [tileFirst, tileEnd] =
+        geometry.keyTiles(m0, qLast, schedule.getBlockN());
+    Value loAligned = im.mul(tileFirst, blockN);
 
     SmallVector<OpFoldResult> rows = {mSizeF};
     SmallVector<OpFoldResult> accSizes = {mSizeF, vs[3]};
@@ -110,10 +107,10 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
     Value start = loAligned, end = hi;
     if (splitKV) {
       // This block's share: a contiguous run of ceil(tiles / split) tiles.
-      Value tiles = im.ceilDiv(im.sub(hi, loAligned), blockN);
-      Value chunk = im.mul(im.ceilDiv(tiles, im.c(split)), blockN);
-      start = im.add(loAligned, im.mul(splitIdx, chunk));
-      end = im.min(hi, im.add(start, chunk));
+      auto [runFirst, runEnd] =
+          geometry.splitRun(tileFirst, tileEnd, splitIdx, split);
+      start = im.mul(runFirst, blockN);
+      end = im.min(hi, im.mul(runEnd, blockN));
     }
     auto loop = scf::ForOp::create(rewriter, loc, start, end, blockN,
                                    iterInit);
@@ -161,22 +158,14 @@ struct TileAttention : OpRewritePattern<AttentionOp> {
       // every tile; causal and window masks only where the tile crosses the
       // boundary of the visible region.
       Value lastKey = im.sub(im.add(n0, nSize), im.c(1));
-      Value boundary = arith::ConstantIntOp::create(rewriter, loc, 0, 1);
-      if (op.getCausal())
-        boundary = im.orI(boundary, im.gt(lastKey, diag0));
-      if (window) {
-        boundary = im.orI(boundary,
-                          im.lt(n0, im.sub(diagLast, im.c((*window)[0]))));
-        boundary = im.orI(boundary,
-                          im.gt(lastKey, im.add(diag0, im.c((*window)[1]))));
-      }
+      Value boundary = geometry.crossesBoundary(m0, qLast, n0, lastKey);
       auto scaled = [&](bool masked) {
         return buildScaledScores(rewriter, gb, op, scores, maskTile, tile,
-                                 masked ? im.sub(im.add(m0, im.sub(n, m)), n0)
+                                 masked ? im.sub(diag0, n0)
                                         : Value());
       };
       Value logits;
-      if (op.getCausal() || window) {
+      if (op.getMaskSpec().masksKeys()) {
         auto ifOp = scf::IfOp::create(
             rewriter, loc, boundary,
             [&](OpBuilder &, Location) {

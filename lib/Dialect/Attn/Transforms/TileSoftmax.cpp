@@ -16,7 +16,7 @@
 #include "TileUtils.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/IR/Schedule.h"
+#include "attn/Tuning/Tuning.h"
 
 using namespace mlir;
 using namespace mlir::attn;

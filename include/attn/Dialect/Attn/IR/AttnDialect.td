@@ -58,9 +58,12 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     Everything a kernel's speed depends on, and nothing else: `attn-tile`
     and the GPU code generation read it, and no pass chooses tiles on its
     own. An op carries it as its optional `schedule` attribute; without one,
-    `attn-tile` uses `attn::getDefaultSchedule` (documented in
-    docs/Tiling.md). `attn::enumerateSchedules` lists every legal schedule
-    of an (op, shape, target) triple: the search space of the cost model.
+    the passes use `attn::getDefaultSchedule` (documented in
+    docs/Tiling.md). The op's verifier checks the schedule's structure and
+    asks the kernel plan of the op's family whether it runs on the chip
+    (docs/Architecture.md); `attn::enumerateSchedules` lists every schedule
+    the plans accept for an (op, shape, chip) triple, the search space of
+    the cost model (`attn-tune list` prints it).
 
     The fields mean, per op:
 
@@ -73,10 +76,9 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     | `stages`  | K/V pipeline depth   | -                     | -               | pipeline depth       |
     | `split`   | split-KV (decoding)  | blocks per row (a cluster, sm_90+; passes = 1) | split-V | split-V |
     | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
-    | `chip`    | target, e.g. `"sm_90a"`: bounds shared memory and threads       ||||
+    | `chip`    | a chip of lib/Target (`"sm_90a"`, `"h200-sxm"`, ...; `"host"` for attn-tile's CPU loops) ||||
 
-    Fields that do not apply to an op must keep their default. The verifier
-    checks the schedule against the op's shapes and the chip's limits.
+    Fields that do not apply to an op must keep their default.
 
     ```mlir
     %o = attn.attention %q, %k, %v {causal,
@@ -94,6 +96,56 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     DefaultValuedParameter<"int64_t", "1">:$split,
     DefaultValuedParameter<"int64_t", "1">:$passes,
     StringRefParameter<"target chip", "\"sm_90a\"">:$chip
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
+def Attn_TensorArgAttr : AttrDef<Attn_Dialect, "TensorArg"> {
+  let mnemonic = "tensor_arg";
+  let summary = "an argument or result of a packaged function, as the runtime holds it";
+  let description = [{
+    One entry of `#attn.function_spec`'s `args`: its name (`arg<i>` for
+    inputs, `result<i>` for results, which become out-parameters), its role
+    (`input` or `output`), the runtime's dtype name (`f32`, `bf16`, `i64`,
+    ...), its static shape, and the role it plays for the function's attn op
+    (`query`, `labels`, `lse`, ...; empty when none).
+  }];
+  let parameters = (ins
+    StringRefParameter<"arg<i> or result<i>">:$name,
+    StringRefParameter<"input or output">:$role,
+    StringRefParameter<"the runtime's element type name">:$dtype,
+    "::mlir::DenseI64ArrayAttr":$shape,
+    StringRefParameter<"the attn operand or result it is, or empty", "\"\"">:$operand
+  );
+  let assemblyFormat = "`<` struct(params) `>`";
+}
+
+def Attn_FunctionSpecAttr : AttrDef<Attn_Dialect, "FunctionSpec"> {
+  let mnemonic = "function_spec";
+  let summary = "what a public function computes, carried to the kernel package";
+  let description = [{
+    Attached as `attn.spec` to every public function by
+    `attn-describe-functions`, completed by `attn-map-to-gpu` (which kernel
+    computes the op, under which schedule, with which MMA), and turned into
+    the manifest's function entry by `attn-emit-kernel-package`, the only
+    JSON writer. `op` and `attributes` are present when the body is a single
+    attn op (its effective attributes, `unit` for an absent optional one).
+
+    ```mlir
+    func.func @f(...) attributes {attn.spec = #attn.function_spec<
+        name = "f", args = [#attn.tensor_arg<name = "arg0", role = "input",
+        dtype = "f32", shape = array<i64: 4, 8>, operand = "input">, ...],
+        op = "attn.softmax", attributes = {dim = 1 : i64}>}
+    ```
+  }];
+  let parameters = (ins
+    StringRefParameter<"the function's symbol name">:$name,
+    "::mlir::ArrayAttr":$args,
+    OptionalParameter<"::mlir::StringAttr", "the attn op's name">:$op,
+    OptionalParameter<"::mlir::DictionaryAttr", "its effective attributes">:$attributes,
+    OptionalParameter<"::mlir::StringAttr", "the pass that mapped it to a kernel">:$mapping,
+    OptionalParameter<"::mlir::attn::ScheduleAttr", "the schedule of that kernel">:$schedule,
+    OptionalParameter<"::mlir::StringAttr", "its MMA instruction">:$tensor_core
   );
   let assemblyFormat = "`<` struct(params) `>`";
 }

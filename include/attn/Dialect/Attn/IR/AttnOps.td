@@ -8,11 +8,13 @@
 #define ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
 
 include "attn/Dialect/Attn/IR/AttnDialect.td"
+include "attn/Dialect/Attn/IR/AttnInterfaces.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/BuiltinAttributes.td"
 
 class Attn_Op<string mnemonic, list<Trait> traits = []>
-    : Op<Attn_Dialect, mnemonic, !listconcat(traits, [Pure])>;
+    : Op<Attn_Dialect, mnemonic,
+         !listconcat(traits, [Pure, DeclareOpInterfaceMethods<AttnOpInterface>])>;
 
 def Attn_FloatTensor : RankedTensorOf<[F16, BF16, F32]>;
 def Attn_F32Tensor : RankedTensorOf<[F32]>;
@@ -154,6 +156,8 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
     /// at run time; this returns 1.0 then, and the rewrites compute
     /// 1/sqrt(D) from the tensor instead.
     double getScaleOrDefault();
+    /// The causal and window masks, for MaskGeometry.
+    ::mlir::attn::MaskSpec getMaskSpec();
   }];
 }
 

@@ -88,9 +88,8 @@ def AttnIOReport : Pass<"attn-io-report"> {
     with the global-memory bytes read and written and the FLOPs and
     transcendentals of the tiled form (attn-tile) and of the materialized
     decomposition (attn-decompose), and the ratio of their traffic. The
-    figures come from `attn::estimateIO` (include/attn/Dialect/Attn/IR/
-    IOModel.h, derived in docs/IOModel.md) and are the cost model's
-    analytic features. The IR is not changed.
+    figures come from `attn::estimateIO` (include/attn/Tuning/IOModel.h,
+    derived in docs/Tiling.md) and are the cost model's analytic features. The IR is not changed.
 
     ```mlir
     // remark: attn-io-report: attn.softmax under #attn.schedule<...>:
@@ -105,7 +104,7 @@ def AttnTile : Pass<"attn-tile"> {
                 "online softmax, Cut Cross-Entropy)";
   let description = [{
     Rewrites each attn op, following its `#attn.schedule` (or the default of
-    `attn::getDefaultSchedule`), into target-independent loops on tensors:
+    `attn::getDefaultSchedule`, include/attn/Tuning/Tuning.h), into target-independent loops on tensors:
     `scf.forall` over output tiles and `scf.for` over reduction tiles, with
     `linalg.generic` on tiles. The big intermediates exist only as tiles:
 

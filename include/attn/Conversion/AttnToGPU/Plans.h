@@ -1,0 +1,239 @@
+//===- Plans.h - kernel plans: the one owner of schedule legality -*- C++ -*-===//
+//
+// For each kernel family of attn-map-to-gpu, one function
+//   plan(op, schedule, chip) -> FailureOr<Plan>
+// says whether the family's kernel runs `schedule` on `chip` and, if so,
+// everything its builder needs (MMA kind, shared-memory bytes, register
+// budget, grid, cluster). The op verifier (through the planner dialect
+// interface), the enumerator, the default choice, attn-map-to-gpu and the
+// cost model's features all ask these functions; nothing else decides
+// legality, and there is one shared-memory model (docs/Architecture.md).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_CONVERSION_ATTNTOGPU_PLANS_H
+#define ATTN_CONVERSION_ATTNTOGPU_PLANS_H
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/MaskGeometry.h"
+#include "attn/Target/Target.h"
+
+#include "mlir/IR/Diagnostics.h"
+
+#include <array>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace mlir::attn {
+
+/// Shared-memory rows of 16-bit tiles read by ldmatrix are padded by 8
+/// elements (16 bytes), so that the eight 16-byte rows one ldmatrix reads
+/// fall into distinct bank groups.
+constexpr int64_t kLdmatrixRowPad = 8;
+
+/// Which code computes an op on a target.
+enum class KernelFamily {
+  /// FlashAttention-2 forward on tensor cores (+ split-KV combine).
+  Attention,
+  /// Softmax, log_softmax, logsumexp: a row per block or per warp, or a row
+  /// over a thread-block cluster.
+  SoftmaxRows,
+  /// Cross-entropy on materialized logits: one read of each row.
+  CrossEntropyRows,
+  /// Cut-Cross-Entropy linear cross-entropy on tensor cores (split-V).
+  LinearCrossEntropy,
+  /// No hand-scheduled kernel: attn-tile's loops on the host, or the
+  /// decomposition with the simple one-thread-per-element GPU mapping.
+  Loops,
+};
+
+enum class MmaKind { None, MmaSync, Wgmma };
+
+StringRef stringifyKernelFamily(KernelFamily family);
+
+/// What every plan says about its main kernel launch: the facts the
+/// manifest records and the cost model's features read.
+struct LaunchFacts {
+  KernelFamily family = KernelFamily::Loops;
+  MmaKind mma = MmaKind::None;
+  /// N of the MMA instruction (wgmma m64nNk16; 8 for mma.sync m16n8k16).
+  int64_t mmaN = 0;
+  int64_t threads = 0;
+  std::array<int64_t, 3> grid = {0, 0, 0};
+  int64_t sharedBytes = 0;
+  /// Blocks per cluster along x (1: none).
+  int64_t cluster = 1;
+  /// f32 accumulator (or row element) registers per thread the kernel keeps
+  /// live: the part of the register budget the schedule decides.
+  int64_t accumulatorRegisters = 0;
+  /// Blocks an SM holds at once, bounded by shared memory and threads.
+  int64_t blocksPerSM = 0;
+
+  /// "wgmma.m64n64k16", "mma.sync.m16n8k16", or "" without tensor cores.
+  std::string tensorCore() const;
+};
+
+/// Emits a diagnostic on the op; null where rejections are expected and
+/// silent (enumeration).
+using PlanDiagnostic = function_ref<InFlightDiagnostic()>;
+
+//===----------------------------------------------------------------------===//
+// Attention
+//===----------------------------------------------------------------------===//
+
+/// A static attention forward problem (q [B,Hq,M,D], k/v [B,Hkv,N,D],
+/// 16-bit elements) and how the kernel maps it: blockM query rows per block
+/// (16 or 32 per warp, or 64 per warpgroup on wgmma), blockN keys per tile,
+/// `stages` shared-memory buffers of K/V, `split` blocks over the key tiles
+/// of each row tile (split-KV).
+struct AttentionPlan {
+  int64_t batch, qHeads, kvHeads, queries, keys, headDim;
+  Type elementType;
+  double scale;
+  std::optional<double> softcap;
+  bool causal;
+  std::optional<std::pair<int64_t, int64_t>> window;
+  int64_t blockM, blockN, warps, stages, split;
+  /// sm_90a: QK^T and PV on warpgroup MMA (a warpgroup per 64 query rows),
+  /// else mma.sync (a warp per 16 or 32 rows).
+  bool warpgroupMma = false;
+  LaunchFacts facts;
+
+  MaskSpec mask() const { return {causal, window}; }
+
+  /// Query rows of a block: the query heads of a KV head packed with their
+  /// queries (GQA row packing).
+  int64_t packedRows() const { return qHeads / kvHeads * queries; }
+};
+
+/// Why the tensor-core attention kernel cannot compute `op` under any
+/// schedule (operand types, shapes, a mask operand), or "".
+std::string unsupportedAttention(AttentionOp op);
+
+/// Dynamic shared memory of the attention kernel, in bytes.
+int64_t attentionSharedBytes(const AttentionPlan &plan);
+
+FailureOr<AttentionPlan> planAttention(AttentionOp op, ScheduleAttr schedule,
+                                       const ChipInfo &chip,
+                                       PlanDiagnostic emitError);
+
+//===----------------------------------------------------------------------===//
+// Rows: softmax family and cross-entropy on materialized logits
+//===----------------------------------------------------------------------===//
+
+enum class RowResult { Softmax, LogSoftmax, LogSumExp, CrossEntropy };
+
+/// The most row elements one thread keeps in registers with passes = 1.
+constexpr int64_t kMaxRowElementsPerThread = 64;
+
+/// A row kernel over `rows` rows of `cols` elements.
+struct RowPlan {
+  int64_t rows, cols;
+  Type inputType, outputType;
+  RowResult kind;
+  int64_t rowsPerBlock, warps, passes;
+  /// Blocks per row, a cluster (sm_90+; passes = 1, a row per block): block
+  /// r of the cluster holds chunks [r C, (r + 1) C) of the row.
+  int64_t cluster = 1;
+  /// Elements per load: 16 bytes when the row length is a multiple of it.
+  int64_t width;
+  /// Cross-entropy attributes.
+  int64_t ignoreIndex = -100;
+  double labelSmoothing = 0, zLoss = 0;
+  std::optional<double> softcap;
+  LaunchFacts facts;
+
+  int64_t threads() const { return 32 * warps; }
+  int64_t threadsPerRow() const { return threads() / rowsPerBlock; }
+  int64_t chunks() const { return cols / width; }
+  /// Chunks of the row one block of the cluster holds (C).
+  int64_t blockChunks() const { return (chunks() + cluster - 1) / cluster; }
+  /// Chunks each thread holds with passes = 1.
+  int64_t slots() const {
+    return (blockChunks() + threadsPerRow() - 1) / threadsPerRow();
+  }
+  /// Dynamic shared memory: the cross-warp reduction slots and, for
+  /// clusters, the two slots of the cluster exchange.
+  int64_t sharedBytes() const {
+    return (threadsPerRow() > 32 ? 4 * warps : 0) + (cluster > 1 ? 8 : 0);
+  }
+};
+
+/// Why no row kernel computes `op` (a softmax-family op or cross_entropy),
+/// or "".
+std::string unsupportedRows(Operation *op);
+
+FailureOr<RowPlan> planRows(Operation *op, ScheduleAttr schedule,
+                            const ChipInfo &chip, PlanDiagnostic emitError);
+
+//===----------------------------------------------------------------------===//
+// Linear cross-entropy (Cut Cross-Entropy)
+//===----------------------------------------------------------------------===//
+
+struct LinearCrossEntropyPlan {
+  int64_t tokens, hidden, vocab;
+  Type elementType;
+  int64_t blockM, blockN, blockD, warps, stages, split;
+  /// sm_90a: logits tiles on warpgroup MMA (one m64 x block_n wgmma tile
+  /// per warpgroup), else mma.sync m16n8k16 (16 tokens per warp).
+  bool warpgroupMma = false;
+  int64_t ignoreIndex;
+  double labelSmoothing, zLoss;
+  std::optional<double> softcap;
+  LaunchFacts facts;
+
+  /// Shared-memory row pitch in elements: padded for ldmatrix; the
+  /// swizzled 128-byte rows of wgmma need none.
+  int64_t pitch() const;
+  int64_t rowTiles() const { return (tokens + blockM - 1) / blockM; }
+  int64_t vocabTiles() const { return (vocab + blockN - 1) / blockN; }
+  int64_t chunks() const { return hidden / blockD; }
+  int64_t sharedBytes() const;
+};
+
+/// Why the Cut-Cross-Entropy kernel cannot compute `op`, or "".
+std::string unsupportedLinearCrossEntropy(LinearCrossEntropyOp op);
+
+FailureOr<LinearCrossEntropyPlan>
+planLinearCrossEntropy(LinearCrossEntropyOp op, ScheduleAttr schedule,
+                       const ChipInfo &chip, PlanDiagnostic emitError);
+
+//===----------------------------------------------------------------------===//
+// Any op
+//===----------------------------------------------------------------------===//
+
+/// The plan of whichever family computes `op` on `chip`.
+struct KernelPlan {
+  std::variant<std::monostate, AttentionPlan, RowPlan, LinearCrossEntropyPlan>
+      detail;
+  LaunchFacts facts;
+  /// For the Loops family on a GPU: why no hand-scheduled kernel takes the
+  /// op (the remark attn-map-to-gpu prints).
+  std::string whyLoops;
+
+  KernelFamily family() const { return facts.family; }
+};
+
+/// The family that computes `op` on `chip` (under any schedule).
+KernelFamily getKernelFamily(Operation *op, const ChipInfo &chip);
+
+/// The family that computes `op` on `chip` and its plan under `schedule`,
+/// or failure (with a diagnostic naming the field and the limit, through
+/// `emitError` when given) when that family cannot run the schedule.
+FailureOr<KernelPlan> planKernel(Operation *op, ScheduleAttr schedule,
+                                 const ChipInfo &chip,
+                                 PlanDiagnostic emitError = nullptr);
+
+/// As above, for the chip the schedule names.
+FailureOr<KernelPlan> planKernel(Operation *op, ScheduleAttr schedule,
+                                 PlanDiagnostic emitError = nullptr);
+
+/// Makes the attn dialect's verifier check every op's `schedule` attribute
+/// against its plan (the SchedulePlannerInterface of AttnDialect).
+void registerKernelPlanner(DialectRegistry &registry);
+
+} // namespace mlir::attn
+
+#endif // ATTN_CONVERSION_ATTNTOGPU_PLANS_H

@@ -1,0 +1,54 @@
+//===- Kernels.h - the kernel builders of attn-map-to-gpu --------*- C++ -*-===//
+//
+// Each builder emits, at the insertion point of a host function, the
+// gpu.launch ops of one kernel family over buffers, exactly as its plan
+// (attn/Conversion/AttnToGPU/Plans.h) says; none decides legality. The
+// pass's patterns (AttnToGPU.cpp) turn ops into buffers and call these.
+// Internal to the conversion.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELS_KERNELS_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELS_KERNELS_H
+
+#include "attn/Conversion/AttnToGPU/Plans.h"
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir::attn::gpu_kernel {
+
+/// Attention of memrefs q, k, v into `out` (and `lse` unless null): the main
+/// kernel and, for split > 1, the split-KV combine with its temporaries.
+void buildAttention(OpBuilder &b, Location loc, const AttentionPlan &plan,
+                    Value q, Value k, Value v, Value out, Value lse);
+
+/// The softmax-family row kernel of `plan` from `in` [rows, cols] into `out`
+/// ([rows, cols], or [rows] for logsumexp).
+void buildSoftmaxRows(OpBuilder &b, Location loc, const RowPlan &plan,
+                      Value in, Value out);
+
+/// The cross-entropy row kernel (one read of each logits row: online
+/// normalizer, target logit, logit sum): per-token losses into `rowLoss`
+/// [rows] and, unless null, the LSE into `lse` [rows].
+void buildCrossEntropyRows(OpBuilder &b, Location loc, const RowPlan &plan,
+                           Value logits, Value labels, Value rowLoss,
+                           Value lse);
+
+/// The Cut-Cross-Entropy kernel (logits tiles on tensor cores folded in
+/// registers, split-V partials) and the per-token combine: per-token losses
+/// into `rowLoss` [tokens] and, unless null, the LSE into `lse`.
+void buildLinearCrossEntropy(OpBuilder &b, Location loc,
+                             const LinearCrossEntropyPlan &plan, Value hidden,
+                             Value weight, Value bias, Value labels,
+                             Value rowLoss, Value lse);
+
+/// One block sums the per-token losses `rowLoss` [N] into rank-0 `out` and,
+/// for the mean, divides by the number of tokens whose label is not
+/// `ignoreIndex` (0 when there is none).
+void buildLossReduction(OpBuilder &b, Location loc, Value rowLoss,
+                        Value labels, int64_t ignoreIndex, bool mean,
+                        Value out);
+
+} // namespace mlir::attn::gpu_kernel
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_KERNELS_KERNELS_H

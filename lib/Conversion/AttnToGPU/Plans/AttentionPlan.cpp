@@ -1,0 +1,114 @@
+//===- AttentionPlan.cpp - which schedules the attention kernel runs ------===//
+//
+// The attention kernel maps a block to blockM packed query rows of one KV
+// head (GQA row packing) and loops over key tiles of blockN keys streamed
+// through `stages` shared-memory buffers. On mma.sync a warp owns 16 or 32
+// rows; on warpgroup MMA (sm_90a) a warpgroup owns 64 rows, the head dim
+// is read in 64-column (128-byte swizzled) slabs, and two wgmma groups are
+// in flight, which needs at least 4 stages.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PlanChecks.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::plan_detail;
+
+std::string mlir::attn::unsupportedAttention(AttentionOp op) {
+  std::string why = unsupportedOperands(
+      {op.getQuery(), op.getKey(), op.getValue()}, /*allowF32=*/false);
+  if (!why.empty())
+    return why;
+  if (op.getMask())
+    return "a mask operand";
+  int64_t d = cast<ShapedType>(op.getQuery().getType()).getDimSize(3);
+  if (cast<ShapedType>(op.getValue().getType()).getDimSize(3) != d)
+    return "value head dim differs from the query head dim";
+  if (d % 16 != 0 || d > 256)
+    return "head dim is not a multiple of 16 up to 256";
+  return "";
+}
+
+int64_t mlir::attn::attentionSharedBytes(const AttentionPlan &p) {
+  // The Q tile and `stages` K and V tiles, 16-bit. wgmma tiles are 128-byte
+  // swizzled slabs from a 1024-byte aligned base (room to align it);
+  // mma.sync rows are padded by 8 elements for conflict-free ldmatrix.
+  if (p.warpgroupMma)
+    return 2 * p.headDim * (p.blockM + 2 * p.stages * p.blockN) + 1024;
+  return 2 * (p.headDim + kLdmatrixRowPad) * (p.blockM + 2 * p.stages * p.blockN);
+}
+
+FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
+                                                   ScheduleAttr schedule,
+                                                   const ChipInfo &chip,
+                                                   PlanDiagnostic emitError) {
+  auto qType = cast<ShapedType>(op.getQuery().getType());
+  auto kType = cast<ShapedType>(op.getKey().getType());
+  AttentionPlan p;
+  p.batch = qType.getDimSize(0);
+  p.qHeads = qType.getDimSize(1);
+  p.queries = qType.getDimSize(2);
+  p.headDim = qType.getDimSize(3);
+  p.kvHeads = kType.getDimSize(1);
+  p.keys = kType.getDimSize(2);
+  p.elementType = qType.getElementType();
+  p.scale = op.getScale() ? op.getScale()->convertToDouble()
+                          : 1.0 / std::sqrt(double(p.headDim));
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    p.softcap = cap->convertToDouble();
+  p.causal = op.getCausal();
+  if (std::optional<ArrayRef<int64_t>> w = op.getWindow())
+    p.window = std::make_pair((*w)[0], (*w)[1]);
+  p.blockM = schedule.getBlockM();
+  p.blockN = schedule.getBlockN();
+  p.warps = schedule.getWarps();
+  p.stages = schedule.getStages();
+  p.split = schedule.getSplit();
+
+  PlanChecker c(chip, emitError);
+  if (failed(c.require(p.blockM == 16 * p.warps || p.blockM == 32 * p.warps,
+                       "block_m",
+                       "(" + Twine(p.blockM) + ") must be 16 x warps (" +
+                           Twine(16 * p.warps) + ") or 32 x warps (" +
+                           Twine(32 * p.warps) +
+                           "): each warp owns 16 or 32 query rows")) ||
+      failed(c.require(p.blockN % 16 == 0, "block_n",
+                       "(" + Twine(p.blockN) +
+                           ") must be a multiple of 16 (the MMA's k)")) ||
+      failed(c.require(p.stages >= 2, "stages",
+                       "(" + Twine(p.stages) +
+                           ") must be at least 2: the key/value tiles are "
+                           "double-buffered")))
+    return failure();
+
+  // Warpgroup MMA where the chip has it and the schedule fits its tiles: a
+  // warpgroup per 64 query rows, head dims in whole 64-column slabs,
+  // block_n up to 256, and stages for the two wgmma groups in flight.
+  p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
+                   p.blockM == 16 * p.warps && p.headDim % 64 == 0 &&
+                   p.blockN <= 256 && p.stages >= 4;
+
+  LaunchFacts &f = p.facts;
+  f.family = KernelFamily::Attention;
+  f.mma = p.warpgroupMma ? MmaKind::Wgmma : MmaKind::MmaSync;
+  f.mmaN = p.warpgroupMma ? p.blockN : 8;
+  f.threads = 32 * p.warps;
+  f.grid = {ceilDiv(p.packedRows(), p.blockM), p.kvHeads,
+            saturatingMul(p.batch, p.split)};
+  f.sharedBytes = attentionSharedBytes(p);
+  // f32 accumulators per thread: the output tile and the scores of a key
+  // tile. wgmma: 64 x D and 64 x block_n per 128 threads, with the next
+  // tile's scores in flight too. mma.sync: per m16 row tile of the warp,
+  // D / 8 + block_n / 8 n8 tiles of 4 values.
+  if (p.warpgroupMma)
+    f.accumulatorRegisters = p.headDim / 2 + p.blockN;
+  else
+    f.accumulatorRegisters =
+        p.blockM / p.warps / 16 * (p.headDim / 2 + p.blockN / 2);
+  if (failed(c.finishLaunch(f)))
+    return failure();
+  return p;
+}

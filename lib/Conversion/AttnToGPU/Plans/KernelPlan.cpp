@@ -1,0 +1,148 @@
+//===- KernelPlan.cpp - the plan of any attn op, and the verifier hook ----===//
+
+#include "PlanChecks.h"
+
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
+#include "mlir/IR/DialectRegistry.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::plan_detail;
+
+StringRef mlir::attn::stringifyKernelFamily(KernelFamily family) {
+  switch (family) {
+  case KernelFamily::Attention:
+    return "attention";
+  case KernelFamily::SoftmaxRows:
+    return "softmax-rows";
+  case KernelFamily::CrossEntropyRows:
+    return "cross-entropy-rows";
+  case KernelFamily::LinearCrossEntropy:
+    return "linear-cross-entropy";
+  case KernelFamily::Loops:
+    return "loops";
+  }
+  llvm_unreachable("unknown kernel family");
+}
+
+std::string LaunchFacts::tensorCore() const {
+  switch (mma) {
+  case MmaKind::Wgmma:
+    return "wgmma.m64n" + std::to_string(mmaN) + "k16";
+  case MmaKind::MmaSync:
+    return "mma.sync.m16n8k16";
+  case MmaKind::None:
+    return "";
+  }
+  llvm_unreachable("unknown MMA kind");
+}
+
+std::string plan_detail::unsupportedOperands(ValueRange operands,
+                                             bool allowF32) {
+  for (Value v : operands)
+    if (!cast<ShapedType>(v.getType()).hasStaticShape())
+      return "dynamic shapes";
+  for (Value v : operands)
+    if (cast<ShapedType>(v.getType()).getNumElements() == 0)
+      return "an empty tensor";
+  Type et = cast<ShapedType>(operands.front().getType()).getElementType();
+  if (et.isBF16() || et.isF16() || (allowF32 && et.isF32()))
+    return "";
+  return allowF32 ? "element type is not f32, bf16 or f16"
+                  : "element type is not bf16 or f16";
+}
+
+/// Why no hand-scheduled kernel computes `op` on a GPU, or "".
+static std::string unsupportedKernel(Operation *op) {
+  return llvm::TypeSwitch<Operation *, std::string>(op)
+      .Case([](AttentionOp o) { return unsupportedAttention(o); })
+      .Case([](LinearCrossEntropyOp o) {
+        return unsupportedLinearCrossEntropy(o);
+      })
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, CrossEntropyOp>(
+          [](Operation *o) { return unsupportedRows(o); })
+      .Default([](Operation *) { return std::string("not an attn op"); });
+}
+
+KernelFamily mlir::attn::getKernelFamily(Operation *op, const ChipInfo &chip) {
+  if (!chip.isGpu() || !unsupportedKernel(op).empty())
+    return KernelFamily::Loops;
+  return llvm::TypeSwitch<Operation *, KernelFamily>(op)
+      .Case([](AttentionOp) { return KernelFamily::Attention; })
+      .Case([](LinearCrossEntropyOp) {
+        return KernelFamily::LinearCrossEntropy;
+      })
+      .Case([](CrossEntropyOp) { return KernelFamily::CrossEntropyRows; })
+      .Default([](Operation *) { return KernelFamily::SoftmaxRows; });
+}
+
+/// Wraps a family's plan into a KernelPlan.
+template <typename PlanT>
+static FailureOr<KernelPlan> wrap(FailureOr<PlanT> plan) {
+  if (failed(plan))
+    return failure();
+  KernelPlan k;
+  k.facts = plan->facts;
+  k.detail = std::move(*plan);
+  return k;
+}
+
+FailureOr<KernelPlan> mlir::attn::planKernel(Operation *op,
+                                             ScheduleAttr schedule,
+                                             const ChipInfo &chip,
+                                             PlanDiagnostic emitError) {
+  std::string why =
+      chip.isGpu() ? unsupportedKernel(op) : std::string("the host CPU");
+  if (!why.empty()) {
+    // attn-tile's loops, or the decomposition on the simple GPU mapping:
+    // any structurally valid schedule (the IR verifier's checks) runs.
+    KernelPlan k;
+    k.facts.family = KernelFamily::Loops;
+    k.whyLoops = why;
+    return k;
+  }
+  return llvm::TypeSwitch<Operation *, FailureOr<KernelPlan>>(op)
+      .Case([&](AttentionOp o) {
+        return wrap(planAttention(o, schedule, chip, emitError));
+      })
+      .Case([&](LinearCrossEntropyOp o) {
+        return wrap(planLinearCrossEntropy(o, schedule, chip, emitError));
+      })
+      .Default([&](Operation *o) {
+        return wrap(planRows(o, schedule, chip, emitError));
+      });
+}
+
+FailureOr<KernelPlan> mlir::attn::planKernel(Operation *op,
+                                             ScheduleAttr schedule,
+                                             PlanDiagnostic emitError) {
+  const ChipInfo *chip = lookupChip(schedule.getChip());
+  if (!chip) {
+    if (emitError)
+      emitError() << "schedule chip '" << schedule.getChip()
+                  << "' is not one of " << knownChipNames();
+    return failure();
+  }
+  return planKernel(op, schedule, *chip, emitError);
+}
+
+namespace {
+/// The attn dialect's verifier asks the plans whether a schedule runs.
+struct KernelPlanner : public SchedulePlannerInterface {
+  using SchedulePlannerInterface::SchedulePlannerInterface;
+
+  LogicalResult
+  verifyPlan(Operation *op, ScheduleAttr schedule,
+             function_ref<InFlightDiagnostic()> emitError) const override {
+    return failure(failed(planKernel(op, schedule, emitError)));
+  }
+};
+} // namespace
+
+void mlir::attn::registerKernelPlanner(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *, AttnDialect *dialect) {
+    dialect->addInterfaces<KernelPlanner>();
+  });
+}

@@ -1,0 +1,114 @@
+//===- PlanChecks.h - the diagnostics every plan writes ----------*- C++ -*-===//
+//
+// Internal to the plans: one way to reject a schedule ("schedule <field>
+// <reason>"), to check launch limits, and to fill the launch facts that
+// every family reports.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef ATTN_LIB_CONVERSION_ATTNTOGPU_PLANS_PLANCHECKS_H
+#define ATTN_LIB_CONVERSION_ATTNTOGPU_PLANS_PLANCHECKS_H
+
+#include "attn/Conversion/AttnToGPU/Plans.h"
+
+namespace mlir::attn::plan_detail {
+
+/// Collects the checks of one plan so that each reads as a line.
+class PlanChecker {
+public:
+  PlanChecker(const ChipInfo &chip, PlanDiagnostic emitError)
+      : chip(chip), emitError(emitError) {}
+
+  /// Fails with "schedule <field> <message>" unless `ok`.
+  LogicalResult require(bool ok, StringRef field, const Twine &message) {
+    if (ok)
+      return success();
+    if (emitError)
+      emitError() << "schedule " << field << " " << message;
+    return failure();
+  }
+
+  /// Checks the launch against the chip's limits and fills the occupancy.
+  LogicalResult finishLaunch(LaunchFacts &facts) {
+    if (failed(require(facts.threads <= chip.maxThreadsPerBlock, "warps",
+                       "give " + Twine(facts.threads) +
+                           " threads per block; " + chip.name + " allows " +
+                           Twine(chip.maxThreadsPerBlock))) ||
+        failed(require(facts.sharedBytes <= chip.sharedMemoryPerBlock,
+                       "tiles",
+                       "need " + Twine(facts.sharedBytes) +
+                           " bytes of shared memory; " + chip.name +
+                           " allows " + Twine(chip.sharedMemoryPerBlock) +
+                           " per block")) ||
+        failed(require(facts.accumulatorRegisters + kRegisterOverhead <=
+                           registerBudget(facts.threads),
+                       "tiles",
+                       "keep " + Twine(facts.accumulatorRegisters) +
+                           " accumulator registers per thread; with " +
+                           Twine(facts.threads) + " threads per block " +
+                           chip.name + " leaves " +
+                           Twine(registerBudget(facts.threads) -
+                                 kRegisterOverhead) +
+                           " (" + Twine(registerBudget(facts.threads)) +
+                           " registers, " + Twine(kRegisterOverhead) +
+                           " for addresses and loop state)")) ||
+        failed(require(facts.cluster <= chip.maxClusterSize, "split",
+                       "(" + Twine(facts.cluster) +
+                           " blocks per cluster) exceeds the " +
+                           Twine(chip.maxClusterSize) + " of " + chip.name)))
+      return failure();
+    // CUDA's grid limits: x below 2^31, y and z up to 65535.
+    if (failed(require(facts.grid[0] >= 1 && facts.grid[0] <= 2147483647,
+                       "block_m",
+                       "gives a grid x of " + Twine(facts.grid[0]) +
+                           " blocks; CUDA allows 1 to 2147483647")) ||
+        failed(require(facts.grid[1] >= 1 && facts.grid[1] <= 65535, "tiles",
+                       "give a grid y of " + Twine(facts.grid[1]) +
+                           " blocks; CUDA allows 1 to 65535")) ||
+        failed(require(facts.grid[2] >= 1 && facts.grid[2] <= 65535, "split",
+                       "gives a grid z of " + Twine(facts.grid[2]) +
+                           " blocks; CUDA allows 1 to 65535")))
+      return failure();
+    int64_t bySmem = facts.sharedBytes > 0
+                         ? chip.sharedMemoryPerSM / facts.sharedBytes
+                         : chip.maxBlocksPerSM;
+    facts.blocksPerSM = std::min({bySmem, chip.maxThreadsPerSM / facts.threads,
+                                  chip.maxBlocksPerSM});
+    return success();
+  }
+
+  /// Registers a thread may hold when `threads` threads share the SM's
+  /// register file (one block per SM at least must fit).
+  int64_t registerBudget(int64_t threads) const {
+    return std::min(chip.maxRegistersPerThread,
+                    chip.registersPerSM / std::max<int64_t>(threads, 1));
+  }
+
+  /// Registers a kernel needs beyond its accumulators (addresses, loop
+  /// counters, the softmax state): ptxas asked for 158 registers for the
+  /// 144 accumulators of a 64 x (256 + 16) wgmma attention tile.
+  static constexpr int64_t kRegisterOverhead = 24;
+
+  const ChipInfo &chip;
+  PlanDiagnostic emitError;
+};
+
+inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// a * b, or INT64_MAX when it overflows (grid sizes of absurd shapes must
+/// fail the grid check, not wrap).
+inline int64_t saturatingMul(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r))
+    return INT64_MAX;
+  return r;
+}
+
+/// Why no kernel takes tensors `operands`, or "": dynamic shapes, an empty
+/// tensor, or an element type (that of the first operand) other than
+/// bf16/f16, or f32 too when `allowF32`.
+std::string unsupportedOperands(ValueRange operands, bool allowF32);
+
+} // namespace mlir::attn::plan_detail
+
+#endif // ATTN_LIB_CONVERSION_ATTNTOGPU_PLANS_PLANCHECKS_H

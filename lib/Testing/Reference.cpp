@@ -1,0 +1,680 @@
+//===- Reference.cpp - Float64 reference implementations of attn ops ------===//
+
+#include "attn/Testing/Reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <thread>
+
+using namespace attn::runtime;
+using namespace attn::testing;
+
+static constexpr double negativeInfinity =
+    -std::numeric_limits<double>::infinity();
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+/// Calls `body(begin, end)` on disjoint ranges covering [0, count), on up to
+/// one thread per core. Each index is handled exactly as it would be
+/// serially, so results do not depend on the thread count.
+static void parallelFor(int64_t count,
+                        const std::function<void(int64_t, int64_t)> &body) {
+  int64_t threads = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  threads = std::min<int64_t>({threads, count, 64});
+  if (threads <= 1) {
+    body(0, count);
+    return;
+  }
+  std::vector<std::thread> workers;
+  int64_t chunk = (count + threads - 1) / threads;
+  for (int64_t begin = 0; begin < count; begin += chunk)
+    workers.emplace_back(body, begin, std::min(count, begin + chunk));
+  for (std::thread &worker : workers)
+    worker.join();
+}
+
+static std::string shapeString(const std::vector<int64_t> &shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+namespace {
+
+/// Reads the operands, results and attributes of the function's op, and
+/// records the first problem found as an error "<op>: <message>".
+class OpOperands {
+public:
+  OpOperands(const FunctionSpec &spec, std::vector<std::vector<double>> &values,
+             std::string &error)
+      : spec(spec), values(values), error(error), opName(spec.op->name) {}
+
+  bool fail(const std::string &message) {
+    error = opName + ": " + message;
+    return false;
+  }
+
+  /// Checks that every argument is one of `known` operands and results.
+  bool checkKnown(const std::vector<std::string> &inputs,
+                  const std::vector<std::string> &outputs) {
+    for (const TensorSpec &arg : spec.args) {
+      const std::vector<std::string> &known =
+          arg.role == TensorRole::Input ? inputs : outputs;
+      if (std::find(known.begin(), known.end(), arg.operand) == known.end())
+        return fail(std::string("argument ") + arg.name + " is " +
+                    (arg.role == TensorRole::Input ? "operand" : "result") +
+                    " \"" + arg.operand + "\", which the op does not have");
+    }
+    return true;
+  }
+
+  /// The index of the argument for `operand`, or -1 (and an error when
+  /// `required`).
+  int find(const std::string &operand, TensorRole role, bool required) {
+    int index = spec.findOperand(operand, role);
+    if (index < 0 && required)
+      fail(std::string("the function has no ") +
+           (role == TensorRole::Input ? "operand" : "result") + " \"" +
+           operand + "\"");
+    return index;
+  }
+
+  const std::vector<int64_t> &shape(int index) const {
+    return spec.args[index].shape;
+  }
+  DType dtype(int index) const { return spec.args[index].dtype; }
+
+  /// The input values of argument `index`, checked for their element count.
+  const std::vector<double> *input(int index) {
+    const TensorSpec &arg = spec.args[index];
+    if (static_cast<int64_t>(values[index].size()) != arg.numElements()) {
+      fail("operand \"" + arg.operand + "\" has " +
+           std::to_string(values[index].size()) + " values but its shape " +
+           shapeString(arg.shape) + " holds " +
+           std::to_string(arg.numElements()));
+      return nullptr;
+    }
+    return &values[index];
+  }
+
+  /// The output buffer of argument `index`, sized to its element count.
+  std::vector<double> &output(int index) {
+    values[index].assign(static_cast<size_t>(spec.args[index].numElements()),
+                         0.0);
+    return values[index];
+  }
+
+  /// Checks that result `index` has shape `expected`.
+  bool expectShape(int index, const std::vector<int64_t> &expected) {
+    if (shape(index) == expected)
+      return true;
+    return fail("result \"" + spec.args[index].operand + "\" has shape " +
+                shapeString(shape(index)) + " but should be " +
+                shapeString(expected));
+  }
+
+  bool expectRank(int index, size_t rank) {
+    if (shape(index).size() == rank)
+      return true;
+    return fail("operand \"" + spec.args[index].operand + "\" has shape " +
+                shapeString(shape(index)) + "; expected rank " +
+                std::to_string(rank));
+  }
+
+  const JsonValue *attribute(const std::string &name) {
+    const JsonValue *value = spec.op->attributes.find(name);
+    if (!value)
+      fail("missing attribute \"" + name + "\"");
+    return value;
+  }
+
+  bool intAttribute(const std::string &name, int64_t &out) {
+    const JsonValue *value = attribute(name);
+    if (!value)
+      return false;
+    if (!value->isInteger())
+      return fail("attribute \"" + name + "\" must be an integer");
+    out = value->getInteger();
+    return true;
+  }
+
+  bool numberAttribute(const std::string &name, double &out) {
+    const JsonValue *value = attribute(name);
+    if (!value)
+      return false;
+    if (!value->isNumber())
+      return fail("attribute \"" + name + "\" must be a number");
+    out = value->getNumber();
+    return true;
+  }
+
+  /// A number or null (absent).
+  bool optionalNumberAttribute(const std::string &name,
+                               std::optional<double> &out) {
+    out.reset();
+    const JsonValue *value = spec.op->attributes.find(name);
+    if (!value || value->isNull())
+      return true;
+    if (!value->isNumber())
+      return fail("attribute \"" + name + "\" must be a number or null");
+    out = value->getNumber();
+    return true;
+  }
+
+  bool boolAttribute(const std::string &name, bool &out) {
+    const JsonValue *value = attribute(name);
+    if (!value)
+      return false;
+    if (!value->isBool())
+      return fail("attribute \"" + name + "\" must be true or false");
+    out = value->getBool();
+    return true;
+  }
+
+  bool stringAttribute(const std::string &name, std::string &out) {
+    const JsonValue *value = attribute(name);
+    if (!value)
+      return false;
+    if (!value->isString())
+      return fail("attribute \"" + name + "\" must be a string");
+    out = value->getString();
+    return true;
+  }
+
+private:
+  const FunctionSpec &spec;
+  std::vector<std::vector<double>> &values;
+  std::string &error;
+  const std::string &opName;
+};
+
+} // namespace
+
+/// c * tanh(x / c): the logit soft-capping of Gemma 2 and friends.
+static double softcapValue(double value, double cap) {
+  return cap * std::tanh(value / cap);
+}
+
+//===----------------------------------------------------------------------===//
+// attn.softmax, attn.log_softmax, attn.logsumexp
+//===----------------------------------------------------------------------===//
+
+static bool referenceSoftmaxFamily(OpOperands &op, const std::string &name) {
+  if (!op.checkKnown({"input"}, {"result"}))
+    return false;
+  int inputIndex = op.find("input", TensorRole::Input, true);
+  if (inputIndex < 0)
+    return false;
+  int resultIndex = op.find("result", TensorRole::Output, true);
+  if (resultIndex < 0)
+    return false;
+  const std::vector<double> *input = op.input(inputIndex);
+  if (!input)
+    return false;
+
+  const std::vector<int64_t> &shape = op.shape(inputIndex);
+  int64_t rank = static_cast<int64_t>(shape.size());
+  int64_t dim;
+  if (!op.intAttribute("dim", dim))
+    return false;
+  if (dim < -rank || dim >= rank)
+    return op.fail("dim " + std::to_string(dim) + " is out of range for " +
+                   "an input of shape " + shapeString(shape));
+  if (dim < 0)
+    dim += rank;
+
+  bool reduces = name == "attn.logsumexp";
+  std::vector<int64_t> resultShape = shape;
+  if (reduces)
+    resultShape.erase(resultShape.begin() + dim);
+  if (!op.expectShape(resultIndex, resultShape))
+    return false;
+
+  // View the input as [outer, length, inner] with the reduced dim in the
+  // middle.
+  int64_t outer = 1, inner = 1, length = shape[dim];
+  for (int64_t i = 0; i < dim; ++i)
+    outer *= shape[i];
+  for (int64_t i = dim + 1; i < rank; ++i)
+    inner *= shape[i];
+  std::vector<double> &result = op.output(resultIndex);
+  const std::vector<double> &x = *input;
+
+  parallelFor(outer * inner, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      int64_t o = row / inner, in = row % inner;
+      auto at = [&](int64_t k) { return (o * length + k) * inner + in; };
+      double maximum = negativeInfinity;
+      for (int64_t k = 0; k < length; ++k)
+        maximum = std::max(maximum, x[at(k)]);
+      double sum = 0;
+      if (maximum != negativeInfinity)
+        for (int64_t k = 0; k < length; ++k)
+          sum += std::exp(x[at(k)] - maximum);
+      double logSum = maximum == negativeInfinity ? negativeInfinity
+                                                  : maximum + std::log(sum);
+      if (reduces) {
+        result[row] = logSum;
+        continue;
+      }
+      for (int64_t k = 0; k < length; ++k) {
+        double logProbability = x[at(k)] - logSum;
+        result[at(k)] =
+            name == "attn.softmax" ? std::exp(logProbability) : logProbability;
+      }
+    }
+  });
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// attn.attention
+//===----------------------------------------------------------------------===//
+
+static bool referenceAttention(OpOperands &op) {
+  if (!op.checkKnown({"query", "key", "value", "mask"}, {"output", "lse"}))
+    return false;
+  int queryIndex = op.find("query", TensorRole::Input, true);
+  int keyIndex = queryIndex < 0 ? -1 : op.find("key", TensorRole::Input, true);
+  int valueIndex =
+      keyIndex < 0 ? -1 : op.find("value", TensorRole::Input, true);
+  int outputIndex =
+      valueIndex < 0 ? -1 : op.find("output", TensorRole::Output, true);
+  if (outputIndex < 0)
+    return false;
+  int maskIndex = op.find("mask", TensorRole::Input, false);
+  int lseIndex = op.find("lse", TensorRole::Output, false);
+
+  if (!op.expectRank(queryIndex, 4) || !op.expectRank(keyIndex, 4) ||
+      !op.expectRank(valueIndex, 4))
+    return false;
+  const std::vector<int64_t> &qShape = op.shape(queryIndex);
+  const std::vector<int64_t> &kShape = op.shape(keyIndex);
+  const std::vector<int64_t> &vShape = op.shape(valueIndex);
+  int64_t batch = qShape[0], queryHeads = qShape[1], queries = qShape[2],
+          headDim = qShape[3];
+  int64_t keyHeads = kShape[1], keys = kShape[2], valueDim = vShape[3];
+  std::string shapes = " (query " + shapeString(qShape) + ", key " +
+                       shapeString(kShape) + ", value " + shapeString(vShape) +
+                       ")";
+  if (kShape[0] != batch || vShape[0] != batch)
+    return op.fail("batch sizes differ" + shapes);
+  if (vShape[1] != keyHeads || vShape[2] != keys)
+    return op.fail("key and value differ in heads or length" + shapes);
+  if (kShape[3] != headDim)
+    return op.fail("query and key head dims differ" + shapes);
+  if (keyHeads <= 0 || queryHeads % keyHeads != 0)
+    return op.fail("query heads are not a multiple of key heads" + shapes);
+  int64_t groupSize = queryHeads / keyHeads;
+
+  // The mask is [M, N] or [B or 1, Hq or 1, M, N].
+  int64_t maskBatchStride = 0, maskHeadStride = 0;
+  bool boolMask = false;
+  if (maskIndex >= 0) {
+    const std::vector<int64_t> &mShape = op.shape(maskIndex);
+    std::string maskError =
+        "mask has shape " + shapeString(mShape) + "; expected [" +
+        std::to_string(queries) + ", " + std::to_string(keys) + "] or [" +
+        std::to_string(batch) + " or 1, " + std::to_string(queryHeads) +
+        " or 1, " + std::to_string(queries) + ", " + std::to_string(keys) + "]";
+    if (mShape.size() == 2) {
+      if (mShape[0] != queries || mShape[1] != keys)
+        return op.fail(maskError);
+    } else if (mShape.size() == 4) {
+      if ((mShape[0] != batch && mShape[0] != 1) ||
+          (mShape[1] != queryHeads && mShape[1] != 1) || mShape[2] != queries ||
+          mShape[3] != keys)
+        return op.fail(maskError);
+      maskHeadStride = mShape[1] == 1 ? 0 : queries * keys;
+      maskBatchStride = mShape[0] == 1 ? 0 : mShape[1] * queries * keys;
+    } else {
+      return op.fail(maskError);
+    }
+    DType maskType = op.dtype(maskIndex);
+    if (maskType == DType::I1)
+      boolMask = true;
+    else if (!isFloatDType(maskType))
+      return op.fail("mask must be i1 or a float type");
+  }
+
+  if (!op.expectShape(outputIndex, {batch, queryHeads, queries, valueDim}))
+    return false;
+  if (lseIndex >= 0 && !op.expectShape(lseIndex, {batch, queryHeads, queries}))
+    return false;
+
+  double scale;
+  bool causal;
+  std::optional<double> softcap;
+  if (!op.numberAttribute("scale", scale) ||
+      !op.boolAttribute("causal", causal) ||
+      !op.optionalNumberAttribute("softcap", softcap))
+    return false;
+  if (softcap && !(*softcap > 0))
+    return op.fail("softcap must be positive");
+  std::optional<std::pair<int64_t, int64_t>> window;
+  const JsonValue *windowJson = op.attribute("window");
+  if (!windowJson)
+    return false;
+  if (!windowJson->isNull()) {
+    if (!windowJson->isArray() || windowJson->getArray().size() != 2 ||
+        !windowJson->getArray()[0].isInteger() ||
+        !windowJson->getArray()[1].isInteger())
+      return op.fail("attribute \"window\" must be [left, right] or null");
+    window = {windowJson->getArray()[0].getInteger(),
+              windowJson->getArray()[1].getInteger()};
+  }
+
+  const std::vector<double> *query = op.input(queryIndex);
+  const std::vector<double> *key = query ? op.input(keyIndex) : nullptr;
+  const std::vector<double> *value = key ? op.input(valueIndex) : nullptr;
+  const std::vector<double> *mask =
+      value && maskIndex >= 0 ? op.input(maskIndex) : nullptr;
+  if (!value || (maskIndex >= 0 && !mask))
+    return false;
+  std::vector<double> &output = op.output(outputIndex);
+  std::vector<double> *lse = lseIndex >= 0 ? &op.output(lseIndex) : nullptr;
+
+  // Bottom-right alignment: query i sits at key position i + (N - M).
+  int64_t offset = keys - queries;
+  parallelFor(batch * queryHeads * queries, [&](int64_t begin, int64_t end) {
+    std::vector<double> scores(static_cast<size_t>(keys));
+    for (int64_t row = begin; row < end; ++row) {
+      int64_t b = row / (queryHeads * queries);
+      int64_t h = (row / queries) % queryHeads;
+      int64_t i = row % queries;
+      int64_t kvHead = h / groupSize;
+      const double *q = &(*query)[row * headDim];
+      const double *maskRow =
+          mask ? &(*mask)[b * maskBatchStride + h * maskHeadStride + i * keys]
+               : nullptr;
+
+      for (int64_t j = 0; j < keys; ++j) {
+        const double *k =
+            &(*key)[((b * keyHeads + kvHead) * keys + j) * headDim];
+        double dot = 0;
+        for (int64_t d = 0; d < headDim; ++d)
+          dot += q[d] * k[d];
+        double s = scale * dot;
+        if (softcap)
+          s = softcapValue(s, *softcap);
+        if (maskRow) {
+          if (boolMask)
+            s = maskRow[j] != 0 ? s : negativeInfinity;
+          else
+            s += maskRow[j];
+        }
+        if (causal && j > i + offset)
+          s = negativeInfinity;
+        if (window &&
+            (j < i + offset - window->first || j > i + offset + window->second))
+          s = negativeInfinity;
+        scores[j] = s;
+      }
+
+      double maximum = negativeInfinity;
+      for (double s : scores)
+        maximum = std::max(maximum, s);
+      double *out = &output[row * valueDim];
+      if (maximum == negativeInfinity) { // Every key masked.
+        std::fill(out, out + valueDim, 0.0);
+        if (lse)
+          (*lse)[row] = negativeInfinity;
+        continue;
+      }
+      double sum = 0;
+      for (double &s : scores) {
+        s = std::exp(s - maximum); // Now the unnormalized probability.
+        sum += s;
+      }
+      for (int64_t j = 0; j < keys; ++j) {
+        if (scores[j] == 0)
+          continue;
+        const double *v =
+            &(*value)[((b * keyHeads + kvHead) * keys + j) * valueDim];
+        for (int64_t d = 0; d < valueDim; ++d)
+          out[d] += scores[j] * v[d];
+      }
+      for (int64_t d = 0; d < valueDim; ++d)
+        out[d] /= sum;
+      if (lse)
+        (*lse)[row] = maximum + std::log(sum);
+    }
+  });
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// attn.cross_entropy, attn.linear_cross_entropy
+//===----------------------------------------------------------------------===//
+
+namespace {
+struct CrossEntropyAttributes {
+  int64_t ignoreIndex = -100;
+  double labelSmoothing = 0;
+  double zLoss = 0;
+  std::optional<double> softcap;
+  std::string reduction;
+};
+} // namespace
+
+static bool readCrossEntropyAttributes(OpOperands &op,
+                                       CrossEntropyAttributes &attributes) {
+  if (!op.intAttribute("ignore_index", attributes.ignoreIndex) ||
+      !op.numberAttribute("label_smoothing", attributes.labelSmoothing) ||
+      !op.numberAttribute("z_loss", attributes.zLoss) ||
+      !op.optionalNumberAttribute("softcap", attributes.softcap) ||
+      !op.stringAttribute("reduction", attributes.reduction))
+    return false;
+  if (attributes.reduction != "none" && attributes.reduction != "sum" &&
+      attributes.reduction != "mean")
+    return op.fail("reduction must be \"none\", \"sum\" or \"mean\", not \"" +
+                   attributes.reduction + "\"");
+  if (attributes.softcap && !(*attributes.softcap > 0))
+    return op.fail("softcap must be positive");
+  return true;
+}
+
+/// The loss and log-sum-exp of one token given its (uncapped) logits.
+static void crossEntropyRow(std::vector<double> &logits, double label,
+                            const CrossEntropyAttributes &attributes,
+                            double &loss, double &lse) {
+  if (attributes.softcap)
+    for (double &z : logits)
+      z = softcapValue(z, *attributes.softcap);
+  double maximum = negativeInfinity, total = 0;
+  for (double z : logits) {
+    maximum = std::max(maximum, z);
+    total += z;
+  }
+  double sum = 0;
+  for (double z : logits)
+    sum += std::exp(z - maximum);
+  lse = maximum + std::log(sum);
+  if (label == static_cast<double>(attributes.ignoreIndex)) {
+    loss = 0;
+    return;
+  }
+  double eps = attributes.labelSmoothing;
+  double meanLogit = total / static_cast<double>(logits.size());
+  loss = lse - (1 - eps) * logits[static_cast<size_t>(label)] -
+         eps * meanLogit + attributes.zLoss * lse * lse;
+}
+
+/// Shared by both cross-entropy ops: `rowLogits(n, logits)` fills the
+/// vocabulary-sized logits of token n.
+static bool referenceCrossEntropyCommon(
+    OpOperands &op, int labelsIndex, int64_t tokens, int64_t vocabulary,
+    const std::function<void(int64_t, std::vector<double> &)> &rowLogits) {
+  int lossIndex = op.find("loss", TensorRole::Output, true);
+  if (lossIndex < 0)
+    return false;
+  int lseIndex = op.find("lse", TensorRole::Output, false);
+  CrossEntropyAttributes attributes;
+  if (!readCrossEntropyAttributes(op, attributes))
+    return false;
+  if (!op.expectShape(labelsIndex, {tokens}))
+    return false;
+  DType labelType = op.dtype(labelsIndex);
+  if (labelType != DType::I32 && labelType != DType::I64)
+    return op.fail("labels must be i32 or i64");
+  if (vocabulary <= 0)
+    return op.fail("the vocabulary is empty");
+  bool perToken = attributes.reduction == "none";
+  if (!op.expectShape(lossIndex, perToken ? std::vector<int64_t>{tokens}
+                                          : std::vector<int64_t>{}))
+    return false;
+  if (lseIndex >= 0 && !op.expectShape(lseIndex, {tokens}))
+    return false;
+  const std::vector<double> *labels = op.input(labelsIndex);
+  if (!labels)
+    return false;
+  for (int64_t n = 0; n < tokens; ++n) {
+    double label = (*labels)[n];
+    if (label != static_cast<double>(attributes.ignoreIndex) &&
+        (label < 0 || label >= static_cast<double>(vocabulary)))
+      return op.fail("label " + std::to_string(static_cast<int64_t>(label)) +
+                     " of token " + std::to_string(n) + " is outside [0, " +
+                     std::to_string(vocabulary) + ") and is not ignore_index " +
+                     std::to_string(attributes.ignoreIndex));
+  }
+
+  std::vector<double> losses(static_cast<size_t>(tokens)),
+      lses(static_cast<size_t>(tokens));
+  parallelFor(tokens, [&](int64_t begin, int64_t end) {
+    std::vector<double> logits(static_cast<size_t>(vocabulary));
+    for (int64_t n = begin; n < end; ++n) {
+      rowLogits(n, logits);
+      crossEntropyRow(logits, (*labels)[n], attributes, losses[n], lses[n]);
+    }
+  });
+
+  std::vector<double> &loss = op.output(lossIndex);
+  if (perToken) {
+    loss = losses;
+  } else {
+    double sum = 0;
+    int64_t counted = 0;
+    for (int64_t n = 0; n < tokens; ++n) {
+      if ((*labels)[n] == static_cast<double>(attributes.ignoreIndex))
+        continue;
+      sum += losses[n];
+      ++counted;
+    }
+    if (attributes.reduction == "mean")
+      sum = counted ? sum / static_cast<double>(counted) : 0.0;
+    loss.assign(1, sum);
+  }
+  if (lseIndex >= 0)
+    op.output(lseIndex) = lses;
+  return true;
+}
+
+static bool referenceCrossEntropy(OpOperands &op) {
+  if (!op.checkKnown({"logits", "labels"}, {"loss", "lse"}))
+    return false;
+  int logitsIndex = op.find("logits", TensorRole::Input, true);
+  int labelsIndex =
+      logitsIndex < 0 ? -1 : op.find("labels", TensorRole::Input, true);
+  if (labelsIndex < 0 || !op.expectRank(logitsIndex, 2))
+    return false;
+  int64_t tokens = op.shape(logitsIndex)[0];
+  int64_t vocabulary = op.shape(logitsIndex)[1];
+  const std::vector<double> *logits = op.input(logitsIndex);
+  if (!logits)
+    return false;
+  return referenceCrossEntropyCommon(
+      op, labelsIndex, tokens, vocabulary,
+      [&](int64_t n, std::vector<double> &row) {
+        std::copy(logits->begin() + n * vocabulary,
+                  logits->begin() + (n + 1) * vocabulary, row.begin());
+      });
+}
+
+static bool referenceLinearCrossEntropy(OpOperands &op) {
+  if (!op.checkKnown({"hidden", "weight", "labels", "bias"}, {"loss", "lse"}))
+    return false;
+  int hiddenIndex = op.find("hidden", TensorRole::Input, true);
+  int weightIndex =
+      hiddenIndex < 0 ? -1 : op.find("weight", TensorRole::Input, true);
+  int labelsIndex =
+      weightIndex < 0 ? -1 : op.find("labels", TensorRole::Input, true);
+  if (labelsIndex < 0)
+    return false;
+  int biasIndex = op.find("bias", TensorRole::Input, false);
+  if (!op.expectRank(hiddenIndex, 2) || !op.expectRank(weightIndex, 2))
+    return false;
+  int64_t tokens = op.shape(hiddenIndex)[0];
+  int64_t hiddenDim = op.shape(hiddenIndex)[1];
+  int64_t vocabulary = op.shape(weightIndex)[0];
+  if (op.shape(weightIndex)[1] != hiddenDim)
+    return op.fail("hidden " + shapeString(op.shape(hiddenIndex)) +
+                   " and weight " + shapeString(op.shape(weightIndex)) +
+                   " differ in the hidden dim");
+  if (biasIndex >= 0 && op.shape(biasIndex) != std::vector<int64_t>{vocabulary})
+    return op.fail("bias has shape " + shapeString(op.shape(biasIndex)) +
+                   "; expected [" + std::to_string(vocabulary) + "]");
+  const std::vector<double> *hidden = op.input(hiddenIndex);
+  const std::vector<double> *weight = hidden ? op.input(weightIndex) : nullptr;
+  const std::vector<double> *bias =
+      weight && biasIndex >= 0 ? op.input(biasIndex) : nullptr;
+  if (!weight || (biasIndex >= 0 && !bias))
+    return false;
+  return referenceCrossEntropyCommon(
+      op, labelsIndex, tokens, vocabulary,
+      [&](int64_t n, std::vector<double> &row) {
+        const double *h = &(*hidden)[n * hiddenDim];
+        for (int64_t v = 0; v < vocabulary; ++v) {
+          const double *w = &(*weight)[v * hiddenDim];
+          double dot = bias ? (*bias)[v] : 0.0;
+          for (int64_t d = 0; d < hiddenDim; ++d)
+            dot += h[d] * w[d];
+          row[v] = dot;
+        }
+      });
+}
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+bool attn::testing::hasReference(const std::string &opName) {
+  return opName == "attn.softmax" || opName == "attn.log_softmax" ||
+         opName == "attn.logsumexp" || opName == "attn.attention" ||
+         opName == "attn.cross_entropy" ||
+         opName == "attn.linear_cross_entropy";
+}
+
+bool attn::testing::computeReference(const FunctionSpec &spec,
+                                     std::vector<std::vector<double>> &values,
+                                     std::string &error) {
+  if (!spec.op) {
+    error = "function " + spec.name +
+            " is not a single attn op; there is no reference to compare with";
+    return false;
+  }
+  if (values.size() != spec.args.size()) {
+    error = "computeReference: " + std::to_string(values.size()) +
+            " value arrays for " + std::to_string(spec.args.size()) +
+            " arguments";
+    return false;
+  }
+  const std::string &name = spec.op->name;
+  OpOperands op(spec, values, error);
+  if (name == "attn.softmax" || name == "attn.log_softmax" ||
+      name == "attn.logsumexp")
+    return referenceSoftmaxFamily(op, name);
+  if (name == "attn.attention")
+    return referenceAttention(op);
+  if (name == "attn.cross_entropy")
+    return referenceCrossEntropy(op);
+  if (name == "attn.linear_cross_entropy")
+    return referenceLinearCrossEntropy(op);
+  error = "no reference implementation for op " + name;
+  return false;
+}

@@ -1,0 +1,142 @@
+//===- Defaults.cpp - the hand-written default schedule of each op -------===//
+//
+// What an op without a `schedule` gets until the cost model picks: choices
+// measured on the H100/H200 (bench/results), adjusted to the shape and the
+// chip's facts, and checked against the plans like any other schedule.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Tuning/Tuning.h"
+
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static int64_t dimOr(Value v, unsigned dim, int64_t fallback) {
+  int64_t d = cast<ShapedType>(v.getType()).getDimSize(dim);
+  return ShapedType::isDynamic(d) ? fallback : d;
+}
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+/// The vocabulary split of the warpgroup-MMA linear cross-entropy kernel
+/// (one ~197 KB block per SM): the one that best fills whole waves of the
+/// chip's SMs with blocks of equal work, the smallest among equals. At most
+/// 48 splits, so that the [split, N] partial states stay a few MB.
+static int64_t wholeWaveSplit(int64_t rowTiles, int64_t vocabTiles,
+                              int64_t smCount) {
+  constexpr int64_t kMaxSplit = 48;
+  int64_t best = 1;
+  double bestUse = 0;
+  for (int64_t split = 1; split <= std::min(vocabTiles, kMaxSplit);
+       ++split) {
+    int64_t blocks = rowTiles * split;
+    double waves = double(blocks) / double(ceilDiv(blocks, smCount) * smCount);
+    double balance =
+        double(vocabTiles) / double(ceilDiv(vocabTiles, split) * split);
+    if (waves * balance > bestUse + 1e-9) {
+      bestUse = waves * balance;
+      best = split;
+    }
+  }
+  return best;
+}
+
+ScheduleAttr mlir::attn::getPreferredSchedule(Operation *op, const ChipInfo &chip) {
+  MLIRContext *ctx = op->getContext();
+  auto make = [&](int64_t bm, int64_t bn, int64_t bd, int64_t w, int64_t st,
+                  int64_t sp, int64_t p) {
+    return ScheduleAttr::get(ctx, bm, bn, bd, w, st, sp, p, chip.name);
+  };
+  // The host runs attn-tile's loops: the sm_90a choices shape them as well
+  // as any (only the tiles and splits matter there).
+  int64_t sms = chip.isGpu() ? chip.smCount : 132;
+  return llvm::TypeSwitch<Operation *, ScheduleAttr>(op)
+      .Case([&](AttentionOp o) {
+        int64_t m = dimOr(o.getQuery(), 2, 4096);
+        int64_t n = dimOr(o.getKey(), 2, 4096);
+        if (m <= 16 && n >= 1024) {
+          // Decoding: few query rows, split the keys across blocks; one
+          // warp covers the 16 rows.
+          int64_t split =
+              std::min<int64_t>(16, std::max<int64_t>(1, n / (64 * 8)));
+          return make(16, 64, 0, 1, 2, split, 1);
+        }
+        int64_t d = dimOr(o.getQuery(), 3, 128);
+        if (chip.hasWarpgroupMma && d % 64 == 0) {
+          // Warpgroup MMA: two warpgroups of 64 query rows, 64-key tiles
+          // (32 at head dim 256) through 5 stages (4 at 256).
+          if (d > 128)
+            return make(128, 32, 0, 8, 4, 1, 1);
+          return make(128, 64, 0, 8, 5, 1, 1);
+        }
+        // mma.sync, measured on H100 (bench/results/2026-11-24-h100-bench-
+        // schedules*.md): two m16 row tiles per warp beat one by 13-15%;
+        // above head dim 64, 32-key tiles keep the registers in bounds;
+        // above 128 the accumulators of two row tiles would spill.
+        if (d > 128)
+          return make(64, 32, 0, 4, 2, 1, 1);
+        return make(128, d > 64 ? 32 : 64, 0, 4, 2, 1, 1);
+      })
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
+        // One pass while a thread holds at most 64 elements of the row in
+        // registers: a row per warp up to 2048, a row per block of up to
+        // 16 warps up to 32768; longer rows take two passes (one read over
+        // a cluster, split = 2..8, measured no faster at 262144 on the
+        // H100: bench/results/2026-11-24-h100-bench-softmax-cluster.md).
+        int64_t row = dimOr(o.getInput(), o.getDim(), 0);
+        if (row > 0 && row <= 2048)
+          return make(4, row, 0, 4, 1, 1, 1);
+        if (row > 0 && row <= 32768) {
+          int64_t warps = 4;
+          while (warps < 16 && warps * 32 * 64 < row)
+            warps *= 2;
+          return make(1, row, 0, warps, 1, 1, 1);
+        }
+        return make(1, 4096, 0, 16, 1, 1, 2);
+      })
+      .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
+      .Case([&](LinearCrossEntropyOp o) {
+        int64_t n = dimOr(o.getHidden(), 0, 8192);
+        int64_t d = dimOr(o.getHidden(), 1, 4096);
+        int64_t v = dimOr(o.getWeight(), 0, 32768);
+        if (chip.hasWarpgroupMma && d % 64 == 0)
+          return make(128, 256, 64, 8, 4,
+                      wholeWaveSplit(ceilDiv(n, 128), ceilDiv(v, 256), sms),
+                      1);
+        // mma.sync: 64-column chunks, narrowed until they divide the
+        // hidden size; split the vocabulary until there are two blocks
+        // per SM, in powers of two, so that a few thousand tokens still
+        // fill the chip.
+        int64_t blockD = 64;
+        while (blockD > 16 && d % blockD != 0)
+          blockD /= 2;
+        int64_t rowTiles = ceilDiv(n, 128), vocabTiles = ceilDiv(v, 128);
+        int64_t split = 1;
+        while (split < 16 && rowTiles * split < 2 * sms &&
+               2 * split <= vocabTiles)
+          split *= 2;
+        return make(128, 128, blockD, 8, 2, split, 1);
+      })
+      .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
+}
+
+ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {
+  const ChipInfo *info = lookupChip(chip);
+  if (!info)
+    info = lookupChip("sm_90a");
+  ScheduleAttr preferred = getPreferredSchedule(op, *info);
+  if (isLegalSchedule(op, preferred))
+    return preferred;
+  SmallVector<ScheduleAttr> legal = enumerateSchedules(op, info->name);
+  return legal.empty() ? preferred : legal.front();
+}
+
+ScheduleAttr mlir::attn::getScheduleOrDefault(Operation *op) {
+  if (auto s = op->getAttrOfType<ScheduleAttr>("schedule"))
+    return s;
+  return getDefaultSchedule(op);
+}

@@ -1,0 +1,172 @@
+//===- Enumerate.cpp - every schedule some kernel plan accepts ------------===//
+//
+// The candidates of each knob per kernel family, filtered by the structural
+// checks and the family's plan. Knobs a family ignores are held at one
+// canonical value: the row kernels read whole rows (block_n only bounds the
+// one-pass form), the simple GPU mapping ignores schedules altogether, and
+// attn-tile's loops on the host ignore warps and stages.
+//
+//===----------------------------------------------------------------------===//
+
+#include "attn/Tuning/Tuning.h"
+
+#include "attn/Conversion/AttnToGPU/Plans.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
+#include "llvm/ADT/SetVector.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+static int64_t dimOr(Value v, unsigned dim, int64_t fallback) {
+  int64_t d = cast<ShapedType>(v.getType()).getDimSize(dim);
+  return ShapedType::isDynamic(d) ? fallback : d;
+}
+
+bool mlir::attn::isLegalSchedule(Operation *op, ScheduleAttr schedule) {
+  // Rejections are expected here: drop their diagnostics.
+  ScopedDiagnosticHandler silence(op->getContext(),
+                                  [](Diagnostic &) { return success(); });
+  auto emit = [&] { return op->emitError(); };
+  return succeeded(verifyScheduleStructure(op, schedule, emit)) &&
+         succeeded(planKernel(op, schedule, /*emitError=*/nullptr));
+}
+
+namespace {
+/// The candidate values of each schedule field.
+struct Candidates {
+  SmallVector<int64_t> blockM, blockN, blockD = {0}, warps = {4},
+                                       stages = {1}, split = {1},
+                                       passes = {1};
+  /// Derives block_m from warps (rows per warp or warpgroup) instead of
+  /// taking `blockM` literally.
+  SmallVector<int64_t> rowsPerWarp;
+  /// Derives block_n from the split (the whole row over the blocks).
+  int64_t wholeRow = 0;
+};
+} // namespace
+
+static void addLegal(Operation *op, StringRef chip, const Candidates &c,
+                     llvm::SetVector<ScheduleAttr> &out) {
+  MLIRContext *ctx = op->getContext();
+  auto consider = [&](int64_t bm, int64_t bn, int64_t bd, int64_t w,
+                      int64_t st, int64_t sp, int64_t p) {
+    auto s = ScheduleAttr::get(ctx, bm, bn, bd, w, st, sp, p, chip);
+    if (isLegalSchedule(op, s))
+      out.insert(s);
+  };
+  for (int64_t w : c.warps)
+    for (int64_t p : c.passes)
+      for (int64_t sp : c.split)
+        for (int64_t st : c.stages)
+          for (int64_t bd : c.blockD) {
+            SmallVector<int64_t> bms = c.blockM;
+            if (!c.rowsPerWarp.empty()) {
+              bms.clear();
+              for (int64_t r : c.rowsPerWarp)
+                bms.push_back(r == 1 ? 1 : r * w);
+            }
+            SmallVector<int64_t> bns = c.blockN;
+            if (c.wholeRow > 0 && p == 1)
+              bns = {(c.wholeRow + sp - 1) / sp};
+            for (int64_t bm : bms)
+              for (int64_t bn : bns)
+                consider(bm, bn, bd, w, st, sp, p);
+          }
+}
+
+SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
+                                                         StringRef chip) {
+  const ChipInfo *info = lookupChip(chip);
+  if (!info)
+    return {};
+  llvm::SetVector<ScheduleAttr> result;
+  KernelFamily family = getKernelFamily(op, *info);
+  const SmallVector<int64_t> warps = {1, 2, 4, 8, 16};
+  const SmallVector<int64_t> splits = {1, 2, 4, 8, 16};
+
+  if (family == KernelFamily::Loops && info->isGpu()) {
+    // The decomposition on the simple mapping reads no schedule.
+    ScheduleAttr only = getPreferredSchedule(op, *info);
+    if (isLegalSchedule(op, only))
+      result.insert(only);
+    return result.takeVector();
+  }
+
+  Candidates c;
+  llvm::TypeSwitch<Operation *>(op)
+      .Case([&](AttentionOp) {
+        c.blockN = {16, 32, 64, 128, 256};
+        c.split = splits;
+        if (family == KernelFamily::Loops) {
+          c.blockM = {16, 32, 64, 128, 256};
+          return;
+        }
+        c.warps = warps;
+        c.rowsPerWarp = {16, 32};
+        c.stages = {2, 3, 4, 5, 6, 7, 8};
+      })
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
+        int64_t row = dimOr(o.getInput(), o.getDim(), 0);
+        c.passes = {1, 2};
+        if (family == KernelFamily::Loops) {
+          c.blockM = {1, 2, 4, 8, 16};
+          c.blockN = {256, 1024, 4096};
+          if (row > 0)
+            c.blockN.push_back(row);
+          return;
+        }
+        // A row per block or per warp; block_n is the whole row (over the
+        // cluster) for one pass, and unused by the two-pass kernel.
+        c.warps = warps;
+        c.rowsPerWarp = {1, 0};
+        c.split = {1, 2, 4, 8};
+        c.blockN = {4096};
+        c.wholeRow = row;
+      })
+      .Case([&](CrossEntropyOp) {
+        c.blockN = {4096};
+        if (family == KernelFamily::Loops) {
+          c.blockM = {1, 4, 16, 64};
+          c.blockN = {1024, 2048, 4096, 8192};
+          c.split = {1, 2, 4, 8};
+          return;
+        }
+        c.warps = warps;
+        c.rowsPerWarp = {1, 0};
+      })
+      .Case([&](LinearCrossEntropyOp o) {
+        c.blockN = {32, 64, 128, 192, 256};
+        c.blockD = {16, 32, 64, 128};
+        c.split = {1, 2, 4, 8, 12, 16, 24, 32, 48};
+        if (family == KernelFamily::Loops) {
+          c.blockM = {16, 32, 64, 128, 256};
+          return;
+        }
+        // The default's whole-wave split is a candidate too.
+        int64_t def = getPreferredSchedule(o, *info).getSplit();
+        if (!llvm::is_contained(c.split, def))
+          c.split.push_back(def);
+        c.warps = warps;
+        c.rowsPerWarp = {16};
+        c.stages = {2, 3, 4, 5, 6, 7, 8};
+      });
+  // rowsPerWarp 0 stands for "block_m = warps" (a row per warp).
+  if (llvm::is_contained(c.rowsPerWarp, 0)) {
+    Candidates perRow = c, perWarp = c;
+    perRow.rowsPerWarp = {1};
+    perWarp.rowsPerWarp = {1};
+    addLegal(op, chip, perRow, result);
+    for (int64_t w : c.warps) {
+      perWarp.rowsPerWarp = {};
+      perWarp.blockM = {w};
+      perWarp.warps = {w};
+      addLegal(op, chip, perWarp, result);
+    }
+    return result.takeVector();
+  }
+  addLegal(op, chip, c, result);
+  return result.takeVector();
+}

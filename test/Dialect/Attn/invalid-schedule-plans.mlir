@@ -1,0 +1,123 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics
+
+// Schedules that are well formed but that the kernel plan of the op's
+// family rejects on the schedule's chip: the verifier asks the plans
+// (attn/Conversion/AttnToGPU/Plans.h), and each diagnostic names the field
+// and the limit.
+
+func.func @rows_per_warp(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule block_m (64) must be 16 x warps (128) or 32 x warps (256): each warp owns 16 or 32 query rows}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 8, stages = 2>} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+func.func @one_stage(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule stages (1) must be at least 2: the key/value tiles are double-buffered}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 4, stages = 1>} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+// The plan counts the 16-byte row padding of the ldmatrix tiles.
+func.func @too_much_shared(%q: tensor<1x2x256x256xbf16>) -> tensor<1x2x256x256xbf16> {
+  // expected-error @below {{schedule tiles need 236544 bytes of shared memory; sm_90a allows 232448 per block}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 64, block_n = 96, warps = 4, stages = 2>} : tensor<1x2x256x256xbf16>, tensor<1x2x256x256xbf16>, tensor<1x2x256x256xbf16> -> tensor<1x2x256x256xbf16>
+  return %o : tensor<1x2x256x256xbf16>
+}
+
+// -----
+
+// Two m16 row tiles per warp at head dim 256: the output and score
+// accumulators alone exceed the register file of a thread.
+func.func @accumulators_spill(%q: tensor<1x2x256x256xbf16>) -> tensor<1x2x256x256xbf16> {
+  // expected-error @below {{schedule tiles keep 288 accumulator registers per thread; with 128 threads per block sm_90a leaves 231 (255 registers, 24 for addresses and loop state)}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 32, warps = 4, stages = 2>} : tensor<1x2x256x256xbf16>, tensor<1x2x256x256xbf16>, tensor<1x2x256x256xbf16> -> tensor<1x2x256x256xbf16>
+  return %o : tensor<1x2x256x256xbf16>
+}
+
+// -----
+
+// batch x split blocks along the grid's z: CUDA allows 65535.
+func.func @grid_z(%q: tensor<40000x1x1x64xbf16>, %k: tensor<40000x1x128x64xbf16>) -> tensor<40000x1x1x64xbf16> {
+  // expected-error @below {{schedule split gives a grid z of 80000 blocks; CUDA allows 1 to 65535}}
+  %o = attn.attention %q, %k, %k {schedule = #attn.schedule<block_m = 16, block_n = 64, warps = 1, stages = 2, split = 2>} : tensor<40000x1x1x64xbf16>, tensor<40000x1x128x64xbf16>, tensor<40000x1x128x64xbf16> -> tensor<40000x1x1x64xbf16>
+  return %o : tensor<40000x1x1x64xbf16>
+}
+
+// -----
+
+func.func @row_split_over_warps(%x: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
+  // expected-error @below {{schedule block_m (2) must be 1 (a row per block) or warps (4, a row per warp)}}
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 2, block_n = 1024, warps = 4>} : tensor<4x1024xf32> -> tensor<4x1024xf32>
+  return %y : tensor<4x1024xf32>
+}
+
+// -----
+
+func.func @row_too_long_for_registers(%x: tensor<4x32768xf32>) -> tensor<4x32768xf32> {
+  // expected-error @below {{schedule warps (8) leave 128 row elements per thread in registers with passes = 1; the limit is 64 (use more warps, or passes = 2)}}
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 8>} : tensor<4x32768xf32> -> tensor<4x32768xf32>
+  return %y : tensor<4x32768xf32>
+}
+
+// -----
+
+func.func @cluster_on_sm80(%x: tensor<4x8192xf32>) -> tensor<4x8192xf32> {
+  // expected-error @below {{schedule split (2) spreads a row over a cluster of blocks; sm_80 has no clusters}}
+  %0 = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 4096, warps = 16, split = 2, chip = "sm_80">} : tensor<4x8192xf32> -> tensor<4x8192xf32>
+  return %0 : tensor<4x8192xf32>
+}
+
+// -----
+
+func.func @cross_entropy_split(%z: tensor<8x1000xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule split (2) must be 1: the cross-entropy row kernel reads each row in one block (split-V is a tiled-loops schedule)}}
+  %0 = attn.cross_entropy %z, %y {schedule = #attn.schedule<block_m = 1, block_n = 512, split = 2>} : tensor<8x1000xf32>, tensor<8xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_block_d(%h: tensor<16x96xbf16>, %w: tensor<64x96xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule block_d (64) must be a multiple of 16 dividing the hidden size (96)}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64, block_d = 64, warps = 1, stages = 2>} : tensor<16x96xbf16>, tensor<64x96xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_rows_per_warp(%h: tensor<16x64xbf16>, %w: tensor<64x64xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule block_m (64) must be 16 x warps (16): one warp per 16 tokens}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 64, warps = 1, stages = 2>} : tensor<16x64xbf16>, tensor<64x64xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_one_stage(%h: tensor<16x64xbf16>, %w: tensor<64x64xbf16>, %y: tensor<16xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule stages (1) must be at least 2}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64, block_d = 64, warps = 1, stages = 1>} : tensor<16x64xbf16>, tensor<64x64xbf16>, tensor<16xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Shared-memory limits come from the schedule's chip (99 KiB per block on
+// sm_86), with the 16-byte row padding of the mma.sync tiles.
+func.func @lce_too_much_shared_sm86(%h: tensor<256x64xbf16>, %w: tensor<256x64xbf16>, %y: tensor<256xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule tiles need 122880 bytes of shared memory; sm_86 allows 101376 per block}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 256, block_n = 256, block_d = 16, warps = 16, stages = 5, chip = "sm_86">} : tensor<256x64xbf16>, tensor<256x64xbf16>, tensor<256xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Ops no kernel computes (here f32 attention) take the loops: any well
+// formed schedule runs there, whatever its tiles.
+func.func @loops_take_any_schedule(%q: tensor<1x8x128x256xf32>) -> tensor<1x8x128x256xf32> {
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 128, stages = 4>} : tensor<1x8x128x256xf32>, tensor<1x8x128x256xf32>, tensor<1x8x128x256xf32> -> tensor<1x8x128x256xf32>
+  return %o : tensor<1x8x128x256xf32>
+}
