@@ -10,6 +10,7 @@
 
 #include "attn/Conversion/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
+#include "attn/Target/Target.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -80,6 +81,11 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
   buildAttnBufferizePipeline(pm);
   std::string ptxasOpt =
       options.ptxas.empty() ? "" : " ptxas=" + options.ptxas.getValue();
+  // Kernels are planned for the named chip (an H200 and an H100 differ in
+  // facts, not in ISA); PTX and ptxas take its ISA.
+  std::string isa = options.chip.getValue();
+  if (const ChipInfo *chip = lookupChip(isa); chip && chip->isGpu())
+    isa = chip->isa.str();
   addPipeline(
       pm, llvm::formatv(
               "func.func(attn-lower-host-copies,"
@@ -93,7 +99,7 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
               "canonicalize,cse,reconcile-unrealized-casts),"
               "gpu-module-to-binary{{format=isa},"
               "attn-emit-kernel-package{{package-dir={3} chip={1}{4}}",
-              options.threads.getValue(), options.chip.getValue(),
+              options.threads.getValue(), isa,
               options.features.getValue(), options.packageDir.getValue(),
               ptxasOpt)
               .str());

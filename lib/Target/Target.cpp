@@ -47,9 +47,11 @@ const ChipInfo *mlir::attn::lookupChip(llvm::StringRef name) {
   return nullptr;
 }
 
-std::string mlir::attn::knownChipNames() {
+std::string mlir::attn::knownChipNames(bool gpuOnly) {
   std::string names;
   for (const ChipInfo &chip : kChips) {
+    if (gpuOnly && !chip.isGpu())
+      continue;
     if (!names.empty())
       names += ", ";
     names += chip.name.str();

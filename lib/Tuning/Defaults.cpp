@@ -45,7 +45,8 @@ static int64_t wholeWaveSplit(int64_t rowTiles, int64_t vocabTiles,
   return best;
 }
 
-ScheduleAttr mlir::attn::getPreferredSchedule(Operation *op, const ChipInfo &chip) {
+/// The GPU choice of `op` for `chip`, before the legality check.
+static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
   MLIRContext *ctx = op->getContext();
   auto make = [&](int64_t bm, int64_t bn, int64_t bd, int64_t w, int64_t st,
                   int64_t sp, int64_t p) {
@@ -122,6 +123,18 @@ ScheduleAttr mlir::attn::getPreferredSchedule(Operation *op, const ChipInfo &chi
         return make(128, 128, blockD, 8, 2, split, 1);
       })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
+}
+
+ScheduleAttr mlir::attn::getPreferredSchedule(Operation *op,
+                                              const ChipInfo &chip) {
+  ScheduleAttr s = preferredGpuSchedule(op, chip);
+  if (chip.isGpu())
+    return s;
+  // The host's loops read tiles and splits only: warps and stages at their
+  // defaults, as the enumeration holds them.
+  return ScheduleAttr::get(op->getContext(), s.getBlockM(), s.getBlockN(),
+                           s.getBlockD(), /*warps=*/4, /*stages=*/1,
+                           s.getSplit(), s.getPasses(), chip.name);
 }
 
 ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {

@@ -22,12 +22,13 @@ def AttnLowerHostCopies : Pass<"attn-lower-host-copies", "func::FuncOp"> {
 def AttnDescribeFunctions : Pass<"attn-describe-functions", "ModuleOp"> {
   let summary = "Record what each function computes, before it is lowered";
   let description = [{
-    Attaches to every public function an `attn.spec` string attribute: a
-    JSON object naming its arguments (inputs, then results as outputs) with
-    dtype, static shape and the attn operand each one feeds, and, when the
-    body is a single attn op, that op and its effective attributes (defaults
-    filled in). `attn-emit-kernel-package` copies it into the manifest, where
-    `attn-run` reads it to make inputs and compute the float64 reference.
+    Attaches to every public function an `attn.spec` attribute, an
+    `#attn.function_spec` naming its arguments (inputs, then results as
+    outputs) with dtype, static shape and the attn operand each one feeds,
+    and, when the body is a single attn op, that op and its effective
+    attributes (defaults filled in). `attn-emit-kernel-package` writes it
+    into the manifest as JSON, where `attn-run` reads it to make inputs and
+    compute the float64 reference.
     Dynamic shapes and element types the runtime cannot hold are errors.
   }];
 }
@@ -45,7 +46,7 @@ def AttnLoopsToGPU : Pass<"attn-loops-to-gpu", "func::FuncOp"> {
     Loop bounds must be static.
 
     This is not the IO-aware mapping (tiles in shared memory, tensor cores):
-    that comes from `attn-tile` and the Hopper code generation.
+    that is `attn-map-to-gpu`, which runs first in `attn-to-cubin`.
   }];
   let options = [
     Option<"threads", "threads", "int64_t", "128",
@@ -58,46 +59,47 @@ def AttnLoopsToGPU : Pass<"attn-loops-to-gpu", "func::FuncOp"> {
 def AttnMapToGPU : Pass<"attn-map-to-gpu", "func::FuncOp"> {
   let summary = "Replace attn ops by tensor-core and row GPU kernels";
   let description = [{
-    The IO-aware GPU mapping. Each attn op it covers becomes `gpu.launch`
-    ops over the op's buffers (`bufferization.to_buffer` of the operands,
-    fresh allocations for the results), built from the op's schedule
+    The IO-aware GPU mapping: one rewrite pattern per kernel family
+    (`populateAttnToGPUPatterns`). Each attn op a family computes on `chip`
+    becomes `gpu.launch` ops over the op's buffers
+    (`bufferization.to_buffer` of the operands, fresh allocations for the
+    results), built exactly as the family's plan says for the op's schedule
     (`#attn.schedule`, or the default one for `chip`):
 
     - `attn.attention` (bf16/f16, static shapes, head dim a multiple of 16
-      up to 256, no mask operand): the FlashAttention-2 forward. One block
-      per (block_m query rows, kv head, batch x split), one or two 16-row
-      tiles per warp (block_m = 16 or 32 x warps); the Q tile is loaded into
-      registers with
-      `ldmatrix`; K/V tiles of block_n keys stream through `stages`
-      shared-memory buffers with `cp.async` (zero-filled past the sequence);
-      QK^T and PV run on `mma.sync.m16n8k16` with f32 accumulation; the
-      running max and sum stay in registers, P is repacked to bf16/f16 in
-      registers; exp2 with log2(e) folded into the scale; causal and window
-      block skipping, masks only on boundary tiles; GQA packs the query heads
-      of a kv head into the row dimension, so K/V are read once per group;
-      optional LSE; split > 1 adds split-KV partials and a combine kernel.
+      up to 256, no mask operand): the FlashAttention-2 forward, one block
+      per (block_m packed query rows, kv head, batch x split). On sm_90a,
+      with whole warpgroups, head dims in 64-column slabs and at least 4
+      stages, QK^T and PV run on warpgroup MMA (128-byte-swizzled shared
+      memory, P from registers, the next QK^T issued before the softmax);
+      otherwise on `mma.sync.m16n8k16` fed by `ldmatrix`, 16 or 32 rows per
+      warp. K/V tiles stream through `stages` cp.async buffers; online
+      softmax in registers; causal/window block skipping with masks on
+      boundary tiles only; GQA row packing; optional LSE; split-KV with a
+      combine kernel.
     - `attn.softmax`, `attn.log_softmax`, `attn.logsumexp` over the last dim
-      (f32/bf16/f16): a row per block (block_m = 1) or per warp
-      (block_m = warps), 16-byte loads and stores, the row held in registers
-      and read once (passes = 1), or the online normalizer and a second read
-      (passes = 2).
+      (f32/bf16/f16): a row per block or per warp, 16-byte accesses, one
+      read (passes = 1) or two; on sm_90+ a row may span a cluster of
+      `split` blocks exchanging max and sum through distributed shared
+      memory.
+    - `attn.cross_entropy`: the same row kernel, one read of each logits
+      row, and a one-block reduction for sum and mean.
+    - `attn.linear_cross_entropy` (bf16/f16, hidden size a multiple of 16):
+      the Cut-Cross-Entropy kernel, logits tiles on wgmma (sm_90a) or
+      mma.sync folded in registers, split-V partials and a per-token
+      combine; no [N, V] buffer.
 
-    - `attn.cross_entropy` (f32/bf16/f16 logits, i32/i64 labels): the same
-      row kernel reads each logits row once (online normalizer, logit sum
-      for label smoothing, soft-capping), one thread adds the target logit,
-      z-loss and ignore_index; sum and mean reductions run in a one-block
-      kernel over the per-token losses.
-
-    Ops it does not cover (masks, dynamic shapes, a reduced dim that is not
-    last, `attn.linear_cross_entropy`) are left unchanged with a remark
-    (`linear_cross_entropy`: silently), for `attn-decompose`
-    and the simple mapping of `attn-loops-to-gpu`. A schedule the kernel
-    cannot run (block_m not 16 or 32 x warps for attention, too much shared
-    memory, a row that does not fit the registers in one pass) is an error.
+    Ops no kernel computes (masks, dynamic shapes, empty tensors, f32
+    attention, a reduced dim that is not last) are left unchanged with a
+    remark, for `attn-decompose` and the simple mapping of
+    `attn-loops-to-gpu`. The op verifier already rejected schedules the
+    plans refuse; the pass errors on a schedule written for a chip of
+    another ISA than `chip`. The mapping, schedule and MMA instruction are
+    recorded in the function's `#attn.function_spec`.
   }];
   let options = [
     Option<"chip", "chip", "std::string", "\"sm_90a\"",
-           "target chip: default schedules and shared-memory limits">
+           "target chip (lib/Target): the plans' facts and the default schedules">
   ];
   let dependentDialects = [
     "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",

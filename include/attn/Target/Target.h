@@ -62,8 +62,8 @@ llvm::ArrayRef<ChipInfo> getKnownChips();
 /// The chip called `name` (its name or alias), or null.
 const ChipInfo *lookupChip(llvm::StringRef name);
 
-/// "sm_80, sm_86, ..." for diagnostics.
-std::string knownChipNames();
+/// "sm_80, sm_86, ..." for diagnostics: every chip, or only GPUs.
+std::string knownChipNames(bool gpuOnly = false);
 
 } // namespace mlir::attn
 

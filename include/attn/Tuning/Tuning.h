@@ -20,7 +20,7 @@ namespace mlir::attn {
 /// Every schedule of `op` on `chip` that passes the structural checks and
 /// the plan of the family computing `op` there, in a fixed order: exactly
 /// the kernels' space. Knobs a family ignores are held at one canonical
-/// value, so that no two entries build the same kernel (docs/Tuning.md).
+/// value, so that no two entries build the same kernel (docs/Tiling.md).
 /// Empty for an unknown chip.
 SmallVector<ScheduleAttr> enumerateSchedules(Operation *op, StringRef chip);
 

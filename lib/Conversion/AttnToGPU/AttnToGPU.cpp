@@ -277,7 +277,7 @@ struct AttnMapToGPUPass
     if (!target || !target->isGpu()) {
       getOperation().emitError()
           << "attn-map-to-gpu: unknown GPU chip '" << chip << "' (one of "
-          << knownChipNames() << ")";
+          << knownChipNames(/*gpuOnly=*/true) << ")";
       return signalPassFailure();
     }
     // Ops no kernel computes stay for the simple mapping: say why.

@@ -121,3 +121,12 @@ func.func @loops_take_any_schedule(%q: tensor<1x8x128x256xf32>) -> tensor<1x8x12
   %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 128, stages = 4>} : tensor<1x8x128x256xf32>, tensor<1x8x128x256xf32>, tensor<1x8x128x256xf32> -> tensor<1x8x128x256xf32>
   return %o : tensor<1x8x128x256xf32>
 }
+
+// -----
+
+// kv heads along the grid's y: CUDA allows 65535.
+func.func @grid_y(%q: tensor<1x65536x16x64xbf16>) -> tensor<1x65536x16x64xbf16> {
+  // expected-error @below {{schedule tiles give a grid y of 65536 blocks; CUDA allows 1 to 65535}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 16, block_n = 16, warps = 1, stages = 2>} : tensor<1x65536x16x64xbf16>, tensor<1x65536x16x64xbf16>, tensor<1x65536x16x64xbf16> -> tensor<1x65536x16x64xbf16>
+  return %o : tensor<1x65536x16x64xbf16>
+}

@@ -134,7 +134,7 @@ def Attn_FunctionSpecAttr : AttrDef<Attn_Dialect, "FunctionSpec"> {
     ```mlir
     func.func @f(...) attributes {attn.spec = #attn.function_spec<
         name = "f", args = [#attn.tensor_arg<name = "arg0", role = "input",
-        dtype = "f32", shape = array<i64: 4, 8>, operand = "input">, ...],
+        dtype = "f32", shape = [4, 8], operand = "input">, ...],
         op = "attn.softmax", attributes = {dim = 1 : i64}>}
     ```
   }];
