@@ -9,18 +9,12 @@
 #include "attn/Tuning/Tuning.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/StaticShape.h"
 
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 using namespace mlir::attn;
-
-static int64_t dimOr(Value v, unsigned dim, int64_t fallback) {
-  int64_t d = cast<ShapedType>(v.getType()).getDimSize(dim);
-  return ShapedType::isDynamic(d) ? fallback : d;
-}
-
-static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// The vocabulary split of the warpgroup-MMA linear cross-entropy kernel
 /// (one ~197 KB block per SM): the one that best fills whole waves of the
@@ -57,8 +51,8 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
   int64_t sms = chip.isGpu() ? chip.smCount : 132;
   return llvm::TypeSwitch<Operation *, ScheduleAttr>(op)
       .Case([&](AttentionOp o) {
-        int64_t m = dimOr(o.getQuery(), 2, 4096);
-        int64_t n = dimOr(o.getKey(), 2, 4096);
+        int64_t m = staticDimOr(o.getQuery(), 2, 4096);
+        int64_t n = staticDimOr(o.getKey(), 2, 4096);
         if (m <= 16 && n >= 1024) {
           // Decoding: few query rows, split the keys across blocks; one
           // warp covers the 16 rows.
@@ -66,7 +60,7 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
               std::min<int64_t>(16, std::max<int64_t>(1, n / (64 * 8)));
           return make(16, 64, 0, 1, 2, split, 1);
         }
-        int64_t d = dimOr(o.getQuery(), 3, 128);
+        int64_t d = staticDimOr(o.getQuery(), 3, 128);
         if (chip.hasWarpgroupMma && d % 64 == 0) {
           // Warpgroup MMA: two warpgroups of 64 query rows, 64-key tiles
           // (32 at head dim 256) through 5 stages (4 at 256).
@@ -88,7 +82,7 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         // 16 warps up to 32768; longer rows take two passes (one read over
         // a cluster, split = 2..8, measured no faster at 262144 on the
         // H100: bench/results/2026-11-24-h100-bench-softmax-cluster.md).
-        int64_t row = dimOr(o.getInput(), o.getDim(), 0);
+        int64_t row = staticDimOr(o.getInput(), o.getDim(), 0);
         if (row > 0 && row <= 2048)
           return make(4, row, 0, 4, 1, 1, 1);
         if (row > 0 && row <= 32768) {
@@ -101,9 +95,9 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
       })
       .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
       .Case([&](LinearCrossEntropyOp o) {
-        int64_t n = dimOr(o.getHidden(), 0, 8192);
-        int64_t d = dimOr(o.getHidden(), 1, 4096);
-        int64_t v = dimOr(o.getWeight(), 0, 32768);
+        int64_t n = staticDimOr(o.getHidden(), 0, 8192);
+        int64_t d = staticDimOr(o.getHidden(), 1, 4096);
+        int64_t v = staticDimOr(o.getWeight(), 0, 32768);
         if (chip.hasWarpgroupMma && d % 64 == 0)
           return make(128, 256, 64, 8, 4,
                       wholeWaveSplit(ceilDiv(n, 128), ceilDiv(v, 256), sms),

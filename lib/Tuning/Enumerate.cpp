@@ -12,6 +12,7 @@
 
 #include "attn/Conversion/AttnToGPU/Plans.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/StaticShape.h"
 #include "attn/Dialect/Attn/IR/Schedule.h"
 
 #include "llvm/ADT/SetVector.h"
@@ -19,11 +20,6 @@
 
 using namespace mlir;
 using namespace mlir::attn;
-
-static int64_t dimOr(Value v, unsigned dim, int64_t fallback) {
-  int64_t d = cast<ShapedType>(v.getType()).getDimSize(dim);
-  return ShapedType::isDynamic(d) ? fallback : d;
-}
 
 bool mlir::attn::isLegalSchedule(Operation *op, ScheduleAttr schedule) {
   // Rejections are expected here: drop their diagnostics.
@@ -109,7 +105,7 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
         c.stages = {2, 3, 4, 5, 6, 7, 8};
       })
       .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
-        int64_t row = dimOr(o.getInput(), o.getDim(), 0);
+        int64_t row = staticDimOr(o.getInput(), o.getDim(), 0);
         c.passes = {1, 2};
         if (family == KernelFamily::Loops) {
           c.blockM = {1, 2, 4, 8, 16};

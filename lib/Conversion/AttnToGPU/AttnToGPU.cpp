@@ -101,44 +101,44 @@ FailureOr<ScheduleAttr> scheduleFor(Operation *op, const ChipInfo &chip) {
   return schedule;
 }
 
-/// Common part of the patterns: the kernel family's plan of `op`.
-template <typename OpTy>
+/// The pattern of one kernel family: matches the ops the family computes
+/// on `chip`, asks the family's plan (`PlanFn`) about the op's schedule,
+/// and lets `rewrite` build the kernel the plan describes.
+template <typename OpTy, typename PlanT, auto PlanFn>
 struct KernelPattern : public OpRewritePattern<OpTy> {
   KernelPattern(MLIRContext *ctx, const ChipInfo &chip)
       : OpRewritePattern<OpTy>(ctx), chip(chip) {}
 
-  /// The plan of `op` under its schedule, or failure (diagnosed).
-  template <typename PlanFn>
-  auto plan(OpTy op, PlanFn planFn) const
-      -> decltype(planFn(op, ScheduleAttr(), ChipInfo(), nullptr)) {
+  /// Replaces `op` by the kernel `plan` describes.
+  virtual void rewrite(OpTy op, const PlanT &plan,
+                       PatternRewriter &rewriter) const = 0;
+
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const final {
+    if (getKernelFamily(op, chip) == KernelFamily::Loops)
+      return rewriter.notifyMatchFailure(op, "no kernel computes this op");
     FailureOr<ScheduleAttr> schedule = scheduleFor(op, chip);
     if (failed(schedule))
       return failure();
-    auto result = planFn(op, *schedule, chip, [&] {
+    FailureOr<PlanT> plan = PlanFn(op, *schedule, chip, [&] {
       return op->emitError() << "attn-map-to-gpu: ";
     });
-    if (succeeded(result))
-      recordKernelMapping(op, *schedule, result->facts.tensorCore());
-    return result;
-  }
-
-  bool takes(OpTy op) const {
-    return getKernelFamily(op, chip) != KernelFamily::Loops;
+    if (failed(plan))
+      return failure();
+    recordKernelMapping(op, *schedule, plan->facts.tensorCore());
+    rewrite(op, *plan, rewriter);
+    return success();
   }
 
   const ChipInfo &chip;
 };
 
-struct AttentionToKernel : public KernelPattern<AttentionOp> {
+struct AttentionToKernel
+    : public KernelPattern<AttentionOp, AttentionPlan, planAttention> {
   using KernelPattern::KernelPattern;
 
-  LogicalResult matchAndRewrite(AttentionOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!takes(op))
-      return rewriter.notifyMatchFailure(op, "no attention kernel");
-    FailureOr<AttentionPlan> p = plan(op, planAttention);
-    if (failed(p))
-      return failure();
+  void rewrite(AttentionOp op, const AttentionPlan &plan,
+               PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value q = readBuffer(rewriter, loc, op.getQuery());
     Value k = readBuffer(rewriter, loc, op.getKey());
@@ -146,39 +146,41 @@ struct AttentionToKernel : public KernelPattern<AttentionOp> {
     Value out = resultBuffer(rewriter, loc, op.getOutput().getType());
     Value lse = op.getLse() ? resultBuffer(rewriter, loc, op.getLse().getType())
                             : Value();
-    gpu_kernel::buildAttention(rewriter, loc, *p, q, k, v, out, lse);
+    gpu_kernel::buildAttention(rewriter, loc, plan, q, k, v, out, lse);
     SmallVector<Value> results = {
         asTensor(rewriter, loc, out, op.getOutput().getType())};
     if (lse)
       results.push_back(asTensor(rewriter, loc, lse, op.getLse().getType()));
     rewriter.replaceOp(op, results);
-    return success();
   }
 };
 
+/// planRows for one op type.
+template <typename OpTy>
+FailureOr<RowPlan> planRowsOf(OpTy op, ScheduleAttr schedule,
+                              const ChipInfo &chip, PlanDiagnostic emitError) {
+  return planRows(op, schedule, chip, emitError);
+}
+
 /// softmax, log_softmax, logsumexp over the last dim.
 template <typename OpTy>
-struct SoftmaxRowsToKernel : public KernelPattern<OpTy> {
-  using KernelPattern<OpTy>::KernelPattern;
+struct SoftmaxRowsToKernel
+    : public KernelPattern<OpTy, RowPlan, planRowsOf<OpTy>> {
+  using KernelPattern<OpTy, RowPlan, planRowsOf<OpTy>>::KernelPattern;
 
-  LogicalResult matchAndRewrite(OpTy op,
-                                PatternRewriter &rewriter) const override {
-    if (!this->takes(op))
-      return rewriter.notifyMatchFailure(op, "no row kernel");
-    FailureOr<RowPlan> p = this->plan(op, planRows);
-    if (failed(p))
-      return failure();
+  void rewrite(OpTy op, const RowPlan &plan,
+               PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value in = reshape(rewriter, loc, readBuffer(rewriter, loc, op.getInput()),
-                       {p->rows, p->cols});
+                       {plan.rows, plan.cols});
     Type resultType = op.getResult().getType();
     Value outBuffer = resultBuffer(rewriter, loc, resultType);
-    Value out = p->kind == RowResult::LogSumExp
-                    ? reshape(rewriter, loc, outBuffer, {p->rows})
-                    : reshape(rewriter, loc, outBuffer, {p->rows, p->cols});
-    gpu_kernel::buildSoftmaxRows(rewriter, loc, *p, in, out);
+    Value out = plan.kind == RowResult::LogSumExp
+                    ? reshape(rewriter, loc, outBuffer, {plan.rows})
+                    : reshape(rewriter, loc, outBuffer,
+                              {plan.rows, plan.cols});
+    gpu_kernel::buildSoftmaxRows(rewriter, loc, plan, in, out);
     rewriter.replaceOp(op, asTensor(rewriter, loc, outBuffer, resultType));
-    return success();
   }
 };
 
@@ -222,49 +224,40 @@ std::array<Value, 3> lossBuffers(PatternRewriter &rewriter, OpTy op,
   return {loss, rowLoss, lse};
 }
 
-struct CrossEntropyToKernel : public KernelPattern<CrossEntropyOp> {
+struct CrossEntropyToKernel
+    : public KernelPattern<CrossEntropyOp, RowPlan,
+                           planRowsOf<CrossEntropyOp>> {
   using KernelPattern::KernelPattern;
 
-  LogicalResult matchAndRewrite(CrossEntropyOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!takes(op))
-      return rewriter.notifyMatchFailure(op, "no row kernel");
-    FailureOr<RowPlan> p = plan(op, planRows);
-    if (failed(p))
-      return failure();
+  void rewrite(CrossEntropyOp op, const RowPlan &plan,
+               PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value logits = readBuffer(rewriter, loc, op.getLogits());
     Value labels = readBuffer(rewriter, loc, op.getLabels());
-    auto [loss, rowLoss, lse] = lossBuffers(rewriter, op, p->rows);
-    gpu_kernel::buildCrossEntropyRows(rewriter, loc, *p, logits, labels,
+    auto [loss, rowLoss, lse] = lossBuffers(rewriter, op, plan.rows);
+    gpu_kernel::buildCrossEntropyRows(rewriter, loc, plan, logits, labels,
                                       rowLoss, lse);
-    finishLoss(rewriter, op, labels, loss, rowLoss, lse, p->ignoreIndex);
-    return success();
+    finishLoss(rewriter, op, labels, loss, rowLoss, lse, plan.ignoreIndex);
   }
 };
 
 struct LinearCrossEntropyToKernel
-    : public KernelPattern<LinearCrossEntropyOp> {
+    : public KernelPattern<LinearCrossEntropyOp, LinearCrossEntropyPlan,
+                           planLinearCrossEntropy> {
   using KernelPattern::KernelPattern;
 
-  LogicalResult matchAndRewrite(LinearCrossEntropyOp op,
-                                PatternRewriter &rewriter) const override {
-    if (!takes(op))
-      return rewriter.notifyMatchFailure(op, "no linear cross-entropy kernel");
-    FailureOr<LinearCrossEntropyPlan> p = plan(op, planLinearCrossEntropy);
-    if (failed(p))
-      return failure();
+  void rewrite(LinearCrossEntropyOp op, const LinearCrossEntropyPlan &plan,
+               PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value hidden = readBuffer(rewriter, loc, op.getHidden());
     Value weight = readBuffer(rewriter, loc, op.getWeight());
     Value bias =
         op.getBias() ? readBuffer(rewriter, loc, op.getBias()) : Value();
     Value labels = readBuffer(rewriter, loc, op.getLabels());
-    auto [loss, rowLoss, lse] = lossBuffers(rewriter, op, p->tokens);
-    gpu_kernel::buildLinearCrossEntropy(rewriter, loc, *p, hidden, weight,
+    auto [loss, rowLoss, lse] = lossBuffers(rewriter, op, plan.tokens);
+    gpu_kernel::buildLinearCrossEntropy(rewriter, loc, plan, hidden, weight,
                                         bias, labels, rowLoss, lse);
-    finishLoss(rewriter, op, labels, loss, rowLoss, lse, p->ignoreIndex);
-    return success();
+    finishLoss(rewriter, op, labels, loss, rowLoss, lse, plan.ignoreIndex);
   }
 };
 

@@ -10,6 +10,7 @@
 #define ATTN_LIB_CONVERSION_ATTNTOGPU_PLANS_PLANCHECKS_H
 
 #include "attn/Conversion/AttnToGPU/Plans.h"
+#include "attn/Dialect/Attn/Utils/StaticShape.h"
 
 namespace mlir::attn::plan_detail {
 
@@ -92,8 +93,6 @@ public:
   const ChipInfo &chip;
   PlanDiagnostic emitError;
 };
-
-inline int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /// a * b, or INT64_MAX when it overflows (grid sizes of absurd shapes must
 /// fail the grid check, not wrap).

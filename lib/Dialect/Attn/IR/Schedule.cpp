@@ -2,19 +2,13 @@
 
 #include "attn/Dialect/Attn/IR/Schedule.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/StaticShape.h"
 #include "attn/Target/Target.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 
 using namespace mlir;
 using namespace mlir::attn;
-
-static int64_t dimOr(Value v, unsigned dim, int64_t fallback) {
-  int64_t d = cast<ShapedType>(v.getType()).getDimSize(dim);
-  return ShapedType::isDynamic(d) ? fallback : d;
-}
-
-static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 namespace {
 /// Collects the schedule checks of one op, so that each reads as a line.
@@ -78,7 +72,7 @@ LogicalResult mlir::attn::verifyScheduleStructure(
 LogicalResult AttentionOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
   ScheduleChecker c(s, emitError);
-  int64_t n = dimOr(getKey(), 2, 0);
+  int64_t n = staticDimOr(getKey(), 2, 0);
   if (failed(c.positiveMultiple("block_m", s.getBlockM(), 16)) ||
       failed(c.positiveMultiple("block_n", s.getBlockN(), 16)) ||
       failed(c.unused("block_d", s.getBlockD(), 0)) ||
@@ -98,7 +92,7 @@ static LogicalResult verifyRowSchedule(Value input, int64_t dim,
                                        ScheduleAttr s,
                                        function_ref<InFlightDiagnostic()> emit) {
   ScheduleChecker c(s, emit);
-  int64_t row = dimOr(input, dim, 0);
+  int64_t row = staticDimOr(input, dim, 0);
   if (failed(c.require(s.getBlockM() > 0, "block_m", "must be positive")) ||
       failed(c.require(s.getBlockN() > 0, "block_n", "must be positive")) ||
       failed(c.require(s.getPasses() == 1 || s.getPasses() == 2, "passes",
@@ -141,7 +135,7 @@ LogicalResult LogSumExpOp::verifyScheduleStructure(
 LogicalResult CrossEntropyOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
   ScheduleChecker c(s, emitError);
-  int64_t v = dimOr(getLogits(), 1, 0);
+  int64_t v = staticDimOr(getLogits(), 1, 0);
   if (failed(c.require(s.getBlockM() > 0, "block_m", "must be positive")) ||
       failed(c.require(s.getBlockN() > 0, "block_n", "must be positive")) ||
       failed(c.unused("block_d", s.getBlockD(), 0)) ||
@@ -155,7 +149,7 @@ LogicalResult CrossEntropyOp::verifyScheduleStructure(
 LogicalResult LinearCrossEntropyOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
   ScheduleChecker c(s, emitError);
-  int64_t v = dimOr(getWeight(), 0, 0);
+  int64_t v = staticDimOr(getWeight(), 0, 0);
   if (failed(c.positiveMultiple("block_m", s.getBlockM(), 16)) ||
       failed(c.positiveMultiple("block_n", s.getBlockN(), 16)) ||
       failed(c.positiveMultiple("block_d", s.getBlockD(), 16)) ||
