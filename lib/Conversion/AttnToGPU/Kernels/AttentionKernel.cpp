@@ -1,146 +1,22 @@
-//===- AttentionKernel.cpp - FlashAttention-2 forward on mma.sync ---------===//
+//===- AttentionKernel.cpp - FlashAttention-2 forward: the shared parts ---===//
 //
 // Writes the attention forward kernel of attn-map-to-gpu: the L2 algorithm
 // of attn-tile (online softmax over key tiles, block skipping, safe max,
 // split-KV with a log-sum-exp combine) mapped onto one thread block per
-// (query-row tile, kv head, batch x split), one warp per 16 query rows,
-// m16n8k16 tensor-core MMAs fed by ldmatrix, K/V tiles streamed through
-// shared memory by multi-stage cp.async, and the softmax state in registers.
+// (query-row tile, kv head, batch x split), K/V tiles streamed through
+// shared memory by multi-stage cp.async, and the softmax state in
+// registers. The key loops per MMA kind are in AttentionMmaSync.cpp and
+// AttentionWgmma.cpp.
 //
 //===----------------------------------------------------------------------===//
-
-#include "Kernels.h"
-#include "../Builders/AsyncCopy.h"
-#include "../Builders/KernelBuilder.h"
-#include "../Builders/MmaSync.h"
-#include "../Builders/WarpOps.h"
-#include "../Builders/Wgmma.h"
-
-#include "attn/Dialect/Attn/Utils/MaskGeometry.h"
+#include "AttentionKernel.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
-
-#include <cmath>
 
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::gpu_kernel;
-
-namespace {
-
-/// The largest head dim whose Q tile is held in registers.
-constexpr int64_t kMaxRegisterQueryDim = 128;
-
-/// The per-thread state carried across key tiles: the output accumulator
-/// (headDim / 8 m16n8 tiles) and, for the two rows a thread holds, the
-/// running maximum (of raw scores) and the thread's partial row sum.
-struct OnlineSoftmaxState {
-  /// [m tile][d tile] of the output accumulator.
-  SmallVector<Accumulator> out;
-  /// Per row slot (m tile x 2 + half): running max and partial sum.
-  SmallVector<Value> max, sum;
-
-  SmallVector<Value> flatten() const {
-    SmallVector<Value> values;
-    for (const Accumulator &a : out)
-      values.append(a.begin(), a.end());
-    values.append(max.begin(), max.end());
-    values.append(sum.begin(), sum.end());
-    return values;
-  }
-  static OnlineSoftmaxState unflatten(ValueRange values, int64_t tiles,
-                                      int64_t slots) {
-    OnlineSoftmaxState s;
-    for (int64_t t = 0; t < tiles; ++t)
-      s.out.push_back({values[4 * t], values[4 * t + 1], values[4 * t + 2],
-                       values[4 * t + 3]});
-    ValueRange rest = values.drop_front(4 * tiles);
-    s.max.assign(rest.begin(), rest.begin() + slots);
-    s.sum.assign(rest.begin() + slots, rest.begin() + 2 * slots);
-    return s;
-  }
-};
-
-/// Builds the body of one attention kernel launch.
-class AttentionKernel {
-public:
-  AttentionKernel(const AttentionPlan &spec, gpu::LaunchOp launch,
-                  KernelBuilder &kb, Value q, Value k, Value v, Value out,
-                  Value lse, Value partialOut, Value partialLse)
-      : s(spec), launch(launch), kb(kb), math{kb}, q(q), k(k), v(v),
-        out(out), lse(lse), partialOut(partialOut), partialLse(partialLse) {}
-
-  void build();
-
-private:
-  int64_t group() const { return s.qHeads / s.kvHeads; }
-  int64_t rows() const { return group() * s.queries; }
-  int64_t threads() const { return 32 * s.warps; }
-  int64_t pitch() const { return s.headDim + kRowPad; }
-  int64_t chunksPerRow() const { return s.headDim / 8; }
-  int64_t kTiles() const { return s.headDim / 16; }
-  int64_t nTiles() const { return s.blockN / 8; }
-  int64_t dTiles() const { return s.headDim / 8; }
-  /// m16 row tiles per warp (block_m / warps = 16 or 32 rows), and the row
-  /// slots (2 per m tile: rows lane/4 and lane/4 + 8) a thread holds.
-  int64_t mTiles() const { return s.blockM / (16 * s.warps); }
-  int64_t slots() const { return 2 * mTiles(); }
-  /// What turns a raw score into the exponent base 2 of softmax.
-  double log2Factor() const { return s.softcap ? kLog2e : s.scale * kLog2e; }
-
-  void carveSharedMemory();
-  /// The query head and query index of packed row `row` (< rows()).
-  std::pair<Value, Value> headAndQuery(Value row);
-  void loadQueryTile();
-  void loadKeyValueTile(Value tile, Value stage);
-  Fragment queryFragment(int64_t kTile, int64_t mTile);
-  SmallVector<Fragment> queryFragments();
-  /// The range [first, end) of key tiles this block visits.
-  /// The causal/window geometry of this problem over kernel IR.
-  MaskGeometry<KernelMath> geometry();
-  std::pair<Value, Value> keyTileRange();
-  OnlineSoftmaxState step(const OnlineSoftmaxState &in, Value tile,
-                          Value stage, ArrayRef<Fragment> qFrag);
-  SmallVector<Accumulator> scores(Value stage, ArrayRef<Fragment> qFrag);
-  /// Soft-caps, masks and exponentiates the scores `sc` ([m tile][n tile])
-  /// of key tile `tile` in place into P, and carries the running max and
-  /// sum of `in` into `next`; returns each row slot's output rescale.
-  SmallVector<Value> softmax(const OnlineSoftmaxState &in, Value tile,
-                             SmallVector<Accumulator> &sc,
-                             OnlineSoftmaxState &next);
-  /// P of n8 score tiles 2 kt and 2 kt + 1 of m tile `mi`, as an m16k16
-  /// operand.
-  Fragment probabilities(ArrayRef<Accumulator> sc, int64_t mi, int64_t kt);
-  void buildWarpgroupLoop(Value tileFirst, Value numTiles);
-  Value warpgroupScores(Value stage);
-  /// Softmax of the complete `scores` of key tile `tile`, then, once all
-  /// but `pendingGroups` wgmma groups are done, O = O * alpha + P V (issued,
-  /// not waited for). Returns O.
-  Value warpgroupStep(OnlineSoftmaxState &state, Value scores, Value out,
-                      Value tile, Value stage, int64_t pendingGroups);
-  Value tileNeedsMask(Value tile);
-  /// Whether key `key` is visible from query `query`.
-  Value visible(Value query, Value key);
-  void writeResults(const OnlineSoftmaxState &state);
-
-  const AttentionPlan &s;
-  gpu::LaunchOp launch;
-  KernelBuilder &kb;
-  KernelMath math;
-  Value q, k, v, out, lse, partialOut, partialLse;
-
-  // Per-block and per-thread values.
-  Value tid, lane, warp, rowTile0, kvHead, batch, splitIndex;
-  Value sQ, sK, sV;
-  /// wgmma: shared byte addresses of the warpgroup's Q rows and of stage 0
-  /// of K and V.
-  Value addrQ, addrK, addrV;
-  /// Per row slot: the query index and head of the row (clamped into range)
-  /// and whether the row exists.
-  SmallVector<Value> rowQuery, rowHead, rowValid;
-  /// The smallest and largest query index of the block's rows.
-  Value queryLo, queryHi;
-};
+using namespace mlir::attn::gpu_kernel::attention;
 
 void AttentionKernel::carveSharedMemory() {
   if (s.warpgroupMma) {
@@ -211,31 +87,6 @@ void AttentionKernel::loadKeyValueTile(Value tile, Value stage) {
   });
 }
 
-Fragment AttentionKernel::queryFragment(int64_t kt, int64_t mi) {
-  // ldmatrix.x4: lanes 0-15 address rows 0-15 at column k0, lanes 16-31 the
-  // same rows at k0 + 8, which is the m16k16 A operand order.
-  Value row = kb.add(kb.mul(warp, 16 * mTiles()),
-                     kb.add(kb.rem(lane, 16), mi * 16));
-  Value colOff = kb.mul(kb.div(lane, 16), 8);
-  SmallVector<Value> r = loadMatrix(kb, sQ, {row, kb.add(colOff, kt * 16)}, 4,
-                                       false, s.elementType);
-  return {r[0], r[1], r[2], r[3]};
-}
-
-SmallVector<Fragment> AttentionKernel::queryFragments() {
-  // Up to 128 columns x m tiles the Q tile stays in registers for the whole
-  // key loop (4 registers per 16 columns and m tile); above, the
-  // accumulator alone takes half the register file, so Q is re-read from
-  // shared memory per tile. Indexed [m tile][k tile].
-  SmallVector<Fragment> frags;
-  if (s.headDim * mTiles() > kMaxRegisterQueryDim)
-    return frags;
-  for (int64_t mi = 0; mi < mTiles(); ++mi)
-    for (int64_t kt = 0; kt < kTiles(); ++kt)
-      frags.push_back(queryFragment(kt, mi));
-  return frags;
-}
-
 MaskGeometry<KernelMath> AttentionKernel::geometry() {
   return MaskGeometry<KernelMath>(math, s.mask(), kb.idx(s.queries),
                                   kb.idx(s.keys));
@@ -260,36 +111,6 @@ Value AttentionKernel::tileNeedsMask(Value tile) {
   // The tail tile past N, and tiles crossing a causal/window edge.
   Value need = s.keys % s.blockN ? kb.lt(kb.idx(s.keys - 1), last) : kb.i1(false);
   return geometry().crossesBoundary(queryLo, queryHi, start, last, need);
-}
-
-SmallVector<Accumulator> AttentionKernel::scores(Value stage,
-                                                 ArrayRef<Fragment> qFrag) {
-  // ldmatrix.x4 over K (rows = keys): lanes 0-7 / 8-15 give keys n0..n0+7
-  // at d = k0 / k0 + 8 (the B operand of key tile n0), lanes 16-31 the same
-  // for keys n0 + 8.
-  Value row = kb.add(kb.rem(lane, 8), kb.mul(kb.div(lane, 16), 8));
-  Value colOff = kb.mul(kb.rem(kb.div(lane, 8), 2), 8);
-  // Each K operand feeds every m tile of the warp: with two m tiles the
-  // shared-memory reads per MMA halve. Indexed [m tile][n tile].
-  int64_t nt = nTiles();
-  SmallVector<Accumulator> acc(mTiles() * nt, zeroAccumulator(kb));
-  for (int64_t kt = 0; kt < kTiles(); ++kt) {
-    SmallVector<Fragment> a;
-    for (int64_t mi = 0; mi < mTiles(); ++mi)
-      a.push_back(qFrag.empty() ? queryFragment(kt, mi)
-                                : qFrag[mi * kTiles() + kt]);
-    for (int64_t np = 0; np < nt / 2; ++np) {
-      SmallVector<Value> r =
-          loadMatrix(kb, sK, {stage, kb.add(row, np * 16), kb.add(colOff, kt * 16)},
-                        4, false, s.elementType);
-      for (int64_t mi = 0; mi < mTiles(); ++mi) {
-        Accumulator &lo = acc[mi * nt + 2 * np], &hi = acc[mi * nt + 2 * np + 1];
-        lo = mmaSync(kb, a[mi], r[0], r[1], lo, s.elementType);
-        hi = mmaSync(kb, a[mi], r[2], r[3], hi, s.elementType);
-      }
-    }
-  }
-  return acc;
 }
 
 SmallVector<Value> AttentionKernel::softmax(const OnlineSoftmaxState &in,
@@ -359,209 +180,6 @@ SmallVector<Value> AttentionKernel::softmax(const OnlineSoftmaxState &in,
   }
 
   return alpha;
-}
-
-Fragment AttentionKernel::probabilities(ArrayRef<Accumulator> sc, int64_t mi,
-                                        int64_t kt) {
-  Type et = s.elementType;
-  const Accumulator &lo = sc[mi * nTiles() + 2 * kt],
-                    &hi = sc[mi * nTiles() + 2 * kt + 1];
-  return {packPair(kb, lo[0], lo[1], et), packPair(kb, lo[2], lo[3], et),
-          packPair(kb, hi[0], hi[1], et), packPair(kb, hi[2], hi[3], et)};
-}
-
-OnlineSoftmaxState AttentionKernel::step(const OnlineSoftmaxState &in,
-                                         Value tile, Value stage,
-                                         ArrayRef<Fragment> qFrag) {
-  SmallVector<Accumulator> sc = scores(stage, qFrag);
-  OnlineSoftmaxState next;
-  SmallVector<Value> alpha = softmax(in, tile, sc, next);
-
-  // O = O * alpha + P V, with P repacked from the score accumulators into
-  // A operands in registers (two n8 score tiles form one k16 A tile).
-  next.out = in.out;
-  for (int64_t t = 0; t < int64_t(next.out.size()); ++t)
-    for (int64_t e = 0; e < 4; ++e)
-      next.out[t][e] =
-          kb.mulF(next.out[t][e], alpha[2 * (t / dTiles()) + e / 2]);
-  // ldmatrix.x4.trans over V (rows = keys): lanes 0-7 / 8-15 give keys
-  // k0..k0+7 / k0+8..k0+15 of d tile n0, lanes 16-31 the same of n0 + 8.
-  Value vRow = kb.add(kb.rem(lane, 8), kb.mul(kb.rem(kb.div(lane, 8), 2), 8));
-  Value vCol = kb.mul(kb.div(lane, 16), 8);
-  Type et = s.elementType;
-  for (int64_t kt = 0; kt < s.blockN / 16; ++kt) {
-    SmallVector<Fragment> p;
-    for (int64_t mi = 0; mi < mTiles(); ++mi)
-      p.push_back(probabilities(sc, mi, kt));
-    for (int64_t dp = 0; dp < dTiles() / 2; ++dp) {
-      SmallVector<Value> r = loadMatrix(kb, 
-          sV, {stage, kb.add(vRow, kt * 16), kb.add(vCol, dp * 16)}, 4, true,
-          et);
-      for (int64_t mi = 0; mi < mTiles(); ++mi) {
-        Accumulator &lo = next.out[mi * dTiles() + 2 * dp],
-                    &hi = next.out[mi * dTiles() + 2 * dp + 1];
-        lo = mmaSync(kb, p[mi], r[0], r[1], lo, et);
-        hi = mmaSync(kb, p[mi], r[2], r[3], hi, et);
-      }
-    }
-  }
-  return next;
-}
-
-Value AttentionKernel::warpgroupScores(Value stage) {
-  // S = Q K^T on the warpgroup's 64 rows: head-dim steps of 16, 32 bytes
-  // apart inside a 64-column slab (K-major A and B).
-  OpBuilder &b = kb.builder();
-  Value acc = LLVM::ZeroOp::create(b, kb.location(),
-                                   warpgroupAccumulatorType(kb, s.blockN));
-  Value kStage = kb.add(addrK, kb.mul(stage, 2 * s.blockN * s.headDim));
-  wgmmaFence(kb);
-  for (int64_t kt = 0; kt < kTiles(); ++kt) {
-    int64_t slab = kt / 4, inSlab = 32 * (kt % 4);
-    acc = wgmma(kb, 
-        wgmmaDescriptor(kb, kb.add(addrQ, slab * 128 * s.blockM + inSlab)),
-        wgmmaDescriptor(kb, kb.add(kStage, slab * 128 * s.blockN + inSlab)),
-        acc, s.blockN, s.elementType);
-  }
-  wgmmaCommit(kb);
-  return acc;
-}
-
-Value AttentionKernel::warpgroupStep(OnlineSoftmaxState &state, Value scores,
-                                     Value out, Value tile, Value stage,
-                                     int64_t pendingGroups) {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
-  // The softmax of a complete score tile runs while the tensor cores still
-  // work on the previous PV (and the next QK^T).
-  SmallVector<Accumulator> sc(nTiles());
-  for (int64_t nt = 0; nt < nTiles(); ++nt)
-    for (int64_t i = 0; i < 4; ++i)
-      sc[nt][i] = LLVM::ExtractValueOp::create(b, loc, scores, 4 * nt + i);
-  OnlineSoftmaxState next;
-  SmallVector<Value> alpha = softmax(state, tile, sc, next);
-  state.max = next.max;
-  state.sum = next.sum;
-
-  // The previous PV must have landed before O is rescaled in registers.
-  wgmmaWait(kb, pendingGroups);
-  for (int64_t i = 0; i < s.headDim / 2; ++i) {
-    Value o = LLVM::ExtractValueOp::create(b, loc, out, i);
-    out = LLVM::InsertValueOp::create(b, loc, out,
-                                      kb.mulF(o, alpha[(i % 4) / 2]), i);
-  }
-
-  // O += P V: P from registers, V N-major (the head dim is contiguous): 16
-  // keys (2 KB of 128-byte rows) per step, 64-column slabs block_n rows
-  // apart.
-  Value vStage = kb.add(addrV, kb.mul(stage, 2 * s.blockN * s.headDim));
-  wgmmaFence(kb);
-  for (int64_t kt = 0; kt < s.blockN / 16; ++kt)
-    out = wgmmaRegisterA(kb, 
-        probabilities(sc, 0, kt),
-        wgmmaDescriptor(kb, kb.add(vStage, kt * 16 * 128),
-                           /*leadingBytes=*/128 * s.blockN),
-        out, s.headDim, s.elementType, /*transposeB=*/true);
-  wgmmaCommit(kb);
-  return out;
-}
-
-void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
-  // Tile j + 1 + ahead is loaded during step j into the stage of tile j - 2,
-  // whose PV every warpgroup waited for before the barrier of step j.
-  int64_t ahead = s.stages - 3;
-  auto loadTile = [&](KernelBuilder &kb, Value j) {
-    loadKeyValueTile(kb.add(tileFirst, j), kb.rem(j, s.stages));
-  };
-  // Q and tile 0 form group 0, tiles 1 .. ahead one group each.
-  loadQueryTile();
-  for (int64_t p = 0; p <= ahead; ++p) {
-    kb.ifThen(kb.lt(kb.idx(p), numTiles),
-              [&](KernelBuilder &kb) { loadTile(kb, kb.idx(p)); });
-    asyncCommit(kb);
-  }
-  asyncWait(kb, ahead);
-  fenceProxyAsync(kb);
-  kb.barrier();
-
-  Type outType = warpgroupAccumulatorType(kb, s.headDim);
-  Value zeroOut = LLVM::ZeroOp::create(b, loc, outType);
-  OnlineSoftmaxState init;
-  init.max.assign(slots(), kb.negInf());
-  init.sum.assign(slots(), kb.f32(0.0));
-  auto pack = [](Value o, const OnlineSoftmaxState &st) {
-    SmallVector<Value> v = {o};
-    v.append(st.max.begin(), st.max.end());
-    v.append(st.sum.begin(), st.sum.end());
-    return v;
-  };
-  auto unpack = [&](ValueRange v) {
-    OnlineSoftmaxState st;
-    st.max.assign(v.begin() + 1, v.begin() + 1 + slots());
-    st.sum.assign(v.begin() + 1 + slots(), v.begin() + 1 + 2 * slots());
-    return st;
-  };
-  SmallVector<Value> initValues = pack(zeroOut, init);
-  SmallVector<Type> types;
-  for (Value v : initValues)
-    types.push_back(v.getType());
-
-  SmallVector<Value> result = kb.ifElse(
-      kb.lt(kb.idx(0), numTiles), types,
-      [&](KernelBuilder &kb) {
-        Value first = warpgroupScores(kb.idx(0));
-        wgmmaWait(kb, 0);
-        // Steps 0 .. numTiles - 2 issue the next QK^T before their softmax.
-        SmallVector<Value> carried = pack(zeroOut, init);
-        carried.push_back(first);
-        auto loop = scf::ForOp::create(b, loc, kb.idx(0),
-                                       kb.sub(numTiles, kb.idx(1)), kb.idx(1),
-                                       carried);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(loop.getBody());
-          KernelBuilder lb(b, loc);
-          Value j = loop.getInductionVar();
-          ValueRange args = loop.getRegionIterArgs();
-          asyncWait(lb, ahead - 1 < 0 ? 0 : ahead - 1);
-          fenceProxyAsync(lb);
-          lb.barrier();
-          Value later = lb.add(j, 1 + ahead);
-          lb.ifThen(lb.lt(later, numTiles),
-                    [&](KernelBuilder &kb) { loadTile(kb, later); });
-          asyncCommit(lb);
-          Value nextScores = warpgroupScores(lb.rem(lb.add(j, 1), s.stages));
-          OnlineSoftmaxState st = unpack(args);
-          Value o = warpgroupStep(st, args.back(), args[0],
-                                  lb.add(tileFirst, j), lb.rem(j, s.stages),
-                                  /*pendingGroups=*/1);
-          // The next scores land; this PV may still run.
-          wgmmaWait(lb, 1);
-          SmallVector<Value> yielded = pack(o, st);
-          yielded.push_back(nextScores);
-          scf::YieldOp::create(b, loc, yielded);
-        }
-        ValueRange res = loop.getResults();
-        OnlineSoftmaxState st = unpack(res);
-        Value last = kb.sub(numTiles, kb.idx(1));
-        Value o = warpgroupStep(st, res.back(), res[0],
-                                kb.add(tileFirst, last),
-                                kb.rem(last, s.stages), /*pendingGroups=*/0);
-        wgmmaWait(kb, 0);
-        return pack(o, st);
-      },
-      [&](KernelBuilder &) { return initValues; });
-  asyncWait(kb, 0);
-
-  OnlineSoftmaxState state = unpack(result);
-  state.out.resize(dTiles());
-  for (int64_t dt = 0; dt < dTiles(); ++dt)
-    for (int64_t i = 0; i < 4; ++i)
-      state.out[dt][i] =
-          LLVM::ExtractValueOp::create(b, loc, result[0], 4 * dt + i);
-  writeResults(state);
 }
 
 void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
@@ -665,91 +283,8 @@ void AttentionKernel::build() {
   auto [tileFirst, tileEnd] = keyTileRange();
   Value numTiles = kb.sub(tileEnd, tileFirst);
   if (s.warpgroupMma)
-    return buildWarpgroupLoop(tileFirst, numTiles);
-
-  // Prologue: Q, then the first stages - 1 key/value tiles, one cp.async
-  // group each (empty groups keep the count uniform).
-  loadQueryTile();
-  asyncCommit(kb);
-  auto loadTile = [&](KernelBuilder &kb, Value step, Value stage) {
-    loadKeyValueTile(kb.add(tileFirst, step), stage);
-  };
-  CpAsyncPipeline(kb, s.stages).prologue(numTiles, loadTile);
-  asyncWait(kb, s.stages - 2);
-  kb.barrier();
-  SmallVector<Fragment> qFrag = queryFragments();
-
-  OnlineSoftmaxState init;
-  init.out.assign(mTiles() * dTiles(), zeroAccumulator(kb));
-  init.max.assign(slots(), kb.negInf());
-  init.sum.assign(slots(), kb.f32(0.0));
-  auto loop = scf::ForOp::create(b, loc, kb.idx(0), numTiles, kb.idx(1),
-                                 init.flatten());
-  {
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(loop.getBody());
-    Value it = loop.getInductionVar();
-    Value stage = CpAsyncPipeline(kb, s.stages).step(it, numTiles, loadTile);
-    OnlineSoftmaxState state = OnlineSoftmaxState::unflatten(
-        loop.getRegionIterArgs(), mTiles() * dTiles(), slots());
-    OnlineSoftmaxState next =
-        step(state, kb.add(tileFirst, it), stage, qFrag);
-    scf::YieldOp::create(b, loc, next.flatten());
-  }
-  asyncWait(kb, 0);
-  writeResults(OnlineSoftmaxState::unflatten(loop.getResults(),
-                                             mTiles() * dTiles(), slots()));
+    return buildWarpgroupLoop(tileFirst, numTiles);  buildMmaSyncLoop(tileFirst, numTiles);
 }
-
-/// The split-KV combine: one thread per (batch, head, query, d) output
-/// element merges the splits' normalized partial outputs by their LSEs.
-void buildCombine(OpBuilder &b, Location loc, const AttentionPlan &s,
-                  Value partialOut, Value partialLse, Value out, Value lse) {
-  int64_t total = s.batch * s.qHeads * s.queries * s.headDim;
-  int64_t threads = 256;
-  buildLaunch(b, loc, {(total + threads - 1) / threads, 1, 1}, threads, 0,
-              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
-  Value linear = kb.add(kb.mul(launch.getBlockIds().x, threads),
-                        launch.getThreadIds().x);
-  kb.ifThen(kb.lt(linear, total), [&](KernelBuilder &kb) {
-    Value d = kb.rem(linear, s.headDim);
-    Value row = kb.div(linear, s.headDim);
-    Value query = kb.rem(row, s.queries);
-    Value head = kb.rem(kb.div(row, s.queries), s.qHeads);
-    Value batch = kb.div(row, s.queries * s.qHeads);
-    SmallVector<Value> lses;
-    Value m = kb.negInf();
-    for (int64_t i = 0; i < s.split; ++i) {
-      lses.push_back(memref::LoadOp::create(
-          b, loc, partialLse, ValueRange{kb.idx(i), batch, head, query}));
-      m = kb.maxF(m, lses.back());
-    }
-    Value empty = kb.cmpF(arith::CmpFPredicate::OEQ, m, kb.negInf());
-    Value mUse = kb.safeMax(m);
-    Value weightSum = kb.f32(0.0), acc = kb.f32(0.0);
-    for (int64_t i = 0; i < s.split; ++i) {
-      Value w = kb.exp2(kb.mulF(kb.subF(lses[i], mUse), kb.f32(kLog2e)));
-      Value o = memref::LoadOp::create(
-          b, loc, partialOut, ValueRange{kb.idx(i), batch, head, query, d});
-      weightSum = kb.addF(weightSum, w);
-      acc = kb.addF(acc, kb.mulF(w, o));
-    }
-    Value result = kb.select(empty, kb.f32(0.0), kb.divF(acc, weightSum));
-    memref::StoreOp::create(b, loc, kb.truncF(result, s.elementType), out,
-                            ValueRange{batch, head, query, d});
-    if (lse)
-      kb.ifThen(kb.eqI(d, 0), [&](KernelBuilder &kb) {
-        Value total = kb.select(
-            empty, kb.negInf(),
-            kb.addF(m, kb.mulF(kb.log2(weightSum), kb.f32(kLn2))));
-        memref::StoreOp::create(b, loc, total, lse,
-                                ValueRange{batch, head, query});
-      });
-  });
-  });
-}
-
-} // namespace
 
 void mlir::attn::gpu_kernel::buildAttention(OpBuilder &b, Location loc,
                                             const AttentionPlan &spec,
