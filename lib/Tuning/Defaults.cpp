@@ -48,7 +48,7 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
   };
   // The host runs attn-tile's loops: the sm_90a choices shape them as well
   // as any (only the tiles and splits matter there).
-  int64_t sms = chip.isGpu() ? chip.smCount : 132;
+  int64_t sms = chip.isGpu() ? chip.smCount : lookupChip("sm_90a")->smCount;
   return llvm::TypeSwitch<Operation *, ScheduleAttr>(op)
       .Case([&](AttentionOp o) {
         int64_t m = staticDimOr(o.getQuery(), 2, 4096);

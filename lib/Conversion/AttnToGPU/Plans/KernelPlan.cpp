@@ -54,28 +54,40 @@ std::string plan_detail::unsupportedOperands(ValueRange operands,
                   : "element type is not bf16 or f16";
 }
 
-/// Why no hand-scheduled kernel computes `op` on a GPU, or "".
-static std::string unsupportedKernel(Operation *op) {
-  return llvm::TypeSwitch<Operation *, std::string>(op)
-      .Case([](AttentionOp o) { return unsupportedAttention(o); })
-      .Case([](LinearCrossEntropyOp o) {
-        return unsupportedLinearCrossEntropy(o);
-      })
-      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, CrossEntropyOp>(
-          [](Operation *o) { return unsupportedRows(o); })
-      .Default([](Operation *) { return std::string("not an attn op"); });
-}
-
-KernelFamily mlir::attn::getKernelFamily(Operation *op, const ChipInfo &chip) {
-  if (!chip.isGpu() || !unsupportedKernel(op).empty())
-    return KernelFamily::Loops;
+/// The family of hand-scheduled kernels for the kind of `op`, whatever its
+/// operands: the one place that maps op kinds to families.
+static KernelFamily familyOfKind(Operation *op) {
   return llvm::TypeSwitch<Operation *, KernelFamily>(op)
       .Case([](AttentionOp) { return KernelFamily::Attention; })
       .Case([](LinearCrossEntropyOp) {
         return KernelFamily::LinearCrossEntropy;
       })
       .Case([](CrossEntropyOp) { return KernelFamily::CrossEntropyRows; })
-      .Default([](Operation *) { return KernelFamily::SoftmaxRows; });
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>(
+          [](Operation *) { return KernelFamily::SoftmaxRows; })
+      .Default([](Operation *) { return KernelFamily::Loops; });
+}
+
+/// Why no hand-scheduled kernel computes `op` on a GPU, or "".
+static std::string unsupportedKernel(Operation *op) {
+  switch (familyOfKind(op)) {
+  case KernelFamily::Attention:
+    return unsupportedAttention(cast<AttentionOp>(op));
+  case KernelFamily::LinearCrossEntropy:
+    return unsupportedLinearCrossEntropy(cast<LinearCrossEntropyOp>(op));
+  case KernelFamily::SoftmaxRows:
+  case KernelFamily::CrossEntropyRows:
+    return unsupportedRows(op);
+  case KernelFamily::Loops:
+    return "not an op of a kernel family";
+  }
+  llvm_unreachable("unknown kernel family");
+}
+
+KernelFamily mlir::attn::getKernelFamily(Operation *op, const ChipInfo &chip) {
+  if (!chip.isGpu() || !unsupportedKernel(op).empty())
+    return KernelFamily::Loops;
+  return familyOfKind(op);
 }
 
 /// Wraps a family's plan into a KernelPlan.
@@ -103,16 +115,20 @@ FailureOr<KernelPlan> mlir::attn::planKernel(Operation *op,
     k.whyLoops = why;
     return k;
   }
-  return llvm::TypeSwitch<Operation *, FailureOr<KernelPlan>>(op)
-      .Case([&](AttentionOp o) {
-        return wrap(planAttention(o, schedule, chip, emitError));
-      })
-      .Case([&](LinearCrossEntropyOp o) {
-        return wrap(planLinearCrossEntropy(o, schedule, chip, emitError));
-      })
-      .Default([&](Operation *o) {
-        return wrap(planRows(o, schedule, chip, emitError));
-      });
+  switch (familyOfKind(op)) {
+  case KernelFamily::Attention:
+    return wrap(
+        planAttention(cast<AttentionOp>(op), schedule, chip, emitError));
+  case KernelFamily::LinearCrossEntropy:
+    return wrap(planLinearCrossEntropy(cast<LinearCrossEntropyOp>(op),
+                                       schedule, chip, emitError));
+  case KernelFamily::SoftmaxRows:
+  case KernelFamily::CrossEntropyRows:
+    return wrap(planRows(op, schedule, chip, emitError));
+  case KernelFamily::Loops:
+    break;
+  }
+  llvm_unreachable("unsupportedKernel rejects ops of no family");
 }
 
 FailureOr<KernelPlan> mlir::attn::planKernel(Operation *op,
