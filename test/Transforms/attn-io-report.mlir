@@ -6,7 +6,7 @@
 //   the [10] max and sum twice each (160 B); writes out 4000 B + max, sum
 //   and safe max 120 B; 2000 exp. (16280 / 8000 = 2.04x)
 func.func @softmax(%x: tensor<10x100xf32>) -> tensor<10x100xf32> {
-  // expected-remark @+1 {{attn-io-report: attn.softmax under #attn.schedule<block_m = 4, block_n = 100>: tiled read 4000 B, write 4000 B, 0 FLOP, 1000 exp; unfused read 12160 B, write 4120 B, 0 FLOP, 2000 exp; traffic 2.04x}}
+  // expected-remark @+1 {{attn-io-report: attn.softmax under #attn.schedule<block_m = 4, block_n = 100>: tiled read 4000 B, write 4000 B, 0 FLOP, 1000 exp; unfused read 12160 B, write 4120 B, 0 FLOP, 2000 exp; traffic 2.04x; kernel: softmax-rows, 128 threads, grid 3x1x1, 0 B shared}}
   %0 = attn.softmax %x, dim = 1 : tensor<10x100xf32> -> tensor<10x100xf32>
   return %0 : tensor<10x100xf32>
 }
@@ -62,4 +62,14 @@ func.func @split_kv(%q: tensor<1x2x1x64xf16>, %k: tensor<1x2x256x64xf16>, %v: te
   // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 16, block_n = 64, split = 4, chip = "host">: tiled read 133408 B, write 2336 B, 131072 FLOP, 1552 exp; unfused read 141568 B, write 6400 B, 131072 FLOP, 1024 exp; traffic 1.09x}}
   %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, split = 4, chip = "host">} : tensor<1x2x1x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16> -> tensor<1x2x1x64xf16>
   return %o : tensor<1x2x1x64xf16>
+}
+
+// -----
+
+// Without a schedule, the default for sm_90a; the report names the kernel
+// its plan launches (the launch facts beside the IO figures).
+func.func @kernel_facts(%q: tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16> {
+  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 5>: tiled read 1310720 B, write 262144 B, 134217728 FLOP, 262144 exp; unfused read 6029312 B, write 3407872 B, 134217728 FLOP, 524288 exp; traffic 6.00x; kernel: attention on wgmma.m64n64k16, 256 threads, grid 2x4x1, 197632 B shared}}
+  %o = attn.attention %q, %q, %q : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16> -> tensor<1x4x256x128xbf16>
+  return %o : tensor<1x4x256x128xbf16>
 }

@@ -4,6 +4,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn/Conversion/AttnToGPU/Plans.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Tuning/IOModel.h"
 #include "attn/Tuning/Tuning.h"
@@ -20,6 +21,24 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
+/// What runs the tiled form on the schedule's chip: the plan's family and
+/// launch facts (the cost model's other features).
+std::string describePlan(Operation *op, ScheduleAttr schedule) {
+  FailureOr<KernelPlan> plan = planKernel(op, schedule);
+  if (failed(plan))
+    return "no kernel plan";
+  const LaunchFacts &f = plan->facts;
+  if (f.family == KernelFamily::Loops)
+    return "kernel: loops (" + plan->whyLoops + ")";
+  std::string mma = f.tensorCore();
+  return llvm::formatv("kernel: {0}{1}, {2} threads, grid {3}x{4}x{5}, {6} B "
+                       "shared",
+                       stringifyKernelFamily(f.family),
+                       mma.empty() ? "" : " on " + mma, f.threads, f.grid[0],
+                       f.grid[1], f.grid[2], f.sharedBytes)
+      .str();
+}
+
 struct AttnIOReportPass : public attn::impl::AttnIOReportBase<AttnIOReportPass> {
   void runOnOperation() override {
     getOperation()->walk([](Operation *op) {
@@ -45,7 +64,7 @@ struct AttnIOReportPass : public attn::impl::AttnIOReportBase<AttnIOReportPass> 
                        << "; unfused " << describe(report->unfused)
                        << "; traffic "
                        << llvm::formatv("{0:F2}", unfusedBytes / tiledBytes).str()
-                       << "x";
+                       << "x; " << describePlan(op, schedule);
     });
   }
 };

@@ -89,12 +89,16 @@ def AttnIOReport : Pass<"attn-io-report"> {
     transcendentals of the tiled form (attn-tile) and of the materialized
     decomposition (attn-decompose), and the ratio of their traffic. The
     figures come from `attn::estimateIO` (include/attn/Tuning/IOModel.h,
-    derived in docs/Tiling.md) and are the cost model's analytic features. The IR is not changed.
+    derived in docs/Tiling.md) and are the cost model's analytic features.
+    The remark ends with the kernel the plan of the schedule's chip
+    launches (`planKernel`: family, MMA, threads, grid, shared memory). The
+    IR is not changed.
 
     ```mlir
     // remark: attn-io-report: attn.softmax under #attn.schedule<...>:
     //   tiled read 4000 B, write 4000 B, 0 FLOP, 1000 exp;
-    //   unfused read 12032 B, write 4048 B, 0 FLOP, 2000 exp; traffic 2.01x
+    //   unfused read 12032 B, write 4048 B, 0 FLOP, 2000 exp; traffic 2.01x;
+    //   kernel: softmax-rows, 128 threads, grid 3x1x1, 0 B shared
     ```
   }];
 }
