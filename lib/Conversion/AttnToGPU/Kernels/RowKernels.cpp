@@ -363,7 +363,6 @@ void RowKernel::crossEntropy() {
 
 void RowKernel::build() {
   OpBuilder &b = kb.builder();
-  Location loc = kb.location();
   Value tid = launch.getThreadIds().x;
   lane = kb.rem(tid, 32);
   warp = kb.div(tid, 32);
