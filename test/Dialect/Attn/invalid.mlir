@@ -410,3 +410,30 @@ func.func @schedule_lce_block_d(%h: tensor<16x64xbf16>, %w: tensor<1000x64xbf16>
   %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 16, block_n = 64>} : tensor<16x64xbf16>, tensor<1000x64xbf16>, tensor<16xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// A window near the int64 limit would overflow the mask arithmetic.
+func.func @attention_window_too_wide(%q: tensor<1x8x128x64xf16>) -> tensor<1x8x128x64xf16> {
+  // expected-error @+1 {{window sizes must be at most 2147483647, but are [9223372036854775807, 0]}}
+  %o = attn.attention %q, %q, %q {window = array<i64: 9223372036854775807, 0>} : tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16> -> tensor<1x8x128x64xf16>
+  return %o : tensor<1x8x128x64xf16>
+}
+
+// -----
+
+// An ignore_index the i32 labels cannot hold would be truncated onto a real
+// label.
+func.func @ignore_index_wider_than_labels(%z: tensor<8x1000xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  // expected-error @+1 {{ignore_index 4294967296 does not fit the i32 labels}}
+  %0 = attn.cross_entropy %z, %y {ignore_index = 4294967296 : i64} : tensor<8x1000xf32>, tensor<8xi32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_ignore_index_wider_than_labels(%h: tensor<16x64xbf16>, %w: tensor<100x64xbf16>, %y: tensor<16xi32>) -> tensor<f32> {
+  // expected-error @+1 {{ignore_index -2147483649 does not fit the i32 labels}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {ignore_index = -2147483649 : i64} : tensor<16x64xbf16>, tensor<100x64xbf16>, tensor<16xi32> -> tensor<f32>
+  return %0 : tensor<f32>
+}

@@ -219,6 +219,14 @@ LogicalResult AttentionOp::verify() {
     if ((*window)[0] < 0 || (*window)[1] < 0)
       return emitOpError() << "window sizes must be non-negative, but are ["
                            << (*window)[0] << ", " << (*window)[1] << "]";
+    // Masks add the window to key indices in 64 bits (and the GPU kernels
+    // in index arithmetic): bound it as FlashAttention does (an int). A
+    // window this wide covers any sequence the kernels take.
+    constexpr int64_t kMaxWindow = (int64_t(1) << 31) - 1;
+    if ((*window)[0] > kMaxWindow || (*window)[1] > kMaxWindow)
+      return emitOpError() << "window sizes must be at most " << kMaxWindow
+                           << ", but are [" << (*window)[0] << ", "
+                           << (*window)[1] << "]";
   }
   return verifyOptionalSchedule(*this);
 }
@@ -240,6 +248,16 @@ static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
                             << zLoss;
   if (failed(verifyPositive(op, "softcap", op.getSoftcap())))
     return failure();
+  // The lowerings compare labels with ignore_index in the labels' type: a
+  // value that does not fit would be truncated onto a real label.
+  unsigned labelBits =
+      cast<ShapedType>(op.getLabels().getType()).getElementTypeBitWidth();
+  int64_t ignore = op.getIgnoreIndex();
+  if (labelBits < 64 && (ignore < -(int64_t(1) << (labelBits - 1)) ||
+                         ignore >= (int64_t(1) << (labelBits - 1))))
+    return op.emitOpError() << "ignore_index " << ignore
+                            << " does not fit the i" << labelBits
+                            << " labels";
 
   RankedTensorType loss = op.getLoss().getType();
   if (op.getReduction() == Reduction::none) {

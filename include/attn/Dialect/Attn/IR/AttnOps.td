@@ -118,8 +118,9 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
     - `causal` (unit): the causal mask aligned to the bottom-right corner of
       the score matrix, as in FlashAttention 2.1+: query `i` sees keys
       `j <= i + N - M`. With `M > N` the first `M - N` rows see nothing.
-    - `window` (`array<i64: left, right>`, both >= 0): sliding-window (local)
-      attention on the same bottom-right-aligned diagonal.
+    - `window` (`array<i64: left, right>`, both in [0, 2^31 - 1]):
+      sliding-window (local) attention on the same bottom-right-aligned
+      diagonal.
     - `softcap` (f32, > 0): soft-capping of the scaled scores (Gemma 2).
 
     The optional `mask` operand is `[M, N]` or `[B|1, Hq|1, M, N]` and is
@@ -191,7 +192,8 @@ def Attn_CrossEntropyOp : Attn_LossOp<"cross_entropy"> {
 
     with `eps = label_smoothing` (in `[0, 1]`, PyTorch's definition) and
     `z_loss` the coefficient of the PaLM auxiliary loss. Tokens whose label
-    equals `ignore_index` (default -100) contribute 0 and are not counted.
+    equals `ignore_index` (default -100; it must fit the label type)
+    contribute 0 and are not counted.
     `reduction` is `none` (result `[N]`), `sum` (result `[]`), or `mean`
     (default; the sum divided by the number of non-ignored tokens, and 0 when
     every token is ignored). The optional `lse` result is `[N]` f32, for the
