@@ -6,8 +6,27 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <limits>
+#include <string>
+
 using namespace mlir;
 using namespace mlir::attn;
+
+namespace {
+/// Counts in 128 bits: products of int64 dims cannot overflow here; the
+/// result is checked against int64 once, at the end.
+using Count = __int128;
+struct WideEstimate {
+  Count bytesRead = 0, bytesWritten = 0, flops = 0, transcendentals = 0;
+};
+struct WideReport {
+  WideEstimate tiled, unfused;
+};
+/// Masked attention walks its query tiles (the visible keys of a tile are
+/// a clamped, tile-rounded range); beyond this many tiles the model gives
+/// no estimate instead of looping for minutes.
+constexpr int64_t kMaxWalkedQueryTiles = int64_t(1) << 20;
+} // namespace
 
 static int64_t bytesOf(Type t) {
   return std::max<int64_t>(1, t.getIntOrFloatBitWidth() / 8);
@@ -36,23 +55,38 @@ static int64_t visitedKeys(AttentionOp op, int64_t m0, int64_t rows,
   return hi - math.floorDiv(lo, blockN) * blockN;
 }
 
-static IOReport attentionIO(AttentionOp op, ScheduleAttr s) {
+static FailureOr<WideReport> attentionIO(AttentionOp op, ScheduleAttr s,
+                                         std::string &why) {
   auto q = op.getQuery().getType(), k = op.getKey().getType(),
        v = op.getValue().getType();
-  int64_t b = q.getDimSize(0), hq = q.getDimSize(1), m = q.getDimSize(2),
-          d = q.getDimSize(3), n = k.getDimSize(2), dv = v.getDimSize(3);
-  int64_t e = eltBytes(op.getQuery());
-  int64_t maskBytes = op.getMask() ? eltBytes(op.getMask()) : 0;
-  int64_t bh = b * hq;
-  IOReport r;
+  Count b = q.getDimSize(0), hq = q.getDimSize(1), m = q.getDimSize(2),
+        d = q.getDimSize(3), n = k.getDimSize(2), dv = v.getDimSize(3);
+  Count e = eltBytes(op.getQuery());
+  Count maskBytes = op.getMask() ? eltBytes(op.getMask()) : 0;
+  Count bh = b * hq;
+  int64_t blockM = s.getBlockM(), blockN = s.getBlockN();
+  int64_t tiles = q.getDimSize(2) / blockM + (q.getDimSize(2) % blockM != 0);
+  WideReport r;
   // Tiled: Q once, K and V once per visited key tile of each query tile,
   // the output (and LSE) once; scores and probabilities stay on chip.
-  int64_t keys = 0, pairs = 0;
-  for (int64_t m0 = 0; m0 < m; m0 += s.getBlockM()) {
-    int64_t rows = std::min(s.getBlockM(), m - m0);
-    int64_t visited = visitedKeys(op, m0, rows, m, n, s.getBlockN());
-    keys += visited;
-    pairs += rows * visited;
+  Count keys = 0, pairs = 0;
+  if (!op.getMaskSpec().masksKeys()) {
+    // Every query tile sees all keys.
+    keys = n > 0 ? Count(tiles) * n : 0;
+    pairs = m * n;
+  } else {
+    if (tiles > kMaxWalkedQueryTiles) {
+      why = "more than " + std::to_string(kMaxWalkedQueryTiles) +
+            " query tiles under a causal or window mask";
+      return failure();
+    }
+    int64_t mm = q.getDimSize(2), nn = k.getDimSize(2);
+    for (int64_t t = 0; t < tiles; ++t) {
+      int64_t m0 = t * blockM, rows = std::min(blockM, mm - m0);
+      Count visited = visitedKeys(op, m0, rows, mm, nn, blockN);
+      keys += visited;
+      pairs += rows * visited;
+    }
   }
   r.tiled.bytesRead = bh * (m * d * e + keys * (d + dv) * e + pairs * maskBytes);
   r.tiled.bytesWritten = bh * m * (dv * e + (op.getLse() ? 4 : 0));
@@ -60,7 +94,7 @@ static IOReport attentionIO(AttentionOp op, ScheduleAttr s) {
   r.tiled.transcendentals = bh * pairs;
   if (s.getSplit() > 1) {
     // Split-KV: f32 partial outputs and LSEs written, read by the combine.
-    int64_t partials = s.getSplit() * bh * m * (dv + 1) * 4;
+    Count partials = s.getSplit() * bh * m * (dv + 1) * 4;
     r.tiled.bytesWritten += partials;
     r.tiled.bytesRead += partials;
     r.tiled.transcendentals += 2 * s.getSplit() * bh * m * (dv + 1);
@@ -68,7 +102,7 @@ static IOReport attentionIO(AttentionOp op, ScheduleAttr s) {
   // Unfused (attn-decompose): q, k, v read once per query head, the f32
   // scores written, then read and rewritten by the masking pass, read by
   // the max and sum reductions, P written and read by the PV product.
-  int64_t s4 = bh * m * n * 4;
+  Count s4 = bh * m * n * 4;
   r.unfused.bytesRead = bh * (m * d + n * d + n * dv) * e + 5 * s4 +
                         bh * m * n * maskBytes;
   r.unfused.bytesWritten = 3 * s4 + bh * m * (dv * e + (op.getLse() ? 4 : 0));
@@ -78,15 +112,19 @@ static IOReport attentionIO(AttentionOp op, ScheduleAttr s) {
 }
 
 template <typename OpTy>
-static IOReport softmaxIO(OpTy op, ScheduleAttr s, bool reduces) {
+static WideReport softmaxIO(OpTy op, ScheduleAttr s, bool reduces) {
   auto t = op.getInput().getType();
-  int64_t elems = t.getNumElements(), cols = t.getDimSize(op.getDim());
-  int64_t rows = elems / cols, e = eltBytes(op.getInput());
-  int64_t out = reduces ? rows * 4 : elems * e;
-  IOReport r;
+  // Rows from the other dims (an empty reduced dim still has rows).
+  Count rows = 1, cols = t.getDimSize(op.getDim());
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (i != int64_t(op.getDim()))
+      rows *= t.getDimSize(i);
+  Count elems = rows * cols, e = eltBytes(op.getInput());
+  Count out = reduces ? rows * 4 : elems * e;
+  WideReport r;
   // Tiled: one read with one pass; the second pass re-reads (softmax and
   // log_softmax only: logsumexp needs no output pass).
-  int64_t reads = (s.getPasses() == 2 && !reduces) ? 2 : 1;
+  Count reads = (s.getPasses() == 2 && !reduces) ? 2 : 1;
   r.tiled = {reads * elems * e, out, 0, elems * reads};
   // Unfused: the max, the sum and (unless logsumexp) the output generic
   // each read the input.
@@ -96,7 +134,7 @@ static IOReport softmaxIO(OpTy op, ScheduleAttr s, bool reduces) {
 }
 
 template <typename OpTy>
-static IOEstimate lossTail(OpTy op, int64_t n) {
+static WideEstimate lossTail(OpTy op, Count n) {
   // Labels read, per-token loss (and lse) written.
   return {n * eltBytes(op.getLabels()),
           (op.getReduction() == Reduction::none ? n * 4 : 4) +
@@ -107,19 +145,19 @@ static IOEstimate lossTail(OpTy op, int64_t n) {
 /// Split-V: the four [split, N] f32 partial states (max, sum, target, logit
 /// sum) are written by the tiles and read by the combine; without a split
 /// they stay on chip.
-static void addSplitPartials(IOEstimate &tiled, ScheduleAttr s, int64_t n) {
+static void addSplitPartials(WideEstimate &tiled, ScheduleAttr s, Count n) {
   if (s.getSplit() == 1)
     return;
-  int64_t partials = 4 * s.getSplit() * n * 4;
+  Count partials = 4 * s.getSplit() * n * 4;
   tiled.bytesRead += partials;
   tiled.bytesWritten += partials;
 }
 
-static IOReport crossEntropyIO(CrossEntropyOp op, ScheduleAttr s) {
+static WideReport crossEntropyIO(CrossEntropyOp op, ScheduleAttr s) {
   auto t = op.getLogits().getType();
-  int64_t n = t.getDimSize(0), v = t.getDimSize(1), e = eltBytes(op.getLogits());
-  IOEstimate tail = lossTail(op, n);
-  IOReport r;
+  Count n = t.getDimSize(0), v = t.getDimSize(1), e = eltBytes(op.getLogits());
+  WideEstimate tail = lossTail(op, n);
+  WideReport r;
   r.tiled = {n * v * e + tail.bytesRead, tail.bytesWritten, 0, n * v};
   addSplitPartials(r.tiled, s, n);
   // Unfused: z = softcap(logits) materialized in f32, then read by the max,
@@ -129,14 +167,15 @@ static IOReport crossEntropyIO(CrossEntropyOp op, ScheduleAttr s) {
   return r;
 }
 
-static IOReport linearCrossEntropyIO(LinearCrossEntropyOp op, ScheduleAttr s) {
+static WideReport linearCrossEntropyIO(LinearCrossEntropyOp op,
+                                       ScheduleAttr s) {
   auto h = op.getHidden().getType(), w = op.getWeight().getType();
-  int64_t n = h.getDimSize(0), d = h.getDimSize(1), v = w.getDimSize(0);
-  int64_t e = eltBytes(op.getHidden());
-  int64_t tokenBlocks = (n + s.getBlockM() - 1) / s.getBlockM();
-  int64_t biasBytes = op.getBias() ? v * e : 0;
-  IOEstimate tail = lossTail(op, n);
-  IOReport r;
+  Count n = h.getDimSize(0), d = h.getDimSize(1), v = w.getDimSize(0);
+  Count e = eltBytes(op.getHidden());
+  Count tokenBlocks = (n + s.getBlockM() - 1) / s.getBlockM();
+  Count biasBytes = op.getBias() ? v * e : 0;
+  WideEstimate tail = lossTail(op, n);
+  WideReport r;
   // Tiled (Cut Cross-Entropy): each token block keeps its hidden rows on
   // chip and streams the whole weight (and bias) once; logits stay on chip.
   r.tiled = {n * d * e + tokenBlocks * (v * d * e + biasBytes) + tail.bytesRead,
@@ -151,15 +190,50 @@ static IOReport linearCrossEntropyIO(LinearCrossEntropyOp op, ScheduleAttr s) {
   return r;
 }
 
-FailureOr<IOReport> mlir::attn::estimateIO(Operation *op, ScheduleAttr s) {
-  if (!allStatic(op))
+/// `wide` in int64, or failure when a count does not fit.
+static FailureOr<IOEstimate> narrow(const WideEstimate &wide) {
+  IOEstimate e;
+  for (auto [from, to] :
+       {std::make_pair(wide.bytesRead, &e.bytesRead),
+        std::make_pair(wide.bytesWritten, &e.bytesWritten),
+        std::make_pair(wide.flops, &e.flops),
+        std::make_pair(wide.transcendentals, &e.transcendentals)}) {
+    if (from < 0 || from > Count(std::numeric_limits<int64_t>::max()))
+      return failure();
+    *to = static_cast<int64_t>(from);
+  }
+  return e;
+}
+
+FailureOr<IOReport> mlir::attn::estimateIO(Operation *op, ScheduleAttr s,
+                                           std::string *whyNot) {
+  std::string why;
+  auto fail = [&](StringRef reason) -> FailureOr<IOReport> {
+    if (whyNot)
+      *whyNot = reason.str();
     return failure();
-  return llvm::TypeSwitch<Operation *, FailureOr<IOReport>>(op)
-      .Case([&](AttentionOp o) { return attentionIO(o, s); })
-      .Case([&](SoftmaxOp o) { return softmaxIO(o, s, false); })
-      .Case([&](LogSoftmaxOp o) { return softmaxIO(o, s, false); })
-      .Case([&](LogSumExpOp o) { return softmaxIO(o, s, true); })
-      .Case([&](CrossEntropyOp o) { return crossEntropyIO(o, s); })
-      .Case([&](LinearCrossEntropyOp o) { return linearCrossEntropyIO(o, s); })
-      .Default([](Operation *) { return failure(); });
+  };
+  if (!allStatic(op))
+    return fail("dynamic shapes");
+  FailureOr<WideReport> wide =
+      llvm::TypeSwitch<Operation *, FailureOr<WideReport>>(op)
+          .Case([&](AttentionOp o) { return attentionIO(o, s, why); })
+          .Case([&](SoftmaxOp o) { return softmaxIO(o, s, false); })
+          .Case([&](LogSoftmaxOp o) { return softmaxIO(o, s, false); })
+          .Case([&](LogSumExpOp o) { return softmaxIO(o, s, true); })
+          .Case([&](CrossEntropyOp o) { return crossEntropyIO(o, s); })
+          .Case([&](LinearCrossEntropyOp o) {
+            return linearCrossEntropyIO(o, s);
+          })
+          .Default([&](Operation *) -> FailureOr<WideReport> {
+            why = "not an attn op";
+            return failure();
+          });
+  if (failed(wide))
+    return fail(why);
+  FailureOr<IOEstimate> tiled = narrow(wide->tiled),
+                        unfused = narrow(wide->unfused);
+  if (failed(tiled) || failed(unfused))
+    return fail("byte or FLOP counts beyond int64");
+  return IOReport{*tiled, *unfused};
 }

@@ -73,3 +73,26 @@ func.func @kernel_facts(%q: tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16
   %o = attn.attention %q, %q, %q : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16> -> tensor<1x4x256x128xbf16>
   return %o : tensor<1x4x256x128xbf16>
 }
+
+// -----
+
+// Empty and huge shapes have a defined answer: an empty reduced dim still
+// has rows (no division by its size), a causal mask over 2^40 queries is
+// not walked tile by tile, and counts beyond int64 are refused, not wrapped.
+func.func @empty_row(%x: tensor<4x0xf32>) -> tensor<4xf32> {
+  // expected-remark @+1 {{attn-io-report: attn.logsumexp under #attn.schedule<block_m = 1, block_n = 4096, warps = 16, passes = 2>: tiled read 0 B, write 16 B, 0 FLOP, 0 exp}}
+  %0 = attn.logsumexp %x, dim = 1 : tensor<4x0xf32> -> tensor<4xf32>
+  return %0 : tensor<4xf32>
+}
+
+func.func @huge_causal(%q: tensor<1x1x1099511627776x64xf16>) -> tensor<1x1x1099511627776x64xf16> {
+  // expected-remark @+1 {{attn-io-report: no estimate for more than 1048576 query tiles under a causal or window mask}}
+  %o = attn.attention %q, %q, %q {causal} : tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16> -> tensor<1x1x1099511627776x64xf16>
+  return %o : tensor<1x1x1099511627776x64xf16>
+}
+
+func.func @huge_counts(%q: tensor<1x1x1099511627776x64xf16>) -> tensor<1x1x1099511627776x64xf16> {
+  // expected-remark @+1 {{attn-io-report: no estimate for byte or FLOP counts beyond int64}}
+  %o = attn.attention %q, %q, %q : tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16> -> tensor<1x1x1099511627776x64xf16>
+  return %o : tensor<1x1x1099511627776x64xf16>
+}

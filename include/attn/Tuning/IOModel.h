@@ -13,6 +13,8 @@
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "mlir/IR/Operation.h"
 
+#include <string>
+
 namespace mlir::attn {
 
 /// Global-memory traffic and arithmetic of one form of an op.
@@ -31,8 +33,12 @@ struct IOReport {
   IOEstimate unfused;
 };
 
-/// The estimates for `op` under `schedule`; failure for dynamic shapes.
-FailureOr<IOReport> estimateIO(Operation *op, ScheduleAttr schedule);
+/// The estimates for `op` under `schedule` (counted without overflow; empty
+/// and huge shapes included), or failure, with the reason in `whyNot`:
+/// dynamic shapes, counts beyond int64, or more query tiles under a causal
+/// or window mask than the model walks (2^20).
+FailureOr<IOReport> estimateIO(Operation *op, ScheduleAttr schedule,
+                               std::string *whyNot = nullptr);
 
 } // namespace mlir::attn
 

@@ -45,9 +45,10 @@ struct AttnIOReportPass : public attn::impl::AttnIOReportBase<AttnIOReportPass> 
       if (!isa<AttnOpInterface>(op))
         return;
       ScheduleAttr schedule = getScheduleOrDefault(op);
-      FailureOr<IOReport> report = estimateIO(op, schedule);
+      std::string whyNot;
+      FailureOr<IOReport> report = estimateIO(op, schedule, &whyNot);
       if (failed(report)) {
-        op->emitRemark("attn-io-report: no estimate for dynamic shapes");
+        op->emitRemark() << "attn-io-report: no estimate for " << whyNot;
         return;
       }
       auto describe = [](const IOEstimate &e) {
@@ -63,8 +64,12 @@ struct AttnIOReportPass : public attn::impl::AttnIOReportBase<AttnIOReportPass> 
                        << schedule << ": tiled " << describe(report->tiled)
                        << "; unfused " << describe(report->unfused)
                        << "; traffic "
-                       << llvm::formatv("{0:F2}", unfusedBytes / tiledBytes).str()
-                       << "x; " << describePlan(op, schedule);
+                       << (tiledBytes > 0
+                               ? llvm::formatv("{0:F2}x", unfusedBytes /
+                                                              tiledBytes)
+                                     .str()
+                               : std::string("n/a (nothing moved)"))
+                       << "; " << describePlan(op, schedule);
     });
   }
 };
