@@ -44,6 +44,23 @@ static std::string packagePath(const std::string &directory,
                                  : directory + "/" + relative;
 }
 
+/// Whether `name` names a file inside the package directory: relative, with
+/// no `..` component (a package never reads outside its directory).
+static bool staysInPackage(const std::string &name) {
+  if (name.empty() || name.front() == '/')
+    return false;
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string::npos)
+      end = name.size();
+    if (name.compare(start, end - start, "..") == 0 && end - start == 2)
+      return false;
+    start = end + 1;
+  }
+  return true;
+}
+
 /// Reads the whole file at `path` into `bytes`, followed by one NUL byte.
 static bool readBinaryFile(const std::string &path, std::vector<char> &bytes,
                            std::string &reason) {
@@ -101,11 +118,23 @@ static bool parseBinaries(const JsonValue &manifest,
     if (package.findBinary(binary.name))
       return failAt(json, path, "duplicate binary name \"" + binary.name + "\"",
                     error);
+    if (!staysInPackage(binary.cubinPath))
+      return failAt(*json.find("cubin"), memberPath(path, "cubin"),
+                    "\"" + binary.cubinPath +
+                        "\" is not a file inside the package (absolute, or "
+                        "with a '..' component)",
+                    error);
     if (const JsonValue *ptx = json.find("ptx"); ptx && !ptx->isNull()) {
       if (!ptx->isString())
         return failAt(*ptx, memberPath(path, "ptx"),
                       "expected a string or null", error);
       binary.ptxPath = ptx->getString();
+      if (!staysInPackage(binary.ptxPath))
+        return failAt(*ptx, memberPath(path, "ptx"),
+                      "\"" + binary.ptxPath +
+                          "\" is not a file inside the package (absolute, or "
+                          "with a '..' component)",
+                      error);
     }
     std::string cubinFile = packagePath(directory, binary.cubinPath);
     std::string reason;
