@@ -36,8 +36,7 @@ struct Candidates {
   SmallVector<int64_t> blockM, blockN, blockD = {0}, warps = {4},
                                        stages = {1}, split = {1},
                                        passes = {1};
-  /// Derives block_m from warps (rows per warp or warpgroup) instead of
-  /// taking `blockM` literally.
+  /// Further block_m candidates, per warp: block_m = r x warps.
   SmallVector<int64_t> rowsPerWarp;
   /// Derives block_n from the split (the whole row over the blocks).
   int64_t wholeRow = 0;
@@ -59,11 +58,8 @@ static void addLegal(Operation *op, StringRef chip, const Candidates &c,
         for (int64_t st : c.stages)
           for (int64_t bd : c.blockD) {
             SmallVector<int64_t> bms = c.blockM;
-            if (!c.rowsPerWarp.empty()) {
-              bms.clear();
-              for (int64_t r : c.rowsPerWarp)
-                bms.push_back(r == 1 ? 1 : r * w);
-            }
+            for (int64_t r : c.rowsPerWarp)
+              bms.push_back(r * w);
             SmallVector<int64_t> bns = c.blockN;
             if (c.wholeRow > 0 && p == 1)
               bns = {(c.wholeRow + sp - 1) / sp};
@@ -117,7 +113,8 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
         // A row per block or per warp; block_n is the whole row (over the
         // cluster) for one pass, and unused by the two-pass kernel.
         c.warps = warps;
-        c.rowsPerWarp = {1, 0};
+        c.blockM = {1};
+        c.rowsPerWarp = {1};
         c.split = {1, 2, 4, 8};
         c.blockN = {4096};
         c.wholeRow = row;
@@ -131,7 +128,8 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
           return;
         }
         c.warps = warps;
-        c.rowsPerWarp = {1, 0};
+        c.blockM = {1};
+        c.rowsPerWarp = {1};
       })
       .Case([&](LinearCrossEntropyOp o) {
         c.blockN = {32, 64, 128, 192, 256};
@@ -149,20 +147,6 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
         c.rowsPerWarp = {16};
         c.stages = {2, 3, 4, 5, 6, 7, 8};
       });
-  // rowsPerWarp 0 stands for "block_m = warps" (a row per warp).
-  if (llvm::is_contained(c.rowsPerWarp, 0)) {
-    Candidates perRow = c, perWarp = c;
-    perRow.rowsPerWarp = {1};
-    perWarp.rowsPerWarp = {1};
-    addLegal(op, chip, perRow, result);
-    for (int64_t w : c.warps) {
-      perWarp.rowsPerWarp = {};
-      perWarp.blockM = {w};
-      perWarp.warps = {w};
-      addLegal(op, chip, perWarp, result);
-    }
-    return result.takeVector();
-  }
   addLegal(op, chip, c, result);
   return result.takeVector();
 }
