@@ -122,12 +122,14 @@ bool CudaDriver::load(std::string &error) {
                        error) &&
       resolver.resolve(cuStreamSynchronize, {"cuStreamSynchronize"}, true,
                        error) &&
+      resolver.resolve(cuStreamQuery, {"cuStreamQuery"}, false, error) &&
       resolver.resolve(cuEventCreate, {"cuEventCreate"}, true, error) &&
       resolver.resolve(cuEventDestroy, {"cuEventDestroy_v2", "cuEventDestroy"},
                        true, error) &&
       resolver.resolve(cuEventRecord, {"cuEventRecord"}, true, error) &&
       resolver.resolve(cuEventSynchronize, {"cuEventSynchronize"}, true,
                        error) &&
+      resolver.resolve(cuEventQuery, {"cuEventQuery"}, false, error) &&
       resolver.resolve(cuEventElapsedTime,
                        {"cuEventElapsedTime_v2", "cuEventElapsedTime"}, true,
                        error) &&

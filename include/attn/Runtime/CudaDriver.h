@@ -37,6 +37,7 @@ constexpr CUresult CUDA_ERROR_INVALID_VALUE = 1;
 constexpr CUresult CUDA_ERROR_NO_DEVICE = 100;
 constexpr CUresult CUDA_ERROR_NO_BINARY_FOR_GPU = 209;
 constexpr CUresult CUDA_ERROR_NOT_FOUND = 500;
+constexpr CUresult CUDA_ERROR_NOT_READY = 600;
 
 constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
 constexpr int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38;
@@ -137,11 +138,16 @@ public:
   CUresult (*cuStreamCreate)(cuda::CUstream *stream, unsigned flags) = nullptr;
   CUresult (*cuStreamDestroy)(cuda::CUstream stream) = nullptr;
   CUresult (*cuStreamSynchronize)(cuda::CUstream stream) = nullptr;
+  /// Optional (every real driver has it; stand-in drivers for tests may
+  /// not); null when absent. CUDA_ERROR_NOT_READY while work is pending.
+  CUresult (*cuStreamQuery)(cuda::CUstream stream) = nullptr;
   CUresult (*cuEventCreate)(cuda::CUevent *event, unsigned flags) = nullptr;
   CUresult (*cuEventDestroy)(cuda::CUevent event) = nullptr;
   CUresult (*cuEventRecord)(cuda::CUevent event,
                             cuda::CUstream stream) = nullptr;
   CUresult (*cuEventSynchronize)(cuda::CUevent event) = nullptr;
+  /// Optional, as cuStreamQuery; null when absent.
+  CUresult (*cuEventQuery)(cuda::CUevent event) = nullptr;
   CUresult (*cuEventElapsedTime)(float *milliseconds, cuda::CUevent start,
                                  cuda::CUevent end) = nullptr;
   CUresult (*cuLaunchKernel)(cuda::CUfunction function, unsigned gridX,
