@@ -21,7 +21,7 @@ llvm_config.use_default_substitutions()
 tool_dirs = [config.attn_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(
     ["attn-opt", "attn-tune", "attn-run", "attn-reference-test", "attn-capi-test",
-     "attn-runtime-c-test", "mlir-runner", "mlir-opt"],
+     "attn-runtime-c-test", "attn-model-eval", "mlir-runner", "mlir-opt"],
     tool_dirs)
 config.substitutions.append(("%mlir_lib_dir", config.mlir_lib_dir))
 config.substitutions.append(("%attn_src_root", config.attn_src_root))
@@ -52,5 +52,17 @@ try:
     if subprocess.run(["nvidia-smi", "-L"], capture_output=True,
                       timeout=20).returncode == 0:
         config.available_features.add("cuda")
+except (OSError, subprocess.TimeoutExpired):
+    pass
+
+# xgboost: Debian's python3-xgboost, for the system Python (not a pyenv or
+# virtualenv python3 on PATH). The cost model's tree walker is checked
+# against it.
+system_python = "/usr/bin/python3"
+config.substitutions.append(("%system_python", system_python))
+try:
+    if subprocess.run([system_python, "-c", "import xgboost"],
+                      capture_output=True, timeout=60).returncode == 0:
+        config.available_features.add("xgboost")
 except (OSError, subprocess.TimeoutExpired):
     pass
