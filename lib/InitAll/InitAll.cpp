@@ -4,6 +4,7 @@
 
 #include "attn/Conversion/AttnToGPU/Plans.h"
 #include "attn/Conversion/Passes.h"
+#include "attn/CostModel/Passes.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Pipelines/Pipelines.h"
@@ -88,5 +89,6 @@ void mlir::attn::registerAllPasses() {
   mlir::registerAllPasses();
   attn::registerAttnPasses();
   attn::registerAttnConversionPasses();
+  attn::registerAttnCostModelPasses();
   attn::registerAttnPipelines();
 }

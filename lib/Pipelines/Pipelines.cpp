@@ -9,6 +9,7 @@
 #include "attn/Pipelines/Pipelines.h"
 
 #include "attn/Conversion/Passes.h"
+#include "attn/CostModel/Passes.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 #include "attn/Target/Target.h"
 
@@ -32,6 +33,7 @@ static void ensurePassesRegistered() {
     mlir::registerAllPasses();
     attn::registerAttnPasses();
     attn::registerAttnConversionPasses();
+    attn::registerAttnCostModelPasses();
   });
 }
 
@@ -60,6 +62,12 @@ void attn::buildAttnBufferizePipeline(OpPassManager &pm, bool tile) {
 
 void attn::buildAttnToLLVMPipeline(OpPassManager &pm,
                                    const AttnToLLVMOptions &options) {
+  // Tiled loops on the host: the cost model of the host chip picks their
+  // schedules where one ships (none does yet: the defaults apply).
+  if (options.tile)
+    addPipeline(pm, llvm::formatv("attn-select-schedule{{chip=host model={0}}",
+                                  options.model.getValue())
+                        .str());
   buildAttnBufferizePipeline(pm, options.tile);
   addPipeline(pm,
               "scf-forall-to-for,buffer-deallocation-pipeline,"
@@ -75,12 +83,16 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
                                     const AttnToCubinOptions &options) {
   addPipeline(pm, "attn-describe-functions");
   if (options.kernels)
-    addPipeline(pm, llvm::formatv("func.func(attn-map-to-gpu{{chip={0}})",
-                                  options.chip.getValue())
+    addPipeline(pm, llvm::formatv("attn-select-schedule{{chip={0} model={1}},"
+                                  "func.func(attn-map-to-gpu{{chip={0}})",
+                                  options.chip.getValue(),
+                                  options.model.getValue())
                         .str());
   buildAttnBufferizePipeline(pm);
   std::string ptxasOpt =
       options.ptxas.empty() ? "" : " ptxas=" + options.ptxas.getValue();
+  if (!options.assemble)
+    ptxasOpt += " assemble=0";
   // Kernels are planned for the named chip (an H200 and an H100 differ in
   // facts, not in ISA); PTX and ptxas take its ISA.
   std::string isa = options.chip.getValue();

@@ -9,12 +9,34 @@
 //     Writes DIR/<function>.<op>.<i>.mlir: the function of op <op>, the op
 //     pinned to a seeded sample of K enumerated schedules (the default, the first and
 //     the last always among them), for compiling samples of the space.
+//   attn-tune rank FILE.mlir --model auto|analytic|PATH [--top K]
+//                  [--chip sm_90a]
+//     For every attn op: how long enumerating, computing features and
+//     scoring every legal schedule takes (what attn-select-schedule does
+//     per op), then the K cheapest with their costs.
+//   attn-tune generate SHAPES.mlir --sample K --seed S -o BATCH
+//                      [--shard I --shards N] [--chip sm_90a]
+//     The cost model's candidates: for each function of SHAPES.mlir (one
+//     attn op each: a shape), the same seeded sample as `pin` (every
+//     schedule when the space has at most K), each compiled in process
+//     into the PTX-only kernel package BATCH/pkgs/<function>.<i>
+//     (attn-to-cubin with assemble=0: the GPU machine runs ptxas), and one
+//     line of BATCH/candidates[-I-of-N].jsonl per candidate with its
+//     schedule, the size of the space, whether it is the default, and its
+//     features (lib/CostModel/Features.h). Shard I of N takes the functions
+//     whose index is I modulo N, so that N processes share the work.
 //
 //===----------------------------------------------------------------------===//
 
 #include "attn/Conversion/AttnToGPU/Plans.h"
+#include "attn/CostModel/CostModel.h"
+#include "attn/CostModel/Features.h"
 #include "attn/InitAll.h"
 #include "attn/Tuning/Tuning.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/JSON.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -36,9 +58,10 @@
 using namespace mlir;
 using namespace mlir::attn;
 namespace cl = llvm::cl;
+namespace json = llvm::json;
 
 static cl::opt<std::string> command(cl::Positional, cl::Required,
-                                    cl::desc("<list|pin>"));
+                                    cl::desc("<list|pin|rank|generate>"));
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"));
 static cl::opt<std::string> chipName("chip", cl::init("sm_90a"),
@@ -49,7 +72,16 @@ static cl::opt<unsigned> sampleCount("sample", cl::init(8),
 static cl::opt<unsigned> seed("seed", cl::init(1),
                               cl::desc("pin: sampling seed"));
 static cl::opt<std::string> outDir("o", cl::init(""),
-                                   cl::desc("pin: output directory"));
+                                   cl::desc("pin, generate: output directory"));
+static cl::opt<std::string> modelOption(
+    "model", cl::init("auto"),
+    cl::desc("rank: auto (the chip's shipped model), analytic, or a path"));
+static cl::opt<unsigned> topCount("top", cl::init(5),
+                                  cl::desc("rank: candidates to print"));
+static cl::opt<unsigned> shard("shard", cl::init(0),
+                               cl::desc("generate: this process's shard"));
+static cl::opt<unsigned> shards("shards", cl::init(1),
+                                cl::desc("generate: number of shards"));
 
 namespace {
 /// An attn op of the module: its function and index in that function.
@@ -125,6 +157,31 @@ static int list(ModuleOp module, const ChipInfo &chip) {
   return rc;
 }
 
+/// The default (first), the first and the last of the space, then a
+/// sample seeded with `rngSeed`, up to --sample schedules in all.
+static SmallVector<ScheduleAttr> sampleSpace(Operation *op,
+                                             ArrayRef<ScheduleAttr> space,
+                                             const ChipInfo &chip,
+                                             uint64_t rngSeed) {
+  SmallVector<ScheduleAttr> picked;
+  auto pick = [&](ScheduleAttr s) {
+    if (!llvm::is_contained(picked, s))
+      picked.push_back(s);
+  };
+  pick(getDefaultSchedule(op, chip.name));
+  pick(space.front());
+  pick(space.back());
+  std::mt19937_64 rng(rngSeed);
+  SmallVector<ScheduleAttr> rest(space.begin(), space.end());
+  std::shuffle(rest.begin(), rest.end(), rng);
+  for (ScheduleAttr s : rest) {
+    if (picked.size() >= sampleCount)
+      break;
+    pick(s);
+  }
+  return picked;
+}
+
 static int pin(ModuleOp module, const ChipInfo &chip) {
   if (outDir.empty()) {
     llvm::errs() << "attn-tune pin: -o DIR is required\n";
@@ -141,23 +198,8 @@ static int pin(ModuleOp module, const ChipInfo &chip) {
     SmallVector<ScheduleAttr> space = enumerateSchedules(ref.op, chip.name);
     if (space.empty())
       continue;
-    // The default, the first and the last, then a seeded sample.
-    SmallVector<ScheduleAttr> picked;
-    auto pick = [&](ScheduleAttr s) {
-      if (!llvm::is_contained(picked, s))
-        picked.push_back(s);
-    };
-    pick(getDefaultSchedule(ref.op, chip.name));
-    pick(space.front());
-    pick(space.back());
-    std::mt19937_64 rng(seed + which);
-    SmallVector<ScheduleAttr> rest(space.begin(), space.end());
-    std::shuffle(rest.begin(), rest.end(), rng);
-    for (ScheduleAttr s : rest) {
-      if (picked.size() >= sampleCount)
-        break;
-      pick(s);
-    }
+    SmallVector<ScheduleAttr> picked =
+        sampleSpace(ref.op, space, chip, seed + which);
     // The op's function alone, so that each file compiles one kernel.
     auto func = ref.op->getParentOfType<func::FuncOp>();
     for (unsigned i = 0; i < picked.size(); ++i) {
@@ -183,6 +225,194 @@ static int pin(ModuleOp module, const ChipInfo &chip) {
   return 0;
 }
 
+static int rank(ModuleOp module, const ChipInfo &chip) {
+  llvm::Expected<std::optional<CostModel>> model =
+      resolveCostModel(modelOption, chip);
+  if (!model) {
+    llvm::errs() << "attn-tune rank: " << llvm::toString(model.takeError())
+                 << "\n";
+    return 2;
+  }
+  if (!*model) {
+    llvm::errs() << "attn-tune rank: no cost model ships for chip '"
+                 << chip.name << "' (pass --model=analytic or a path)\n";
+    return 2;
+  }
+  llvm::raw_ostream &os = llvm::outs();
+  int rc = 0;
+  for (const OpRef &ref : collectOps(module)) {
+    auto start = std::chrono::steady_clock::now();
+    std::string why;
+    FailureOr<SmallVector<RankedSchedule>> ranked =
+        rankSchedules(ref.op, chip, **model, &why);
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    os << "# @" << ref.function << " op " << ref.index << " "
+       << ref.op->getName() << " on " << chip.name << ": ";
+    if (failed(ranked)) {
+      os << "nothing to rank (" << why << ")\n";
+      rc = 1;
+      continue;
+    }
+    os << ranked->size() << " candidates ranked by " << (*model)->describe()
+       << " in " << llvm::format("%.1f", ms) << " ms\n";
+    for (unsigned i = 0; i < std::min<size_t>(topCount, ranked->size()); ++i)
+      os << "@" << ref.function << "\t" << (i + 1) << "\t"
+         << (*ranked)[i].schedule << "\t"
+         << llvm::format("%.4g", (*ranked)[i].cost) << "\n";
+  }
+  return rc;
+}
+
+static json::Object scheduleFields(ScheduleAttr s) {
+  return json::Object{{"block_m", s.getBlockM()}, {"block_n", s.getBlockN()},
+                      {"block_d", s.getBlockD()}, {"warps", s.getWarps()},
+                      {"stages", s.getStages()},  {"split", s.getSplit()},
+                      {"passes", s.getPasses()}};
+}
+
+/// Compiles the module `single` (one function) into the PTX-only package
+/// `dir`; the diagnostics' text in `error` on failure.
+static LogicalResult compilePackage(ModuleOp single, StringRef dir,
+                                    const ChipInfo &chip, std::string &error) {
+  MLIRContext *ctx = single.getContext();
+  std::string diagnostics;
+  ScopedDiagnosticHandler collect(ctx, [&](Diagnostic &d) {
+    if (d.getSeverity() == DiagnosticSeverity::Error)
+      diagnostics += d.str() + "; ";
+    return success();
+  });
+  PassManager pm(ctx, ModuleOp::getOperationName());
+  std::string pipeline =
+      ("attn-to-cubin{chip=" + chip.name + " package-dir=" + dir +
+       " assemble=0}")
+          .str();
+  if (failed(parsePassPipeline(pipeline, pm))) {
+    error = "cannot parse the pipeline " + pipeline;
+    return failure();
+  }
+  if (failed(pm.run(single))) {
+    error = diagnostics.empty() ? "the pipeline failed" : diagnostics;
+    return failure();
+  }
+  return success();
+}
+
+static int generate(ModuleOp module, const ChipInfo &chip) {
+  if (outDir.empty() || shards == 0 || shard >= shards) {
+    llvm::errs() << "attn-tune generate: -o BATCH is required, and --shard "
+                    "must be below --shards\n";
+    return 2;
+  }
+  SmallString<128> pkgs(outDir);
+  llvm::sys::path::append(pkgs, "pkgs");
+  if (std::error_code ec = llvm::sys::fs::create_directories(pkgs)) {
+    llvm::errs() << "attn-tune generate: cannot create " << pkgs << ": "
+                 << ec.message() << "\n";
+    return 2;
+  }
+  std::string name = shards == 1 ? "candidates.jsonl"
+                                 : llvm::formatv("candidates-{0}-of-{1}.jsonl",
+                                                 shard.getValue(),
+                                                 shards.getValue())
+                                       .str();
+  SmallString<128> listPath(outDir);
+  llvm::sys::path::append(listPath, name);
+  std::string err;
+  auto list = openOutputFile(listPath, &err);
+  if (!list) {
+    llvm::errs() << "attn-tune generate: " << err << "\n";
+    return 2;
+  }
+  if (shard == 0) {
+    // The feature names, in the order the candidates list them.
+    SmallString<128> namesPath(outDir);
+    llvm::sys::path::append(namesPath, "features.json");
+    auto names = openOutputFile(namesPath, &err);
+    if (!names) {
+      llvm::errs() << "attn-tune generate: " << err << "\n";
+      return 2;
+    }
+    json::Array array;
+    for (StringRef n : getFeatureNames())
+      array.push_back(n.str());
+    names->os() << json::Value(json::Object{{"version", kFeatureVersion},
+                                             {"chip", chip.name.str()},
+                                             {"seed", seed.getValue()},
+                                             {"sample", sampleCount.getValue()},
+                                             {"names", std::move(array)}})
+                << "\n";
+    names->keep();
+  }
+  SmallVector<OpRef> ops = collectOps(module);
+  unsigned compiled = 0, failedCompiles = 0;
+  for (unsigned which = 0; which < ops.size(); ++which) {
+    if (which % shards != shard)
+      continue;
+    const OpRef &ref = ops[which];
+    SmallVector<ScheduleAttr> space = enumerateSchedules(ref.op, chip.name);
+    if (space.empty()) {
+      llvm::errs() << "attn-tune generate: @" << ref.function
+                   << ": no legal schedule on " << chip.name << "\n";
+      continue;
+    }
+    ScheduleAttr def = getDefaultSchedule(ref.op, chip.name);
+    SmallVector<ScheduleAttr> picked =
+        sampleSpace(ref.op, space, chip, seed + which);
+    auto func = ref.op->getParentOfType<func::FuncOp>();
+    auto start = std::chrono::steady_clock::now();
+    for (unsigned i = 0; i < picked.size(); ++i) {
+      ScheduleAttr s = picked[i];
+      std::string id = ref.function + "." + std::to_string(i);
+      json::Object line{{"id", id},
+                        {"shape", ref.function},
+                        {"op", ref.op->getName().stripDialect().str()},
+                        {"schedule", scheduleText(s)},
+                        {"knobs", scheduleFields(s)},
+                        {"default", s == def},
+                        {"space_size", static_cast<int64_t>(space.size())},
+                        {"sampled", space.size() > picked.size()}};
+      std::string why;
+      FailureOr<SmallVector<double>> features =
+          computeFeatures(ref.op, s, chip, &why);
+      if (failed(features)) {
+        line["status"] = "no_features";
+        line["reason"] = why;
+      } else {
+        line["features"] = json::Array(*features);
+        ref.op->setAttr("schedule", s);
+        OwningOpRef<ModuleOp> single = ModuleOp::create(module.getLoc());
+        single->push_back(func.clone());
+        ref.op->removeAttr("schedule");
+        SmallString<128> dir(pkgs);
+        llvm::sys::path::append(dir, id);
+        std::string error;
+        if (failed(compilePackage(*single, dir, chip, error))) {
+          ++failedCompiles;
+          line["status"] = "compile_error";
+          line["reason"] = error;
+        } else {
+          ++compiled;
+          line["package"] = ("pkgs/" + id);
+        }
+      }
+      list->os() << json::Value(std::move(line)) << "\n";
+    }
+    list->os().flush();
+    double s = std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - start)
+                   .count();
+    llvm::errs() << "@" << ref.function << ": " << picked.size() << " of "
+                 << space.size() << " schedules in "
+                 << llvm::format("%.1f", s) << " s\n";
+  }
+  list->keep();
+  llvm::errs() << "attn-tune generate: " << compiled << " packages, "
+               << failedCompiles << " failed to compile\n";
+  return failedCompiles ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
@@ -193,11 +423,13 @@ int main(int argc, char **argv) {
                  << knownChipNames() << ")\n";
     return 2;
   }
-  if (command != "list" && command != "pin") {
+  if (command != "list" && command != "pin" && command != "generate" &&
+      command != "rank") {
     llvm::errs() << "attn-tune: unknown command '" << command
-                 << "' (list or pin)\n";
+                 << "' (list, pin, rank or generate)\n";
     return 2;
   }
+  registerAllPasses();
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext context(registry);
@@ -211,5 +443,9 @@ int main(int argc, char **argv) {
   // The schedules the file pins are not the question: enumerate unpinned.
   for (const OpRef &ref : collectOps(*module))
     ref.op->removeAttr("schedule");
+  if (command == "generate")
+    return generate(*module, *chip);
+  if (command == "rank")
+    return rank(*module, *chip);
   return command == "list" ? list(*module, *chip) : pin(*module, *chip);
 }

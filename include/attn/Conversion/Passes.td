@@ -143,6 +143,10 @@ def AttnEmitKernelPackage : Pass<"attn-emit-kernel-package", "ModuleOp"> {
     block and shared memory, and the attn op the function computes (so that
     `attn-run` can compare it with a float64 reference).
 
+    With `assemble=0` it writes the PTX only: the manifest still names each
+    binary's cubin (to be assembled elsewhere, e.g. on the GPU machine by
+    tools/attn-tune-run/device_tune.sh) and lists no kernel resources.
+
     Host code that cannot run as a launch sequence (a load or store on the
     host, a dynamic shape, a view with an offset) is an error at its
     location.
@@ -154,7 +158,11 @@ def AttnEmitKernelPackage : Pass<"attn-emit-kernel-package", "ModuleOp"> {
            "the -arch passed to ptxas">,
     Option<"ptxas", "ptxas", "std::string", "\"\"",
            "path of ptxas (default: $CUDA_HOME/bin, /usr/local/cuda/bin, "
-           "then PATH)">
+           "then PATH)">,
+    Option<"assemble", "assemble", "bool", "true",
+           "run ptxas (0: write the PTX and a manifest that names the cubin "
+           "to assemble elsewhere, with no kernel resources; for tuning "
+           "batches assembled on the GPU machine)">
   ];
 }
 

@@ -36,12 +36,23 @@ struct AttnToCubinOptions : public PassPipelineOptions<AttnToCubinOptions> {
   PassOptions::Option<std::string> ptxas{
       *this, "ptxas", llvm::cl::desc("path of ptxas (default: search)"),
       llvm::cl::init("")};
+  PassOptions::Option<bool> assemble{
+      *this, "assemble",
+      llvm::cl::desc("run ptxas (0: PTX and manifest only, assembled "
+                     "elsewhere)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> kernels{
       *this, "kernels",
       llvm::cl::desc("map the ops attn-map-to-gpu covers onto its tensor-core "
                      "and row kernels (0: everything takes the simple "
                      "mapping)"),
       llvm::cl::init(true)};
+  PassOptions::Option<std::string> model{
+      *this, "model",
+      llvm::cl::desc("cost model of attn-select-schedule for ops without a "
+                     "schedule: auto (the chip's shipped model, else the "
+                     "defaults), analytic, or a model file"),
+      llvm::cl::init("auto")};
 };
 
 /// Options of the attn-to-llvm pipeline.
@@ -51,6 +62,11 @@ struct AttnToLLVMOptions : public PassPipelineOptions<AttnToLLVMOptions> {
       llvm::cl::desc("run attn-tile first (the IO-aware loop forms); ops it "
                      "leaves are decomposed"),
       llvm::cl::init(false)};
+  PassOptions::Option<std::string> model{
+      *this, "model",
+      llvm::cl::desc("cost model of attn-select-schedule with tile=1: auto, "
+                     "analytic, or a model file"),
+      llvm::cl::init("auto")};
 };
 
 /// attn ops -> (tiled, with `tile`) decomposed linalg -> bufferized,

@@ -168,6 +168,8 @@ public:
   FailureOr<json::Object> describeHost(func::FuncOp func);
 
   /// Writes the PTX of every gpu.binary, assembles it and describes it.
+  /// With an empty `ptxasPath`, writes the PTX only (no cubin, no kernel
+  /// resources).
   LogicalResult writeBinaries(StringRef ptxasPath, StringRef chip,
                               json::Array &binaries, json::Array &kernels);
 
@@ -317,6 +319,12 @@ LogicalResult PackageWriter::writeBinaries(StringRef ptxasPath, StringRef chip,
                                   << ec.message();
       os << object.getObject().getValue();
     }
+    if (ptxasPath.empty()) {
+      binaries.push_back(json::Object{{"name", name},
+                                      {"ptx", name + ".ptx"},
+                                      {"cubin", name + ".cubin"}});
+      continue;
+    }
     std::string arch = ("-arch=" + chip).str();
     SmallVector<StringRef> argv = {ptxasPath, arch, "-v", "-o", cubinPath,
                                    ptxPath};
@@ -369,7 +377,8 @@ struct AttnEmitKernelPackagePass
                             "(--attn-to-cubin=\"package-dir=DIR ...\")";
       return signalPassFailure();
     }
-    FailureOr<std::string> ptxasPath = findPtxas(ptxas);
+    FailureOr<std::string> ptxasPath =
+        assemble ? findPtxas(ptxas) : FailureOr<std::string>(std::string());
     if (failed(ptxasPath)) {
       module.emitError() << "attn-emit-kernel-package: cannot find ptxas"
                          << (ptxas.empty() ? "" : " at '" + ptxas + "'")

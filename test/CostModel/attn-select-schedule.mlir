@@ -1,0 +1,60 @@
+// attn-select-schedule: every attn op without a schedule gets the one the
+// cost model scores cheapest among the legal candidates; a user-written
+// schedule is kept.
+
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=analytic})' | FileCheck %s
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=analytic report=1 top=2})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=%S/Inputs/select-h200.json report=1 top=1})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LEARNED
+// A chip no model ships for, with model=auto: nothing is attached (the
+// defaults apply later), and the report says so.
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=sm_80 report=1})' 2>&1 | FileCheck %s --check-prefix=NOMODEL
+
+// CHECK-LABEL: func.func @attention
+// CHECK: attn.attention {{.*}}schedule = #attn.schedule<{{.*}}chip = "h200-sxm"
+// REPORT: remark: attn-select-schedule: {{[0-9]+}} candidates scored by analytic in {{[0-9.]+}} ms
+// REPORT-NEXT: #1 #attn.schedule<{{.*}}>: predicted {{[0-9.]+}} us (roofline {{[0-9.]+}} us, {{[0-9.]+}} waves, {{[0-9]+}} B shared, {{[0-9]+}} threads)
+// REPORT-NEXT: #2 #attn.schedule<{{.*}}>: predicted
+// LEARNED: remark: attn-select-schedule: {{[0-9]+}} candidates scored by learned (reg:squarederror) {{.*}}select-h200.json in
+// LEARNED-NEXT: #1 #attn.schedule<{{.*}}>: predicted {{[0-9.]+}} us
+// NOMODEL: remark: attn-select-schedule: no cost model ships for chip 'sm_80'; the hand-written default schedule applies
+// NOMODEL: attn.attention
+// NOMODEL-NOT: schedule =
+func.func @attention(%q: tensor<2x8x1024x128xbf16>, %k: tensor<2x8x1024x128xbf16>,
+                     %v: tensor<2x8x1024x128xbf16>) -> tensor<2x8x1024x128xbf16> {
+  %o = attn.attention %q, %k, %v {causal} : tensor<2x8x1024x128xbf16>, tensor<2x8x1024x128xbf16>, tensor<2x8x1024x128xbf16> -> tensor<2x8x1024x128xbf16>
+  return %o : tensor<2x8x1024x128xbf16>
+}
+
+// CHECK-LABEL: func.func @softmax
+// CHECK: attn.softmax {{.*}}schedule = #attn.schedule<{{.*}}chip = "h200-sxm"
+// REPORT: remark: attn-select-schedule: {{[0-9]+}} candidates scored by analytic
+func.func @softmax(%x: tensor<4096x32768xbf16>) -> tensor<4096x32768xbf16> {
+  %r = attn.softmax %x, dim = 1 : tensor<4096x32768xbf16> -> tensor<4096x32768xbf16>
+  return %r : tensor<4096x32768xbf16>
+}
+
+// CHECK-LABEL: func.func @linear_cross_entropy
+// CHECK: attn.linear_cross_entropy {{.*}}schedule = #attn.schedule<{{.*}}chip = "h200-sxm"
+// REPORT: remark: attn-select-schedule: {{[0-9]+}} candidates scored by analytic
+func.func @linear_cross_entropy(%h: tensor<4096x2048xbf16>, %w: tensor<65536x2048xbf16>,
+                                %y: tensor<4096xi64>) -> tensor<f32> {
+  %l = attn.linear_cross_entropy %h, %w, %y : tensor<4096x2048xbf16>, tensor<65536x2048xbf16>, tensor<4096xi64> -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// A user-written schedule is never replaced, and is not reported.
+// CHECK-LABEL: func.func @pinned
+// CHECK: schedule = #attn.schedule<block_m = 1, block_n = 1000, warps = 1, chip = "h200-sxm">
+// REPORT-NOT: remark
+func.func @pinned(%x: tensor<64x1000xbf16>) -> tensor<64x1000xbf16> {
+  %r = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 1000, warps = 1, chip = "h200-sxm">} : tensor<64x1000xbf16> -> tensor<64x1000xbf16>
+  return %r : tensor<64x1000xbf16>
+}
+
+// Dynamic shapes: nothing to choose; the default applies later.
+// CHECK-LABEL: func.func @dynamic
+// CHECK: attn.softmax %{{.*}}, dim = 1 : tensor<?x1000xbf16>
+func.func @dynamic(%x: tensor<?x1000xbf16>) -> tensor<?x1000xbf16> {
+  %r = attn.softmax %x, dim = 1 : tensor<?x1000xbf16> -> tensor<?x1000xbf16>
+  return %r : tensor<?x1000xbf16>
+}

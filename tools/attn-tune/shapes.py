@@ -1,0 +1,213 @@
+#!/usr/bin/env python3
+"""The cost model's shape list: data/tuning/shapes.json (checked in) and the
+MLIR file `attn-tune generate` reads (one function per shape, one attn op in
+it, bf16 operands).
+
+  tools/attn-tune/shapes.py write [--out data/tuning/shapes.json]
+      rewrite the shape list from the grid below (deterministic)
+  tools/attn-tune/shapes.py mlir [--shapes data/tuning/shapes.json] OUT.mlir
+      the functions of the listed shapes
+
+The grid spans what the issue asks of the dataset: attention prefill (head
+dims 64/128/256, sequence 128-32k, causal and not, GQA 1/4/8) and decode
+(one query, keys up to 128k), the softmax family on rows of 1k-256k
+elements, cross-entropy and linear cross-entropy with vocabularies of
+32k-256k and hidden sizes 1k-8k. Batch and head counts keep each kernel in
+the milliseconds, so that the GPU measures thousands of candidates in
+minutes. Stdlib only.
+"""
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+SHAPES = ROOT / "data" / "tuning" / "shapes.json"
+# Attention work B*Hq*M*N*D (multiply-adds per GEMM) kept at most this.
+MAX_ATTENTION_WORK = 3 * 2**37
+
+
+def attention_shapes(rng):
+    shapes = []
+    for d in (64, 128, 256):
+        for seq in (128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768):
+            for causal in (False, True):
+                for group in (1, 4, 8):
+                    hkv = rng.choice((1, 2, 4, 8)) if group > 1 else \
+                        rng.choice((8, 16, 32))
+                    hq = hkv * group
+                    batch = 1
+                    while batch * 2 * hq * seq * seq * d <= MAX_ATTENTION_WORK \
+                            and batch < 64:
+                        batch *= 2
+                    while batch * hq * seq * seq * d > MAX_ATTENTION_WORK \
+                            and hq > group:
+                        hq //= 2
+                    hkv = hq // group
+                    if batch * hq * seq * seq * d > MAX_ATTENTION_WORK:
+                        continue
+                    shapes.append(dict(op="attention", batch=batch,
+                                       heads_q=hq, heads_kv=hkv, seq_q=seq,
+                                       seq_kv=seq, head_dim=d, causal=causal))
+    # Prefill with a different number of queries than keys (chunked prefill).
+    for d in (64, 128):
+        for m, n in ((512, 4096), (1024, 8192), (2048, 16384), (256, 32768)):
+            for causal in (False, True):
+                shapes.append(dict(op="attention", batch=2, heads_q=32,
+                                   heads_kv=8, seq_q=m, seq_kv=n, head_dim=d,
+                                   causal=causal))
+    return shapes
+
+
+def decode_shapes(rng):
+    shapes = []
+    for d in (64, 128, 256):
+        for n in (1024, 4096, 16384, 32768, 65536, 131072):
+            for batch, hq, hkv in ((1, 32, 8), (1, 64, 8), (8, 32, 8),
+                                   (4, 32, 32)):
+                if d == 256 and n > 65536:
+                    continue
+                shapes.append(dict(op="attention", batch=batch, heads_q=hq,
+                                   heads_kv=hkv, seq_q=1, seq_kv=n,
+                                   head_dim=d, causal=False))
+    return shapes
+
+
+def row_shapes(rng):
+    shapes = []
+    for op in ("softmax", "log_softmax", "logsumexp"):
+        for cols in (1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072,
+                     262144):
+            for total in (2**24, 2**26):
+                rows = max(1, total // cols)
+                shapes.append(dict(op=op, rows=rows, cols=cols))
+        for cols in (1000, 3000, 50257):
+            shapes.append(dict(op=op, rows=4096, cols=cols))
+    return shapes
+
+
+def loss_shapes(rng):
+    shapes = []
+    for vocab in (32000, 50257, 65536, 128256, 151936, 256000):
+        for tokens in (1024, 2048, 4096, 8192):
+            if tokens * vocab > 2**31:
+                continue
+            shapes.append(dict(op="cross_entropy", tokens=tokens,
+                               vocab=vocab))
+    for vocab in (32000, 65536, 128256, 256000):
+        for hidden in (1024, 2048, 4096, 8192):
+            for tokens in (512, 1024, 2048, 4096):
+                if tokens * hidden * vocab > 2**42:
+                    continue
+                shapes.append(dict(op="linear_cross_entropy", tokens=tokens,
+                                   hidden=hidden, vocab=vocab))
+    return shapes
+
+
+def name_of(s):
+    op = s["op"]
+    if op == "attention":
+        base = (f"attention_b{s['batch']}_hq{s['heads_q']}_hkv{s['heads_kv']}"
+                f"_m{s['seq_q']}_n{s['seq_kv']}_d{s['head_dim']}")
+        return base + ("_causal" if s["causal"] else "")
+    if op in ("softmax", "log_softmax", "logsumexp"):
+        return f"{op}_r{s['rows']}_c{s['cols']}"
+    if op == "cross_entropy":
+        return f"cross_entropy_n{s['tokens']}_v{s['vocab']}"
+    return (f"linear_cross_entropy_n{s['tokens']}_d{s['hidden']}"
+            f"_v{s['vocab']}")
+
+
+def write(out):
+    rng = random.Random(20261201)
+    shapes = (attention_shapes(rng) + decode_shapes(rng) + row_shapes(rng) +
+              loss_shapes(rng))
+    seen = set()
+    cases = []
+    for s in shapes:
+        name = name_of(s)
+        if name in seen:
+            continue
+        seen.add(name)
+        cases.append(dict(name=name, **s))
+    doc = {"comment": "The cost model's training and evaluation shapes, "
+                      "written by tools/attn-tune/shapes.py write. bf16 "
+                      "operands; attention [B, H, M|N, D] with scale "
+                      "1/sqrt(D), causal bottom-right; rows reduced along "
+                      "the last dim; losses with int64 labels and mean "
+                      "reduction.",
+           "shapes": cases}
+    Path(out).write_text(json.dumps(doc, indent=0) + "\n")
+    by_op = {}
+    for c in cases:
+        key = c["op"] + ("_decode" if c.get("seq_q") == 1 else "")
+        by_op[key] = by_op.get(key, 0) + 1
+    print(f"{out}: {len(cases)} shapes " +
+          ", ".join(f"{k} {v}" for k, v in sorted(by_op.items())))
+
+
+def tensor(shape, dtype):
+    return "tensor<" + "".join(f"{d}x" for d in shape) + dtype + ">"
+
+
+def render(c):
+    op = c["op"]
+    if op == "attention":
+        q = tensor((c["batch"], c["heads_q"], c["seq_q"], c["head_dim"]),
+                   "bf16")
+        kv = tensor((c["batch"], c["heads_kv"], c["seq_kv"], c["head_dim"]),
+                    "bf16")
+        attrs = " {causal}" if c["causal"] else ""
+        return (f"func.func @{c['name']}(%q: {q}, %k: {kv}, %v: {kv}) -> {q} "
+                f"{{\n  %r = attn.attention %q, %k, %v{attrs} : {q}, {kv}, "
+                f"{kv} -> {q}\n  return %r : {q}\n}}\n")
+    if op in ("softmax", "log_softmax", "logsumexp"):
+        x = tensor((c["rows"], c["cols"]), "bf16")
+        r = tensor((c["rows"],), "f32") if op == "logsumexp" else x
+        return (f"func.func @{c['name']}(%x: {x}) -> {r} {{\n"
+                f"  %r = attn.{op} %x, dim = 1 : {x} -> {r}\n"
+                f"  return %r : {r}\n}}\n")
+    labels = tensor((c["tokens"],), "i64")
+    loss = "tensor<f32>"
+    if op == "cross_entropy":
+        z = tensor((c["tokens"], c["vocab"]), "bf16")
+        return (f"func.func @{c['name']}(%z: {z}, %y: {labels}) -> {loss} "
+                f"{{\n  %r = attn.cross_entropy %z, %y : {z}, {labels} -> "
+                f"{loss}\n  return %r : {loss}\n}}\n")
+    h = tensor((c["tokens"], c["hidden"]), "bf16")
+    w = tensor((c["vocab"], c["hidden"]), "bf16")
+    return (f"func.func @{c['name']}(%h: {h}, %w: {w}, %y: {labels}) -> "
+            f"{loss} {{\n  %r = attn.linear_cross_entropy %h, %w, %y : {h}, "
+            f"{w}, {labels} -> {loss}\n  return %r : {loss}\n}}\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    w = sub.add_parser("write")
+    w.add_argument("--out", default=str(SHAPES))
+    m = sub.add_parser("mlir")
+    m.add_argument("--shapes", default=str(SHAPES))
+    m.add_argument("--only", default="",
+                   help="comma-separated op names to keep")
+    m.add_argument("out")
+    args = parser.parse_args()
+    if args.command == "write":
+        write(args.out)
+        return 0
+    cases = json.loads(Path(args.shapes).read_text())["shapes"]
+    if args.only:
+        keep = set(args.only.split(","))
+        cases = [c for c in cases if c["op"] in keep]
+    text = "// Generated by tools/attn-tune/shapes.py from " \
+           f"{Path(args.shapes).name}; do not edit.\n"
+    text += "\n".join(render(c) for c in cases)
+    Path(args.out).write_text(text)
+    print(f"{args.out}: {len(cases)} functions")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
