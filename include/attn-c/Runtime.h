@@ -38,7 +38,11 @@ enum {
   ATTN_RUNTIME_INVALID_ARGUMENT = 1,
   /* The CUDA driver failed or is missing, the kernels cannot be loaded on
    * this device, or a launch failed. attnRuntimeLastError() says which. */
-  ATTN_RUNTIME_CUDA_ERROR = 2
+  ATTN_RUNTIME_CUDA_ERROR = 2,
+  /* The runtime itself failed (e.g. host memory ran out). No entry point
+   * lets an exception or a failure out in any other way than its return
+   * value and attnRuntimeLastError(). */
+  ATTN_RUNTIME_INTERNAL_ERROR = 3
 };
 
 /* Loads the kernel package in directory `packageDir` (the directory holding

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <dlfcn.h>
 #include <initializer_list>
+#include <new>
 #include <vector>
 
 using namespace attn::runtime;
@@ -49,7 +50,11 @@ const CudaDriver *CudaDriver::get(std::string &error) {
   // Loaded once; the driver then stays open for the life of the process.
   static std::string loadError;
   static CudaDriver *driver = [] {
-    auto *candidate = new CudaDriver();
+    auto *candidate = new (std::nothrow) CudaDriver();
+    if (!candidate) {
+      loadError = "cannot load the CUDA driver: out of memory";
+      return candidate;
+    }
     if (candidate->load(loadError))
       return candidate;
     delete candidate;
@@ -107,6 +112,8 @@ bool CudaDriver::load(std::string &error) {
       resolver.resolve(cuFuncSetAttribute, {"cuFuncSetAttribute"}, true,
                        error) &&
       resolver.resolve(cuFuncGetParamInfo, {"cuFuncGetParamInfo"}, false,
+                       error) &&
+      resolver.resolve(cuFuncGetParamCount, {"cuFuncGetParamCount"}, false,
                        error) &&
       resolver.resolve(cuMemAlloc, {"cuMemAlloc_v2"}, true, error) &&
       resolver.resolve(cuMemFree, {"cuMemFree_v2"}, true, error) &&

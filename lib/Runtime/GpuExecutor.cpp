@@ -5,6 +5,7 @@
 #include "attn/Runtime/KernelPackage.h"
 
 #include <algorithm>
+#include <exception>
 
 using namespace attn::runtime;
 using namespace attn::runtime::cuda;
@@ -246,8 +247,15 @@ std::unique_ptr<Executor> attn::runtime::createGpuExecutor(
   const CudaDriver *driver = CudaDriver::get(error);
   if (!driver)
     return nullptr;
-  auto executor = std::make_unique<GpuExecutor>(*driver, function, options);
-  if (!executor->initialize(package, error))
-    return nullptr;
-  return executor;
+  try {
+    auto executor = std::make_unique<GpuExecutor>(*driver, function, options);
+    if (!executor->initialize(package, error))
+      return nullptr;
+    return executor;
+  } catch (const std::exception &exception) {
+    error = "function " + function.name + ": " + exception.what();
+  } catch (...) {
+    error = "function " + function.name + ": unknown exception";
+  }
+  return nullptr;
 }

@@ -2,12 +2,13 @@
 
 #include "attn/Runtime/Json.h"
 
+#include "ReadFile.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
+#include <new>
 
 using namespace attn::runtime;
 
@@ -469,26 +470,31 @@ private:
 
 bool attn::runtime::parseJson(const std::string &text, JsonValue &result,
                               std::string &error) {
-  JsonParser parser(text);
-  return parser.parseDocument(result, error);
+  // Values take several times the bytes of their text: a large document can
+  // exhaust memory, which is an error like any other.
+  try {
+    JsonParser parser(text);
+    return parser.parseDocument(result, error);
+  } catch (const std::bad_alloc &) {
+    result = JsonValue();
+    error = "out of memory parsing " + std::to_string(text.size()) +
+            " bytes of JSON";
+    return false;
+  }
 }
 
 bool attn::runtime::parseJsonFile(const std::string &path, JsonValue &result,
                                   std::string &error) {
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    error = path + ": cannot open the file";
-    return false;
-  }
-  std::ostringstream contents;
-  contents << file.rdbuf();
-  if (file.bad()) {
-    error = path + ": cannot read the file";
+  std::string contents, reason;
+  if (!detail::readWholeFile(path, maxJsonFileBytes, contents, reason)) {
+    error = path + ": cannot read the file: " + reason;
     return false;
   }
   std::string parseError;
-  if (!parseJson(contents.str(), result, parseError)) {
-    error = path + ":" + parseError;
+  if (!parseJson(contents, result, parseError)) {
+    bool located =
+        !parseError.empty() && parseError[0] >= '0' && parseError[0] <= '9';
+    error = path + (located ? ":" : ": ") + parseError;
     return false;
   }
   return true;

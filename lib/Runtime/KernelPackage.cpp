@@ -3,12 +3,10 @@
 #include "attn/Runtime/KernelPackage.h"
 
 #include "JsonFields.h"
+#include "ReadFile.h"
 
-#include <cerrno>
-#include <cstring>
+#include <exception>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 using namespace attn::runtime;
 using namespace attn::runtime::detail;
@@ -64,28 +62,18 @@ static bool staysInPackage(const std::string &name) {
 /// Reads the whole file at `path` into `bytes`, followed by one NUL byte.
 static bool readBinaryFile(const std::string &path, std::vector<char> &bytes,
                            std::string &reason) {
-  std::error_code code;
-  if (!std::filesystem::is_regular_file(path, code)) {
-    reason = std::filesystem::exists(path, code) ? "not a regular file"
-                                                 : "no such file";
+  if (!readWholeFile(path, maxCubinBytes, bytes, reason))
     return false;
-  }
-  std::ifstream file(path, std::ios::binary);
-  if (!file) {
-    reason = std::strerror(errno);
-    return false;
-  }
-  bytes.assign(std::istreambuf_iterator<char>(file),
-               std::istreambuf_iterator<char>());
-  if (file.bad()) {
-    reason = "read error";
-    return false;
-  }
   if (bytes.empty()) {
     reason = "the file is empty";
     return false;
   }
-  bytes.push_back('\0');
+  try {
+    bytes.push_back('\0');
+  } catch (const std::bad_alloc &) {
+    reason = "out of memory";
+    return false;
+  }
   return true;
 }
 
@@ -220,10 +208,9 @@ static bool checkFunctionAgainstPackage(const JsonValue &json,
   return true;
 }
 
-bool attn::runtime::parseKernelPackage(const JsonValue &manifest,
-                                       const std::string &directory,
-                                       KernelPackage &package,
-                                       std::string &error) {
+static bool parsePackage(const JsonValue &manifest,
+                         const std::string &directory, KernelPackage &package,
+                         std::string &error) {
   package = KernelPackage();
   package.directory = directory;
   package.manifestPath = packagePath(directory, manifestFileName);
@@ -288,28 +275,63 @@ bool attn::runtime::parseKernelPackage(const JsonValue &manifest,
   return true;
 }
 
+/// Runs `body`, turning an exception (memory that runs out while holding a
+/// package's cubins and specs) into an error about `directory`.
+template <typename Body>
+static bool withoutExceptions(const std::string &directory,
+                              KernelPackage &package, std::string &error,
+                              Body body) {
+  try {
+    return body();
+  } catch (const std::exception &exception) {
+    error = directory + ": cannot load the kernel package: " + exception.what();
+  } catch (...) {
+    error = directory + ": cannot load the kernel package: unknown exception";
+  }
+  package = KernelPackage();
+  return false;
+}
+
+bool attn::runtime::parseKernelPackage(const JsonValue &manifest,
+                                       const std::string &directory,
+                                       KernelPackage &package,
+                                       std::string &error) {
+  return withoutExceptions(directory, package, error, [&]() {
+    return parsePackage(manifest, directory, package, error);
+  });
+}
+
 bool attn::runtime::loadKernelPackage(const std::string &directory,
                                       KernelPackage &package,
                                       std::string &error) {
-  std::error_code code;
-  if (!std::filesystem::exists(directory, code)) {
-    error = directory + ": no such kernel package directory";
-    return false;
-  }
-  if (!std::filesystem::is_directory(directory, code)) {
-    error = directory + ": not a directory (a kernel package is a directory "
-                        "holding manifest.json)";
-    return false;
-  }
-  std::string manifestPath = packagePath(directory, manifestFileName);
-  if (!std::filesystem::exists(manifestPath, code)) {
-    error = directory + ": not a kernel package (no " + manifestFileName + ")";
-    return false;
-  }
-  JsonValue manifest;
-  if (!parseJsonFile(manifestPath, manifest, error))
-    return false;
-  return parseKernelPackage(manifest, directory, package, error);
+  return withoutExceptions(directory, package, error, [&]() {
+    std::error_code code;
+    bool exists = std::filesystem::exists(directory, code);
+    if (code) { // Not "absent" (which clears it): e.g. no permission.
+      error = directory +
+              ": cannot access the kernel package directory: " + code.message();
+      return false;
+    }
+    if (!exists) {
+      error = directory + ": no such kernel package directory";
+      return false;
+    }
+    if (!std::filesystem::is_directory(directory, code)) {
+      error = directory + ": not a directory (a kernel package is a "
+                          "directory holding manifest.json)";
+      return false;
+    }
+    std::string manifestPath = packagePath(directory, manifestFileName);
+    if (!std::filesystem::exists(manifestPath, code)) {
+      error =
+          directory + ": not a kernel package (no " + manifestFileName + ")";
+      return false;
+    }
+    JsonValue manifest;
+    if (!parseJsonFile(manifestPath, manifest, error))
+      return false;
+    return parsePackage(manifest, directory, package, error);
+  });
 }
 
 const FunctionSpec *attn::runtime::selectFunction(const KernelPackage &package,

@@ -13,8 +13,10 @@
 #include "attn/Runtime/KernelPackage.h"
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -39,11 +41,43 @@ struct AttnRuntime {
 namespace {
 
 thread_local std::string lastError;
+/// Set instead of lastError when even the message could not be allocated.
+thread_local const char *lastErrorFallback = nullptr;
 
 /// Sets the last error and returns `status`.
 int fail(int status, std::string message) {
   lastError = std::move(message);
+  lastErrorFallback = nullptr;
   return status;
+}
+
+void clearLastError() {
+  lastError.clear();
+  lastErrorFallback = nullptr;
+}
+
+/// Runs the body of entry point `caller` and returns what it returns. Every
+/// failure in it must be an error return: an exception that escapes it
+/// (memory running out, a failure nothing foresaw) is caught here, last,
+/// sets the last error and gives `failure`. Nothing may unwind into C.
+template <typename Result, typename Body>
+Result guarded(const char *caller, Result failure, Body body) noexcept {
+  const char *what = "unknown exception";
+  try {
+    return body();
+  } catch (const std::bad_alloc &) {
+    what = "out of host memory";
+  } catch (const std::exception &exception) {
+    what = exception.what();
+  } catch (...) {
+  }
+  try {
+    fail(0, std::string(caller) + ": " + what);
+  } catch (...) {
+    clearLastError();
+    lastErrorFallback = "out of host memory (while reporting an error)";
+  }
+  return failure;
 }
 
 /// The argument `index` of `runtime`, or null (setting the last error).
@@ -133,38 +167,44 @@ int prepareLocked(AttnRuntime &runtime) {
       *driver, runtime.package, runtime.function, runtime.device, error);
   if (!runtime.loaded)
     return fail(ATTN_RUNTIME_CUDA_ERROR, error);
-  lastError.clear();
+  clearLastError();
   return ATTN_RUNTIME_OK;
 }
 
 } // namespace
 
 AttnRuntime *attnRuntimeLoad(const char *packageDir, const char *function) {
-  if (!packageDir) {
-    fail(ATTN_RUNTIME_INVALID_ARGUMENT,
-         "attnRuntimeLoad: null package directory");
-    return nullptr;
-  }
-  auto runtime = std::make_unique<AttnRuntime>();
-  std::string error;
-  if (!loadKernelPackage(packageDir, runtime->package, error)) {
-    fail(ATTN_RUNTIME_INVALID_ARGUMENT, error);
-    return nullptr;
-  }
-  const FunctionSpec *spec =
-      selectFunction(runtime->package, function ? function : "", error);
-  if (!spec) {
-    fail(ATTN_RUNTIME_INVALID_ARGUMENT, error);
-    return nullptr;
-  }
-  runtime->function = *spec;
-  for (int64_t bytes : spec->tempBytes)
-    runtime->tempBytes += static_cast<size_t>(bytes);
-  lastError.clear();
-  return runtime.release();
+  return guarded(
+      "attnRuntimeLoad", static_cast<AttnRuntime *>(nullptr),
+      [&]() -> AttnRuntime * {
+        if (!packageDir) {
+          fail(ATTN_RUNTIME_INVALID_ARGUMENT,
+               "attnRuntimeLoad: null package directory");
+          return nullptr;
+        }
+        auto runtime = std::make_unique<AttnRuntime>();
+        std::string error;
+        if (!loadKernelPackage(packageDir, runtime->package, error)) {
+          fail(ATTN_RUNTIME_INVALID_ARGUMENT, error);
+          return nullptr;
+        }
+        const FunctionSpec *spec =
+            selectFunction(runtime->package, function ? function : "", error);
+        if (!spec) {
+          fail(ATTN_RUNTIME_INVALID_ARGUMENT, error);
+          return nullptr;
+        }
+        runtime->function = *spec;
+        for (int64_t bytes : spec->tempBytes)
+          runtime->tempBytes += static_cast<size_t>(bytes);
+        clearLastError();
+        return runtime.release();
+      });
 }
 
-const char *attnRuntimeLastError(void) { return lastError.c_str(); }
+const char *attnRuntimeLastError(void) {
+  return lastErrorFallback ? lastErrorFallback : lastError.c_str();
+}
 
 const char *attnRuntimeFunctionName(const AttnRuntime *runtime) {
   return runtime ? runtime->function.name.c_str() : nullptr;
@@ -181,41 +221,59 @@ int attnRuntimeNumArgs(const AttnRuntime *runtime) {
 }
 
 const char *attnRuntimeArgName(const AttnRuntime *runtime, int index) {
-  const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgName");
-  return arg ? arg->name.c_str() : nullptr;
+  return guarded("attnRuntimeArgName", static_cast<const char *>(nullptr),
+                 [&]() -> const char * {
+                   const TensorSpec *arg =
+                       argAt(runtime, index, "attnRuntimeArgName");
+                   return arg ? arg->name.c_str() : nullptr;
+                 });
 }
 
 const char *attnRuntimeArgOperand(const AttnRuntime *runtime, int index) {
-  const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgOperand");
-  return arg ? arg->operand.c_str() : nullptr;
+  return guarded("attnRuntimeArgOperand", static_cast<const char *>(nullptr),
+                 [&]() -> const char * {
+                   const TensorSpec *arg =
+                       argAt(runtime, index, "attnRuntimeArgOperand");
+                   return arg ? arg->operand.c_str() : nullptr;
+                 });
 }
 
 const char *attnRuntimeArgDType(const AttnRuntime *runtime, int index) {
-  const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgDType");
-  return arg ? dtypeName(arg->dtype) : nullptr;
+  return guarded("attnRuntimeArgDType", static_cast<const char *>(nullptr),
+                 [&]() -> const char * {
+                   const TensorSpec *arg =
+                       argAt(runtime, index, "attnRuntimeArgDType");
+                   return arg ? dtypeName(arg->dtype) : nullptr;
+                 });
 }
 
 int attnRuntimeArgRank(const AttnRuntime *runtime, int index) {
-  const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgRank");
-  return arg ? static_cast<int>(arg->shape.size()) : -1;
+  return guarded("attnRuntimeArgRank", -1, [&]() {
+    const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgRank");
+    return arg ? static_cast<int>(arg->shape.size()) : -1;
+  });
 }
 
 int64_t attnRuntimeArgDim(const AttnRuntime *runtime, int index, int dim) {
-  const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgDim");
-  if (!arg)
-    return -1;
-  if (dim < 0 || static_cast<size_t>(dim) >= arg->shape.size())
-    return fail(-1, "attnRuntimeArgDim: argument " + arg->name + " (" +
-                        arg->typeString() + ") has no dimension " +
-                        std::to_string(dim));
-  return arg->shape[dim];
+  return guarded("attnRuntimeArgDim", int64_t(-1), [&]() -> int64_t {
+    const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgDim");
+    if (!arg)
+      return -1;
+    if (dim < 0 || static_cast<size_t>(dim) >= arg->shape.size())
+      return fail(-1, "attnRuntimeArgDim: argument " + arg->name + " (" +
+                          arg->typeString() + ") has no dimension " +
+                          std::to_string(dim));
+    return arg->shape[dim];
+  });
 }
 
 int attnRuntimeArgIsOutput(const AttnRuntime *runtime, int index) {
-  const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgIsOutput");
-  if (!arg)
-    return -1;
-  return arg->role == TensorRole::Output ? 1 : 0;
+  return guarded("attnRuntimeArgIsOutput", -1, [&]() {
+    const TensorSpec *arg = argAt(runtime, index, "attnRuntimeArgIsOutput");
+    if (!arg)
+      return -1;
+    return arg->role == TensorRole::Output ? 1 : 0;
+  });
 }
 
 size_t attnRuntimeTempBytes(const AttnRuntime *runtime) {
@@ -223,11 +281,13 @@ size_t attnRuntimeTempBytes(const AttnRuntime *runtime) {
 }
 
 int attnRuntimePrepare(AttnRuntime *runtime) {
-  if (!runtime)
-    return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
-                "attnRuntimePrepare: null runtime handle");
-  std::lock_guard<std::mutex> lock(runtime->mutex);
-  return prepareLocked(*runtime);
+  return guarded("attnRuntimePrepare", int(ATTN_RUNTIME_INTERNAL_ERROR), [&]() {
+    if (!runtime)
+      return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
+                  "attnRuntimePrepare: null runtime handle");
+    std::lock_guard<std::mutex> lock(runtime->mutex);
+    return prepareLocked(*runtime);
+  });
 }
 
 int attnRuntimeDevice(const AttnRuntime *runtime) {
@@ -236,38 +296,40 @@ int attnRuntimeDevice(const AttnRuntime *runtime) {
 
 int attnRuntimeLaunch(AttnRuntime *runtime, void *const *devicePointers,
                       size_t count, void *stream) {
-  if (!runtime)
-    return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
-                "attnRuntimeLaunch: null runtime handle");
-  const FunctionSpec &function = runtime->function;
-  if (count != function.args.size() || (count && !devicePointers))
-    return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
-                "attnRuntimeLaunch: function " + function.name + " takes " +
-                    std::to_string(function.args.size()) +
-                    " device pointers, got " + std::to_string(count));
-  std::vector<CUdeviceptr> args(count, 0);
-  for (size_t i = 0; i < count; ++i) {
-    args[i] = static_cast<CUdeviceptr>(
-        reinterpret_cast<uintptr_t>(devicePointers[i]));
-    if (!args[i] && function.args[i].bytes() != 0)
+  return guarded("attnRuntimeLaunch", int(ATTN_RUNTIME_INTERNAL_ERROR), [&]() {
+    if (!runtime)
       return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
-                  "attnRuntimeLaunch: function " + function.name +
-                      ": null device pointer for argument " +
-                      std::to_string(i) + " (" + function.args[i].name + ", " +
-                      function.args[i].typeString() + ")");
-  }
+                  "attnRuntimeLaunch: null runtime handle");
+    const FunctionSpec &function = runtime->function;
+    if (count != function.args.size() || (count && !devicePointers))
+      return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
+                  "attnRuntimeLaunch: function " + function.name + " takes " +
+                      std::to_string(function.args.size()) +
+                      " device pointers, got " + std::to_string(count));
+    std::vector<CUdeviceptr> args(count, 0);
+    for (size_t i = 0; i < count; ++i) {
+      args[i] = static_cast<CUdeviceptr>(
+          reinterpret_cast<uintptr_t>(devicePointers[i]));
+      if (!args[i] && function.args[i].bytes() != 0)
+        return fail(ATTN_RUNTIME_INVALID_ARGUMENT,
+                    "attnRuntimeLaunch: function " + function.name +
+                        ": null device pointer for argument " +
+                        std::to_string(i) + " (" + function.args[i].name +
+                        ", " + function.args[i].typeString() + ")");
+    }
 
-  std::lock_guard<std::mutex> lock(runtime->mutex);
-  if (int status = prepareLocked(*runtime))
-    return status;
-  std::string error;
-  ContextScope scope(*runtime->driver, runtime->context);
-  if (!scope.enter(error) ||
-      !runtime->loaded->launchAll(args.data(), static_cast<CUstream>(stream),
-                                  error))
-    return fail(ATTN_RUNTIME_CUDA_ERROR, error);
-  lastError.clear();
-  return ATTN_RUNTIME_OK;
+    std::lock_guard<std::mutex> lock(runtime->mutex);
+    if (int status = prepareLocked(*runtime))
+      return status;
+    std::string error;
+    ContextScope scope(*runtime->driver, runtime->context);
+    if (!scope.enter(error) ||
+        !runtime->loaded->launchAll(args.data(), static_cast<CUstream>(stream),
+                                    error))
+      return fail(ATTN_RUNTIME_CUDA_ERROR, error);
+    clearLastError();
+    return int(ATTN_RUNTIME_OK);
+  });
 }
 
 void attnRuntimeDestroy(AttnRuntime *runtime) {
@@ -276,21 +338,24 @@ void attnRuntimeDestroy(AttnRuntime *runtime) {
   std::unique_ptr<AttnRuntime> owned(runtime);
   if (!owned->driver)
     return;
-  const CudaDriver &driver = *owned->driver;
   // Best effort: nothing here can be reported, and after a kernel fault the
   // context refuses everything anyway.
-  if (owned->loaded) {
-    std::string error;
-    ContextScope scope(driver, owned->context);
-    if (scope.enter(error)) {
-      driver.cuCtxSynchronize();
-      owned->loaded.reset();
-    } else {
-      // Freeing outside its context could hit another context's memory:
-      // leak instead.
-      (void)owned->loaded.release();
+  guarded("attnRuntimeDestroy", 0, [&]() {
+    const CudaDriver &driver = *owned->driver;
+    if (owned->loaded) {
+      std::string error;
+      ContextScope scope(driver, owned->context);
+      if (scope.enter(error)) {
+        driver.cuCtxSynchronize();
+        owned->loaded.reset();
+      } else {
+        // Freeing outside its context could hit another context's memory:
+        // leak instead.
+        (void)owned->loaded.release();
+      }
     }
-  }
-  if (owned->retainedContext)
-    driver.cuDevicePrimaryCtxRelease(owned->device);
+    if (owned->retainedContext)
+      driver.cuDevicePrimaryCtxRelease(owned->device);
+    return 0;
+  });
 }

@@ -48,12 +48,18 @@ static std::string shapeString(const std::vector<int64_t> &shape) {
 namespace {
 
 /// Reads the operands, results and attributes of the function's op, and
-/// records the first problem found as an error "<op>: <message>".
+/// records the first problem found as an error "<op>: <message>". With
+/// `checkOnly`, the reference functions stop after the checks of the spec
+/// (shapes, dtypes, attributes), before the first input value is read.
 class OpOperands {
 public:
   OpOperands(const FunctionSpec &spec, std::vector<std::vector<double>> &values,
-             std::string &error)
-      : spec(spec), values(values), error(error), opName(spec.op->name) {}
+             std::string &error, bool checkOnly)
+      : spec(spec), values(values), error(error), opName(spec.op->name),
+        checkOnly(checkOnly) {}
+
+  /// True when only the spec is checked: return before touching values.
+  bool checkingOnly() const { return checkOnly; }
 
   bool fail(const std::string &message) {
     error = opName + ": " + message;
@@ -93,6 +99,8 @@ public:
   /// The input values of argument `index`, checked for their element count.
   const std::vector<double> *input(int index) {
     const TensorSpec &arg = spec.args[index];
+    if (checkOnly)
+      return &values[index];
     if (static_cast<int64_t>(values[index].size()) != arg.numElements()) {
       fail("operand \"" + arg.operand + "\" has " +
            std::to_string(values[index].size()) + " values but its shape " +
@@ -192,6 +200,7 @@ private:
   std::vector<std::vector<double>> &values;
   std::string &error;
   const std::string &opName;
+  bool checkOnly;
 };
 
 } // namespace
@@ -235,6 +244,8 @@ static bool referenceSoftmaxFamily(OpOperands &op, const std::string &name) {
     resultShape.erase(resultShape.begin() + dim);
   if (!op.expectShape(resultIndex, resultShape))
     return false;
+  if (op.checkingOnly())
+    return true;
 
   // View the input as [outer, length, inner] with the reduced dim in the
   // middle.
@@ -369,6 +380,8 @@ static bool referenceAttention(OpOperands &op) {
     window = {windowJson->getArray()[0].getInteger(),
               windowJson->getArray()[1].getInteger()};
   }
+  if (op.checkingOnly())
+    return true;
 
   const std::vector<double> *query = op.input(queryIndex);
   const std::vector<double> *key = query ? op.input(keyIndex) : nullptr;
@@ -531,6 +544,9 @@ static bool referenceCrossEntropyCommon(
     return false;
   if (lseIndex >= 0 && !op.expectShape(lseIndex, {tokens}))
     return false;
+  // Labels out of range are a fact of the values, not of the spec.
+  if (op.checkingOnly())
+    return true;
   const std::vector<double> *labels = op.input(labelsIndex);
   if (!labels)
     return false;
@@ -650,9 +666,10 @@ bool attn::testing::hasReference(const std::string &opName) {
          opName == "attn.linear_cross_entropy";
 }
 
-bool attn::testing::computeReference(const FunctionSpec &spec,
-                                     std::vector<std::vector<double>> &values,
-                                     std::string &error) {
+/// computeReference, or with `checkOnly` its checks of the spec alone.
+static bool runReference(const FunctionSpec &spec,
+                         std::vector<std::vector<double>> &values,
+                         std::string &error, bool checkOnly) {
   if (!spec.op) {
     error = "function " + spec.name +
             " is not a single attn op; there is no reference to compare with";
@@ -665,7 +682,7 @@ bool attn::testing::computeReference(const FunctionSpec &spec,
     return false;
   }
   const std::string &name = spec.op->name;
-  OpOperands op(spec, values, error);
+  OpOperands op(spec, values, error, checkOnly);
   if (name == "attn.softmax" || name == "attn.log_softmax" ||
       name == "attn.logsumexp")
     return referenceSoftmaxFamily(op, name);
@@ -677,4 +694,17 @@ bool attn::testing::computeReference(const FunctionSpec &spec,
     return referenceLinearCrossEntropy(op);
   error = "no reference implementation for op " + name;
   return false;
+}
+
+bool attn::testing::checkReferenceSpec(const FunctionSpec &spec,
+                                       std::string &error) {
+  // No values: every reference returns before reading one.
+  std::vector<std::vector<double>> values(spec.args.size());
+  return runReference(spec, values, error, /*checkOnly=*/true);
+}
+
+bool attn::testing::computeReference(const FunctionSpec &spec,
+                                     std::vector<std::vector<double>> &values,
+                                     std::string &error) {
+  return runReference(spec, values, error, /*checkOnly=*/false);
 }

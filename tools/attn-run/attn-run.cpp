@@ -30,10 +30,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unistd.h>
@@ -389,6 +390,15 @@ int Runner::run() {
   if (!hasOutput)
     return setupError("function " + spec.name + " has no outputs to check");
 
+  for (const auto &entry : options.outputTolerances) {
+    bool known = false;
+    for (const TensorSpec &arg : spec.args)
+      known |= arg.role == TensorRole::Output && arg.name == entry.first;
+    if (!known)
+      return setupError("--tolerance names '" + entry.first +
+                        "', which is not an output of " + spec.name);
+  }
+
   // The stored arguments plus their float64 copies for the reference must
   // fit in host memory; say so rather than die in an allocation.
   double hostBytes = 0;
@@ -404,18 +414,12 @@ int Runner::run() {
                       "more than this machine's " +
                       format("%.1f", physicalBytes / (1 << 30)) + " GiB");
 
-  // Inputs, then the reference, before touching the device: a bad shape is
-  // reported the same way on machines without a GPU.
-  std::vector<std::vector<unsigned char>> buffers;
-  if (!makeInputs(spec, options.inputs, buffers, error))
+  // Cheap checks first: the spec's shapes and attributes (a bad shape is
+  // reported the same way on machines without a GPU), then the driver and
+  // the kernels; only then the inputs, the run and the float64 reference,
+  // which cost time and memory proportional to the tensors.
+  if (!checkReferenceSpec(spec, error))
     return setupError(error);
-  std::vector<std::vector<double>> reference(spec.args.size());
-  for (size_t i = 0; i < spec.args.size(); ++i)
-    if (spec.args[i].role == TensorRole::Input)
-      reference[i] = loadTensor(spec.args[i], buffers[i].data());
-  if (!computeReference(spec, reference, error))
-    return setupError(error);
-
   if (!executor) {
     executor = createGpuExecutor(package, spec, error);
     if (!executor)
@@ -428,15 +432,15 @@ int Runner::run() {
               static_cast<unsigned long long>(options.inputs.seed));
   std::fflush(stdout);
 
-  for (const auto &entry : options.outputTolerances) {
-    bool known = false;
-    for (const TensorSpec &arg : spec.args)
-      known |= arg.role == TensorRole::Output && arg.name == entry.first;
-    if (!known)
-      return finish(exitSetupError, "--tolerance names '" + entry.first +
-                                   "', which is not an output of " + spec.name);
-  }
-
+  std::vector<std::vector<unsigned char>> buffers;
+  if (!makeInputs(spec, options.inputs, buffers, error))
+    return setupError(error);
+  // The reference's copies of the inputs are taken before the run, which
+  // need not leave its inputs as they were.
+  std::vector<std::vector<double>> reference(spec.args.size());
+  for (size_t i = 0; i < spec.args.size(); ++i)
+    if (spec.args[i].role == TensorRole::Input)
+      reference[i] = loadTensor(spec.args[i], buffers[i].data());
   std::vector<void *> hostArgs;
   for (std::vector<unsigned char> &buffer : buffers)
     hostArgs.push_back(buffer.data());
@@ -444,6 +448,8 @@ int Runner::run() {
     std::printf("attn-run: FAIL\n");
     return finish(exitFail, error);
   }
+  if (!computeReference(spec, reference, error))
+    return setupError(error);
 
   bool allPass = true;
   for (size_t i = 0; i < spec.args.size(); ++i) {
@@ -525,6 +531,15 @@ int main(int argc, char **argv) {
     std::fputs(usageText, stdout);
     return exitPass;
   }
-  Runner runner(options);
-  return runner.run();
+  // A last line of defence: whatever throws (an allocation that the checks
+  // above did not foresee) ends in an error, not an abort.
+  try {
+    Runner runner(options);
+    return runner.run();
+  } catch (const std::exception &exception) {
+    std::fprintf(stderr, "attn-run: error: %s\n", exception.what());
+  } catch (...) {
+    std::fprintf(stderr, "attn-run: error: unknown exception\n");
+  }
+  return exitSetupError;
 }

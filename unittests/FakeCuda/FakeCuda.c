@@ -8,7 +8,12 @@
 |*                                                                            *|
 |* Kernel parameters are known for the kernels of                             *|
 |* test/Runtime/Inputs/softmax/softmax-kernels.cu only (cuFuncGetParamInfo    *|
-|* answers from that table; other kernel names are not found).                *|
+|* and cuFuncGetParamCount answer from that table; other kernel names are     *|
+|* not found). Built with FAKE_CUDA_NO_PARAM_COUNT (libattn-fake-cuda-13.0),  *|
+|* it lacks cuFuncGetParamCount, as CUDA 13.0's driver does. A query past a   *|
+|* kernel's last parameter is logged ("... past the last parameter"): it is   *|
+|* the API error compute-sanitizer reports. FAKE_CUDA_LOG_PARAMS=1 logs every *|
+|* parameter query.                                                           *|
 |* FAKE_CUDA_CONTEXT=current starts every thread with the primary context     *|
 |* current, as a CUDA runtime user (PyTorch) has it.                          *|
 |* FAKE_CUDA_FAIL=<entry point> makes that entry point fail with              *|
@@ -303,18 +308,41 @@ EXPORT CUresult cuFuncSetAttribute(void *function, int attribute, int value) {
   return CUDA_SUCCESS;
 }
 
+static int logParams(void) {
+  const char *value = getenv("FAKE_CUDA_LOG_PARAMS");
+  return value && strcmp(value, "1") == 0;
+}
+
 EXPORT CUresult cuFuncGetParamInfo(void *function, size_t index, size_t *offset,
                                    size_t *size) {
   const struct FakeKernel *kernel = (const struct FakeKernel *)function;
   size_t i;
-  if (index >= (size_t)kernel->count)
+  if (index >= (size_t)kernel->count) {
+    logCall("cuFuncGetParamInfo(%s, %zu): past the last parameter "
+            "(CUDA_ERROR_INVALID_VALUE)",
+            kernel->name, index);
     return CUDA_ERROR_INVALID_VALUE;
+  }
+  if (logParams())
+    logCall("cuFuncGetParamInfo(%s, %zu)", kernel->name, index);
   *offset = 0;
   for (i = 0; i < index; ++i)
     *offset += (size_t)kernel->sizes[i];
   *size = (size_t)kernel->sizes[index];
   return CUDA_SUCCESS;
 }
+
+#ifndef FAKE_CUDA_NO_PARAM_COUNT
+EXPORT CUresult cuFuncGetParamCount(void *function, size_t *count) {
+  const struct FakeKernel *kernel = (const struct FakeKernel *)function;
+  if (injectFailure("cuFuncGetParamCount"))
+    return CUDA_ERROR_UNKNOWN;
+  *count = (size_t)kernel->count;
+  if (logParams())
+    logCall("cuFuncGetParamCount(%s) -> %zu", kernel->name, *count);
+  return CUDA_SUCCESS;
+}
+#endif
 
 EXPORT CUresult cuLaunchKernel(void *function, unsigned gridX, unsigned gridY,
                                unsigned gridZ, unsigned blockX, unsigned blockY,

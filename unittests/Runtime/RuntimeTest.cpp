@@ -1,22 +1,34 @@
 //===- RuntimeTest.cpp - Checks of the runtime's building blocks ----------===//
 //
 // JSON parsing and writing, dtype conversions, function specs and timing
-// medians: everything of AttnRuntime that needs no GPU. The test oracle has
-// its own program (unittests/Testing), attn-run's behaviour is checked by the
-// lit tests in test/Runtime. Links AttnRuntime alone. Prints
-// "N passed, 0 failed" on success (attn-runtime-test).
+// medians: everything of AttnRuntime that needs no GPU; and that every
+// failure of the runtime and of its C ABI is an error return (unreadable
+// files, huge sizes, kernel parameter checks on the fake drivers of
+// unittests/FakeCuda, each in a child process since the driver is loaded
+// once per process). The test oracle has its own program (unittests/Testing),
+// attn-run's behaviour is checked by the lit tests in test/Runtime. Links
+// AttnRuntime and the C ABI's libAttnRuntimeC.so. Prints "N passed, 0 failed"
+// on success (attn-runtime-test).
 //
 //===----------------------------------------------------------------------===//
 
+#include "attn-c/Runtime.h"
 #include "attn/Runtime/Executor.h"
 #include "attn/Runtime/FunctionSpec.h"
 #include "attn/Runtime/Json.h"
+#include "attn/Runtime/KernelPackage.h"
 
 #include "TestCheck.h"
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <limits>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace attn::runtime;
 
@@ -348,6 +360,296 @@ void testMedian() {
   ATTN_CHECK(medianOf(none) == 0);
 }
 
+//===----------------------------------------------------------------------===//
+// Failures are error returns
+//===----------------------------------------------------------------------===//
+
+/// A package of one softmax function on the fake driver's softmax_rows
+/// kernel, which takes (pointer, pointer, i64, i32).
+const char *const softmaxManifest = R"({
+  "format": "attn-kernel-package", "version": 1, "chip": "sm_90a",
+  "binaries": [{"name": "kernels", "cubin": "k.cubin"}],
+  "kernels": [{"binary": "kernels", "name": "softmax_rows"}],
+  "functions": [{"name": "softmax",
+    "op": {"name": "attn.softmax", "attributes": {"dim": 2}},
+    "args": [
+      {"name": "arg0", "role": "input", "operand": "input", "dtype": "f32",
+       "shape": [3, 5, 33]},
+      {"name": "result0", "role": "output", "operand": "result",
+       "dtype": "f32", "shape": [3, 5, 33]}],
+    "temps": [],
+    "launches": [{"binary": "kernels", "kernel": "softmax_rows",
+      "grid": [1, 1, 1], "block": [128, 1, 1],
+      "args": [{"kind": "arg", "index": 0}, {"kind": "arg", "index": 1},
+               {"kind": "i64", "value": 15}, {"kind": "i32", "value": 33}]}]}]
+})";
+
+/// A fresh directory under the temporary directory, removed at the end.
+class ScratchDirectory {
+public:
+  ScratchDirectory() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "attn-runtime-test-XXXXXX")
+            .string();
+    if (mkdtemp(pattern.data()))
+      path = pattern;
+  }
+  ~ScratchDirectory() {
+    std::error_code code;
+    if (!path.empty())
+      std::filesystem::remove_all(path, code);
+  }
+  /// A package directory `name` holding `manifest` (and nothing else).
+  std::string package(const std::string &name, const std::string &manifest) {
+    std::string directory = path + "/" + name;
+    std::filesystem::create_directory(directory);
+    std::ofstream(directory + "/manifest.json") << manifest;
+    return directory;
+  }
+  std::string path;
+};
+
+/// `text` with its first `from` replaced by `to`.
+std::string replaced(std::string text, const std::string &from,
+                     const std::string &to) {
+  size_t at = text.find(from);
+  if (at != std::string::npos)
+    text.replace(at, from.size(), to);
+  return text;
+}
+
+/// Loads `directory` through the C++ API and the C ABI; both must fail with
+/// an error that contains `expected`.
+void expectLoadError(const std::string &directory,
+                     const std::string &expected) {
+  KernelPackage package;
+  std::string error;
+  bool loaded = loadKernelPackage(directory, package, error);
+  ATTN_CHECK_MSG(!loaded && contains(error, expected),
+                 "expected \"" + expected + "\", got \"" + error + "\"");
+  AttnRuntime *runtime = attnRuntimeLoad(directory.c_str(), nullptr);
+  std::string cError = attnRuntimeLastError();
+  ATTN_CHECK_MSG(!runtime && contains(cError, expected),
+                 "C ABI: expected \"" + expected + "\", got \"" + cError +
+                     "\"");
+  attnRuntimeDestroy(runtime);
+}
+
+void testUnreadableFilesAreErrors() {
+  ScratchDirectory scratch;
+  if (!ATTN_CHECK(!scratch.path.empty()))
+    return;
+  // The sound package loads (the fake driver ignores the cubin's bytes).
+  std::string good = scratch.package("good", softmaxManifest);
+  std::ofstream(good + "/k.cubin") << "not really a cubin";
+  KernelPackage package;
+  std::string error;
+  ATTN_CHECK_MSG(loadKernelPackage(good, package, error), error);
+  AttnRuntime *runtime = attnRuntimeLoad(good.c_str(), nullptr);
+  ATTN_CHECK_MSG(runtime && attnRuntimeNumArgs(runtime) == 2,
+                 attnRuntimeLastError());
+  attnRuntimeDestroy(runtime);
+
+  // A cubin that is a directory (chmod cannot make a file unreadable to
+  // root; a directory is unreadable to everyone).
+  std::string directory = scratch.package("cubin-directory", softmaxManifest);
+  std::filesystem::create_directory(directory + "/k.cubin");
+  expectLoadError(directory, "cannot read cubin " + directory +
+                                 "/k.cubin: not a regular file");
+
+  // A cubin whose read fails with an I/O error: /proc/self/mem is a regular
+  // file that cannot be read at offset 0 (EIO). std::ifstream threw here.
+  if (std::filesystem::exists("/proc/self/mem")) {
+    std::string io = scratch.package("cubin-io-error", softmaxManifest);
+    std::filesystem::create_symlink("/proc/self/mem", io + "/k.cubin");
+    expectLoadError(io, "cannot read cubin " + io + "/k.cubin: read error: ");
+  }
+
+  // An empty (truncated to nothing) cubin, and one larger than any cubin
+  // (a sparse file: no disk space used).
+  std::string empty = scratch.package("cubin-empty", softmaxManifest);
+  std::ofstream(empty + "/k.cubin").flush();
+  expectLoadError(empty, "k.cubin: the file is empty");
+  std::string huge = scratch.package("cubin-huge", softmaxManifest);
+  std::ofstream(huge + "/k.cubin").flush();
+  std::filesystem::resize_file(huge + "/k.cubin", maxCubinBytes + 1);
+  expectLoadError(huge, "k.cubin: the file is larger than the limit of " +
+                            std::to_string(maxCubinBytes) + " bytes");
+
+  // A manifest that is a directory, and one too large to be a manifest.
+  std::string manifestDirectory = scratch.path + "/manifest-directory";
+  std::filesystem::create_directories(manifestDirectory + "/manifest.json");
+  expectLoadError(manifestDirectory,
+                  "manifest.json: cannot read the file: not a regular file");
+  std::string hugeManifest = scratch.package("manifest-huge", "");
+  std::filesystem::resize_file(hugeManifest + "/manifest.json",
+                               maxJsonFileBytes + 1);
+  expectLoadError(hugeManifest,
+                  "manifest.json: cannot read the file: the file is larger");
+}
+
+void testHugeAndTruncatedManifestsAreErrors() {
+  ScratchDirectory scratch;
+  if (!ATTN_CHECK(!scratch.path.empty()))
+    return;
+  struct Case {
+    std::string from, to, expected;
+  } cases[] = {
+      // Sizes that would exhaust memory if believed.
+      {"\"shape\": [3, 5, 33]}", "\"shape\": [1073741824, 1073741824]}",
+       "functions[0].args[0].shape: tensor is larger than 2^48 bytes"},
+      {"\"temps\": []", "\"temps\": [{\"bytes\": 1152921504606846976}]",
+       "functions[0].temps[0].bytes: value 1152921504606846976 is out of "
+       "range"},
+      {"\"shape\": [3, 5, 33]}", "\"shape\": [3, 5, 1e300]}",
+       "functions[0].args[0].shape[2]: expected an integer, found 1e+300"},
+      {"\"grid\": [1, 1, 1]", "\"grid\": [1, 1, 99999999999999999999]",
+       "functions[0].launches[0].grid[2]: expected an integer"},
+      // Truncated in the middle.
+      {"\"temps\": []", "\"temps\": [", "expected a JSON value"},
+  };
+  int index = 0;
+  for (const Case &c : cases) {
+    std::string manifest = replaced(softmaxManifest, c.from, c.to);
+    if (c.to == "\"temps\": [")
+      manifest = manifest.substr(0, manifest.find(c.to) + c.to.size());
+    std::string directory =
+        scratch.package("case" + std::to_string(index++), manifest);
+    std::ofstream(directory + "/k.cubin") << "cubin";
+    expectLoadError(directory, c.expected);
+  }
+}
+
+/// Runs `body` in a child process with `environment` set; returns what the
+/// child wrote on stderr (the fake driver's log), and its exit status in
+/// `status` (-1 when it did not exit normally).
+template <typename Body>
+std::string
+inChild(const std::vector<std::pair<std::string, std::string>> &environment,
+        int &status, Body body) {
+  status = -1;
+  std::fflush(stdout);
+  std::FILE *log = std::tmpfile();
+  if (!log)
+    return "";
+  pid_t child = fork();
+  if (child == 0) {
+    dup2(fileno(log), STDERR_FILENO);
+    for (const auto &[name, value] : environment)
+      setenv(name.c_str(), value.c_str(), 1);
+    std::_Exit(body());
+  }
+  int waitStatus = 0;
+  if (child > 0 && waitpid(child, &waitStatus, 0) == child &&
+      WIFEXITED(waitStatus))
+    status = WEXITSTATUS(waitStatus);
+  std::string text;
+  std::rewind(log);
+  char buffer[4096];
+  while (size_t got = std::fread(buffer, 1, sizeof(buffer), log))
+    text.append(buffer, got);
+  std::fclose(log);
+  return text;
+}
+
+/// Loads the package at `directory` and prepares it through the C ABI on
+/// the fake driver `library`, logging parameter queries. Returns the log;
+/// `status` is attnRuntimePrepare's, and its message goes on the log.
+std::string prepareOnFakeDriver(const std::string &library,
+                                const std::string &directory, int &status) {
+  return inChild(
+      {{"ATTN_LIBCUDA", library}, {"FAKE_CUDA_LOG_PARAMS", "1"}}, status,
+      [&]() {
+        AttnRuntime *runtime = attnRuntimeLoad(directory.c_str(), nullptr);
+        if (!runtime)
+          return 100;
+        int result = attnRuntimePrepare(runtime);
+        std::fprintf(stderr, "prepare: %s\n", attnRuntimeLastError());
+        attnRuntimeDestroy(runtime);
+        return result;
+      });
+}
+
+void testParameterChecksStayInRange() {
+  ScratchDirectory scratch;
+  if (!ATTN_CHECK(!scratch.path.empty()))
+    return;
+  std::string good = scratch.package("good", softmaxManifest);
+  std::ofstream(good + "/k.cubin") << "cubin";
+  // The launch passes one argument fewer, or one more, than the kernel
+  // takes.
+  std::string fewer = scratch.package(
+      "fewer",
+      replaced(softmaxManifest, ", {\"kind\": \"i32\", \"value\": 33}", ""));
+  std::ofstream(fewer + "/k.cubin") << "cubin";
+  std::string more = scratch.package(
+      "more", replaced(softmaxManifest, "{\"kind\": \"i32\", \"value\": 33}",
+                       "{\"kind\": \"i32\", \"value\": 33}, "
+                       "{\"kind\": \"i32\", \"value\": 0}"));
+  std::ofstream(more + "/k.cubin") << "cubin";
+  const char *arity = "launch 0 (kernel softmax_rows, grid [1, 1, 1], block "
+                      "[128, 1, 1]): the launch passes ";
+
+  // A driver with cuFuncGetParamCount: every mismatch is found, and no
+  // query goes past the kernel's last parameter.
+  int status;
+  std::string log = prepareOnFakeDriver(ATTN_FAKE_CUDA, good, status);
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_OK, log);
+  ATTN_CHECK_MSG(contains(log, "cuFuncGetParamCount(softmax_rows) -> 4") &&
+                     contains(log, "cuFuncGetParamInfo(softmax_rows, 3)") &&
+                     !contains(log, "past the last parameter"),
+                 log);
+  log = prepareOnFakeDriver(ATTN_FAKE_CUDA, fewer, status);
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_CUDA_ERROR &&
+                     contains(log, std::string(arity) +
+                                       "3 arguments but the kernel takes 4") &&
+                     !contains(log, "past the last parameter"),
+                 log);
+  log = prepareOnFakeDriver(ATTN_FAKE_CUDA, more, status);
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_CUDA_ERROR &&
+                     contains(log, std::string(arity) +
+                                       "5 arguments but the kernel takes 4") &&
+                     !contains(log, "past the last parameter"),
+                 log);
+
+  // CUDA 13.0's driver has no count: the queries stop at the launch's last
+  // argument, so a correct launch makes no failing call.
+  log = prepareOnFakeDriver(ATTN_FAKE_CUDA_13_0, good, status);
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_OK &&
+                     contains(log, "cuFuncGetParamInfo(softmax_rows, 3)") &&
+                     !contains(log, "cuFuncGetParamCount") &&
+                     !contains(log, "past the last parameter"),
+                 log);
+  // A kernel with fewer parameters than the launch passes is found (by
+  // the one failing query); one with more goes unnoticed (see
+  // DeviceFunction::checkParameters).
+  log = prepareOnFakeDriver(ATTN_FAKE_CUDA_13_0, more, status);
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_CUDA_ERROR &&
+                     contains(log, std::string(arity) +
+                                       "5 arguments but the kernel takes 4"),
+                 log);
+  log = prepareOnFakeDriver(ATTN_FAKE_CUDA_13_0, fewer, status);
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_OK &&
+                     contains(log, "cuFuncGetParamInfo(softmax_rows, 2)") &&
+                     !contains(log, "past the last parameter"),
+                 log);
+
+  // A driver call that fails is an error return with the call's name.
+  log = inChild({{"ATTN_LIBCUDA", ATTN_FAKE_CUDA},
+                 {"FAKE_CUDA_FAIL", "cuFuncGetParamCount"}},
+                status, [&]() {
+                  AttnRuntime *runtime = attnRuntimeLoad(good.c_str(), "");
+                  int result = runtime ? attnRuntimePrepare(runtime) : 100;
+                  std::fprintf(stderr, "prepare: %s\n", attnRuntimeLastError());
+                  attnRuntimeDestroy(runtime);
+                  return result;
+                });
+  ATTN_CHECK_MSG(status == ATTN_RUNTIME_CUDA_ERROR &&
+                     contains(log, "cuFuncGetParamCount failed: "
+                                   "CUDA_ERROR_UNKNOWN"),
+                 log);
+}
+
 } // namespace
 
 int main() {
@@ -361,5 +663,8 @@ int main() {
   testFunctionSpecParses();
   testFunctionSpecErrors();
   testMedian();
+  testUnreadableFilesAreErrors();
+  testHugeAndTruncatedManifestsAreErrors();
+  testParameterChecksStayInRange();
   return attn::test::reportChecks();
 }

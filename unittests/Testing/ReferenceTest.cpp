@@ -80,7 +80,16 @@ runReference(const FunctionSpec &spec,
   for (size_t i = 0; i < spec.args.size(); ++i)
     if (spec.args[i].role == TensorRole::Input && next < inputs.size())
       values[i] = inputs[next++];
-  if (!computeReference(spec, values, error))
+  // The cheap check of the spec alone agrees: it fails only where the
+  // reference fails, with the same message (the reference may also fail on
+  // values, e.g. a label out of range, which the spec check cannot see).
+  std::string specError;
+  bool specOk = checkReferenceSpec(spec, specError);
+  bool ok = computeReference(spec, values, error);
+  ATTN_CHECK_MSG(specOk || (!ok && specError == error),
+                 "checkReferenceSpec: \"" + specError +
+                     "\"; computeReference: \"" + error + "\"");
+  if (!ok)
     return {};
   std::vector<std::vector<double>> outputs;
   for (size_t i = 0; i < spec.args.size(); ++i)
@@ -560,6 +569,25 @@ void testFunctionsWithoutAnOp() {
                  error);
   expectError(makeSpec("attn.unknown", "{}", {in("input", {1})}), {{0}},
               "no reference implementation for op attn.unknown");
+  ATTN_CHECK(!checkReferenceSpec(spec, error) &&
+             error.find("not a single attn op") != std::string::npos);
+}
+
+void testSpecCheckNeedsNoValues() {
+  // A wrong result shape is found without any values; a sound spec passes.
+  std::string error;
+  ATTN_CHECK(!checkReferenceSpec(
+      makeSpec("attn.softmax", R"({"dim": 1})",
+               {in("input", {2, 3}), out("result", {2, 4}, "f32")}),
+      error));
+  ATTN_CHECK_MSG(error == "attn.softmax: result \"result\" has shape [2, 4] "
+                          "but should be [2, 3]",
+                 error);
+  ATTN_CHECK_MSG(checkReferenceSpec(makeSpec("attn.softmax", R"({"dim": 1})",
+                                             {in("input", {2, 3}),
+                                              out("result", {2, 3}, "f32")}),
+                                    error),
+                 error);
 }
 
 //===----------------------------------------------------------------------===//
@@ -715,6 +743,7 @@ int main() {
   testCrossEntropyErrors();
   testLinearCrossEntropy();
   testFunctionsWithoutAnOp();
+  testSpecCheckNeedsNoValues();
   testInputs();
   testCompare();
   return attn::test::reportChecks();

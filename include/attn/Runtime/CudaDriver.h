@@ -125,6 +125,9 @@ public:
   /// Optional (driver 12.4 and later); null when absent.
   CUresult (*cuFuncGetParamInfo)(cuda::CUfunction function, size_t index,
                                  size_t *offset, size_t *size) = nullptr;
+  /// Optional (drivers after CUDA 13.0; 13.0's has none); null when absent.
+  CUresult (*cuFuncGetParamCount)(cuda::CUfunction function,
+                                  size_t *count) = nullptr;
   CUresult (*cuMemAlloc)(CUdeviceptr *pointer, size_t bytes) = nullptr;
   CUresult (*cuMemFree)(CUdeviceptr pointer) = nullptr;
   CUresult (*cuMemcpyHtoDAsync)(CUdeviceptr destination, const void *source,

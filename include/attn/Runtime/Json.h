@@ -10,6 +10,7 @@
 #ifndef ATTN_RUNTIME_JSON_H
 #define ATTN_RUNTIME_JSON_H
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -95,7 +96,14 @@ private:
 /// `error` to "line:column: message".
 bool parseJson(const std::string &text, JsonValue &result, std::string &error);
 
-/// Reads and parses the file at `path`. Errors are prefixed by the path.
+/// The largest file parseJsonFile reads: far beyond any manifest (a few
+/// KiB), small enough that its values fit in memory.
+inline constexpr size_t maxJsonFileBytes = size_t(64) << 20;
+
+/// Reads and parses the file at `path`. Errors are prefixed by the path; a
+/// file that cannot be read (missing, a directory, an I/O error, larger than
+/// maxJsonFileBytes) or does not fit in memory is an error, not an
+/// exception.
 bool parseJsonFile(const std::string &path, JsonValue &result,
                    std::string &error);
 

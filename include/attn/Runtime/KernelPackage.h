@@ -65,10 +65,15 @@ inline constexpr const char *manifestFileName = "manifest.json";
 inline constexpr const char *packageFormatName = "attn-kernel-package";
 inline constexpr int64_t packageFormatVersion = 1;
 
+/// The largest cubin a package may hold (1 GiB; real ones are a few MiB).
+inline constexpr size_t maxCubinBytes = size_t(1) << 30;
+
 /// Loads `<directory>/manifest.json` and the cubins it names, validating the
 /// format and version, every binary, kernel, argument and temporary a launch
 /// refers to, and launch dimensions. Errors say what is wrong and where
-/// ("pkg/manifest.json:12:5: functions[0].launches[0].grid: ...").
+/// ("pkg/manifest.json:12:5: functions[0].launches[0].grid: ..."). Nothing
+/// throws: a file that cannot be read (a directory, an I/O error, too large)
+/// or memory that runs out is an error like a malformed manifest.
 bool loadKernelPackage(const std::string &directory, KernelPackage &package,
                        std::string &error);
 

@@ -22,6 +22,14 @@ namespace attn::testing {
 /// True if computeReference knows the op named `opName`.
 bool hasReference(const std::string &opName);
 
+/// The checks of computeReference that need no values: the op is known, the
+/// operands it needs are present, their shapes and dtypes agree with each
+/// other and with the outputs', and the attributes are well formed. Cheap
+/// (no allocation proportional to the tensors), so a caller can run it
+/// before the expensive setup; computeReference repeats it. Returns false and
+/// sets `error` (the same message computeReference would give) otherwise.
+bool checkReferenceSpec(const runtime::FunctionSpec &spec, std::string &error);
+
 /// Computes the outputs of `spec.op` in float64. `values[i]` holds the
 /// elements of `spec.args[i]` in row-major order: inputs must be filled (as
 /// read from their stored dtype, see loadTensor); outputs are resized and
