@@ -4,7 +4,7 @@
 # compiler. Uses sudo when not root. Skips what is already there.
 set -euo pipefail
 pkgs=(cmake ninja-build g++ python3 libmlir-22-dev mlir-22-tools llvm-22-dev
-      llvm-22-tools zlib1g-dev libzstd-dev)
+      llvm-22-tools zlib1g-dev libzstd-dev python3-xgboost)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -272,6 +272,21 @@ func.func @softmax_cluster(%x: tensor<3x65536xbf16>) -> tensor<3x65536xbf16> {
 
 // -----
 
+// A cluster of one-warp blocks: the row reduction skips shared memory
+// within the block but still goes through the cluster (the tuning runner
+// found this path returning each block's partial sum: softmax off by the
+// cluster size). The cluster slots start at offset 0 of the 8 bytes.
+// CHECK-LABEL: func @softmax_cluster_one_warp
+// CHECK: gpu.launch clusters({{.*}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c32{{(_[0-9]+)?}},
+// CHECK-COUNT-2: nvvm.mapa %{{.+}}, %{{.+}} : !llvm.ptr<3> -> !llvm.ptr<7>
+// CHECK: vector.store
+func.func @softmax_cluster_one_warp(%x: tensor<16x4096xbf16>) -> tensor<16x4096xbf16> {
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 1024, warps = 1, split = 4>} : tensor<16x4096xbf16> -> tensor<16x4096xbf16>
+  return %y : tensor<16x4096xbf16>
+}
+
+// -----
+
 // What the kernels do not cover stays for attn-decompose, with a remark.
 // CHECK-LABEL: func @not_covered
 // CHECK: attn.attention

@@ -532,7 +532,10 @@ int main(int argc, char **argv) {
     return exitPass;
   }
   // A last line of defence: whatever throws (an allocation that the checks
-  // above did not foresee) ends in an error, not an abort.
+  // above did not foresee) ends in an error, not an abort. The full build
+  // compiles attn-run with LLVM's flags (no exceptions): there an
+  // allocation failure ends the process as in any LLVM tool.
+#if defined(__cpp_exceptions)
   try {
     Runner runner(options);
     return runner.run();
@@ -542,4 +545,8 @@ int main(int argc, char **argv) {
     std::fprintf(stderr, "attn-run: error: unknown exception\n");
   }
   return exitSetupError;
+#else
+  Runner runner(options);
+  return runner.run();
+#endif
 }

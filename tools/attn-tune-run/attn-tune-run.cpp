@@ -15,7 +15,8 @@
 //   attn-tune-run --batch BATCH --out RESULTS.jsonl [--resources RES.jsonl]
 //       [--candidates FILE] [--device 0] [--warmup 3] [--min-reps 5]
 //       [--max-reps 30] [--budget-ms 150] [--timeout-s 20]
-//       [--only-shapes N] [--max-reference-macs 2e9]
+//       [--only-shapes N] [--max-reference-macs 2e9] [--slow-factor 4]
+//       [--check-elements 4194304]
 //
 // Per shape, inputs are made once (seed 1) and stay on the device for every
 // candidate. The default candidate runs first; its outputs are the golden
@@ -115,6 +116,11 @@ const char *const usageText =
     "  --max-reference-macs X  check the default against the float64\n"
     "                          reference when it costs at most X\n"
     "                          multiply-adds (2e9)\n"
+    "  --slow-factor F         a candidate whose first timed run takes more\n"
+    "                          than F x the default's median is timed once (4)\n"
+    "  --check-elements N      compare larger outputs with the golden ones on\n"
+    "                          an evenly strided sample of about N elements;\n"
+    "                          NaNs are looked for everywhere (4194304)\n"
     "\n"
     "exit codes: 0 all recorded, 2 usage or setup error, 3 timeout,\n"
     "4 CUDA context lost (restart to resume)\n";
@@ -134,6 +140,13 @@ struct Options {
   /// 0: every shape.
   int64_t onlyShapes = 0;
   double maxReferenceMacs = 2e9;
+  /// A candidate whose first timed run exceeds this many times the
+  /// default's median is timed once: it will not be picked, and ranking
+  /// needs only its order.
+  double slowFactor = 4;
+  /// Outputs with more elements are compared on an evenly strided sample
+  /// of about this many (every element is still checked for NaN).
+  int64_t checkElements = int64_t(1) << 22;
 };
 
 //===----------------------------------------------------------------------===//
@@ -343,6 +356,53 @@ struct OutputCheck {
   /// empty when every output passes.
   std::string failure;
 };
+
+/// Inputs with more elements are a random block of this many elements,
+/// repeated.
+constexpr int64_t kMaxGeneratedElements = int64_t(1) << 24;
+
+/// The stride of the sample of an output of `n` elements compared with the
+/// golden outputs: 1 (every element) up to `maxElements`.
+int64_t sampleStride(int64_t n, int64_t maxElements) {
+  return n <= maxElements ? 1 : (n + maxElements - 1) / maxElements;
+}
+
+/// Elements 0, stride, 2 stride, ... of `full`.
+std::vector<double> strided(const std::vector<double> &full, int64_t stride) {
+  if (stride == 1)
+    return full;
+  std::vector<double> out;
+  out.reserve(full.size() / stride + 1);
+  for (size_t i = 0; i < full.size(); i += stride)
+    out.push_back(full[i]);
+  return out;
+}
+
+/// The strided sample of a stored output, plus one NaN when any element of
+/// the whole output is NaN (unwritten), so that the comparison fails.
+std::vector<double> loadSample(const TensorSpec &tensor, const void *data,
+                               int64_t stride) {
+  if (stride == 1)
+    return loadTensor(tensor, data);
+  int64_t n = tensor.numElements();
+  std::vector<double> out;
+  out.reserve(n / stride + 2);
+  for (int64_t i = 0; i < n; i += stride)
+    out.push_back(loadElement(tensor.dtype, data, i));
+  bool nan = false;
+  if (tensor.dtype == DType::BF16 || tensor.dtype == DType::F16) {
+    uint16_t exponent = tensor.dtype == DType::BF16 ? 0x7F80 : 0x7C00;
+    const auto *bits = static_cast<const uint16_t *>(data);
+    for (int64_t i = 0; i < n && !nan; ++i)
+      nan = (bits[i] & 0x7FFF) > exponent;
+  } else {
+    for (int64_t i = 0; i < n && !nan; ++i)
+      nan = std::isnan(loadElement(tensor.dtype, data, i));
+  }
+  if (nan)
+    out.push_back(NAN);
+  return out;
+}
 
 /// Compares the outputs in `actual` with `expected` (both indexed like
 /// spec.args) under the default tolerances of `spec`.
@@ -934,6 +994,9 @@ private:
   const Options &options;
   std::string batchDir;
   std::vector<ShapeGroup> groups;
+  /// The default's median time on the current shape (0 before it is
+  /// timed): the reference of --slow-factor.
+  double defaultMedianMs = 0;
   std::map<std::string, PtxasResult> resources;
   /// Status of each id recorded so far, in this run or before.
   std::map<std::string, std::string> done;
@@ -1017,11 +1080,18 @@ bool TuneRunner::uploadInputs(
   const CudaDriver &driver = *device.driver;
   for (size_t i = 0; i < spec.args.size(); ++i) {
     const TensorSpec &arg = spec.args[i];
-    if (arg.role == TensorRole::Input && arg.bytes() != 0 &&
-        !driver.check(driver.cuMemcpyHtoDAsync((*buffers)[i], inputs[i].data(),
-                                               arg.bytes(), device.stream),
-                      "cuMemcpyHtoDAsync (input " + arg.name + ")", error))
-      return false;
+    if (arg.role != TensorRole::Input || arg.bytes() == 0)
+      continue;
+    // A tiled input (see kMaxGeneratedElements) repeats its block.
+    size_t block = std::min(inputs[i].size(), arg.bytes());
+    for (size_t offset = 0; offset < arg.bytes(); offset += block) {
+      size_t bytes = std::min(block, arg.bytes() - offset);
+      if (!driver.check(driver.cuMemcpyHtoDAsync((*buffers)[i] + offset,
+                                                 inputs[i].data(), bytes,
+                                                 device.stream),
+                        "cuMemcpyHtoDAsync (input " + arg.name + ")", error))
+        return false;
+    }
   }
   return device.wait(nullptr, options.timeoutS, "copying the inputs", error) ==
          WaitResult::Done;
@@ -1107,6 +1177,9 @@ Outcome TuneRunner::time(const DeviceFunction &function,
     samples.push_back(milliseconds);
     totalMs += milliseconds;
     int reps = static_cast<int>(samples.size());
+    if (reps == 1 && defaultMedianMs > 0 &&
+        milliseconds > options.slowFactor * defaultMedianMs)
+      return Outcome::Ok;
     if (reps >= options.maxReps ||
         (reps >= options.minReps && totalMs > options.budgetMs))
       return Outcome::Ok;
@@ -1213,7 +1286,9 @@ void TuneRunner::runCandidates(
     std::vector<std::vector<double>> outputs(spec.args.size());
     for (size_t i = 0; i < spec.args.size(); ++i)
       if (spec.args[i].role == TensorRole::Output)
-        outputs[i] = loadTensor(spec.args[i], hostArgs[i].data());
+        outputs[i] = loadSample(
+            spec.args[i], hostArgs[i].data(),
+            sampleStride(spec.args[i].numElements(), options.checkElements));
     OutputCheck check = compareOutputs(spec, outputs, golden);
     // The default matches its own golden outputs; its error against the
     // reference says more.
@@ -1237,6 +1312,11 @@ void TuneRunner::runCandidates(
       exitIfContextLost(outcome);
       restoreInputs();
       continue;
+    }
+    if (candidate.isDefault) {
+      std::vector<double> sorted = entry.samples;
+      std::sort(sorted.begin(), sorted.end());
+      defaultMedianMs = quantile(sorted, 0.5);
     }
     entry.status = "ok";
     record(entry);
@@ -1334,7 +1414,25 @@ void TuneRunner::runShape(const ShapeGroup &group, size_t index, size_t total) {
   std::vector<std::vector<unsigned char>> inputs;
   InputOptions inputOptions;
   inputOptions.seed = 1;
-  if (unusable.empty() && !makeInputs(spec, inputOptions, inputs, error))
+  // Random inputs beyond kMaxGeneratedElements would take the host longer
+  // to draw than all the shape's candidates take to run: such an input is
+  // a drawn block of that many elements, repeated (the golden outputs are
+  // then the only check: the reference would read the whole input).
+  FunctionSpec drawn = spec;
+  bool tiledInputs = false;
+  // The leading dim shrinks, so that the others (a vocabulary, a head
+  // dim) keep their sizes: the drawn block is whole rows.
+  for (TensorSpec &arg : drawn.args) {
+    if (arg.role != TensorRole::Input || arg.shape.empty() ||
+        arg.numElements() <= kMaxGeneratedElements)
+      continue;
+    int64_t inner = arg.numElements() / std::max<int64_t>(1, arg.shape[0]);
+    if (inner == 0 || inner > kMaxGeneratedElements)
+      continue;
+    arg.shape[0] = std::max<int64_t>(1, kMaxGeneratedElements / inner);
+    tiledInputs = true;
+  }
+  if (unusable.empty() && !makeInputs(drawn, inputOptions, inputs, error))
     unusable = "inputs: " + error;
   if (!unusable.empty()) {
     recordRest(group, "setup_error", unusable);
@@ -1383,7 +1481,8 @@ void TuneRunner::runShape(const ShapeGroup &group, size_t index, size_t total) {
   // golden outputs must at least be fully written.
   std::string badDefault;
   std::optional<double> defaultRelL2;
-  bool referenceCheck = spec.op && hasReference(spec.op->name) &&
+  bool referenceCheck = !tiledInputs && spec.op &&
+                        hasReference(spec.op->name) &&
                         referenceMacs(spec) <= options.maxReferenceMacs;
   if (referenceCheck) {
     checked = "reference";
@@ -1425,6 +1524,12 @@ void TuneRunner::runShape(const ShapeGroup &group, size_t index, size_t total) {
   }
   results.clearRunning();
 
+  // The candidates are compared on the same strided sample.
+  for (size_t i = 0; i < spec.args.size(); ++i)
+    if (spec.args[i].role == TensorRole::Output)
+      golden[i] = strided(golden[i], sampleStride(spec.args[i].numElements(),
+                                                  options.checkElements));
+  defaultMedianMs = 0;
   runCandidates(group, spec, *defaultFunction, inputs, golden, checked,
                 defaultRelL2);
   return progress();
@@ -1614,6 +1719,10 @@ static bool parseOptions(int argc, char **argv, Options &options, bool &help,
       ok = takeNumber(0, false, options.timeoutS);
     } else if (name == "--max-reference-macs") {
       ok = takeNumber(0, true, options.maxReferenceMacs);
+    } else if (name == "--slow-factor") {
+      ok = takeNumber(0, true, options.slowFactor);
+    } else if (name == "--check-elements") {
+      ok = takeCount(1, uint64_t(1) << 40, options.checkElements);
     } else {
       error = "unknown option " + name;
       ok = false;

@@ -4,8 +4,8 @@ build machine (candidates, features) with what the GPU machine measured
 (tools/attn-tune-run/device_tune.sh: ptxas resources, times, failures) into
 one compressed JSON-lines file under data/tuning/.
 
-  tools/attn-tune/dataset.py merge --batch BATCH --results RESULTS.jsonl[.xz]
-      --resources RESOURCES.jsonl[.xz] --commit C -o data/tuning/NAME.jsonl.xz
+  tools/attn-tune/dataset.py merge --batch BATCH --results R.jsonl[.xz] ...
+      --resources RES.jsonl[.xz] ... --commit C -o data/tuning/NAME.jsonl.xz
   tools/attn-tune/dataset.py stats data/tuning/NAME.jsonl.xz
 
 The first line is {"meta": {...}}: the GPU, its driver and CUDA version, the
@@ -54,12 +54,15 @@ def merge(args):
     for path in sorted(batch.glob("candidates*.jsonl")):
         candidates.extend(read_jsonl(path))
     results, meta_gpu = {}, {}
-    for r in read_jsonl(args.results):
-        if "meta" in r:
-            meta_gpu = r["meta"]
-            continue
-        results[r["id"]] = r
-    resources = {r["id"]: r for r in read_jsonl(args.resources)}
+    for path in args.results:
+        for r in read_jsonl(path):
+            if "meta" in r:
+                meta_gpu = meta_gpu or r["meta"]
+                continue
+            results[r["id"]] = r
+    resources = {}
+    for path in args.resources:
+        resources.update({r["id"]: r for r in read_jsonl(path)})
     meta = {"gpu": meta_gpu, "compiler_commit": args.commit,
             "chip": features["chip"], "seed": features["seed"],
             "sample": features["sample"],
@@ -130,8 +133,8 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     m = sub.add_parser("merge")
     m.add_argument("--batch", required=True)
-    m.add_argument("--results", required=True)
-    m.add_argument("--resources", required=True)
+    m.add_argument("--results", required=True, nargs="+")
+    m.add_argument("--resources", required=True, nargs="+")
     m.add_argument("--commit", required=True)
     m.add_argument("-o", required=True)
     s = sub.add_parser("stats")

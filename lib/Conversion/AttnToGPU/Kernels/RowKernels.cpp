@@ -133,20 +133,21 @@ void RowKernel::storeChunk(Value chunk, ArrayRef<Value> values) {
 
 Value RowKernel::rowReduce(Value v, bool isMax) {
   v = warpReduce(kb, v, 31, isMax);
-  if (s.threadsPerRow() <= 32)
-    return v;
-  // Across the warps of the block: one slot per warp in shared memory.
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  kb.barrier(); // the previous reduction's reads are done
-  kb.ifThen(kb.eqI(lane, 0), [&](KernelBuilder &) {
-    memref::StoreOp::create(b, loc, v, scratch, ValueRange{warp});
-  });
-  kb.barrier();
-  Value r = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(0)});
-  for (int64_t w = 1; w < s.warps; ++w) {
-    Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(w)});
-    r = isMax ? kb.maxF(r, x) : kb.addF(r, x);
+  Value r = v;
+  if (s.threadsPerRow() > 32) {
+    // Across the warps of the block: one slot per warp in shared memory.
+    kb.barrier(); // the previous reduction's reads are done
+    kb.ifThen(kb.eqI(lane, 0), [&](KernelBuilder &) {
+      memref::StoreOp::create(b, loc, v, scratch, ValueRange{warp});
+    });
+    kb.barrier();
+    r = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(0)});
+    for (int64_t w = 1; w < s.warps; ++w) {
+      Value x = memref::LoadOp::create(b, loc, scratch, ValueRange{kb.idx(w)});
+      r = isMax ? kb.maxF(r, x) : kb.addF(r, x);
+    }
   }
   if (s.cluster == 1)
     return r;
@@ -380,8 +381,10 @@ void RowKernel::build() {
   }
   if (s.threadsPerRow() > 32)
     scratch = kb.sharedView({s.warps}, b.getF32Type(), 0);
+  // The cluster's slots follow the cross-warp slots (RowPlan::sharedBytes).
   if (s.cluster > 1)
-    clusterSlots = kb.sharedView({2}, b.getF32Type(), 4 * s.warps);
+    clusterSlots = kb.sharedView({2}, b.getF32Type(),
+                                 s.threadsPerRow() > 32 ? 4 * s.warps : 0);
   auto body = [&](KernelBuilder &) {
     if (s.kind == RowResult::CrossEntropy)
       crossEntropy();
