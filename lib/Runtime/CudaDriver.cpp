@@ -109,6 +109,8 @@ bool CudaDriver::load(std::string &error) {
       resolver.resolve(cuModuleUnload, {"cuModuleUnload"}, true, error) &&
       resolver.resolve(cuModuleGetFunction, {"cuModuleGetFunction"}, true,
                        error) &&
+      resolver.resolve(cuFuncGetAttribute, {"cuFuncGetAttribute"}, true,
+                       error) &&
       resolver.resolve(cuFuncSetAttribute, {"cuFuncSetAttribute"}, true,
                        error) &&
       resolver.resolve(cuFuncGetParamInfo, {"cuFuncGetParamInfo"}, false,

@@ -3,6 +3,7 @@
 #include "attn/Runtime/DeviceFunction.h"
 #include "attn/Runtime/KernelPackage.h"
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 
@@ -88,13 +89,30 @@ bool DeviceFunction::loadLaunches(const KernelPackage &package, CUdevice device,
     launches.push_back(kernel);
     if (!checkParameters(i, error))
       return false;
-    if (launchSpec.sharedBytes <= defaultDynamicSharedLimit)
+    // The 48 KiB a kernel gets without opting in, and the device's opt-in
+    // limit, bound its static and dynamic shared memory together: a kernel
+    // with a static variable (MLIR's dynamic-shared-memory symbol is one
+    // byte of it) and exactly 48 KiB of dynamic memory must opt in too.
+    int staticBytes = 0;
+    if (!driver.check(driver.cuFuncGetAttribute(
+                          &staticBytes, CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES,
+                          kernel),
+                      describeLaunch(i) +
+                          ": cuFuncGetAttribute(static shared memory)",
+                      error))
+      return false;
+    uint64_t totalBytes = uint64_t(launchSpec.sharedBytes) +
+                          uint64_t(std::max(staticBytes, 0));
+    if (totalBytes <= defaultDynamicSharedLimit)
       continue;
-    if (launchSpec.sharedBytes > static_cast<uint32_t>(sharedOptIn)) {
+    if (totalBytes > static_cast<uint64_t>(std::max(sharedOptIn, 0))) {
       error = describeLaunch(i) + ": " +
               std::to_string(launchSpec.sharedBytes) +
-              " bytes of dynamic shared memory exceed the device's limit of " +
-              std::to_string(sharedOptIn);
+              " bytes of dynamic shared memory" +
+              (staticBytes > 0 ? " and " + std::to_string(staticBytes) +
+                                     " bytes of static"
+                               : std::string()) +
+              " exceed the device's limit of " + std::to_string(sharedOptIn);
       return false;
     }
     if (!driver.check(driver.cuFuncSetAttribute(

@@ -17,7 +17,8 @@
 |* FAKE_CUDA_CONTEXT=current starts every thread with the primary context     *|
 |* current, as a CUDA runtime user (PyTorch) has it.                          *|
 |* FAKE_CUDA_FAIL=<entry point> makes that entry point fail with              *|
-|* CUDA_ERROR_UNKNOWN.                                                        *|
+|* CUDA_ERROR_UNKNOWN. FAKE_CUDA_STATIC_SHARED=<bytes> is the static shared   *|
+|* memory every kernel reports (default 0).                                   *|
 |*                                                                            *|
 \*===----------------------------------------------------------------------===*/
 
@@ -299,6 +300,17 @@ EXPORT CUresult cuModuleGetFunction(void **function, void *module,
       return CUDA_SUCCESS;
     }
   return CUDA_ERROR_NOT_FOUND;
+}
+
+EXPORT CUresult cuFuncGetAttribute(int *value, int attribute, void *function) {
+  const char *bytes = getenv("FAKE_CUDA_STATIC_SHARED");
+  (void)function;
+  if (injectFailure("cuFuncGetAttribute"))
+    return CUDA_ERROR_UNKNOWN;
+  if (attribute != 1) /* CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES */
+    return CUDA_ERROR_INVALID_VALUE;
+  *value = bytes ? atoi(bytes) : 0;
+  return CUDA_SUCCESS;
 }
 
 EXPORT CUresult cuFuncSetAttribute(void *function, int attribute, int value) {

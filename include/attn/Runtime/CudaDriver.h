@@ -44,6 +44,7 @@ constexpr int CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE = 38;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
 constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
 constexpr int CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN = 97;
+constexpr int CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES = 1;
 constexpr int CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES = 8;
 constexpr unsigned CU_STREAM_NON_BLOCKING = 1;
 constexpr unsigned CU_EVENT_DEFAULT = 0;
@@ -120,6 +121,8 @@ public:
   CUresult (*cuModuleGetFunction)(cuda::CUfunction *function,
                                   cuda::CUmodule module,
                                   const char *name) = nullptr;
+  CUresult (*cuFuncGetAttribute)(int *value, int attribute,
+                                 cuda::CUfunction function) = nullptr;
   CUresult (*cuFuncSetAttribute)(cuda::CUfunction function, int attribute,
                                  int value) = nullptr;
   /// Optional (driver 12.4 and later); null when absent.

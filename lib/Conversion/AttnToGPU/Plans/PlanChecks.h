@@ -29,13 +29,20 @@ public:
     return failure();
   }
 
+  /// The static shared memory every kernel has besides its dynamic shared
+  /// memory: the symbol the GPU-to-NVVM lowering emits for the dynamic
+  /// region is a one-byte static variable, 16-byte aligned. The chip's
+  /// per-block limit bounds both together.
+  static constexpr int64_t kStaticSharedBytes = 16;
+
   /// Checks the launch against the chip's limits and fills the occupancy.
   LogicalResult finishLaunch(LaunchFacts &facts) {
     if (failed(require(facts.threads <= chip.maxThreadsPerBlock, "warps",
                        "give " + Twine(facts.threads) +
                            " threads per block; " + chip.name + " allows " +
                            Twine(chip.maxThreadsPerBlock))) ||
-        failed(require(facts.sharedBytes <= chip.sharedMemoryPerBlock,
+        failed(require(facts.sharedBytes + kStaticSharedBytes <=
+                           chip.sharedMemoryPerBlock,
                        "tiles",
                        "need " + Twine(facts.sharedBytes) +
                            " bytes of shared memory; " + chip.name +
