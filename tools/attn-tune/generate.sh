@@ -12,6 +12,12 @@
 # the schedules are planned for (default h200-sxm), OPS a comma-separated
 # subset of ops (default all). Writes BATCH_DIR/ and BATCH_DIR.tar.xz; uses
 # both cores (two shards).
+#
+# SHAPES=FILE.mlir takes the shapes from FILE.mlir (one func.func per attn
+# op, e.g. your own) instead of data/tuning/shapes.json; with a SAMPLE
+# larger than any space (e.g. 100000) every legal schedule is compiled:
+# the exhaustive measurement tools/attn-tune/evaluate.py checks a model
+# against.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 batch=${1:?usage: generate.sh BATCH_DIR [SAMPLE] [SEED] [CHIP] [OPS]}
@@ -22,7 +28,11 @@ ops=${5:-}
 tune=${ATTN_TUNE:-build/bin/attn-tune}
 jobs=${JOBS:-$(nproc)}
 rm -rf "$batch" && mkdir -p "$batch"
-python3 tools/attn-tune/shapes.py mlir ${ops:+--only "$ops"} "$batch/shapes.mlir"
+if [[ -n ${SHAPES:-} ]]; then
+  cp "$SHAPES" "$batch/shapes.mlir"
+else
+  python3 tools/attn-tune/shapes.py mlir ${ops:+--only "$ops"} "$batch/shapes.mlir"
+fi
 git describe --always --dirty --abbrev=12 > "$batch/COMPILER_COMMIT" 2>/dev/null \
   || echo unknown > "$batch/COMPILER_COMMIT"
 pids=()

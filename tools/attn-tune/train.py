@@ -17,22 +17,20 @@ Protocol (TenSet / MetaSchedule style):
     the shape / time, so faster is more relevant), and `reg:squarederror` on
     log2(median microseconds). The one with the better validation top-1
     ships; both are reported on the test shapes.
-  - Metrics per op on test shapes, against the best measured candidate of
-    each shape (the exhaustive search over what was measured): top-1 ratio
-    (best / time of the pick; 1.0 is perfect), top-5 ratio (best of the 5
-    best-scored / best), pairwise ranking accuracy; for the learned model,
-    the analytic roofline model (features only) and the hand-written default
-    schedule (the fixed table).
+  - Metrics per op on test shapes (metrics.py), against the best measured
+    candidate of each shape: top-1 ratio (best / time of the pick; 1.0 is
+    perfect), its geomean, minimum and share >= 0.90 and >= 0.95, top-5
+    ratio, pairwise ranking accuracy, Spearman; for both learned models, the
+    analytic roofline model (features only), the hand-written default
+    table, and fixed tables in the style of FlashAttention-3, FlexAttention
+    and Liger-Kernel.
 The model file carries attributes the compiler checks: attn_chip,
 attn_feature_version, attn_target ("rank" or "log2_time_us"), and the
 dataset and hyperparameters it came from.
 """
 
 import argparse
-import collections
-import hashlib
 import json
-import math
 import sys
 import time
 from pathlib import Path
@@ -42,26 +40,8 @@ import xgboost as xgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import load_dataset  # noqa: E402
-
-
-def shape_hash(name):
-    return hashlib.sha256(name.encode()).hexdigest()
-
-
-def split_shapes(groups):
-    """{shape: 'train'|'val'|'test'}, every fifth per op by hash order."""
-    by_op = collections.defaultdict(list)
-    for shape, rows in groups.items():
-        by_op[rows[0]["op"]].append(shape)
-    role = {}
-    for op, shapes in by_op.items():
-        shapes.sort(key=shape_hash)
-        rest = []
-        for i, s in enumerate(shapes):
-            (role.__setitem__(s, "test") if i % 5 == 2 else rest.append(s))
-        for i, s in enumerate(rest):
-            role[s] = "val" if i % 5 == 4 else "train"
-    return role
+from metrics import (baselines, evaluate, measured_groups,  # noqa: E402
+                     print_table, split_shapes)
 
 
 class Data:
@@ -93,6 +73,11 @@ class Data:
             yield s, slice(start, start + n)
             start += n
 
+    def per_shape(self, cost):
+        """([(shape, rows)], [cost of each shape's rows]) for evaluate."""
+        return ([(s, self.rows[sl]) for s, sl in self.slices()],
+                [cost[sl] for _, sl in self.slices()])
+
 
 def params_for(target, depth, eta):
     p = {"max_depth": depth, "eta": eta, "subsample": 0.9,
@@ -110,51 +95,6 @@ def costs_of(target, predictions):
     return -predictions if target == "rank" else predictions
 
 
-def evaluate(data, cost, groups, ranks=True):
-    """Per op: top-1 and top-5 ratios and pairwise accuracy of `cost`
-    (an array over data.rows, lower is better). `ranks=False` for a cost
-    that only marks one pick (the default table): top-5 and pairwise
-    accuracy mean nothing there and are left out."""
-    per_op = collections.defaultdict(lambda: {"top1": [], "top5": [],
-                                              "pairs_ok": 0, "pairs": 0,
-                                              "shapes": []})
-    for shape, sl in data.slices():
-        t = data.t[sl]
-        c = cost[sl]
-        best = t.min()
-        order = np.argsort(c, kind="stable")
-        e = per_op[data.rows[sl.start]["op"]]
-        e["top1"].append(best / t[order[0]])
-        e["top5"].append(best / t[order[:5]].min())
-        e["shapes"].append((shape, float(best / t[order[0]])))
-        dt = t[:, None] - t[None, :]
-        dc = c[:, None] - c[None, :]
-        mask = np.abs(dt) > 0.02 * np.minimum(t[:, None], t[None, :])
-        e["pairs"] += int(mask.sum())
-        e["pairs_ok"] += int(((np.sign(dt) == np.sign(dc)) & mask).sum())
-    out = {}
-    for op, e in per_op.items():
-        top1 = np.array(e["top1"])
-        out[op] = {"shapes": len(top1),
-                   "top1_mean": float(top1.mean()),
-                   "top1_geomean": float(np.exp(np.log(top1).mean())),
-                   "top1_min": float(top1.min()),
-                   "top1_ge_0.95": float((top1 >= 0.95).mean()),
-                   "per_shape": e["shapes"]}
-        if ranks:
-            out[op]["top5_mean"] = float(np.mean(e["top5"]))
-            out[op]["pairwise_accuracy"] = (
-                e["pairs_ok"] / e["pairs"] if e["pairs"] else float("nan"))
-    all_top1 = np.concatenate([[v for _, v in out[o]["per_shape"]]
-                               for o in out])
-    out["all"] = {"shapes": int(all_top1.size),
-                  "top1_mean": float(all_top1.mean()),
-                  "top1_geomean": float(np.exp(np.log(all_top1).mean())),
-                  "top1_min": float(all_top1.min()),
-                  "top1_ge_0.95": float((all_top1 >= 0.95).mean())}
-    return out
-
-
 def fit(target, depth, eta, rounds, train):
     return xgb.train(params_for(target, depth, eta), train.dmatrix(target),
                      num_boost_round=rounds)
@@ -167,6 +107,8 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--report", required=True)
     parser.add_argument("--plots", default="")
+    parser.add_argument("--grid", choices=("full", "small"), default="full",
+                        help="hyperparameter grid (small: for tests)")
     args = parser.parse_args()
 
     rows, meta = [], None
@@ -180,11 +122,7 @@ def main():
         raise SystemExit(f"the data was planned for {meta['chip']}, "
                          f"not {args.chip}")
     names = meta["feature_names"]
-    groups = collections.defaultdict(list)
-    for r in rows:
-        if r["status"] == "ok" and r.get("features"):
-            groups[r["shape"]].append(r)
-    groups = {s: g for s, g in groups.items() if len(g) >= 2}
+    groups = measured_groups(rows)
     role = split_shapes(groups)
     sets = {k: Data(groups, [s for s in groups if role[s] == k], names)
             for k in ("train", "val", "test")}
@@ -194,17 +132,25 @@ def main():
           ", ".join(f"{k} {len(d.shapes)} shapes / {len(d.rows)} points"
                     for k, d in sets.items()))
 
+    for k, d in sets.items():
+        if not d.shapes:
+            raise SystemExit(f"no {k} shape: measure more shapes (the split "
+                             f"keeps every fifth shape of an op for test and "
+                             f"every fifth of the rest for validation)")
+
     # Hyperparameters on the validation shapes.
     grid = [(d, e, n) for d in (4, 6, 8, 10) for e in (0.05, 0.1, 0.2)
             for n in (100, 300, 600)]
+    if args.grid == "small":
+        grid = [(d, 0.2, 100) for d in (3, 6)]
     choice = {}
     for target in ("rank", "log2_time_us"):
         best = None
         for depth, eta, rounds in grid:
             booster = fit(target, depth, eta, rounds, sets["train"])
             pred = booster.predict(sets["val"].dmatrix(target))
-            score = evaluate(sets["val"], costs_of(target, pred),
-                             groups)["all"]["top1_geomean"]
+            score = evaluate(*sets["val"].per_shape(
+                costs_of(target, pred)))["all"]["top1_geomean"]
             if best is None or score > best[0] + 1e-9:
                 best = (score, depth, eta, rounds)
         choice[target] = best
@@ -228,23 +174,18 @@ def main():
         booster = fit(target, depth, eta, rounds, trainval)
         boosters[target] = booster
         predictions[target] = booster.predict(test.dmatrix(target))
-        report["test"][target] = evaluate(test, costs_of(
-            target, predictions[target]), groups)
-    analytic_index = names.index("log_roofline_over_util_us")
-    report["test"]["analytic"] = evaluate(test, test.x[:, analytic_index],
-                                          groups)
-    # The hand-written table's pick: shapes whose default schedule was not
-    # measured (it failed or was not sampled) cannot be scored and are
-    # left out of that row; the report counts them.
-    with_default = [s for s in test.shapes
-                    if any(r["default"] for r in groups[s])]
-    report["test_shapes_without_measured_default"] = sorted(
-        set(test.shapes) - set(with_default))
-    test_default = Data(groups, with_default, names)
-    default_cost = np.array([0.0 if r["default"] else 1.0
-                             for r in test_default.rows])
-    report["test"]["default"] = evaluate(test_default, default_cost, groups,
-                                         ranks=False)
+        report["test"][target] = evaluate(*test.per_shape(
+            costs_of(target, predictions[target])))
+    # The baselines on the same shapes: the analytic roofline model, the
+    # hand-written default table and the fixed tables in the style of
+    # FlashAttention-3, FlexAttention and Liger-Kernel (metrics.py).
+    sm_count = int(meta["gpu"].get("sm_count", 132))
+    report["baseline_notes"] = {}
+    for name, (metrics, notes) in baselines(
+            test.per_shape(np.zeros(len(test.rows)))[0], names,
+            sm_count).items():
+        report["test"][name] = metrics
+        report["baseline_notes"][name] = notes
 
     shipped = max(choice, key=lambda t: choice[t][0])
     booster = boosters[shipped]
@@ -269,15 +210,7 @@ def main():
     Path(args.report).parent.mkdir(parents=True, exist_ok=True)
     Path(args.report).write_text(json.dumps(report, indent=1) + "\n")
     print(f"shipped {shipped} -> {args.out}; report -> {args.report}")
-    print(f"{'test shapes':24s} {'model':>8s} {'top1 mean':>10s} "
-          f"{'geomean':>8s} {'min':>6s} {'>=0.95':>7s} {'top5':>6s} "
-          f"{'pairs':>6s}")
-    for model in ("rank", "log2_time_us", "analytic", "default"):
-        for op, e in sorted(report["test"][model].items()):
-            print(f"{op:24s} {model:>8.8s} {e['top1_mean']:10.3f} "
-                  f"{e['top1_geomean']:8.3f} {e['top1_min']:6.3f} "
-                  f"{e['top1_ge_0.95']:7.2f} {e.get('top5_mean', float('nan')):6.3f} "
-                  f"{e.get('pairwise_accuracy', float('nan')):6.3f}")
+    print_table([(m, report["test"][m]) for m in report["test"]])
     if args.plots:
         plot(args.plots, args.chip, test, predictions, report)
     return 0

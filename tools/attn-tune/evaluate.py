@@ -1,0 +1,119 @@
+#!/usr/bin/python3
+"""Checks a cost model against measured shapes: for every shape of a
+dataset (data/tuning/*.jsonl.xz, or one you measured for shapes of your
+own), the schedule the model picks against the best measured one, beside
+the analytic model, the hand-written default table and the fixed tables
+(metrics.py). The model is evaluated by the compiler's own tree walker
+(attn-model-eval), i.e. exactly as attn-select-schedule scores.
+
+  tools/attn-tune/evaluate.py --data D.jsonl.xz [--model models/h200-sxm.json]
+      [--shapes all|test] [--json OUT.json]
+
+--shapes test keeps the held-out shapes of train.py's split (for the
+dataset the model was trained on); the default, all, is for datasets of
+new shapes. Measuring shapes of your own: docs/CostModel.md ("Checking the
+model on your shapes"). Stdlib and numpy only.
+"""
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from dataset import load_dataset  # noqa: E402
+from metrics import (baselines, evaluate, measured_groups,  # noqa: E402
+                     print_table, split_shapes)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", required=True, nargs="+")
+    parser.add_argument("--model", default=str(ROOT / "models/h200-sxm.json"))
+    parser.add_argument("--shapes", choices=("all", "test"), default="all")
+    parser.add_argument("--model-eval",
+                        default=str(ROOT / "build/bin/attn-model-eval"))
+    parser.add_argument("--json", default="")
+    args = parser.parse_args()
+
+    rows, meta = [], None
+    for path in args.data:
+        m, r = load_dataset(path)
+        if meta and m["feature_names"] != meta["feature_names"]:
+            raise SystemExit(f"{path}: other feature names than {args.data[0]}")
+        meta = meta or m
+        rows.extend(r)
+    names = meta["feature_names"]
+    model = json.loads(Path(args.model).read_text())
+    attrs = model["learner"].get("attributes", {})
+    if attrs.get("attn_chip") != meta["chip"]:
+        raise SystemExit(f"{args.model} is for {attrs.get('attn_chip')}, the "
+                         f"data for {meta['chip']}")
+    if attrs.get("attn_feature_version") != str(meta["feature_version"]):
+        raise SystemExit(f"{args.model} has feature version "
+                         f"{attrs.get('attn_feature_version')}, the data "
+                         f"{meta['feature_version']}: retrain")
+    target = attrs.get("attn_target", "log2_time_us")
+
+    groups = measured_groups(rows)
+    if args.shapes == "test":
+        role = split_shapes(groups)
+        groups = {s: g for s, g in groups.items() if role[s] == "test"}
+    if not groups:
+        raise SystemExit("no shape with two or more measured candidates")
+    shapes = sorted(groups.items())
+
+    with tempfile.TemporaryDirectory() as tmp:
+        features = Path(tmp) / "features.csv"
+        with features.open("w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(names)
+            for _, rs in shapes:
+                for r in rs:
+                    w.writerow([repr(float(v)) for v in r["features"]])
+        out = subprocess.run([args.model_eval, args.model, str(features)],
+                             check=True, capture_output=True, text=True)
+    pred = np.array([float(x) for x in out.stdout.split()])
+    if pred.size != sum(len(rs) for _, rs in shapes):
+        raise SystemExit("attn-model-eval returned the wrong number of rows")
+    cost = -pred if target == "rank" else pred
+    costs, start = [], 0
+    for _, rs in shapes:
+        costs.append(cost[start:start + len(rs)])
+        start += len(rs)
+
+    results = [(f"model:{target}", evaluate(shapes, costs))]
+    notes = {}
+    for name, (metrics, note) in baselines(
+            shapes, names, int(meta["gpu"].get("sm_count", 132))).items():
+        results.append((name, metrics))
+        notes[name] = note
+    sampled = sum(1 for _, rs in shapes if rs[0].get("sampled"))
+    print(f"{len(shapes)} shapes ({sampled} measured on a sample of their "
+          f"space, the rest exhaustively), "
+          f"{sum(len(rs) for _, rs in shapes)} measured candidates")
+    print_table(results)
+    for name, note in notes.items():
+        if note.get("exact_matches") is not None:
+            print(f"{name}: the table's own tile was measured for "
+                  f"{note['exact_matches']} of {note['shapes']} shapes; "
+                  f"elsewhere its nearest measured candidate stands in")
+    missing = notes["default"]["shapes_without_measured_default"]
+    if missing:
+        print(f"default: not measured for {len(missing)} shapes, left out")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {"model": args.model, "data": args.data, "shapes": args.shapes,
+             "results": dict(results), "notes": notes}, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
