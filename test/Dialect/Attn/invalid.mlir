@@ -437,3 +437,30 @@ func.func @lce_ignore_index_wider_than_labels(%h: tensor<16x64xbf16>, %w: tensor
   %0 = attn.linear_cross_entropy %h, %w, %y {ignore_index = -2147483649 : i64} : tensor<16x64xbf16>, tensor<100x64xbf16>, tensor<16xi32> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+// Static shapes whose size does not fit in int64: the element count wraps
+// (here to 0, which the GPU mapping took for an empty tensor).
+func.func @softmax_bytes_overflow(%x: tensor<4611686018427387904x4xf32>) -> tensor<4611686018427387904x4xf32> {
+  // expected-error @+1 {{operand #0 ('tensor<4611686018427387904x4xf32>') has more than 2^63 - 1 bytes}}
+  %0 = attn.softmax %x, dim = 1 : tensor<4611686018427387904x4xf32> -> tensor<4611686018427387904x4xf32>
+  return %0 : tensor<4611686018427387904x4xf32>
+}
+
+// -----
+
+// Elements fit, bytes do not (2^62 bf16 elements).
+func.func @attention_bytes_overflow(%q: tensor<1x1x4611686018427387904x1xbf16>, %k: tensor<1x1x16x1xbf16>, %v: tensor<1x1x16x1xbf16>) -> tensor<1x1x4611686018427387904x1xbf16> {
+  // expected-error @+1 {{operand #0 ('tensor<1x1x4611686018427387904x1xbf16>') has more than 2^63 - 1 bytes}}
+  %0 = attn.attention %q, %k, %v : tensor<1x1x4611686018427387904x1xbf16>, tensor<1x1x16x1xbf16>, tensor<1x1x16x1xbf16> -> tensor<1x1x4611686018427387904x1xbf16>
+  return %0 : tensor<1x1x4611686018427387904x1xbf16>
+}
+
+// -----
+
+func.func @cross_entropy_logits_overflow(%z: tensor<3074457345618258603x2xf16>, %y: tensor<3074457345618258603xi64>) -> tensor<f32> {
+  // expected-error @+1 {{operand #0 ('tensor<3074457345618258603x2xf16>') has more than 2^63 - 1 bytes}}
+  %0 = attn.cross_entropy %z, %y : tensor<3074457345618258603x2xf16>, tensor<3074457345618258603xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}

@@ -11,6 +11,9 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
 #include <cmath>
 
 using namespace mlir;
@@ -62,6 +65,36 @@ static LogicalResult verifyPositive(Operation *op, StringRef what,
   return success();
 }
 
+/// Every tensor the op reads or writes must be addressable: its element
+/// count and byte size must fit in int64 (the lowerings index and allocate
+/// in that width; a larger static shape wraps around, e.g. to an "empty"
+/// tensor).
+static LogicalResult verifyByteSizes(Operation *op) {
+  auto check = [&](Type type, StringRef what, size_t index) -> LogicalResult {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasRank())
+      return success();
+    uint64_t bits = shaped.getElementType().getIntOrFloatBitWidth();
+    int64_t bytes = static_cast<int64_t>(std::max<uint64_t>(1, (bits + 7) / 8));
+    for (int64_t d : shaped.getShape()) {
+      if (ShapedType::isDynamic(d))
+        continue;
+      if (llvm::MulOverflow(bytes, d, bytes))
+        return op->emitOpError()
+               << what << " #" << index << " (" << type
+               << ") has more than 2^63 - 1 bytes";
+    }
+    return success();
+  };
+  for (auto [i, type] : llvm::enumerate(op->getOperandTypes()))
+    if (failed(check(type, "operand", i)))
+      return failure();
+  for (auto [i, type] : llvm::enumerate(op->getResultTypes()))
+    if (failed(check(type, "result", i)))
+      return failure();
+  return success();
+}
+
 /// Checks the op's schedule attribute, if it has one, against the op and
 /// its target.
 static LogicalResult verifyOptionalSchedule(Operation *op) {
@@ -100,6 +133,8 @@ static LogicalResult verifySameTypeSoftmax(Operation *op,
 }
 
 LogicalResult SoftmaxOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
   if (failed(verifySameTypeSoftmax(*this, getInput().getType(),
                                    getResult().getType(), getDim())))
     return failure();
@@ -107,6 +142,8 @@ LogicalResult SoftmaxOp::verify() {
 }
 
 LogicalResult LogSoftmaxOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
   if (failed(verifySameTypeSoftmax(*this, getInput().getType(),
                                    getResult().getType(), getDim())))
     return failure();
@@ -114,6 +151,8 @@ LogicalResult LogSoftmaxOp::verify() {
 }
 
 LogicalResult LogSumExpOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
   RankedTensorType input = getInput().getType();
   if (failed(verifyReducedDim(*this, input, getDim())))
     return failure();
@@ -144,6 +183,8 @@ MaskSpec AttentionOp::getMaskSpec() {
 }
 
 LogicalResult AttentionOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
   RankedTensorType q = getQuery().getType();
   RankedTensorType k = getKey().getType();
   RankedTensorType v = getValue().getType();
@@ -276,6 +317,8 @@ static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
 }
 
 LogicalResult CrossEntropyOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
   RankedTensorType logits = getLogits().getType();
   RankedTensorType labels = getLabels().getType();
   if (failed(verifyRank(*this, "logits", logits, 2, "[N, V]")) ||
@@ -287,6 +330,8 @@ LogicalResult CrossEntropyOp::verify() {
 }
 
 LogicalResult LinearCrossEntropyOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
   RankedTensorType hidden = getHidden().getType();
   RankedTensorType weight = getWeight().getType();
   RankedTensorType labels = getLabels().getType();

@@ -253,10 +253,20 @@ struct TileSoftmaxFamily : OpRewritePattern<OpTy> {
       outShape.push_back(tensor::getMixedSize(rewriter, loc, y, 1));
       shape.push_back(yType.getDimSize(1));
     }
-    return tensor::ExpandShapeOp::create(
-        rewriter, loc,
-        RankedTensorType::get(shape, resultType.getElementType()), y,
-        reassociation, outShape);
+    auto outType = RankedTensorType::get(shape, resultType.getElementType());
+    // An expand_shape with two dynamic sizes in one group crashes upstream
+    // expand-strided-metadata (LLVM 22) on the CPU path; a reshape by a
+    // shape tensor says the same thing and lowers through memref.reshape.
+    if (llvm::count_if(ArrayRef<int64_t>(shape).take_front(rowDims),
+                       ShapedType::isDynamic) > 1) {
+      SmallVector<Value> dims;
+      for (OpFoldResult size : outShape)
+        dims.push_back(getValueOrCreateConstantIndexOp(rewriter, loc, size));
+      Value shapeTensor = tensor::FromElementsOp::create(rewriter, loc, dims);
+      return tensor::ReshapeOp::create(rewriter, loc, outType, y, shapeTensor);
+    }
+    return tensor::ExpandShapeOp::create(rewriter, loc, outType, y,
+                                         reassociation, outShape);
   }
 };
 
