@@ -40,14 +40,15 @@ static int64_t vocabularySize(const FunctionSpec &spec) {
   if (!spec.op)
     return 0;
   int index = -1;
-  if (spec.op->name == "attn.cross_entropy")
+  bool linear = spec.op->name == "attn.linear_cross_entropy";
+  if (spec.op->name == "attn.cross_entropy" ||
+      spec.op->name == "attn.cross_entropy_grad")
     index = spec.findOperand("logits", TensorRole::Input);
-  else if (spec.op->name == "attn.linear_cross_entropy")
+  else if (linear)
     index = spec.findOperand("weight", TensorRole::Input);
   if (index < 0 || spec.args[index].shape.size() != 2)
     return 0;
-  return spec.op->name == "attn.cross_entropy" ? spec.args[index].shape[1]
-                                               : spec.args[index].shape[0];
+  return linear ? spec.args[index].shape[0] : spec.args[index].shape[1];
 }
 
 bool attn::testing::makeInputs(const FunctionSpec &spec,

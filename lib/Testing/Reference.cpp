@@ -285,6 +285,132 @@ static bool referenceSoftmaxFamily(OpOperands &op, const std::string &name) {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.softmax_grad, attn.log_softmax_grad, attn.logsumexp_grad
+//===----------------------------------------------------------------------===//
+
+/// Reads attribute "dim" of an op reducing a tensor of `shape`; a negative
+/// dim counts from the end.
+static bool reducedDim(OpOperands &op, const std::vector<int64_t> &shape,
+                       int64_t &dim) {
+  int64_t rank = static_cast<int64_t>(shape.size());
+  if (!op.intAttribute("dim", dim))
+    return false;
+  if (dim < -rank || dim >= rank)
+    return op.fail("dim " + std::to_string(dim) + " is out of range for " +
+                   "an input of shape " + shapeString(shape));
+  if (dim < 0)
+    dim += rank;
+  return true;
+}
+
+/// The rows of a tensor of `shape` along `dim`: `count` rows of `length`
+/// elements, element k of row r at index(r, k).
+struct RowView {
+  int64_t outer = 1, inner = 1, length = 1;
+  RowView(const std::vector<int64_t> &shape, int64_t dim) {
+    length = shape[dim];
+    for (int64_t i = 0; i < dim; ++i)
+      outer *= shape[i];
+    for (size_t i = dim + 1; i < shape.size(); ++i)
+      inner *= shape[i];
+  }
+  int64_t count() const { return outer * inner; }
+  int64_t index(int64_t row, int64_t k) const {
+    return ((row / inner) * length + k) * inner + row % inner;
+  }
+};
+
+/// softmax_grad: dx = y (dy - sum y dy); log_softmax_grad:
+/// dx = dy - exp(y) sum dy. `y` is the forward's result.
+static bool referenceSoftmaxGrad(OpOperands &op, bool logSoftmax) {
+  if (!op.checkKnown({"result", "grad_result"}, {"grad_input"}))
+    return false;
+  int yIndex = op.find("result", TensorRole::Input, true);
+  int dyIndex = yIndex < 0 ? -1 : op.find("grad_result", TensorRole::Input,
+                                          true);
+  int dxIndex =
+      dyIndex < 0 ? -1 : op.find("grad_input", TensorRole::Output, true);
+  if (dxIndex < 0)
+    return false;
+  const std::vector<int64_t> &shape = op.shape(yIndex);
+  if (op.shape(dyIndex) != shape)
+    return op.fail("operand \"grad_result\" has shape " +
+                   shapeString(op.shape(dyIndex)) + " but \"result\" has " +
+                   shapeString(shape));
+  int64_t dim;
+  if (!op.expectShape(dxIndex, shape) || !reducedDim(op, shape, dim))
+    return false;
+  if (op.checkingOnly())
+    return true;
+  const std::vector<double> *y = op.input(yIndex);
+  const std::vector<double> *dy = y ? op.input(dyIndex) : nullptr;
+  if (!dy)
+    return false;
+  std::vector<double> &dx = op.output(dxIndex);
+  RowView rows(shape, dim);
+  parallelFor(rows.count(), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      double sum = 0;
+      for (int64_t k = 0; k < rows.length; ++k) {
+        int64_t i = rows.index(row, k);
+        sum += logSoftmax ? (*dy)[i] : (*y)[i] * (*dy)[i];
+      }
+      for (int64_t k = 0; k < rows.length; ++k) {
+        int64_t i = rows.index(row, k);
+        dx[i] = logSoftmax ? (*dy)[i] - std::exp((*y)[i]) * sum
+                           : (*y)[i] * ((*dy)[i] - sum);
+      }
+    }
+  });
+  return true;
+}
+
+/// logsumexp_grad: dx = dlse exp(x - lse), 0 where x = -inf.
+static bool referenceLogSumExpGrad(OpOperands &op) {
+  if (!op.checkKnown({"input", "result", "grad_result"}, {"grad_input"}))
+    return false;
+  int xIndex = op.find("input", TensorRole::Input, true);
+  int lseIndex = xIndex < 0 ? -1 : op.find("result", TensorRole::Input, true);
+  int dlseIndex =
+      lseIndex < 0 ? -1 : op.find("grad_result", TensorRole::Input, true);
+  int dxIndex =
+      dlseIndex < 0 ? -1 : op.find("grad_input", TensorRole::Output, true);
+  if (dxIndex < 0)
+    return false;
+  const std::vector<int64_t> &shape = op.shape(xIndex);
+  int64_t dim;
+  if (!reducedDim(op, shape, dim) || !op.expectShape(dxIndex, shape))
+    return false;
+  std::vector<int64_t> reduced = shape;
+  reduced.erase(reduced.begin() + dim);
+  for (int index : {lseIndex, dlseIndex})
+    if (op.shape(index) != reduced)
+      return op.fail("operand \"" +
+                     std::string(index == lseIndex ? "result" : "grad_result") +
+                     "\" has shape " + shapeString(op.shape(index)) +
+                     " but should be " + shapeString(reduced));
+  if (op.checkingOnly())
+    return true;
+  const std::vector<double> *x = op.input(xIndex);
+  const std::vector<double> *lse = x ? op.input(lseIndex) : nullptr;
+  const std::vector<double> *dlse = lse ? op.input(dlseIndex) : nullptr;
+  if (!dlse)
+    return false;
+  std::vector<double> &dx = op.output(dxIndex);
+  RowView rows(shape, dim);
+  parallelFor(rows.count(), [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row)
+      for (int64_t k = 0; k < rows.length; ++k) {
+        int64_t i = rows.index(row, k);
+        dx[i] = (*x)[i] == negativeInfinity
+                    ? 0.0
+                    : (*dlse)[row] * std::exp((*x)[i] - (*lse)[row]);
+      }
+  });
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
 // attn.attention
 //===----------------------------------------------------------------------===//
 
@@ -612,6 +738,98 @@ static bool referenceCrossEntropy(OpOperands &op) {
       });
 }
 
+/// The gradient of the cross-entropy with respect to the logits, from the
+/// forward's lse and the upstream gradient of the (reduced) loss.
+static bool referenceCrossEntropyGrad(OpOperands &op) {
+  if (!op.checkKnown({"logits", "labels", "lse", "grad_loss"}, {"grad_logits"}))
+    return false;
+  int logitsIndex = op.find("logits", TensorRole::Input, true);
+  int labelsIndex =
+      logitsIndex < 0 ? -1 : op.find("labels", TensorRole::Input, true);
+  int lseIndex = labelsIndex < 0 ? -1 : op.find("lse", TensorRole::Input, true);
+  int upstreamIndex =
+      lseIndex < 0 ? -1 : op.find("grad_loss", TensorRole::Input, true);
+  int gradIndex = upstreamIndex < 0
+                      ? -1
+                      : op.find("grad_logits", TensorRole::Output, true);
+  if (gradIndex < 0 || !op.expectRank(logitsIndex, 2))
+    return false;
+  const std::vector<int64_t> &shape = op.shape(logitsIndex);
+  int64_t tokens = shape[0], vocabulary = shape[1];
+  CrossEntropyAttributes attributes;
+  if (!readCrossEntropyAttributes(op, attributes))
+    return false;
+  DType labelType = op.dtype(labelsIndex);
+  if (labelType != DType::I32 && labelType != DType::I64)
+    return op.fail("labels must be i32 or i64");
+  if (vocabulary <= 0)
+    return op.fail("the vocabulary is empty");
+  bool perToken = attributes.reduction == "none";
+  std::vector<int64_t> upstreamShape =
+      perToken ? std::vector<int64_t>{tokens} : std::vector<int64_t>{};
+  if (op.shape(labelsIndex) != std::vector<int64_t>{tokens} ||
+      op.shape(lseIndex) != std::vector<int64_t>{tokens} ||
+      op.shape(upstreamIndex) != upstreamShape)
+    return op.fail("labels " + shapeString(op.shape(labelsIndex)) + ", lse " +
+                   shapeString(op.shape(lseIndex)) + " and grad_loss " +
+                   shapeString(op.shape(upstreamIndex)) +
+                   " should be [N], [N] and " + shapeString(upstreamShape) +
+                   " for logits " + shapeString(shape));
+  if (!op.expectShape(gradIndex, shape))
+    return false;
+  if (op.checkingOnly())
+    return true;
+  const std::vector<double> *logits = op.input(logitsIndex);
+  const std::vector<double> *labels = logits ? op.input(labelsIndex) : nullptr;
+  const std::vector<double> *lse = labels ? op.input(lseIndex) : nullptr;
+  const std::vector<double> *upstream =
+      lse ? op.input(upstreamIndex) : nullptr;
+  if (!upstream)
+    return false;
+  double ignore = static_cast<double>(attributes.ignoreIndex);
+  int64_t counted = 0;
+  for (int64_t n = 0; n < tokens; ++n) {
+    double label = (*labels)[n];
+    if (label == ignore)
+      continue;
+    ++counted;
+    if (label < 0 || label >= static_cast<double>(vocabulary))
+      return op.fail("label " + std::to_string(static_cast<int64_t>(label)) +
+                     " of token " + std::to_string(n) + " is outside [0, " +
+                     std::to_string(vocabulary) + ") and is not ignore_index " +
+                     std::to_string(attributes.ignoreIndex));
+  }
+
+  std::vector<double> &grad = op.output(gradIndex);
+  double eps = attributes.labelSmoothing;
+  parallelFor(tokens, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      if ((*labels)[n] == ignore)
+        continue; // Zero: the output starts zeroed.
+      double g = perToken ? (*upstream)[n] : (*upstream)[0];
+      if (attributes.reduction == "mean")
+        g /= static_cast<double>(counted);
+      int64_t label = static_cast<int64_t>((*labels)[n]);
+      double rowLse = (*lse)[n];
+      for (int64_t v = 0; v < vocabulary; ++v) {
+        double x = (*logits)[n * vocabulary + v];
+        double z = x, dzdx = 1;
+        if (attributes.softcap) {
+          double t = std::tanh(x / *attributes.softcap);
+          z = *attributes.softcap * t;
+          dzdx = 1 - t * t;
+        }
+        double dz = std::exp(z - rowLse) *
+                        (1 + 2 * attributes.zLoss * rowLse) -
+                    (v == label ? 1 - eps : 0) -
+                    eps / static_cast<double>(vocabulary);
+        grad[n * vocabulary + v] = g * dz * dzdx;
+      }
+    }
+  });
+  return true;
+}
+
 static bool referenceLinearCrossEntropy(OpOperands &op) {
   if (!op.checkKnown({"hidden", "weight", "labels", "bias"}, {"loss", "lse"}))
     return false;
@@ -663,7 +881,10 @@ bool attn::testing::hasReference(const std::string &opName) {
   return opName == "attn.softmax" || opName == "attn.log_softmax" ||
          opName == "attn.logsumexp" || opName == "attn.attention" ||
          opName == "attn.cross_entropy" ||
-         opName == "attn.linear_cross_entropy";
+         opName == "attn.linear_cross_entropy" ||
+         opName == "attn.softmax_grad" || opName == "attn.log_softmax_grad" ||
+         opName == "attn.logsumexp_grad" ||
+         opName == "attn.cross_entropy_grad";
 }
 
 /// computeReference, or with `checkOnly` its checks of the spec alone.
@@ -692,6 +913,12 @@ static bool runReference(const FunctionSpec &spec,
     return referenceCrossEntropy(op);
   if (name == "attn.linear_cross_entropy")
     return referenceLinearCrossEntropy(op);
+  if (name == "attn.softmax_grad" || name == "attn.log_softmax_grad")
+    return referenceSoftmaxGrad(op, name == "attn.log_softmax_grad");
+  if (name == "attn.logsumexp_grad")
+    return referenceLogSumExpGrad(op);
+  if (name == "attn.cross_entropy_grad")
+    return referenceCrossEntropyGrad(op);
   error = "no reference implementation for op " + name;
   return false;
 }

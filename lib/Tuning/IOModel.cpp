@@ -225,8 +225,11 @@ FailureOr<IOReport> mlir::attn::estimateIO(Operation *op, ScheduleAttr s,
           .Case([&](LinearCrossEntropyOp o) {
             return linearCrossEntropyIO(o, s);
           })
-          .Default([&](Operation *) -> FailureOr<WideReport> {
-            why = "not an attn op";
+          .Default([&](Operation *other) -> FailureOr<WideReport> {
+            why = isa<AttnOpInterface>(other)
+                      ? "no IO model for " +
+                            other->getName().getStringRef().str() + " yet"
+                      : "not an attn op";
             return failure();
           });
   if (failed(wide))

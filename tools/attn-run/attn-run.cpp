@@ -18,6 +18,7 @@
 #include "attn/Runtime/Json.h"
 #include "attn/Runtime/KernelPackage.h"
 #include "attn/Testing/Compare.h"
+#include "attn/Testing/Gradients.h"
 #include "attn/Testing/Inputs.h"
 #include "attn/Testing/Reference.h"
 
@@ -70,6 +71,12 @@ const char *const usageText =
     "                         overrides the bound above for that output\n"
     "  --warmup N             untimed runs before timing (10)\n"
     "  --iterations N         timed runs; 0 skips timing (20)\n"
+    "  --finite-differences   for a gradient op: also check the reference and\n"
+    "                         every output against central finite differences\n"
+    "                         of the forward op's float64 reference\n"
+    "  --fd-step H            relative finite-difference step (1e-5)\n"
+    "  --fd-tolerance T       bound on the reference's rel_l2 to the finite\n"
+    "                         differences (1e-6); outputs keep their --tolerance\n"
     "  --json FILE            also write the results as JSON\n";
 
 /// Command-line settings.
@@ -86,6 +93,10 @@ struct Options {
   std::map<std::string, double> outputTolerances;
   int warmup = 10;
   int iterations = 20;
+  /// --finite-differences, --fd-step, --fd-tolerance.
+  bool finiteDifferences = false;
+  double fdStep = 1e-5;
+  double fdTolerance = 1e-6;
   std::string jsonPath;
 };
 
@@ -212,6 +223,15 @@ bool parseOptions(int argc, char **argv, Options &options, bool &help,
         return invalid("an integer in [0, 1000000]");
       (name == "--warmup" ? options.warmup : options.iterations) =
           static_cast<int>(count);
+    } else if (name == "--finite-differences") {
+      options.finiteDifferences = true;
+    } else if (name == "--fd-step" || name == "--fd-tolerance") {
+      if (!takeValue())
+        return false;
+      double number;
+      if (!parseDouble(value, number) || !(number > 0))
+        return invalid("a positive number");
+      (name == "--fd-step" ? options.fdStep : options.fdTolerance) = number;
     } else if (name == "--json") {
       if (!takeValue())
         return false;
@@ -284,11 +304,26 @@ private:
   }
   int finish(int exitCode, const std::string &message = "");
   bool loadFunction(std::string &error);
+  /// The bound on output `index`'s rel_l2: --tolerance NAME=T, else
+  /// --tolerance T, else the default of its dtypes.
+  double outputTolerance(size_t index) const {
+    auto perOutput = options.outputTolerances.find(spec.args[index].name);
+    if (perOutput != options.outputTolerances.end())
+      return perOutput->second;
+    return options.tolerance ? *options.tolerance
+                             : defaultTolerance(spec, index);
+  }
+  bool checkFiniteDifferences(
+      const std::vector<std::vector<unsigned char>> &buffers,
+      const std::vector<std::vector<double>> &reference, bool &pass,
+      std::string &error);
 
   const Options &options;
   KernelPackage package;
   TemporaryDirectory compiledPackage;
   FunctionSpec spec;
+  /// The forward op of a gradient op, for its inputs and finite differences.
+  ForwardProblem forward;
   std::unique_ptr<Executor> executor;
   JsonValue report = JsonValue::object();
   JsonValue outputs = JsonValue::array();
@@ -364,6 +399,63 @@ bool Runner::loadFunction(std::string &error) {
   return true;
 }
 
+/// Checks the float64 reference of a gradient op (`reference`: the input
+/// values and the reference's outputs) and every output of the run
+/// (`buffers`) against central finite differences of the forward op's
+/// reference; prints and reports the comparisons.
+bool Runner::checkFiniteDifferences(
+    const std::vector<std::vector<unsigned char>> &buffers,
+    const std::vector<std::vector<double>> &reference, bool &pass,
+    std::string &error) {
+  std::vector<std::vector<double>> differences;
+  int64_t evaluations = 0;
+  if (!finiteDifferences(spec, forward, reference, options.fdStep,
+                         differences, evaluations, error))
+    return false;
+  std::printf("  finite differences of %s: step %s, %lld evaluations\n",
+              forward.spec.op->name.c_str(),
+              format("%.1e", options.fdStep).c_str(),
+              static_cast<long long>(evaluations));
+  pass = true;
+  JsonValue checks = JsonValue::array();
+  auto check = [&](size_t index, const char *what,
+                   const std::vector<double> &values, double tolerance) {
+    const TensorSpec &arg = spec.args[index];
+    Comparison comparison =
+        compareOutput(values, differences[index], tolerance);
+    pass &= comparison.pass;
+    std::printf("    %s %s vs finite differences: rel_l2 %s max_abs %s "
+                "tol %s %s%s\n",
+                what, arg.name.c_str(),
+                format("%.3e", comparison.relL2).c_str(),
+                format("%.3e", comparison.maxAbs).c_str(),
+                format("%.1e", comparison.tolerance).c_str(),
+                comparison.pass ? "PASS" : "FAIL",
+                comparison.pass ? "" : (" (" + comparison.reason + ")").c_str());
+    checks.push(JsonValue::object(
+        {{"name", JsonValue::string(arg.name)},
+         {"of", JsonValue::string(what)},
+         {"rel_l2", JsonValue::number(comparison.relL2)},
+         {"max_abs", JsonValue::number(comparison.maxAbs)},
+         {"tolerance", JsonValue::number(comparison.tolerance)},
+         {"pass", JsonValue::boolean(comparison.pass)}}));
+  };
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    const TensorSpec &arg = spec.args[i];
+    if (arg.role != TensorRole::Output)
+      continue;
+    check(i, "reference", reference[i], options.fdTolerance);
+    check(i, "output", loadTensor(arg, buffers[i].data()),
+          outputTolerance(i));
+  }
+  report.set("finite_differences",
+             JsonValue::object({{"step", JsonValue::number(options.fdStep)},
+                                {"evaluations", JsonValue::integer(evaluations)},
+                                {"checks", std::move(checks)},
+                                {"pass", JsonValue::boolean(pass)}}));
+  return true;
+}
+
 int Runner::run() {
   // Members in reading order; later ones are filled in as they are known.
   report.set("input", JsonValue::string(options.input));
@@ -389,6 +481,10 @@ int Runner::run() {
     hasOutput |= arg.role == TensorRole::Output;
   if (!hasOutput)
     return setupError("function " + spec.name + " has no outputs to check");
+  bool isGradient = !forwardOpName(spec.op->name).empty();
+  if (options.finiteDifferences && !isGradient)
+    return setupError("--finite-differences needs a gradient op, but " +
+                      spec.name + " is op " + spec.op->name);
 
   for (const auto &entry : options.outputTolerances) {
     bool known = false;
@@ -433,7 +529,11 @@ int Runner::run() {
   std::fflush(stdout);
 
   std::vector<std::vector<unsigned char>> buffers;
-  if (!makeInputs(spec, options.inputs, buffers, error))
+  // A gradient op reads values its forward op saved: they are computed
+  // from drawn primal inputs, so that they agree with each other.
+  if (isGradient ? !makeGradientInputs(spec, options.inputs, buffers, forward,
+                                       error)
+                 : !makeInputs(spec, options.inputs, buffers, error))
     return setupError(error);
   // The reference's copies of the inputs are taken before the run, which
   // need not leave its inputs as they were.
@@ -456,11 +556,7 @@ int Runner::run() {
     const TensorSpec &arg = spec.args[i];
     if (arg.role != TensorRole::Output)
       continue;
-    auto perOutput = options.outputTolerances.find(arg.name);
-    double tolerance = perOutput != options.outputTolerances.end()
-                           ? perOutput->second
-                       : options.tolerance ? *options.tolerance
-                                           : defaultTolerance(spec, i);
+    double tolerance = outputTolerance(i);
     Comparison comparison = compareOutput(loadTensor(arg, buffers[i].data()),
                                           reference[i], tolerance);
     allPass &= comparison.pass;
@@ -496,6 +592,12 @@ int Runner::run() {
     if (!comparison.pass)
       result.set("reason", JsonValue::string(comparison.reason));
     outputs.push(std::move(result));
+  }
+  if (options.finiteDifferences) {
+    bool fdPass = false;
+    if (!checkFiniteDifferences(buffers, reference, fdPass, error))
+      return setupError(error);
+    allPass &= fdPass;
   }
 
   if (options.iterations > 0) {

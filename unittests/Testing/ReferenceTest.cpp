@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "attn/Testing/Compare.h"
+#include "attn/Testing/Gradients.h"
 #include "attn/Testing/Inputs.h"
 #include "attn/Testing/Reference.h"
 
@@ -527,6 +528,190 @@ void testCrossEntropyErrors() {
               {{0, 0, 0, 0}, {0, 0, 0}}, "should be [2]");
 }
 
+//===----------------------------------------------------------------------===//
+// Gradient ops
+//===----------------------------------------------------------------------===//
+
+void testSoftmaxGradsByHand() {
+  // y = softmax([0, ln 2]) = [1/3, 2/3], dy = [1, 0]: sum y dy = 1/3, so
+  // dx = [1/3 (1 - 1/3), 2/3 (0 - 1/3)] = [2/9, -2/9].
+  std::vector<double> y = {1.0 / 3, 2.0 / 3}, dy = {1, 0};
+  auto softmax = expectReference(
+      makeSpec("attn.softmax_grad", "{\"dim\": 1}",
+               {in("result", {1, 2}), in("grad_result", {1, 2}),
+                out("grad_input", {1, 2})}),
+      {y, dy}, 1);
+  if (sizesAre(softmax[0], 2)) {
+    ATTN_CHECK_NEAR(softmax[0][0], 2.0 / 9, tight);
+    ATTN_CHECK_NEAR(softmax[0][1], -2.0 / 9, tight);
+  }
+  // log_softmax: y = log([1/3, 2/3]), sum dy = 1: dx = dy - exp(y) =
+  // [2/3, -2/3].
+  auto logSoftmax = expectReference(
+      makeSpec("attn.log_softmax_grad", "{\"dim\": -1}",
+               {in("result", {1, 2}), in("grad_result", {1, 2}),
+                out("grad_input", {1, 2})}),
+      {{std::log(1.0 / 3), std::log(2.0 / 3)}, dy}, 1);
+  if (sizesAre(logSoftmax[0], 2)) {
+    ATTN_CHECK_NEAR(logSoftmax[0][0], 2.0 / 3, tight);
+    ATTN_CHECK_NEAR(logSoftmax[0][1], -2.0 / 3, tight);
+  }
+  // logsumexp over dim 0 of [[0, -inf], [ln 2, -inf]]: column 0 has
+  // lse ln 3 and dlse 3, so dx = 3 [1/3, 2/3] = [1, 2]; column 1 is all
+  // -inf (lse -inf): no mass, zero gradients rather than NaN.
+  auto lse = expectReference(
+      makeSpec("attn.logsumexp_grad", "{\"dim\": 0}",
+               {in("input", {2, 2}), in("result", {2}, "f32"),
+                in("grad_result", {2}, "f32"), out("grad_input", {2, 2})}),
+      {{0, -inf, std::log(2.0), -inf}, {std::log(3.0), -inf}, {3, 5}}, 1);
+  if (sizesAre(lse[0], 4)) {
+    ATTN_CHECK_NEAR(lse[0][0], 1, tight);
+    ATTN_CHECK_NEAR(lse[0][2], 2, tight);
+    ATTN_CHECK(lse[0][1] == 0 && lse[0][3] == 0);
+  }
+  expectError(makeSpec("attn.logsumexp_grad", "{\"dim\": 1}",
+                       {in("input", {2, 3}), in("result", {3}, "f32"),
+                        in("grad_result", {2}, "f32"),
+                        out("grad_input", {2, 3})}),
+              {std::vector<double>(6), {0, 0, 0}, {0, 0}},
+              "\"result\" has shape [3] but should be [2]");
+  expectError(makeSpec("attn.softmax_grad", "{\"dim\": 1}",
+                       {in("result", {2, 3}), in("grad_result", {3, 2}),
+                        out("grad_input", {2, 3})}),
+              {std::vector<double>(6), std::vector<double>(6)},
+              "\"grad_result\" has shape [3, 2]");
+}
+
+void testCrossEntropyGradByHand() {
+  // Logits [0, ln 2], label 1, lse ln 3: p = [1/3, 2/3] and the gradient
+  // of the loss is p - onehot(1) = [1/3, -1/3]; grad_loss 2 under sum
+  // doubles it. Token 1 is ignored: zeros.
+  double ln2 = std::log(2.0), ln3 = std::log(3.0);
+  auto spec = [&](const std::string &attributes, std::vector<int64_t> up) {
+    return makeSpec("attn.cross_entropy_grad", attributes,
+                    {in("logits", {2, 2}), in("labels", {2}, "i64"),
+                     in("lse", {2}, "f32"), in("grad_loss", up, "f32"),
+                     out("grad_logits", {2, 2})});
+  };
+  std::vector<double> logits = {0, ln2, 0, ln2}, lse = {ln3, ln3};
+  auto sum = expectReference(spec(crossEntropyAttributes("sum"), {}),
+                             {logits, {1, -100}, lse, {2}}, 1);
+  if (sizesAre(sum[0], 4)) {
+    ATTN_CHECK_NEAR(sum[0][0], 2.0 / 3, tight);
+    ATTN_CHECK_NEAR(sum[0][1], -2.0 / 3, tight);
+    ATTN_CHECK(sum[0][2] == 0 && sum[0][3] == 0);
+  }
+  // mean over the two counted tokens halves grad_loss.
+  auto mean = expectReference(spec(crossEntropyAttributes("mean"), {}),
+                              {logits, {1, 0}, lse, {2}}, 1);
+  if (sizesAre(mean[0], 4)) {
+    ATTN_CHECK_NEAR(mean[0][0], 1.0 / 3, tight);
+    ATTN_CHECK_NEAR(mean[0][2], -2.0 / 3, tight);
+    ATTN_CHECK_NEAR(mean[0][3], 2.0 / 3, tight);
+  }
+  // Every token ignored: zeros, not NaN (the count is 0).
+  auto ignored = expectReference(spec(crossEntropyAttributes("mean"), {}),
+                                 {logits, {-100, -100}, lse, {1}}, 1);
+  if (sizesAre(ignored[0], 4))
+    for (double g : ignored[0])
+      ATTN_CHECK(g == 0);
+  // eps = 0.5 over V = 2: p - 0.5 onehot - 0.25 = [1/12, -1/12]; z_loss
+  // 0.1 scales p by 1 + 0.2 lse. Per-token grad_loss [1, 3].
+  auto smoothed = expectReference(
+      spec(crossEntropyAttributes("none", 0.5, 0.1), {2}),
+      {logits, {1, 1}, lse, {1, 3}}, 1);
+  if (sizesAre(smoothed[0], 4)) {
+    double f = 1 + 0.2 * ln3;
+    ATTN_CHECK_NEAR(smoothed[0][0], f / 3 - 0.25, tight);
+    ATTN_CHECK_NEAR(smoothed[0][1], 2 * f / 3 - 0.75, tight);
+    ATTN_CHECK_NEAR(smoothed[0][3], 3 * (2 * f / 3 - 0.75), tight);
+  }
+  expectError(spec(crossEntropyAttributes("none"), {}),
+              {logits, {1, 1}, lse, {1}}, "and grad_loss [] should be");
+  expectError(spec(crossEntropyAttributes("sum"), {}),
+              {logits, {2, 1}, lse, {1}}, "label 2 of token 0 is outside");
+}
+
+/// The reference gradient of `spec` (a gradient op) against central finite
+/// differences of its forward reference, on inputs drawn with `options`.
+void expectMatchesFiniteDifferences(const FunctionSpec &spec,
+                                    InputOptions options,
+                                    const std::string &what) {
+  std::vector<std::vector<unsigned char>> buffers;
+  ForwardProblem problem;
+  std::string error;
+  if (!ATTN_CHECK_MSG(
+          makeGradientInputs(spec, options, buffers, problem, error),
+          what + ": " + error))
+    return;
+  std::vector<std::vector<double>> values(spec.args.size());
+  for (size_t i = 0; i < spec.args.size(); ++i)
+    if (spec.args[i].role == TensorRole::Input)
+      values[i] = loadTensor(spec.args[i], buffers[i].data());
+  std::vector<std::vector<double>> differences;
+  int64_t evaluations = 0;
+  if (!ATTN_CHECK_MSG(computeReference(spec, values, error),
+                      what + ": " + error) ||
+      !ATTN_CHECK_MSG(finiteDifferences(spec, problem, values, 1e-5,
+                                        differences, evaluations, error),
+                      what + ": " + error))
+    return;
+  for (size_t i = 0; i < spec.args.size(); ++i) {
+    if (spec.args[i].role != TensorRole::Output)
+      continue;
+    ATTN_CHECK(evaluations == 2 * spec.args[i].numElements());
+    Comparison c = compareOutput(values[i], differences[i], 1e-7);
+    ATTN_CHECK_MSG(c.pass, what + ": rel_l2 " + std::to_string(c.relL2) +
+                               " " + c.reason);
+  }
+}
+
+void testGradientsMatchFiniteDifferences() {
+  InputOptions options;
+  options.seed = 3;
+  options.inputScale = 2;
+  ATTN_CHECK(forwardOpName("attn.softmax_grad") == "attn.softmax");
+  ATTN_CHECK(forwardOpName("attn.softmax").empty());
+  for (const char *op : {"attn.softmax_grad", "attn.log_softmax_grad"})
+    expectMatchesFiniteDifferences(
+        makeSpec(op, "{\"dim\": 1}",
+                 {in("result", {3, 7, 2}), in("grad_result", {3, 7, 2}),
+                  out("grad_input", {3, 7, 2})}),
+        options, op);
+  expectMatchesFiniteDifferences(
+      makeSpec("attn.logsumexp_grad", "{\"dim\": 0}",
+               {in("input", {5, 3}), in("result", {3}),
+                in("grad_result", {3}), out("grad_input", {5, 3})}),
+      options, "logsumexp_grad");
+  options.ignoreFraction = 0.3;
+  for (const char *reduction : {"none", "sum", "mean"})
+    for (const std::string &attributes :
+         {crossEntropyAttributes(reduction),
+          crossEntropyAttributes(reduction, 0.1, 1e-2, "1.5")}) {
+      bool none = std::string(reduction) == "none";
+      expectMatchesFiniteDifferences(
+          makeSpec("attn.cross_entropy_grad", attributes,
+                   {in("logits", {9, 11}), in("labels", {9}, "i64"),
+                    in("lse", {9}), in("grad_loss", none ? std::vector<int64_t>{9}
+                                                         : std::vector<int64_t>{}),
+                    out("grad_logits", {9, 11})}),
+          options, "cross_entropy_grad " + attributes);
+    }
+  // The saved values agree with the primal ones: y = softmax(x) sums to 1.
+  FunctionSpec softmax = makeSpec(
+      "attn.softmax_grad", "{\"dim\": 0}",
+      {in("result", {4}), in("grad_result", {4}), out("grad_input", {4})});
+  std::vector<std::vector<unsigned char>> buffers;
+  ForwardProblem problem;
+  std::string error;
+  if (ATTN_CHECK_MSG(
+          makeGradientInputs(softmax, options, buffers, problem, error), error)) {
+    std::vector<double> y = loadTensor(softmax.args[0], buffers[0].data());
+    ATTN_CHECK_NEAR(y[0] + y[1] + y[2] + y[3], 1.0, tight);
+    ATTN_CHECK(problem.spec.op->name == "attn.softmax");
+  }
+}
+
 void testLinearCrossEntropy() {
   // hidden [1, 0] and weight rows [0, 0], [ln 3, 5] give logits [0, ln 3]:
   // label 1 -> ln(4/3), as in the plain cross-entropy test.
@@ -741,6 +926,9 @@ int main() {
   testCrossEntropyReductions();
   testCrossEntropySoftcap();
   testCrossEntropyErrors();
+  testSoftmaxGradsByHand();
+  testCrossEntropyGradByHand();
+  testGradientsMatchFiniteDifferences();
   testLinearCrossEntropy();
   testFunctionsWithoutAnOp();
   testSpecCheckNeedsNoValues();

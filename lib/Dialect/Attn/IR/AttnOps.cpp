@@ -107,14 +107,15 @@ static LogicalResult verifyOptionalSchedule(Operation *op) {
 // Softmax family
 //===----------------------------------------------------------------------===//
 
-/// Checks `dim` against the input rank; shared by the softmax family.
+/// Checks `dim` against the rank of operand `what`; shared by the softmax
+/// family and its gradients.
 static LogicalResult verifyReducedDim(Operation *op, RankedTensorType input,
-                                      int64_t dim) {
+                                      int64_t dim, StringRef what = "input") {
   if (input.getRank() == 0)
-    return op->emitOpError("input must have rank >= 1");
+    return op->emitOpError() << what << " must have rank >= 1";
   if (dim < 0 || dim >= input.getRank())
     return op->emitOpError() << "dim " << dim << " is out of range for an "
-                             << "input of rank " << input.getRank();
+                             << what << " of rank " << input.getRank();
   return success();
 }
 
@@ -159,6 +160,60 @@ LogicalResult LogSumExpOp::verify() {
   SmallVector<int64_t> expected(input.getShape());
   expected.erase(expected.begin() + getDim());
   if (failed(verifyShape(*this, "result", getResult().getType(), expected)))
+    return failure();
+  return verifyOptionalSchedule(*this);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax family: gradients
+//===----------------------------------------------------------------------===//
+
+/// Checks that `value` (named `what`) has the type of `expected` (named
+/// `expectedWhat`): the same element type and shape.
+static LogicalResult verifySameType(Operation *op, StringRef what,
+                                    RankedTensorType value,
+                                    StringRef expectedWhat,
+                                    RankedTensorType expected) {
+  if (value.getElementType() != expected.getElementType())
+    return op->emitOpError() << what << " element type "
+                             << value.getElementType() << " must match the "
+                             << expectedWhat << " element type "
+                             << expected.getElementType();
+  return verifyShape(op, what, value, expected.getShape());
+}
+
+/// softmax_grad and log_softmax_grad: y, dy and dx share one type.
+template <typename GradOp>
+static LogicalResult verifySoftmaxGrad(GradOp op) {
+  if (failed(verifyByteSizes(op)))
+    return failure();
+  RankedTensorType output = op.getOutput().getType();
+  if (failed(verifyReducedDim(op, output, op.getDim(), "output")) ||
+      failed(verifySameType(op, "grad_output", op.getGradOutput().getType(),
+                            "output", output)) ||
+      failed(verifySameType(op, "grad_input", op.getGradInput().getType(),
+                            "output", output)))
+    return failure();
+  return verifyOptionalSchedule(op);
+}
+
+LogicalResult SoftmaxGradOp::verify() { return verifySoftmaxGrad(*this); }
+
+LogicalResult LogSoftmaxGradOp::verify() { return verifySoftmaxGrad(*this); }
+
+LogicalResult LogSumExpGradOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
+  RankedTensorType input = getInput().getType();
+  if (failed(verifyReducedDim(*this, input, getDim())))
+    return failure();
+  SmallVector<int64_t> reduced(input.getShape());
+  reduced.erase(reduced.begin() + getDim());
+  if (failed(verifyShape(*this, "output", getOutput().getType(), reduced)) ||
+      failed(verifyShape(*this, "grad_output", getGradOutput().getType(),
+                         reduced)) ||
+      failed(verifySameType(*this, "grad_input", getGradInput().getType(),
+                            "input", input)))
     return failure();
   return verifyOptionalSchedule(*this);
 }
@@ -276,9 +331,9 @@ LogicalResult AttentionOp::verify() {
 // Losses
 //===----------------------------------------------------------------------===//
 
-/// Checks the attributes and results shared by the two loss ops.
+/// Checks the attributes shared by the loss ops and their gradient.
 template <typename LossOp>
-static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
+static LogicalResult verifyLossAttributes(LossOp op) {
   double smoothing = op.getLabelSmoothing().convertToDouble();
   if (!(smoothing >= 0.0 && smoothing <= 1.0))
     return op.emitOpError() << "label_smoothing must be in [0, 1], but is "
@@ -299,7 +354,14 @@ static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
     return op.emitOpError() << "ignore_index " << ignore
                             << " does not fit the i" << labelBits
                             << " labels";
+  return success();
+}
 
+/// Checks the attributes and results shared by the two loss ops.
+template <typename LossOp>
+static LogicalResult verifyLossCommon(LossOp op, int64_t numTokens) {
+  if (failed(verifyLossAttributes(op)))
+    return failure();
   RankedTensorType loss = op.getLoss().getType();
   if (op.getReduction() == Reduction::none) {
     if (failed(verifyShape(op, "loss (reduction = none)", loss, {numTokens})))
@@ -327,6 +389,41 @@ LogicalResult CrossEntropyOp::verify() {
   if (failed(verifyShape(*this, "labels", labels, {logits.getDimSize(0)})))
     return failure();
   return verifyLossCommon(*this, logits.getDimSize(0));
+}
+
+LogicalResult CrossEntropyGradOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
+  RankedTensorType logits = getLogits().getType();
+  RankedTensorType labels = getLabels().getType();
+  if (failed(verifyRank(*this, "logits", logits, 2, "[N, V]")) ||
+      failed(verifyRank(*this, "labels", labels, 1, "[N]")))
+    return failure();
+  int64_t numTokens = logits.getDimSize(0);
+  if (failed(verifyShape(*this, "labels", labels, {numTokens})) ||
+      failed(verifyShape(*this, "lse", getLse().getType(), {numTokens})))
+    return failure();
+  if (failed(verifyLossAttributes(*this)))
+    return failure();
+  RankedTensorType gradLoss = getGradLoss().getType();
+  if (getReduction() == Reduction::none) {
+    if (failed(verifyShape(*this, "grad_loss (reduction = none)", gradLoss,
+                           {numTokens})))
+      return failure();
+  } else if (gradLoss.getRank() != 0) {
+    return emitOpError() << "grad_loss must be a rank-0 tensor for "
+                         << "reduction = " << stringifyReduction(getReduction())
+                         << ", but has rank " << gradLoss.getRank();
+  }
+  RankedTensorType grad = getGradLogits().getType();
+  if (grad.getElementType() != logits.getElementType())
+    return emitOpError() << "grad_logits element type "
+                         << grad.getElementType()
+                         << " must match the logits element type "
+                         << logits.getElementType();
+  if (failed(verifyShape(*this, "grad_logits", grad, logits.getShape())))
+    return failure();
+  return verifyOptionalSchedule(*this);
 }
 
 LogicalResult LinearCrossEntropyOp::verify() {
@@ -398,6 +495,24 @@ ATTN_ROW_OP_INTERFACE(LogSoftmaxOp)
 ATTN_ROW_OP_INTERFACE(LogSumExpOp)
 #undef ATTN_ROW_OP_INTERFACE
 
+// The gradient ops name their operands and results after the forward op's:
+// `result` is the saved forward result, `grad_<r>` the gradient with
+// respect to forward result (or operand) `<r>`. The float64 reference and
+// its finite-difference check read these roles.
+
+#define ATTN_ROW_GRAD_OP_INTERFACE(OP, ...)                                    \
+  SmallVector<StringRef> OP::getOperandRoles() { return {__VA_ARGS__}; }       \
+  SmallVector<StringRef> OP::getResultRoles() { return {"grad_input"}; }       \
+  DictionaryAttr OP::getEffectiveAttributes() {                                \
+    Builder b(getContext());                                                   \
+    return b.getDictionaryAttr(                                                \
+        {b.getNamedAttr("dim", b.getI64IntegerAttr(getDim()))});               \
+  }
+ATTN_ROW_GRAD_OP_INTERFACE(SoftmaxGradOp, "result", "grad_result")
+ATTN_ROW_GRAD_OP_INTERFACE(LogSoftmaxGradOp, "result", "grad_result")
+ATTN_ROW_GRAD_OP_INTERFACE(LogSumExpGradOp, "input", "result", "grad_result")
+#undef ATTN_ROW_GRAD_OP_INTERFACE
+
 SmallVector<StringRef> AttentionOp::getOperandRoles() {
   return rolesOf({{"query", true},
                   {"key", true},
@@ -446,6 +561,18 @@ SmallVector<StringRef> CrossEntropyOp::getResultRoles() {
 }
 
 DictionaryAttr CrossEntropyOp::getEffectiveAttributes() {
+  return lossAttributes(*this);
+}
+
+SmallVector<StringRef> CrossEntropyGradOp::getOperandRoles() {
+  return {"logits", "labels", "lse", "grad_loss"};
+}
+
+SmallVector<StringRef> CrossEntropyGradOp::getResultRoles() {
+  return {"grad_logits"};
+}
+
+DictionaryAttr CrossEntropyGradOp::getEffectiveAttributes() {
   return lossAttributes(*this);
 }
 

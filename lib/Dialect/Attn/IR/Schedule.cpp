@@ -159,6 +159,41 @@ LogicalResult LinearCrossEntropyOp::verifyScheduleStructure(
                    "split", "exceeds the number of vocabulary tiles");
 }
 
+/// The gradient ops have no tiled form and no GPU kernel yet: the
+/// decomposition computes them and reads no schedule, so every field but
+/// the warps and the chip keeps its default.
+static LogicalResult
+verifyUntiledSchedule(ScheduleAttr s,
+                      function_ref<InFlightDiagnostic()> emitError) {
+  ScheduleChecker c(s, emitError);
+  return success(succeeded(c.unused("block_m", s.getBlockM(), 0)) &&
+                 succeeded(c.unused("block_n", s.getBlockN(), 0)) &&
+                 succeeded(c.unused("block_d", s.getBlockD(), 0)) &&
+                 succeeded(c.unused("stages", s.getStages(), 1)) &&
+                 succeeded(c.unused("split", s.getSplit(), 1)) &&
+                 succeeded(c.unused("passes", s.getPasses(), 1)));
+}
+
+LogicalResult SoftmaxGradOp::verifyScheduleStructure(
+    ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
+  return verifyUntiledSchedule(s, emitError);
+}
+
+LogicalResult LogSoftmaxGradOp::verifyScheduleStructure(
+    ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
+  return verifyUntiledSchedule(s, emitError);
+}
+
+LogicalResult LogSumExpGradOp::verifyScheduleStructure(
+    ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
+  return verifyUntiledSchedule(s, emitError);
+}
+
+LogicalResult CrossEntropyGradOp::verifyScheduleStructure(
+    ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
+  return verifyUntiledSchedule(s, emitError);
+}
+
 LogicalResult
 mlir::attn::verifySchedule(Operation *op, ScheduleAttr s,
                            function_ref<InFlightDiagnostic()> emitError) {

@@ -9,6 +9,7 @@
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Transforms/Passes.h"
 
+#include "DecomposeGrad.h"
 #include "GenericBuilder.h"
 #include "LossMath.h"
 
@@ -452,4 +453,5 @@ void mlir::attn::populateAttnDecomposePatterns(RewritePatternSet &patterns) {
                DecomposeSoftmaxFamily<LogSumExpOp, SoftmaxKind::logSumExp>,
                DecomposeAttention, DecomposeCrossEntropy,
                DecomposeLinearCrossEntropy>(patterns.getContext());
+  detail::populateDecomposeGradPatterns(patterns);
 }

@@ -39,7 +39,13 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
                                      config)))
       return signalPassFailure();
     getOperation()->walk([](Operation *op) {
-      if (isa<AttnOpInterface>(op))
+      if (!isa<AttnOpInterface>(op))
+        return;
+      if (isa<SoftmaxGradOp, LogSoftmaxGradOp, LogSumExpGradOp,
+              CrossEntropyGradOp>(op))
+        op->emitRemark("attn-tile left this op untiled (gradient ops have "
+                       "no tiled form yet); it will be decomposed");
+      else
         op->emitRemark("attn-tile left this op untiled (attention with "
                        "dynamic head counts is not tiled); it will be "
                        "decomposed");

@@ -78,7 +78,10 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
     | `chip`    | a chip of lib/Target (`"sm_90a"`, `"h200-sxm"`, ...; `"host"` for attn-tile's CPU loops) ||||
 
-    Fields that do not apply to an op must keep their default.
+    Fields that do not apply to an op must keep their default. The gradient
+    ops (`softmax_grad`, `log_softmax_grad`, `logsumexp_grad`,
+    `cross_entropy_grad`) have no tiled form or kernel yet: every field but
+    `warps` and `chip` keeps its default.
 
     ```mlir
     %o = attn.attention %q, %k, %v {causal,

@@ -1,6 +1,7 @@
 //===- AttnOps.td - attn dialect ops -----------------------*- tablegen -*-===//
 //
-// The L1 ops of attn-mlir: attention, the softmax family and the losses.
+// The L1 ops of attn-mlir: attention, the softmax family and the losses, and
+// their gradients.
 //
 //===----------------------------------------------------------------------===//
 
@@ -86,6 +87,107 @@ def Attn_LogSumExpOp : Attn_SoftmaxFamilyOp<"logsumexp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Softmax family: gradients
+//===----------------------------------------------------------------------===//
+
+class Attn_SoftmaxGradOp<string mnemonic> : Attn_Op<mnemonic> {
+  let arguments = (ins Attn_FloatTensor:$output, Attn_FloatTensor:$grad_output,
+                       I64Attr:$dim, OptionalAttr<Attn_ScheduleAttr>:$schedule);
+  let results = (outs Attn_FloatTensor:$grad_input);
+  let assemblyFormat = [{
+    $output `,` $grad_output `,` `dim` `=` $dim attr-dict `:` type($output)
+    `,` type($grad_output) `->` type($grad_input)
+  }];
+  let hasVerifier = 1;
+}
+
+def Attn_SoftmaxGradOp : Attn_SoftmaxGradOp<"softmax_grad"> {
+  let summary = "gradient of attn.softmax from its output";
+  let description = [{
+    The vector-Jacobian product of `y = attn.softmax(x, dim)`: given the
+    forward output `y` and the gradient `dy` of a loss with respect to `y`,
+
+    ```
+    dx_i = y_i * (dy_i - sum_j y_j * dy_j)
+    ```
+
+    reduced over dimension `dim`. Only `y` is saved from the forward pass;
+    `x` is not needed. Computed in f32; the result is written in the
+    element type of the operands.
+
+    Shape contract: `output`, `grad_output` and the result have one type;
+    `dim` is in `[0, rank)`.
+
+    ```mlir
+    %dx = attn.softmax_grad %y, %dy, dim = 1
+        : tensor<64x32000xbf16>, tensor<64x32000xbf16> -> tensor<64x32000xbf16>
+    ```
+  }];
+}
+
+def Attn_LogSoftmaxGradOp : Attn_SoftmaxGradOp<"log_softmax_grad"> {
+  let summary = "gradient of attn.log_softmax from its output";
+  let description = [{
+    The vector-Jacobian product of `y = attn.log_softmax(x, dim)`: given the
+    forward output `y` and the gradient `dy` with respect to `y`,
+
+    ```
+    dx_i = dy_i - exp(y_i) * sum_j dy_j
+    ```
+
+    reduced over dimension `dim`. Only `y` is saved from the forward pass.
+    Computed in f32; the result is written in the element type of the
+    operands.
+
+    Shape contract: `output`, `grad_output` and the result have one type;
+    `dim` is in `[0, rank)`.
+
+    ```mlir
+    %dx = attn.log_softmax_grad %y, %dy, dim = 0
+        : tensor<7x5xf32>, tensor<7x5xf32> -> tensor<7x5xf32>
+    ```
+  }];
+}
+
+def Attn_LogSumExpGradOp : Attn_Op<"logsumexp_grad"> {
+  let summary = "gradient of attn.logsumexp from its input and output";
+  let description = [{
+    The vector-Jacobian product of `lse = attn.logsumexp(x, dim)`: given the
+    forward input `x`, the forward output `lse` and the gradient `dlse` with
+    respect to `lse`,
+
+    ```
+    dx_i = dlse * exp(x_i - lse)      (0 where x_i = -inf)
+    ```
+
+    where `lse` and `dlse` are broadcast along `dim`. An entry that is
+    `-inf` carries no probability mass, so its gradient is 0; a row of all
+    `-inf` (whose `lse` is `-inf`) gets zero gradients rather than NaN.
+    Computed in f32; the result has the type of `x`.
+
+    Shape contract: `dim` is in `[0, rank)`; `output` and `grad_output` are
+    f32 with the shape of `input` without `dim`; the result has the type of
+    `input`.
+
+    ```mlir
+    %dx = attn.logsumexp_grad %x, %lse, %dlse, dim = 2
+        : tensor<2x3x4xbf16>, tensor<2x3xf32>, tensor<2x3xf32>
+        -> tensor<2x3x4xbf16>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$input, Attn_F32Tensor:$output,
+                       Attn_F32Tensor:$grad_output, I64Attr:$dim,
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
+  let results = (outs Attn_FloatTensor:$grad_input);
+  let assemblyFormat = [{
+    $input `,` $output `,` $grad_output `,` `dim` `=` $dim attr-dict `:`
+    type($input) `,` type($output) `,` type($grad_output) `->`
+    type($grad_input)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Attention
 //===----------------------------------------------------------------------===//
 
@@ -166,15 +268,18 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
 // Losses
 //===----------------------------------------------------------------------===//
 
+/// The attributes of the cross-entropy losses and of their gradient.
+defvar Attn_LossAttributes = (ins
+    DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
+    DefaultValuedAttr<F32Attr, "0.0">:$label_smoothing,
+    DefaultValuedAttr<F32Attr, "0.0">:$z_loss,
+    OptionalAttr<F32Attr>:$softcap,
+    DefaultValuedAttr<Attn_ReductionAttr,
+                      "::mlir::attn::Reduction::mean">:$reduction,
+    OptionalAttr<Attn_ScheduleAttr>:$schedule);
+
 class Attn_LossOp<string mnemonic> : Attn_Op<mnemonic> {
-  dag lossAttrs = (ins
-      DefaultValuedAttr<I64Attr, "-100">:$ignore_index,
-      DefaultValuedAttr<F32Attr, "0.0">:$label_smoothing,
-      DefaultValuedAttr<F32Attr, "0.0">:$z_loss,
-      OptionalAttr<F32Attr>:$softcap,
-      DefaultValuedAttr<Attn_ReductionAttr,
-                        "::mlir::attn::Reduction::mean">:$reduction,
-      OptionalAttr<Attn_ScheduleAttr>:$schedule);
+  dag lossAttrs = Attn_LossAttributes;
   let results = (outs Attn_F32Tensor:$loss, Optional<Attn_F32Tensor>:$lse);
   let hasVerifier = 1;
 }
@@ -215,6 +320,55 @@ def Attn_CrossEntropyOp : Attn_LossOp<"cross_entropy"> {
     $logits `,` $labels attr-dict `:` type($logits) `,` type($labels)
     `->` type($loss) (`,` type($lse)^)?
   }];
+}
+
+def Attn_CrossEntropyGradOp : Attn_Op<"cross_entropy_grad"> {
+  let summary = "gradient of attn.cross_entropy with respect to the logits";
+  let description = [{
+    The vector-Jacobian product of `loss = attn.cross_entropy(logits,
+    labels)` with the same attributes, from the forward's saved `lse` result
+    (the log-sum-exp of the soft-capped logits) and the gradient
+    `grad_loss` of a loss with respect to `loss`. Per token `n` with label
+    `y`, `z = softcap * tanh(logits[n, :] / softcap)` (or the logits
+    without `softcap`), `p_v = exp(z_v - lse[n])` and `V` classes:
+
+    ```
+    dloss[n]/dz_v = p_v * (1 + 2 * z_loss * lse[n]) - (1 - eps) * [v == y]
+                    - eps / V
+    dz_v/dlogits  = 1 - (z_v / softcap)^2                if softcap is set
+    grad_logits[n, v] = g_n * dloss[n]/dz_v * dz_v/dlogits
+    ```
+
+    with `g_n = grad_loss[n]` for `reduction = none`, `g_n = grad_loss` for
+    `sum`, and `g_n = grad_loss / count` for `mean`, `count` being the
+    number of non-ignored tokens. Tokens whose label is `ignore_index` get
+    zero gradients; when every token is ignored, every gradient is 0 (never
+    NaN). `lse` of an ignored token is not read.
+
+    Shapes: `logits : [N, V]` (f16, bf16 or f32), `labels : [N]` (i32 or
+    i64), `lse : [N]` f32, `grad_loss` f32 `[N]` for `reduction = none` and
+    `[]` otherwise; the result has the type of `logits`. The attributes
+    are those of `attn.cross_entropy`, with the same ranges.
+
+    ```mlir
+    %l, %lse = attn.cross_entropy %z, %y {reduction = #attn.reduction<sum>}
+        : tensor<8x32000xbf16>, tensor<8xi64> -> tensor<f32>, tensor<8xf32>
+    %dz = attn.cross_entropy_grad %z, %y, %lse, %dl
+        {reduction = #attn.reduction<sum>}
+        : tensor<8x32000xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32>
+        -> tensor<8x32000xbf16>
+    ```
+  }];
+  let arguments = !con((ins Attn_FloatTensor:$logits,
+                            Attn_LabelTensor:$labels, Attn_F32Tensor:$lse,
+                            Attn_F32Tensor:$grad_loss), Attn_LossAttributes);
+  let results = (outs Attn_FloatTensor:$grad_logits);
+  let assemblyFormat = [{
+    $logits `,` $labels `,` $lse `,` $grad_loss attr-dict `:` type($logits)
+    `,` type($labels) `,` type($lse) `,` type($grad_loss) `->`
+    type($grad_logits)
+  }];
+  let hasVerifier = 1;
 }
 
 def Attn_LinearCrossEntropyOp : Attn_LossOp<"linear_cross_entropy"> {

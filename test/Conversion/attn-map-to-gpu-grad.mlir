@@ -1,0 +1,26 @@
+// RUN: attn-opt %s -verify-diagnostics --attn-map-to-gpu | FileCheck %s
+// The gradient ops have no GPU kernel yet: attn-map-to-gpu leaves them,
+// with a remark, to attn-decompose and the simple one-thread-per-element
+// GPU mapping (the `loops` kernel family), on any chip.
+// RUN: attn-opt %s -verify-diagnostics --attn-map-to-gpu=chip=sm_80 | FileCheck %s
+
+// CHECK-LABEL: func @gradients
+// CHECK: attn.softmax_grad
+// CHECK: attn.log_softmax_grad
+// CHECK: attn.logsumexp_grad
+// CHECK: attn.cross_entropy_grad
+// CHECK-NOT: gpu.launch
+func.func @gradients(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>,
+                     %lse: tensor<16xf32>, %dlse: tensor<16xf32>,
+                     %labels: tensor<16xi64>, %dl: tensor<f32>)
+    -> (tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>) {
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax_grad (not an op of a kernel family); it takes the simple GPU mapping}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this log_softmax_grad (not an op of a kernel family); it takes the simple GPU mapping}}
+  %1 = attn.log_softmax_grad %y, %dy, dim = 1 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this logsumexp_grad (not an op of a kernel family); it takes the simple GPU mapping}}
+  %2 = attn.logsumexp_grad %y, %lse, %dlse, dim = 1 : tensor<16x4096xbf16>, tensor<16xf32>, tensor<16xf32> -> tensor<16x4096xbf16>
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping}}
+  %3 = attn.cross_entropy_grad %y, %labels, %lse, %dl {schedule = #attn.schedule<warps = 8>} : tensor<16x4096xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32> -> tensor<16x4096xbf16>
+  return %0, %1, %2, %3 : tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>
+}

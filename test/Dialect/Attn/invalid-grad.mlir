@@ -1,0 +1,296 @@
+// RUN: attn-opt %s -split-input-file -verify-diagnostics
+// Every diagnostic of the gradient ops' verifiers.
+
+func.func @softmax_grad_dim_out_of_range(%y: tensor<4x8xf32>, %dy: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{dim 2 is out of range for an output of rank 2}}
+  %0 = attn.softmax_grad %y, %dy, dim = 2 : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @log_softmax_grad_negative_dim(%y: tensor<4x8xf32>, %dy: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{dim -1 is out of range for an output of rank 2}}
+  %0 = attn.log_softmax_grad %y, %dy, dim = -1 : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @softmax_grad_rank0(%y: tensor<f32>, %dy: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{output must have rank >= 1}}
+  %0 = attn.softmax_grad %y, %dy, dim = 0 : tensor<f32>, tensor<f32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @softmax_grad_dy_shape(%y: tensor<4x8xf32>, %dy: tensor<4x9xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{grad_output dimension 1 must be 8, but is 9}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<4x8xf32>, tensor<4x9xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @softmax_grad_dy_rank(%y: tensor<4x8xf32>, %dy: tensor<32xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{grad_output must have rank 2, but has rank 1}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<4x8xf32>, tensor<32xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @softmax_grad_dy_type(%y: tensor<4x8xbf16>, %dy: tensor<4x8xf32>) -> tensor<4x8xbf16> {
+  // expected-error @+1 {{grad_output element type 'f32' must match the output element type 'bf16'}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<4x8xbf16>, tensor<4x8xf32> -> tensor<4x8xbf16>
+  return %0 : tensor<4x8xbf16>
+}
+
+// -----
+
+func.func @log_softmax_grad_result_type(%y: tensor<4x8xf16>, %dy: tensor<4x8xf16>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{grad_input element type 'f32' must match the output element type 'f16'}}
+  %0 = attn.log_softmax_grad %y, %dy, dim = 1 : tensor<4x8xf16>, tensor<4x8xf16> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @log_softmax_grad_result_shape(%y: tensor<4x8xf32>, %dy: tensor<4x8xf32>) -> tensor<8x4xf32> {
+  // expected-error @+1 {{grad_input dimension 0 must be 4, but is 8}}
+  %0 = attn.log_softmax_grad %y, %dy, dim = 1 : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<8x4xf32>
+  return %0 : tensor<8x4xf32>
+}
+
+// -----
+
+func.func @softmax_grad_integer(%y: tensor<4x8xi32>, %dy: tensor<4x8xi32>) -> tensor<4x8xi32> {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<4x8xi32>, tensor<4x8xi32> -> tensor<4x8xi32>
+  return %0 : tensor<4x8xi32>
+}
+
+// -----
+
+func.func @logsumexp_grad_dim(%x: tensor<4x8xf32>, %lse: tensor<4xf32>, %d: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{dim 5 is out of range for an input of rank 2}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 5 : tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @logsumexp_grad_lse_shape(%x: tensor<4x8xf32>, %lse: tensor<8xf32>, %d: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{output dimension 0 must be 4, but is 8}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 1 : tensor<4x8xf32>, tensor<8xf32>, tensor<4xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @logsumexp_grad_dlse_rank(%x: tensor<4x8xf32>, %lse: tensor<4xf32>, %d: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{grad_output must have rank 1, but has rank 2}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 1 : tensor<4x8xf32>, tensor<4xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @logsumexp_grad_lse_bf16(%x: tensor<4x8xbf16>, %lse: tensor<4xbf16>, %d: tensor<4xf32>) -> tensor<4x8xbf16> {
+  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit float values}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 1 : tensor<4x8xbf16>, tensor<4xbf16>, tensor<4xf32> -> tensor<4x8xbf16>
+  return %0 : tensor<4x8xbf16>
+}
+
+// -----
+
+func.func @logsumexp_grad_result_type(%x: tensor<4x8xbf16>, %lse: tensor<4xf32>, %d: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{grad_input element type 'f32' must match the input element type 'bf16'}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 1 : tensor<4x8xbf16>, tensor<4xf32>, tensor<4xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @logsumexp_grad_rank0(%x: tensor<f32>, %lse: tensor<f32>, %d: tensor<f32>) -> tensor<f32> {
+  // expected-error @+1 {{input must have rank >= 1}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 0 : tensor<f32>, tensor<f32>, tensor<f32> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @softmax_grad_schedule(%y: tensor<4x8xf32>, %dy: tensor<4x8xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{schedule block_n does not apply to this op and must be 0, but is 8}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 {schedule = #attn.schedule<block_m = 0, block_n = 8>} : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @logsumexp_grad_schedule(%x: tensor<4x8xf32>, %lse: tensor<4xf32>, %d: tensor<4xf32>) -> tensor<4x8xf32> {
+  // expected-error @+1 {{schedule passes does not apply to this op and must be 1, but is 2}}
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 1 {schedule = #attn.schedule<passes = 2, chip = "host">} : tensor<4x8xf32>, tensor<4xf32>, tensor<4xf32> -> tensor<4x8xf32>
+  return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+func.func @softmax_grad_bytes_overflow(%y: tensor<4611686018427387904x4xf32>, %dy: tensor<4611686018427387904x4xf32>) -> tensor<4611686018427387904x4xf32> {
+  // expected-error @+1 {{operand #0 ('tensor<4611686018427387904x4xf32>') has more than 2^63 - 1 bytes}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<4611686018427387904x4xf32>, tensor<4611686018427387904x4xf32> -> tensor<4611686018427387904x4xf32>
+  return %0 : tensor<4611686018427387904x4xf32>
+}
+
+// -----
+
+func.func @ce_grad_logits_rank(%z: tensor<2x8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<2x8x100xf32> {
+  // expected-error @+1 {{logits must have rank 2 ([N, V]), but has rank 3}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<2x8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<2x8x100xf32>
+  return %0 : tensor<2x8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_labels_rank(%z: tensor<8x100xf32>, %y: tensor<8x1xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{labels must have rank 1 ([N]), but has rank 2}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xf32>, tensor<8x1xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_labels_length(%z: tensor<8x100xf32>, %y: tensor<7xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{labels dimension 0 must be 8, but is 7}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xf32>, tensor<7xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_lse_length(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<4xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{lse dimension 0 must be 8, but is 4}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xf32>, tensor<8xi64>, tensor<4xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_float_labels(%z: tensor<8x100xf32>, %y: tensor<8xf32>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{operand #1 must be ranked tensor of 32-bit signless integer or 64-bit signless integer values}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xf32>, tensor<8xf32>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_label_smoothing(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{label_smoothing must be in [0, 1], but is 1.5}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {label_smoothing = 1.5 : f32} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_z_loss(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{z_loss must be finite and non-negative, but is -1}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {z_loss = -1.0 : f32} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_softcap(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{softcap must be a finite positive number, but is -3}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {softcap = -3.0 : f32} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_ignore_index_i32(%z: tensor<8x100xf32>, %y: tensor<8xi32>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{ignore_index 4294967296 does not fit the i32 labels}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {ignore_index = 4294967296 : i64} : tensor<8x100xf32>, tensor<8xi32>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_ignore_index_i32_low(%z: tensor<8x100xf32>, %y: tensor<8xi32>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{ignore_index -2147483649 does not fit the i32 labels}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {ignore_index = -2147483649 : i64} : tensor<8x100xf32>, tensor<8xi32>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_none_scalar(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{grad_loss (reduction = none) must have rank 1, but has rank 0}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {reduction = #attn.reduction<none>} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_none_length(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<4xf32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{grad_loss (reduction = none) dimension 0 must be 8, but is 4}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {reduction = #attn.reduction<none>} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<4xf32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_mean_per_token(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<8xf32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{grad_loss must be a rank-0 tensor for reduction = mean, but has rank 1}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<8xf32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_sum_per_token(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<8xf32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{grad_loss must be a rank-0 tensor for reduction = sum, but has rank 1}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {reduction = #attn.reduction<sum>} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<8xf32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_result_type(%z: tensor<8x100xbf16>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{grad_logits element type 'f32' must match the logits element type 'bf16'}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_result_shape(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x99xf32> {
+  // expected-error @+1 {{grad_logits dimension 1 must be 100, but is 99}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x99xf32>
+  return %0 : tensor<8x99xf32>
+}
+
+// -----
+
+func.func @ce_grad_lse_bf16(%z: tensor<8x100xbf16>, %y: tensor<8xi64>, %lse: tensor<8xbf16>, %d: tensor<f32>) -> tensor<8x100xbf16> {
+  // expected-error @+1 {{operand #2 must be ranked tensor of 32-bit float values}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d : tensor<8x100xbf16>, tensor<8xi64>, tensor<8xbf16>, tensor<f32> -> tensor<8x100xbf16>
+  return %0 : tensor<8x100xbf16>
+}
+
+// -----
+
+func.func @ce_grad_schedule(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{schedule split does not apply to this op and must be 1, but is 2}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {schedule = #attn.schedule<split = 2>} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}
+
+// -----
+
+func.func @ce_grad_schedule_chip(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %d: tensor<f32>) -> tensor<8x100xf32> {
+  // expected-error @+1 {{schedule chip 'sm_70' is not one of sm_80, sm_86, sm_89, sm_90, sm_90a, h200-sxm, sm_100a, host}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %d {schedule = #attn.schedule<chip = "sm_70">} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
+  return %0 : tensor<8x100xf32>
+}

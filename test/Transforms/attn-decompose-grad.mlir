@@ -1,0 +1,162 @@
+// RUN: attn-opt %s --attn-decompose --canonicalize -split-input-file | FileCheck %s
+// attn-decompose on the gradient ops: each becomes the linalg.generic ops of
+// its derivative (AttnOps.td) in f32, from the saved forward values; no
+// forward statistic (max, sum of exp) is recomputed.
+
+// softmax_grad: a reduction of y * dy over the dim, then y * (dy - s)
+// written back in bf16.
+// CHECK-LABEL: func @softmax_grad
+// CHECK-NOT: attn.
+// CHECK: %[[INIT:.+]] = linalg.fill ins(%{{.+}} : f32) outs(%{{.+}} : tensor<4xf32>)
+// CHECK: %[[S:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]
+// CHECK-SAME: outs(%[[INIT]] : tensor<4xf32>)
+// CHECK: %[[Y:.+]] = arith.extf %{{.+}} : bf16 to f32
+// CHECK: %[[DY:.+]] = arith.extf %{{.+}} : bf16 to f32
+// CHECK: %[[P:.+]] = arith.mulf %[[Y]], %[[DY]] : f32
+// CHECK: arith.addf %{{.+}}, %[[P]] : f32
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]
+// CHECK-SAME: ins(%arg0, %arg1, %[[S]] : tensor<4x8xbf16>, tensor<4x8xbf16>, tensor<4xf32>)
+// CHECK: ^bb0(%[[YB:.+]]: bf16, %[[DYB:.+]]: bf16, %[[SROW:.+]]: f32, %{{.+}}: bf16):
+// CHECK: %[[Y2:.+]] = arith.extf %[[YB]] : bf16 to f32
+// CHECK: %[[DY2:.+]] = arith.extf %[[DYB]] : bf16 to f32
+// CHECK: %[[D:.+]] = arith.subf %[[DY2]], %[[SROW]] : f32
+// CHECK: %[[R:.+]] = arith.mulf %[[Y2]], %[[D]] : f32
+// CHECK: arith.truncf %[[R]] : f32 to bf16
+// CHECK-NOT: math.exp
+// CHECK: return
+func.func @softmax_grad(%y: tensor<4x8xbf16>, %dy: tensor<4x8xbf16>) -> tensor<4x8xbf16> {
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<4x8xbf16>, tensor<4x8xbf16> -> tensor<4x8xbf16>
+  return %0 : tensor<4x8xbf16>
+}
+
+// -----
+
+// log_softmax_grad over dim 0: s = sum dy, then dy - exp(y) * s.
+// CHECK-LABEL: func @log_softmax_grad
+// CHECK: %[[S:.+]] = linalg.generic {{.*}} iterator_types = ["reduction", "parallel", "parallel"]
+// CHECK-SAME: ins(%arg1 : tensor<3x4x5xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK-SAME: ins(%arg0, %arg1, %[[S]] : tensor<3x4x5xf32>, tensor<3x4x5xf32>, tensor<4x5xf32>)
+// CHECK: ^bb0(%[[Y:.+]]: f32, %[[DY:.+]]: f32, %[[SROW:.+]]: f32, %{{.+}}: f32):
+// CHECK: %[[E:.+]] = math.exp %[[Y]] : f32
+// CHECK: %[[M:.+]] = arith.mulf %[[E]], %[[SROW]] : f32
+// CHECK: arith.subf %[[DY]], %[[M]] : f32
+// CHECK: -> tensor<3x4x5xf32>
+func.func @log_softmax_grad(%y: tensor<3x4x5xf32>, %dy: tensor<3x4x5xf32>) -> tensor<3x4x5xf32> {
+  %0 = attn.log_softmax_grad %y, %dy, dim = 0 : tensor<3x4x5xf32>, tensor<3x4x5xf32> -> tensor<3x4x5xf32>
+  return %0 : tensor<3x4x5xf32>
+}
+
+// -----
+
+// logsumexp_grad: one elementwise generic, dlse * exp(x - lse) with lse and
+// dlse broadcast along dim 1, and 0 where x is -inf.
+// CHECK-LABEL: func @logsumexp_grad
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK-DAG: %[[NEGINF:.+]] = arith.constant 0xFF800000 : f32
+// CHECK: linalg.generic {indexing_maps = [#[[FULL:.+]], #[[ROW:.+]], #[[ROW]], #[[FULL]]], iterator_types = ["parallel", "parallel", "parallel"]}
+// CHECK: ^bb0(%[[XH:.+]]: f16, %[[LSE:.+]]: f32, %[[DLSE:.+]]: f32, %{{.+}}: f16):
+// CHECK: %[[X:.+]] = arith.extf %[[XH]] : f16 to f32
+// CHECK: %[[SH:.+]] = arith.subf %[[X]], %[[LSE]] : f32
+// CHECK: %[[P:.+]] = math.exp %[[SH]] : f32
+// CHECK: %[[G:.+]] = arith.mulf %[[DLSE]], %[[P]] : f32
+// CHECK: %[[MASSLESS:.+]] = arith.cmpf oeq, %[[X]], %[[NEGINF]] : f32
+// CHECK: %[[R:.+]] = arith.select %[[MASSLESS]], %[[ZERO]], %[[G]] : f32
+// CHECK: arith.truncf %[[R]] : f32 to f16
+func.func @logsumexp_grad(%x: tensor<3x4x5xf16>, %lse: tensor<3x5xf32>, %d: tensor<3x5xf32>) -> tensor<3x4x5xf16> {
+  %0 = attn.logsumexp_grad %x, %lse, %d, dim = 1 : tensor<3x4x5xf16>, tensor<3x5xf32>, tensor<3x5xf32> -> tensor<3x4x5xf16>
+  return %0 : tensor<3x4x5xf16>
+}
+
+// -----
+
+// cross_entropy_grad with the defaults (mean): the count of non-ignored
+// tokens, the upstream gradient over it (0 when the count is 0), then per
+// element (p - [v == y]) * g, and 0 for ignored tokens. No smoothing,
+// z-loss or softcap terms are emitted.
+// CHECK-LABEL: func @ce_grad_mean
+// CHECK-DAG: %[[IGNORE:.+]] = arith.constant -100 : i64
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK-DAG: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[COUNT:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%arg1 : tensor<4xi64>)
+// CHECK: arith.cmpi eq, %{{.+}}, %[[IGNORE]] : i64
+// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}} iterator_types = []} ins(%arg3, %[[COUNT]] : tensor<f32>, tensor<f32>)
+// CHECK: %[[NONE:.+]] = arith.cmpf oeq, %[[N:.+]], %[[ZERO]] : f32
+// CHECK: %[[DIV:.+]] = arith.divf %{{.+}}, %[[N]] : f32
+// CHECK: arith.select %[[NONE]], %[[ZERO]], %[[DIV]] : f32
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2, %[[SCALE]] : tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>, tensor<f32>)
+// CHECK: ^bb0(%[[Z:.+]]: f32, %[[LABEL:.+]]: i64, %[[LSE:.+]]: f32, %[[G:.+]]: f32, %{{.+}}: f32):
+// CHECK: %[[SH:.+]] = arith.subf %[[Z]], %[[LSE]] : f32
+// CHECK: %[[P:.+]] = math.exp %[[SH]] : f32
+// CHECK: %[[V:.+]] = linalg.index 1 : index
+// CHECK: %[[VI:.+]] = arith.index_cast %[[V]] : index to i64
+// CHECK: %[[HIT:.+]] = arith.cmpi eq, %[[VI]], %[[LABEL]] : i64
+// CHECK: %[[T:.+]] = arith.select %[[HIT]], %[[ONE]], %[[ZERO]] : f32
+// CHECK: %[[D:.+]] = arith.subf %[[P]], %[[T]] : f32
+// CHECK: %[[DG:.+]] = arith.mulf %[[D]], %[[G]] : f32
+// CHECK: %[[IGN:.+]] = arith.cmpi eq, %[[LABEL]], %[[IGNORE]] : i64
+// CHECK: %[[R:.+]] = arith.select %[[IGN]], %[[ZERO]], %[[DG]] : f32
+// CHECK: linalg.yield %[[R]] : f32
+func.func @ce_grad_mean(%z: tensor<4x10xf32>, %y: tensor<4xi64>, %lse: tensor<4xf32>, %dl: tensor<f32>) -> tensor<4x10xf32> {
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %dl : tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>, tensor<f32> -> tensor<4x10xf32>
+  return %0 : tensor<4x10xf32>
+}
+
+// -----
+
+// Every attribute, dynamic sizes, per-token grad_loss (reduction = none):
+// z = 30 tanh(x / 30); p (1 + 2 * 0.01 * lse) - 0.75 [v == y] - 0.25 / V
+// with V from tensor.dim; times 1 - (z / 30)^2; times grad_loss[n]; 0 where
+// the label is ignore_index 0. No count: none does not divide.
+// CHECK-LABEL: func @ce_grad_all_attributes
+// CHECK-DAG: %[[THREEQ:.+]] = arith.constant 7.500000e-01 : f32
+// CHECK-DAG: %[[TWOZ:.+]] = arith.constant 2.000000e-02 : f32
+// CHECK-DAG: %[[CAP:.+]] = arith.constant 3.000000e+01 : f32
+// CHECK-DAG: %[[EPS:.+]] = arith.constant 2.500000e-01 : f32
+// CHECK-DAG: %[[ONE:.+]] = arith.constant 1.000000e+00 : f32
+// CHECK: %[[V:.+]] = tensor.dim %arg0, %c1 : tensor<?x?xbf16>
+// CHECK: %[[VI:.+]] = arith.index_cast %[[V]] : index to i64
+// CHECK: %[[VF:.+]] = arith.sitofp %[[VI]] : i64 to f32
+// CHECK: %[[SMOOTH:.+]] = arith.divf %[[EPS]], %[[VF]] : f32
+// CHECK-NOT: iterator_types = ["reduction"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2, %arg3 : tensor<?x?xbf16>, tensor<?xi32>, tensor<?xf32>, tensor<?xf32>)
+// CHECK: ^bb0(%[[XB:.+]]: bf16, %[[LABEL:.+]]: i32, %[[LSE:.+]]: f32, %[[G:.+]]: f32, %{{.+}}: bf16):
+// CHECK: %[[X:.+]] = arith.extf %[[XB]] : bf16 to f32
+// CHECK: %[[XC:.+]] = arith.divf %[[X]], %[[CAP]] : f32
+// CHECK: %[[TH:.+]] = math.tanh %[[XC]] : f32
+// CHECK: %[[Z:.+]] = arith.mulf %[[TH]], %[[CAP]] : f32
+// CHECK: %[[SH:.+]] = arith.subf %[[Z]], %[[LSE]] : f32
+// CHECK: %[[P:.+]] = math.exp %[[SH]] : f32
+// CHECK: %[[ZL:.+]] = arith.mulf %[[LSE]], %[[TWOZ]] : f32
+// CHECK: %[[F:.+]] = arith.addf %[[ZL]], %[[ONE]] : f32
+// CHECK: %[[PF:.+]] = arith.mulf %[[P]], %[[F]] : f32
+// CHECK: arith.cmpi eq, %{{.+}}, %[[LABEL]] : i32
+// CHECK: %[[T:.+]] = arith.select %{{.+}}, %[[THREEQ]], %{{.+}} : f32
+// CHECK: %[[D1:.+]] = arith.subf %[[PF]], %[[T]] : f32
+// CHECK: %[[D2:.+]] = arith.subf %[[D1]], %[[SMOOTH]] : f32
+// CHECK: %[[ZC:.+]] = arith.divf %[[Z]], %[[CAP]] : f32
+// CHECK: %[[SQ:.+]] = arith.mulf %[[ZC]], %[[ZC]] : f32
+// CHECK: %[[DER:.+]] = arith.subf %[[ONE]], %[[SQ]] : f32
+// CHECK: %[[D3:.+]] = arith.mulf %[[D2]], %[[DER]] : f32
+// CHECK: %[[D4:.+]] = arith.mulf %[[D3]], %[[G]] : f32
+// CHECK: %[[IGN:.+]] = arith.cmpi eq, %[[LABEL]], %c0_i32 : i32
+// CHECK: %[[R:.+]] = arith.select %[[IGN]], %{{.+}}, %[[D4]] : f32
+// CHECK: arith.truncf %[[R]] : f32 to bf16
+func.func @ce_grad_all_attributes(%z: tensor<?x?xbf16>, %y: tensor<?xi32>, %lse: tensor<?xf32>, %dl: tensor<?xf32>) -> tensor<?x?xbf16> {
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {label_smoothing = 0.25 : f32, z_loss = 1.0e-2 : f32, softcap = 30.0 : f32, ignore_index = 0 : i64, reduction = #attn.reduction<none>} : tensor<?x?xbf16>, tensor<?xi32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x?xbf16>
+  return %0 : tensor<?x?xbf16>
+}
+
+// -----
+
+// sum: the scalar grad_loss is read directly (a rank-0 map), with no count;
+// label_smoothing = 1 drops the target term.
+// CHECK-LABEL: func @ce_grad_sum_full_smoothing
+// CHECK-NOT: iterator_types = ["reduction"]
+// CHECK: linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}, #[[SCALAR:.+]], #{{.+}}], iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2, %arg3 : tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>, tensor<f32>)
+// CHECK-NOT: linalg.index
+// CHECK: linalg.yield
+func.func @ce_grad_sum_full_smoothing(%z: tensor<4x10xf32>, %y: tensor<4xi64>, %lse: tensor<4xf32>, %dl: tensor<f32>) -> tensor<4x10xf32> {
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {label_smoothing = 1.0 : f32, reduction = #attn.reduction<sum>} : tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>, tensor<f32> -> tensor<4x10xf32>
+  return %0 : tensor<4x10xf32>
+}
