@@ -31,6 +31,7 @@ def AttnDescribeFunctions : Pass<"attn-describe-functions", "ModuleOp"> {
     compute the float64 reference.
     Dynamic shapes and element types the runtime cannot hold are errors.
   }];
+  let dependentDialects = ["::mlir::attn::AttnDialect"];
 }
 
 def AttnLoopsToGPU : Pass<"attn-loops-to-gpu", "func::FuncOp"> {
