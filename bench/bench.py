@@ -553,7 +553,7 @@ def short_table(results: list) -> str:
     return "\n".join(lines)
 
 
-def environment() -> dict:
+def environment(packages: Path, baseline: Path = None) -> dict:
     env = {"date": datetime.datetime.now(datetime.timezone.utc).isoformat(
         timespec="seconds"), "host": platform.node()}
     for key, command in [
@@ -567,9 +567,14 @@ def environment() -> dict:
             env[key] = "unknown"
     # The device machine's copy of the tree may carry stale git metadata;
     # bench/compile_packages.sh records the source the packages came from.
-    source = REPO / "build-packages" / "SOURCE_COMMIT"
+    source = packages / "SOURCE_COMMIT"
     if source.exists():
         env["commit"] = source.read_text().strip()
+    # How their schedules were chosen (chip, cost model or defaults).
+    for key, where in (("schedules", packages),
+                       ("baseline_schedules", baseline)):
+        if where and (where / "SCHEDULES").exists():
+            env[key] = (where / "SCHEDULES").read_text().strip()
     probe = ("import torch, triton; print(torch.__version__, "
              "torch.version.cuda, triton.__version__)")
     try:
@@ -643,9 +648,13 @@ def main() -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench.log").write_text("")  # The workers' output, case by case.
-    env = environment()
+    env = environment(packages, Path(args.baseline_packages)
+                      if args.baseline_packages else None)
     print(f"bench: {env.get('gpu')}; torch/cuda/triton "
-          f"{env.get('torch_cuda_triton')}; commit {env.get('commit')}",
+          f"{env.get('torch_cuda_triton')}; commit {env.get('commit')}; "
+          f"schedules {env.get('schedules', 'unknown')}"
+          + (f", baseline {env['baseline_schedules']}"
+             if "baseline_schedules" in env else ""),
           flush=True)
     results = []
     for index, case in enumerate(cases):

@@ -3,8 +3,12 @@
 # every line of bench/gpu_check.list and bench/gpu_kernels.list (packages from bench/compile_packages.sh,
 # carried in build-packages/) on the GPU for seeds 1-3, against the float64
 # reference. Writes the full log to $OUT (or bench/results/latest) and
-# prints a summary table last. Exit status 1 if any run failed.
-# CHECK_FILTER=<bash regex> restricts the run to the matching functions.
+# prints a summary table last; then bench/sanitize_gpu.sh runs one small
+# case of every kernel variant under compute-sanitizer memcheck, racecheck
+# and synccheck (SANITIZE=0 skips it). Exit status 1 if any run failed or
+# the sanitizer reported an error, a hazard or a CUDA API error.
+# CHECK_FILTER=<bash regex> restricts the run to the matching functions;
+# SEEDS (default "1 2 3") are the input seeds of each function.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/latest}
@@ -23,6 +27,7 @@ LOG="$OUT/check_gpu.log"
 cmake -G Ninja -S . -B build-rt -DATTN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 &&
   ninja -C build-rt attn-run >>"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 2; }
 
+seeds=${SEEDS:-1 2 3}
 pass=0; fail=0
 summary=()
 while read -r src fn opts; do
@@ -30,7 +35,7 @@ while read -r src fn opts; do
   # CHECK_FILTER=<regex>: only the functions it matches (a partial check).
   [[ -n "${CHECK_FILTER:-}" && ! "$fn" =~ $CHECK_FILTER ]] && continue
   pkg="build-packages/$(basename "$src" .mlir)"
-  for seed in 1 2 3; do
+  for seed in $seeds; do
     # shellcheck disable=SC2086
     cmd="build-rt/bin/attn-run $pkg --function $fn --seed $seed --warmup 3 --iterations 10 $opts"
     out=$($cmd 2>&1)
@@ -38,7 +43,7 @@ while read -r src fn opts; do
     echo "\$ $cmd" >> "$LOG"
     echo "$out" >> "$LOG"
     if [ $rc -eq 0 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
-    if [ "$seed" = 1 ] || [ $rc -ne 0 ]; then
+    if [ "$seed" = "${seeds%% *}" ] || [ $rc -ne 0 ]; then
       worst=$(echo "$out" | grep -oE 'rel_l2 [0-9.e+-]+' | awk '{print $2}' | sort -g | tail -1)
       ms=$(echo "$out" | grep -oE 'median [0-9.]+ ms' | awk '{print $2}')
       summary+=("$(printf '%-30s %-36s seed %s  worst rel_l2 %-10s %8s ms  %s' \
@@ -50,8 +55,14 @@ done < <(cat bench/gpu_check.list bench/gpu_kernels.list)
 
 {
   echo
-  echo "== summary (seed 1; failures of any seed; times are attn-run's, not benchmarks: see bench/bench.py)"
+  echo "== summary (the first seed; failures of any seed; times are attn-run's, not benchmarks: see bench/bench.py)"
   printf '%s\n' "${summary[@]}"
   echo "gpu-check: $pass passed, $fail failed"
 } | tee -a "$LOG"
-[ "$fail" -eq 0 ]
+sanitize=0
+if [ "${SANITIZE:-1}" != 0 ]; then
+  bash bench/sanitize_gpu.sh
+  sanitize=$?
+  echo "sanitize_gpu.sh exit status $sanitize (log: $OUT/sanitize_gpu.log)" | tee -a "$LOG"
+fi
+[ "$fail" -eq 0 ] && [ "$sanitize" -eq 0 ]

@@ -4,8 +4,8 @@
 # compute-sanitizer memcheck, racecheck and synccheck, one attn-run each
 # (one launch, output checked against float64). Writes the full log to
 # $OUT/sanitize_gpu.log and prints a table last. Exit status 1 if a tool
-# reports an error or hazard in a kernel, or a run fails its check; CUDA
-# API errors are counted and reported separately.
+# reports an error or hazard in a kernel, a CUDA API error, or a run that
+# fails its check. bench/check_gpu.sh runs it after its own checks.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/latest}
@@ -34,7 +34,9 @@ while read -r pkg fn opts; do
     kernel=$(echo "$out" | grep -cE '^========= (Invalid|Race|Barrier|Uninitialized|Out-of-range|Misaligned|Address)' )
     api=$(echo "$out" | grep -c 'Program hit CUDA_ERROR' )
     pass=$(echo "$out" | grep -c 'attn-run: PASS')
-    [ "$kernel" -gt 0 ] || [ "$pass" -eq 0 ] && bad=$((bad + 1))
+    if [ "$kernel" -gt 0 ] || [ "$api" -gt 0 ] || [ "$pass" -eq 0 ]; then
+      bad=$((bad + 1))
+    fi
     line+="$(printf ' | %s: %s kernel, %s API%s' "$tool" "$kernel" "$api" "$([ "$pass" -eq 0 ] && echo ' (run FAILED)')")"
   done
   rows+=("$line")

@@ -99,6 +99,13 @@ ROWS = [
      "block_m = 1, block_n = 20000, warps = 16, split = 2"),
     ("logsumexp_17x262144_cluster8", "logsumexp", "bf16", (17, 262144), 1,
      "block_m = 1, block_n = 32768, warps = 16, split = 8"),
+    # One warp per block of the cluster: the cluster reduction must still
+    # run when the block's part of the row fits one warp (it was skipped,
+    # and the result was off by the cluster size; found by attn-tune-run).
+    ("softmax_13x3001_cluster4_warp1", "softmax", "bf16", (13, 3001), 1,
+     "block_m = 1, block_n = 751, warps = 1, split = 4"),
+    ("logsumexp_9x2048_cluster2_warp1", "logsumexp", "f32", (9, 2048), 1,
+     "block_m = 1, block_n = 1024, warps = 1, split = 2"),
     ("logsumexp_3x5x77", "logsumexp", "f32", (3, 5, 77), 1e4),
     ("logsumexp_rank1_1023", "logsumexp", "bf16", (1023,), 1),
 ]
@@ -134,6 +141,12 @@ LINEAR_CROSS_ENTROPY = [
     ("lce_none_lse_wgmma_bn128_f16_d192_v17", "f16", 1023, 192, 17, "i32", "f16",
      "reduction = #attn.reduction<none>, schedule = #attn.schedule<block_m = 64, "
      "block_n = 128, block_d = 64, warps = 4, stages = 3, split = 1>", True, ""),
+    # 48 KiB of dynamic shared memory plus the one-byte static symbol: the
+    # runtime must opt the kernel in to more than 48 KiB (it failed to
+    # launch with CUDA_ERROR_INVALID_VALUE; found by attn-tune-run).
+    ("lce_mean_smem48k_d128_v1001", "bf16", 113, 128, 1001, "i64", None,
+     "schedule = #attn.schedule<block_m = 64, block_n = 192, block_d = 16, "
+     "warps = 4, stages = 4, split = 1>", False, ""),
     ("lce_mean_mma_sync_d128_v1001", "bf16", 1023, 128, 1001, "i64", None,
      "schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, "
      "warps = 8, stages = 2, split = 3>", False, ""),

@@ -5,6 +5,8 @@
 #include "attn/CostModel/Features.h"
 #include "attn/Tuning/Tuning.h"
 
+#include "mlir/IR/Threading.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -12,6 +14,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -79,6 +82,19 @@ double CostModel::cost(ArrayRef<double> features) const {
     return std::exp2(trees->predict(features));
   }
   llvm_unreachable("unknown cost model kind");
+}
+
+void CostModel::costs(ArrayRef<ArrayRef<double>> features,
+                      MutableArrayRef<double> out) const {
+  assert(features.size() == out.size() && "one cost per candidate");
+  if (kind == Kind::Analytic) {
+    for (auto [f, c] : llvm::zip(features, out))
+      c = cost(f);
+    return;
+  }
+  trees->predictBatch(features, out);
+  for (double &c : out)
+    c = kind == Kind::Rank ? -c : std::exp2(c);
 }
 
 std::string CostModel::describe() const {
@@ -149,18 +165,44 @@ mlir::attn::rankSchedules(Operation *op, const ChipInfo &chip,
       *whyNot = "no legal schedule on " + chip.name.str();
     return failure();
   }
+  // Features and scores of the candidates are independent: chunks of
+  // candidates run on the context's threads (the largest spaces hold
+  // thousands), each chunk scored in one batch. Each slot is written by
+  // one task; the result does not depend on the thread count.
+  constexpr size_t kChunk = 512;
+  SmallVector<std::optional<RankedSchedule>> slots(space.size());
+  SmallVector<std::string> whys(space.size());
+  size_t chunks = (space.size() + kChunk - 1) / kChunk;
+  mlir::parallelFor(op->getContext(), 0, chunks, [&](size_t chunk) {
+    size_t begin = chunk * kChunk,
+           end = std::min(space.size(), begin + kChunk);
+    SmallVector<size_t> kept;
+    SmallVector<SmallVector<double>> features;
+    for (size_t i = begin; i < end; ++i) {
+      FailureOr<SmallVector<double>> f =
+          computeFeatures(op, space[i], chip, &whys[i]);
+      if (failed(f))
+        continue;
+      kept.push_back(i);
+      features.push_back(std::move(*f));
+    }
+    SmallVector<ArrayRef<double>> rows(features.begin(), features.end());
+    SmallVector<double> scores(rows.size());
+    model.costs(rows, scores);
+    for (auto [i, f, cost] : llvm::zip(kept, features, scores)) {
+      if (std::isnan(cost))
+        cost = std::numeric_limits<double>::infinity();
+      slots[i] = RankedSchedule{space[i], cost, std::move(f)};
+    }
+  });
   SmallVector<RankedSchedule> ranked;
   ranked.reserve(space.size());
   std::string why;
-  for (ScheduleAttr s : space) {
-    FailureOr<SmallVector<double>> features =
-        computeFeatures(op, s, chip, &why);
-    if (failed(features))
-      continue;
-    double cost = model.cost(*features);
-    if (std::isnan(cost))
-      cost = std::numeric_limits<double>::infinity();
-    ranked.push_back({s, cost, std::move(*features)});
+  for (auto [slot, slotWhy] : llvm::zip(slots, whys)) {
+    if (slot)
+      ranked.push_back(std::move(*slot));
+    else if (why.empty())
+      why = slotWhy;
   }
   if (ranked.empty()) {
     if (whyNot)

@@ -570,6 +570,70 @@ double TreeEnsemble::predict(llvm::ArrayRef<double> features) const {
   return sum;
 }
 
+void TreeEnsemble::predictBatch(llvm::ArrayRef<llvm::ArrayRef<double>> rows,
+                                llvm::MutableArrayRef<double> out) const {
+  assert(rows.size() == out.size() && "one output per row");
+  // Rows per block: their features (about 200 bytes each) stay in L1/L2
+  // while every tree is walked for all of them.
+  constexpr size_t kBlock = 256;
+  const size_t stride = featureCount + 1;
+  const Node *data = nodes.data();
+  const size_t numTrees = treeRoots.size();
+  std::vector<float> x;
+  float sums[kBlock];
+  for (size_t begin = 0; begin < rows.size(); begin += kBlock) {
+    size_t count = std::min(kBlock, rows.size() - begin);
+    // The same float32 features as predict(): missing ones are NaN, the
+    // slot after the last is the leaves' -inf.
+    x.assign(count * stride, std::numeric_limits<float>::quiet_NaN());
+    for (size_t r = 0; r < count; ++r) {
+      llvm::ArrayRef<double> row = rows[begin + r];
+      float *xr = x.data() + r * stride;
+      for (size_t i = 0, e = std::min<size_t>(row.size(), featureCount);
+           i < e; ++i)
+        xr[i] = static_cast<float>(row[i]);
+      xr[featureCount] = -std::numeric_limits<float>::infinity();
+      sums[r] = base;
+    }
+    auto step = [data](uint32_t index, const float *xs) {
+      const Node &node = data[index];
+      float value = xs[node.feature];
+      uint32_t goRight = !(value < node.value);
+      goRight ^= static_cast<uint32_t>(value != value) & (node.left >> 31);
+      return (node.left & ~kDefaultLeft) + goRight;
+    };
+    // Trees in order, each added to every row's float32 sum: the order of
+    // the additions is predict()'s, so the results are identical.
+    size_t tree = 0;
+    for (uint32_t depth : groupDepths) {
+      size_t groupEnd = std::min(tree + kLanes, numTrees);
+      for (; tree < groupEnd; ++tree) {
+        uint32_t root = treeRoots[tree];
+        size_t r = 0;
+        // kLanes rows side by side: independent walks hide load latency.
+        for (; r + kLanes <= count; r += kLanes) {
+          uint32_t at[kLanes];
+          for (unsigned lane = 0; lane < kLanes; ++lane)
+            at[lane] = root;
+          for (uint32_t d = 0; d < depth; ++d)
+            for (unsigned lane = 0; lane < kLanes; ++lane)
+              at[lane] = step(at[lane], x.data() + (r + lane) * stride);
+          for (unsigned lane = 0; lane < kLanes; ++lane)
+            sums[r + lane] += data[at[lane]].value;
+        }
+        for (; r < count; ++r) {
+          uint32_t at = root;
+          for (uint32_t d = 0; d < depth; ++d)
+            at = step(at, x.data() + r * stride);
+          sums[r] += data[at].value;
+        }
+      }
+    }
+    for (size_t r = 0; r < count; ++r)
+      out[begin + r] = sums[r];
+  }
+}
+
 std::optional<std::string> TreeEnsemble::attribute(llvm::StringRef key) const {
   auto it = attributes.find(key);
   if (it == attributes.end())

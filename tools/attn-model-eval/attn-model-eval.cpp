@@ -5,7 +5,8 @@
 //     per line with %.9g: what XGBoost's Booster.predict gives. The first
 //     row names the features (it must match the model's feature names when
 //     the model has them); an empty field or "nan" is a missing value; blank
-//     lines are skipped.
+//     lines are skipped. --batch evaluates the rows in one batched walk
+//     (TreeEnsemble::predictBatch), which must print the same text.
 //   attn-model-eval MODEL.json --describe
 //     Prints the model's objective, size, base score, features and the
 //     trainer's attributes.
@@ -42,6 +43,11 @@ static cl::opt<std::string> featuresFile(cl::Positional, cl::Optional,
 static cl::opt<bool> describe("describe", cl::init(false),
                               cl::desc("print the model's summary and "
                                        "attributes instead of predictions"));
+
+static cl::opt<bool> batch("batch", cl::init(false),
+                           cl::desc("evaluate all rows in one batched walk "
+                                    "(TreeEnsemble::predictBatch, what "
+                                    "attn-select-schedule uses)"));
 
 static int fail(const llvm::Twine &message) {
   llvm::WithColor::error(llvm::errs(), "attn-model-eval") << message << "\n";
@@ -118,9 +124,18 @@ static int evaluateCsv(const TreeEnsemble &model, StringRef path,
   }
   if (!sawHeader)
     return fail(path + ": no header row");
+  llvm::ArrayRef<double> all(rows);
+  std::vector<llvm::ArrayRef<double>> each;
   for (size_t start = 0; start < rows.size(); start += columns)
-    llvm::outs() << llvm::format(
-        "%.9g\n", model.predict(llvm::ArrayRef(rows).slice(start, columns)));
+    each.push_back(all.slice(start, columns));
+  std::vector<double> predictions(each.size());
+  if (batch)
+    model.predictBatch(each, predictions);
+  else
+    for (auto [row, prediction] : llvm::zip(each, predictions))
+      prediction = model.predict(row);
+  for (double prediction : predictions)
+    llvm::outs() << llvm::format("%.9g\n", prediction);
   return 0;
 }
 

@@ -45,6 +45,12 @@ public:
   /// whose index is beyond `features.size()`.
   double predict(llvm::ArrayRef<double> features) const;
 
+  /// predict() of each row into `out` (same size), bit for bit: the rows
+  /// are walked in blocks, tree by tree, so that a tree's nodes are read
+  /// once per block rather than once per row.
+  void predictBatch(llvm::ArrayRef<llvm::ArrayRef<double>> rows,
+                    llvm::MutableArrayRef<double> out) const;
+
   /// The number of features the model was trained on.
   unsigned numFeatures() const { return featureCount; }
   /// The trainer's feature names (empty when the model has none; else

@@ -114,6 +114,13 @@ def check(tool, workdir, label, booster, rng):
     # %.9g round-trips a float32.
     exact = int(np.sum(got.astype(np.float32) == expected))
 
+    # The batched walk (what attn-select-schedule uses) gives the same text.
+    batch = subprocess.run([tool, model_path, csv_path, "--batch"],
+                           capture_output=True, text=True)
+    if batch.returncode != 0 or batch.stdout != run.stdout:
+        print("%s: --batch differs from one row at a time: FAIL" % label)
+        ok = False
+
     describe = subprocess.run([tool, model_path, "--describe"],
                               capture_output=True, text=True).stdout
     for line in ["objective: " + label,

@@ -42,6 +42,7 @@
 // CHECK-DAG: "kernel": "lce_mean_d2304_one_token_kernel"
 // CHECK-DAG: "kernel": "lce_mean_d80_all_ignored_kernel"
 // CHECK-DAG: "kernel": "lce_none_lse_wgmma_bn128_f16_d192_v17_kernel"
+// CHECK-DAG: "kernel": "lce_mean_smem48k_d128_v1001_kernel"
 // CHECK-DAG: "kernel": "lce_mean_mma_sync_d128_v1001_kernel"
 
 func.func @square_1(%q: tensor<1x2x1x64xbf16>, %k: tensor<1x2x1x64xbf16>, %v: tensor<1x2x1x64xbf16>) -> (tensor<1x2x1x64xbf16>, tensor<1x2x1xf32>) {
@@ -222,6 +223,11 @@ func.func @lce_mean_d80_all_ignored(%h: tensor<33x80xbf16>, %w: tensor<517x80xbf
 func.func @lce_none_lse_wgmma_bn128_f16_d192_v17(%h: tensor<1023x192xf16>, %w: tensor<17x192xf16>, %y: tensor<1023xi32>, %b: tensor<17xf16>) -> (tensor<1023xf32>, tensor<1023xf32>) {
   %r0, %r1 = attn.linear_cross_entropy %h, %w, %y bias(%b : tensor<17xf16>) {reduction = #attn.reduction<none>, schedule = #attn.schedule<block_m = 64, block_n = 128, block_d = 64, warps = 4, stages = 3, split = 1>} : tensor<1023x192xf16>, tensor<17x192xf16>, tensor<1023xi32> -> tensor<1023xf32>, tensor<1023xf32>
   return %r0, %r1 : tensor<1023xf32>, tensor<1023xf32>
+}
+
+func.func @lce_mean_smem48k_d128_v1001(%h: tensor<113x128xbf16>, %w: tensor<1001x128xbf16>, %y: tensor<113xi64>) -> tensor<f32> {
+  %r0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 64, block_n = 192, block_d = 16, warps = 4, stages = 4, split = 1>} : tensor<113x128xbf16>, tensor<1001x128xbf16>, tensor<113xi64> -> tensor<f32>
+  return %r0 : tensor<f32>
 }
 
 func.func @lce_mean_mma_sync_d128_v1001(%h: tensor<1023x128xbf16>, %w: tensor<1001x128xbf16>, %y: tensor<1023xi64>) -> tensor<f32> {

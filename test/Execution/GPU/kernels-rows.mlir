@@ -22,6 +22,8 @@
 // CHECK-DAG: "kernel": "softmax_3x100003_cluster4_kernel"
 // CHECK-DAG: "kernel": "softmax_3x40000_cluster2_kernel"
 // CHECK-DAG: "kernel": "logsumexp_17x262144_cluster8_kernel"
+// CHECK-DAG: "kernel": "softmax_13x3001_cluster4_warp1_kernel"
+// CHECK-DAG: "kernel": "logsumexp_9x2048_cluster2_warp1_kernel"
 // CHECK-DAG: "kernel": "logsumexp_3x5x77_kernel"
 // CHECK-DAG: "kernel": "logsumexp_rank1_1023_kernel"
 // CHECK-DAG: "kernel": "ce_mean_bf16_32000_kernel"
@@ -139,6 +141,16 @@ func.func @softmax_3x40000_cluster2(%x: tensor<3x40000xbf16>) -> tensor<3x40000x
 func.func @logsumexp_17x262144_cluster8(%x: tensor<17x262144xbf16>) -> tensor<17xf32> {
   %y = attn.logsumexp %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 16, split = 8>} : tensor<17x262144xbf16> -> tensor<17xf32>
   return %y : tensor<17xf32>
+}
+
+func.func @softmax_13x3001_cluster4_warp1(%x: tensor<13x3001xbf16>) -> tensor<13x3001xbf16> {
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 751, warps = 1, split = 4>} : tensor<13x3001xbf16> -> tensor<13x3001xbf16>
+  return %y : tensor<13x3001xbf16>
+}
+
+func.func @logsumexp_9x2048_cluster2_warp1(%x: tensor<9x2048xf32>) -> tensor<9xf32> {
+  %y = attn.logsumexp %x, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 1024, warps = 1, split = 2>} : tensor<9x2048xf32> -> tensor<9xf32>
+  return %y : tensor<9xf32>
 }
 
 func.func @logsumexp_3x5x77(%x: tensor<3x5x77xf32>) -> tensor<3x5xf32> {
