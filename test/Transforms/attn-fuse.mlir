@@ -254,6 +254,222 @@ func.func @attention_dynamic_heads(%q: tensor<?x4x8xf32>, %kt: tensor<?x8x6xf32>
 
 // -----
 
+// K arrives as [B, H, D, N] and the 5-loop Q.K generic reads it so, with no
+// transpose op: a linalg.transpose to [B, H, N, D] is inserted for the op.
+// CHECK-LABEL: func.func @attention_k_pretransposed_generic
+// CHECK-SAME: (%[[Q:.+]]: tensor<1x2x4x8xf32>, %[[KT:.+]]: tensor<1x2x8x6xf32>, %[[V:.+]]: tensor<1x2x6x8xf32>)
+// CHECK: %[[E:.+]] = tensor.empty() : tensor<1x2x6x8xf32>
+// CHECK-NEXT: %[[K:.+]] = linalg.transpose ins(%[[KT]] : tensor<1x2x8x6xf32>) outs(%[[E]] : tensor<1x2x6x8xf32>) permutation = [0, 1, 3, 2]
+// CHECK-NEXT: %[[O:.+]] = attn.attention %[[Q]], %[[K]], %[[V]] {scale = 1.250000e-01 : f32} : tensor<1x2x4x8xf32>, tensor<1x2x6x8xf32>, tensor<1x2x6x8xf32> -> tensor<1x2x4x8xf32>
+// CHECK-NEXT: return %[[O]]
+#qk_q = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#qk_kt = affine_map<(b, h, i, j, d) -> (b, h, d, j)>
+#qk_s = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#pv_p = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
+#pv_v = affine_map<(b, h, i, e, j) -> (b, h, j, e)>
+#pv_o = affine_map<(b, h, i, e, j) -> (b, h, i, e)>
+#id4 = affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>
+func.func @attention_k_pretransposed_generic(%q: tensor<1x2x4x8xf32>, %kt: tensor<1x2x8x6xf32>, %v: tensor<1x2x6x8xf32>) -> tensor<1x2x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %c = arith.constant 0.125 : f32
+  %s0 = tensor.empty() : tensor<1x2x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x2x4x6xf32>) -> tensor<1x2x4x6xf32>
+  %s = linalg.generic {indexing_maps = [#qk_q, #qk_kt, #qk_s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<1x2x4x8xf32>, tensor<1x2x8x6xf32>) outs(%sz : tensor<1x2x4x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x6xf32>
+  %scaled = linalg.generic {indexing_maps = [#id4, #id4], iterator_types = ["parallel", "parallel", "parallel", "parallel"]}
+      ins(%s : tensor<1x2x4x6xf32>) outs(%s0 : tensor<1x2x4x6xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x6xf32>
+  %p = linalg.softmax dimension(3) ins(%scaled : tensor<1x2x4x6xf32>) outs(%s0 : tensor<1x2x4x6xf32>) -> tensor<1x2x4x6xf32>
+  %o0 = tensor.empty() : tensor<1x2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x4x8xf32>) -> tensor<1x2x4x8xf32>
+  %o = linalg.generic {indexing_maps = [#pv_p, #pv_v, #pv_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %v : tensor<1x2x4x6xf32>, tensor<1x2x6x8xf32>) outs(%oz : tensor<1x2x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x4x8xf32>
+  return %o : tensor<1x2x4x8xf32>
+}
+
+// -----
+
+// Batch and heads folded ([B*H, M, D]) and K arriving as [B*H, D, N] into a
+// plain batch_matmul, M = 4 < N = 6, the triangle j > i + 2: K is
+// transposed to [B*H, N, D], everything viewed as [1, B*H, ., .], and the
+// triangle is the causal one (N - M = 2, N read from K's last dim).
+// CHECK-LABEL: func.func @attention_bmm_k_pretransposed_causal
+// CHECK-SAME: (%[[Q:.+]]: tensor<3x4x8xf32>, %[[KT:.+]]: tensor<3x8x6xf32>, %[[V:.+]]: tensor<3x6x8xf32>)
+// CHECK: %[[K:.+]] = linalg.transpose ins(%[[KT]] : tensor<3x8x6xf32>) outs(%{{.+}} : tensor<3x6x8xf32>) permutation = [0, 2, 1]
+// CHECK-DAG: %[[Q4:.+]] = tensor.expand_shape %[[Q]] {{\[}}[0, 1], [2], [3]] output_shape [1, 3, 4, 8]
+// CHECK-DAG: %[[K4:.+]] = tensor.expand_shape %[[K]] {{\[}}[0, 1], [2], [3]] output_shape [1, 3, 6, 8]
+// CHECK-DAG: %[[V4:.+]] = tensor.expand_shape %[[V]] {{\[}}[0, 1], [2], [3]] output_shape [1, 3, 6, 8]
+// CHECK: %[[O:.+]] = attn.attention %[[Q4]], %[[K4]], %[[V4]] {causal, scale = 1.000000e+00 : f32}
+// CHECK-NEXT: %[[R:.+]] = tensor.collapse_shape %[[O]] {{\[}}[0, 1], [2], [3]] : tensor<1x3x4x8xf32> into tensor<3x4x8xf32>
+// CHECK-NEXT: return %[[R]]
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+func.func @attention_bmm_k_pretransposed_causal(%q: tensor<3x4x8xf32>, %kt: tensor<3x8x6xf32>, %v: tensor<3x6x8xf32>) -> tensor<3x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %s0 = tensor.empty() : tensor<3x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<3x4x6xf32>) -> tensor<3x4x6xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<3x4x8xf32>, tensor<3x8x6xf32>) outs(%sz : tensor<3x4x6xf32>) -> tensor<3x4x6xf32>
+  %causal = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s : tensor<3x4x6xf32>) outs(%s0 : tensor<3x4x6xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %c2 = arith.constant 2 : index
+    %i2 = arith.addi %i, %c2 : index
+    %above = arith.cmpi sgt, %j, %i2 : index
+    %r = arith.select %above, %ninf, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<3x4x6xf32>
+  %p = linalg.softmax dimension(2) ins(%causal : tensor<3x4x6xf32>) outs(%s0 : tensor<3x4x6xf32>) -> tensor<3x4x6xf32>
+  %o0 = tensor.empty() : tensor<3x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<3x4x8xf32>) -> tensor<3x4x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<3x4x6xf32>, tensor<3x6x8xf32>) outs(%oz : tensor<3x4x8xf32>) -> tensor<3x4x8xf32>
+  return %o : tensor<3x4x8xf32>
+}
+
+// -----
+
+// Rank 2 with D = N = 8: the plain matmul reads its right operand as
+// [D, N], so it is K^T and is transposed back (a [N, D] K has the same
+// type; the indexing maps decide).
+// CHECK-LABEL: func.func @attention_matmul_square_k_pretransposed
+// CHECK-SAME: (%[[Q:.+]]: tensor<4x8xf32>, %[[KT:.+]]: tensor<8x8xf32>, %[[V:.+]]: tensor<8x8xf32>)
+// CHECK: %[[K:.+]] = linalg.transpose ins(%[[KT]] : tensor<8x8xf32>) outs(%{{.+}} : tensor<8x8xf32>) permutation = [1, 0]
+// CHECK: %[[K4:.+]] = tensor.expand_shape %[[K]] {{\[}}[0, 1, 2], [3]] output_shape [1, 1, 8, 8]
+// CHECK: attn.attention %{{.+}}, %[[K4]], %{{.+}} {scale = 1.000000e+00 : f32}
+func.func @attention_matmul_square_k_pretransposed(%q: tensor<4x8xf32>, %kt: tensor<8x8xf32>, %v: tensor<8x8xf32>) -> tensor<4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<4x8xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %s = linalg.matmul ins(%q, %kt : tensor<4x8xf32>, tensor<8x8xf32>) outs(%sz : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %p = linalg.softmax dimension(1) ins(%s : tensor<4x8xf32>) outs(%s0 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %o0 = tensor.empty() : tensor<4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<4x8xf32>) -> tensor<4x8xf32>
+  %o = linalg.matmul ins(%p, %v : tensor<4x8xf32>, tensor<8x8xf32>) outs(%oz : tensor<4x8xf32>) -> tensor<4x8xf32>
+  return %o : tensor<4x8xf32>
+}
+
+// -----
+
+// Negative: the Q.K generic reads K^T with batch and heads swapped
+// ((b, h) of Q against K^T[h, b]): not Q.K^T under any inner transpose.
+// The softmax alone is raised.
+// CHECK-LABEL: func.func @attention_k_batch_heads_swapped
+// CHECK-NOT: attn.attention
+// CHECK-NOT: linalg.transpose
+// CHECK: attn.softmax
+// CHECK-NOT: attn.attention
+#qk_q = affine_map<(b, h, i, j, d) -> (b, h, i, d)>
+#qk_kt = affine_map<(b, h, i, j, d) -> (h, b, d, j)>
+#qk_s = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#pv_p = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
+#pv_v = affine_map<(b, h, i, e, j) -> (b, h, j, e)>
+#pv_o = affine_map<(b, h, i, e, j) -> (b, h, i, e)>
+func.func @attention_k_batch_heads_swapped(%q: tensor<2x2x4x8xf32>, %kt: tensor<2x2x8x6xf32>, %v: tensor<2x2x6x8xf32>) -> tensor<2x2x4x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x2x4x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x2x4x6xf32>) -> tensor<2x2x4x6xf32>
+  %s = linalg.generic {indexing_maps = [#qk_q, #qk_kt, #qk_s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<2x2x4x8xf32>, tensor<2x2x8x6xf32>) outs(%sz : tensor<2x2x4x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x4x6xf32>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<2x2x4x6xf32>) outs(%s0 : tensor<2x2x4x6xf32>) -> tensor<2x2x4x6xf32>
+  %o0 = tensor.empty() : tensor<2x2x4x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x2x4x8xf32>) -> tensor<2x2x4x8xf32>
+  %o = linalg.generic {indexing_maps = [#pv_p, #pv_v, #pv_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %v : tensor<2x2x4x6xf32>, tensor<2x2x6x8xf32>) outs(%oz : tensor<2x2x4x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x4x8xf32>
+  return %o : tensor<2x2x4x8xf32>
+}
+
+// -----
+
+// Negative: the product reduces over Q's rows (Q read as [D, M], M = D = 8):
+// Q^T.K^T, not attention of Q.
+// CHECK-LABEL: func.func @attention_q_rows_reduced
+// CHECK-NOT: attn.attention
+// CHECK-NOT: linalg.transpose
+// CHECK: attn.softmax
+// CHECK-NOT: attn.attention
+#qk_q = affine_map<(b, h, i, j, d) -> (b, h, d, i)>
+#qk_kt = affine_map<(b, h, i, j, d) -> (b, h, d, j)>
+#qk_s = affine_map<(b, h, i, j, d) -> (b, h, i, j)>
+#pv_p = affine_map<(b, h, i, e, j) -> (b, h, i, j)>
+#pv_v = affine_map<(b, h, i, e, j) -> (b, h, j, e)>
+#pv_o = affine_map<(b, h, i, e, j) -> (b, h, i, e)>
+func.func @attention_q_rows_reduced(%q: tensor<1x2x8x8xf32>, %kt: tensor<1x2x8x6xf32>, %v: tensor<1x2x6x8xf32>) -> tensor<1x2x8x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<1x2x8x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<1x2x8x6xf32>) -> tensor<1x2x8x6xf32>
+  %s = linalg.generic {indexing_maps = [#qk_q, #qk_kt, #qk_s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : tensor<1x2x8x8xf32>, tensor<1x2x8x6xf32>) outs(%sz : tensor<1x2x8x6xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x8x6xf32>
+  %p = linalg.softmax dimension(3) ins(%s : tensor<1x2x8x6xf32>) outs(%s0 : tensor<1x2x8x6xf32>) -> tensor<1x2x8x6xf32>
+  %o0 = tensor.empty() : tensor<1x2x8x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<1x2x8x8xf32>) -> tensor<1x2x8x8xf32>
+  %o = linalg.generic {indexing_maps = [#pv_p, #pv_v, #pv_o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%p, %v : tensor<1x2x8x6xf32>, tensor<1x2x6x8xf32>) outs(%oz : tensor<1x2x8x8xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %m = arith.mulf %a, %b : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x2x8x8xf32>
+  return %o : tensor<1x2x8x8xf32>
+}
+
+// -----
+
+// Negative: [B*H, M, N] folded heads with the additive mask read
+// transposed (mask[bh, j, i], M = N = 6): no mask layout of attn.attention.
+// CHECK-LABEL: func.func @attention_bmm_mask_transposed
+// CHECK-NOT: attn.attention
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#ji3 = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
+func.func @attention_bmm_mask_transposed(%q: tensor<2x6x8xf32>, %k: tensor<2x6x8xf32>, %v: tensor<2x6x8xf32>, %mask: tensor<2x6x6xf32>) -> tensor<2x6x8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s0 = tensor.empty() : tensor<2x6x6xf32>
+  %sz = linalg.fill ins(%zero : f32) outs(%s0 : tensor<2x6x6xf32>) -> tensor<2x6x6xf32>
+  %s = linalg.batch_matmul indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>]
+      ins(%q, %k : tensor<2x6x8xf32>, tensor<2x6x8xf32>) outs(%sz : tensor<2x6x6xf32>) -> tensor<2x6x6xf32>
+  %masked = linalg.generic {indexing_maps = [#id3, #ji3, #id3], iterator_types = ["parallel", "parallel", "parallel"]}
+      ins(%s, %mask : tensor<2x6x6xf32>, tensor<2x6x6xf32>) outs(%s0 : tensor<2x6x6xf32>) {
+  ^bb0(%a: f32, %m: f32, %o: f32):
+    %r = arith.addf %a, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x6x6xf32>
+  %p = linalg.softmax dimension(2) ins(%masked : tensor<2x6x6xf32>) outs(%s0 : tensor<2x6x6xf32>) -> tensor<2x6x6xf32>
+  %o0 = tensor.empty() : tensor<2x6x8xf32>
+  %oz = linalg.fill ins(%zero : f32) outs(%o0 : tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x6x6xf32>, tensor<2x6x8xf32>) outs(%oz : tensor<2x6x8xf32>) -> tensor<2x6x8xf32>
+  return %o : tensor<2x6x8xf32>
+}
+
+// -----
+
 // The max / sub / exp / sum / div chain of the frontends.
 // CHECK-LABEL: func.func @softmax_chain
 // CHECK-SAME: (%[[X:.+]]: tensor<4x8xf32>)
@@ -912,6 +1128,497 @@ func.func @cross_entropy_logp_extra_user(%z: tensor<8x100xf32>, %y: tensor<8xi64
     linalg.yield %v : f32
   } -> tensor<8xf32>
   return %g281, %g279 : tensor<8xf32>, tensor<8x100xf32>
+}
+
+// -----
+
+// torch-mlir's nll_loss of the logits: the row max and the sum of
+// exp(z - max) in one generic with two results (the online update),
+// lse = max + log(sum) in a generic of its own, then per token
+// lse - z[n, label] with z read by tensor.extract at index_cast(label) and
+// 0 selected where the label is -100 (an index constant), summed:
+// reduction sum, ignore_index -100 (the op's default, so not printed).
+// CHECK-LABEL: func.func @cross_entropy_nll_online_sum_ignore
+// CHECK-SAME: (%[[Z:.+]]: tensor<8x100xf32>, %[[Y:.+]]: tensor<8xi64>)
+// CHECK-NEXT: %[[L:.+]] = attn.cross_entropy %[[Z]], %[[Y]] {reduction = #attn.reduction<sum>} : tensor<8x100xf32>, tensor<8xi64> -> tensor<f32>
+// CHECK-NEXT: return %[[L]]
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row2 = affine_map<(d0, d1) -> (d0)>
+#id1 = affine_map<(d0) -> (d0)>
+#all1 = affine_map<(d0) -> ()>
+func.func @cross_entropy_nll_online_sum_ignore(%z: tensor<8x100xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %ignore = arith.constant -100 : index
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.generic {indexing_maps = [#id2, #row2, #row2], iterator_types = ["parallel", "reduction"]}
+      ins(%z : tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %s: f32):
+    %mn = arith.maximumf %m, %x : f32
+    %d = arith.subf %m, %mn : f32
+    %c = math.exp %d : f32
+    %sc = arith.mulf %s, %c : f32
+    %xd = arith.subf %x, %mn : f32
+    %e = math.exp %xd : f32
+    %sn = arith.addf %sc, %e : f32
+    linalg.yield %mn, %sn : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %lse = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%max, %sum : tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %r = arith.addf %m, %l : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %loss = linalg.generic {indexing_maps = [#id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%y, %lse : tensor<8xi64>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %l: f32, %o: f32):
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %l, %zy : f32
+    %ignored = arith.cmpi eq, %col, %ignore : index
+    %r = arith.select %ignored, %zero, %v : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [#id1, #all1], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
+}
+
+// -----
+
+// The fused reduction as linalg.reduce over two copies of z (maxnumf,
+// operands commuted), lse computed in the per-token body, i32 labels, no
+// ignore select, summed and divided by N = 8: reduction mean, no token
+// ignored (ignore_index INT64_MIN, labels sign-extended).
+// CHECK-LABEL: func.func @cross_entropy_nll_reduce_mean
+// CHECK-SAME: (%[[Z:.+]]: tensor<8x100xf32>, %[[Y:.+]]: tensor<8xi32>)
+// CHECK-NEXT: %[[Y64:.+]] = arith.extsi %[[Y]] : tensor<8xi32> to tensor<8xi64>
+// CHECK-NEXT: %[[L:.+]] = attn.cross_entropy %[[Z]], %[[Y64]] {ignore_index = -9223372036854775808 : i64} : tensor<8x100xf32>, tensor<8xi64> -> tensor<f32>
+// CHECK-NEXT: return %[[L]]
+#id1 = affine_map<(d0) -> (d0)>
+#all1 = affine_map<(d0) -> ()>
+#scalar = affine_map<() -> ()>
+func.func @cross_entropy_nll_reduce_mean(%z: tensor<8x100xf32>, %y: tensor<8xi32>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %n = arith.constant 8.0 : f32
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.reduce ins(%z, %z : tensor<8x100xf32>, tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) dimensions = [1]
+    (%x: f32, %x2: f32, %m: f32, %s: f32) {
+      %mn = arith.maxnumf %x, %m : f32
+      %d = arith.subf %m, %mn : f32
+      %c = math.exp %d : f32
+      %sc = arith.mulf %c, %s : f32
+      %xd = arith.subf %x2, %mn : f32
+      %e = math.exp %xd : f32
+      %sn = arith.addf %e, %sc : f32
+      linalg.yield %mn, %sn : f32, f32
+    }
+  %loss = linalg.generic {indexing_maps = [#id1, #id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%y, %max, %sum : tensor<8xi32>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i32, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %l, %m : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i32 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %lse, %zy : f32
+    linalg.yield %v : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [#id1, #all1], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  %mean = linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []}
+      ins(%total : tensor<f32>) outs(%t0 : tensor<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.divf %a, %n : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %mean : tensor<f32>
+}
+
+// -----
+
+// torch-mlir's nll_loss of a log-softmax: label == -100 ? 0 : -logp[label]
+// (the ignore index an i64 constant index_cast in the body), reduction none.
+// CHECK-LABEL: func.func @cross_entropy_log_softmax_ignore_none
+// CHECK-SAME: (%[[Z:.+]]: tensor<8x100xf32>, %[[Y:.+]]: tensor<8xi64>)
+// CHECK-NEXT: %[[L:.+]] = attn.cross_entropy %[[Z]], %[[Y]] {reduction = #attn.reduction<none>} : tensor<8x100xf32>, tensor<8xi64> -> tensor<8xf32>
+// CHECK-NEXT: return %[[L]]
+#id1 = affine_map<(d0) -> (d0)>
+func.func @cross_entropy_log_softmax_ignore_none(%z: tensor<8x100xf32>, %y: tensor<8xi64>) -> tensor<8xf32> {
+  %zero = arith.constant 0.0 : f32
+  %ignore = arith.constant -100 : i64
+  %logp = attn.log_softmax %z, dim = 1 : tensor<8x100xf32> -> tensor<8x100xf32>
+  %r0 = tensor.empty() : tensor<8xf32>
+  %loss = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%y : tensor<8xi64>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %o: f32):
+    %col = arith.index_cast %label : i64 to index
+    %ign = arith.index_cast %ignore : i64 to index
+    %ignored = arith.cmpi eq, %col, %ign : index
+    %row = linalg.index 0 : index
+    %x = tensor.extract %logp[%row, %col] : tensor<8x100xf32>
+    %nx = arith.negf %x : f32
+    %r = arith.select %ignored, %zero, %nx : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  return %loss : tensor<8xf32>
+}
+
+// -----
+
+// An ignore select, summed and divided by all N = 8 tokens: the op's mean
+// divides by the kept tokens, so only the sum is raised (reduction sum,
+// ignore_index -100) and the division stays.
+// CHECK-LABEL: func.func @cross_entropy_nll_ignore_mean_over_all
+// CHECK: %[[L:.+]] = attn.cross_entropy {{.*}}{reduction = #attn.reduction<sum>}
+// CHECK: %[[D:.+]] = linalg.generic {{.*}} ins(%[[L]] : tensor<f32>)
+// CHECK: arith.divf
+// CHECK: return %[[D]]
+#id1 = affine_map<(d0) -> (d0)>
+#all1 = affine_map<(d0) -> ()>
+#scalar = affine_map<() -> ()>
+func.func @cross_entropy_nll_ignore_mean_over_all(%z: tensor<8x100xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %n = arith.constant 8.0 : f32
+  %ignore = arith.constant -100 : i64
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.reduce ins(%z, %z : tensor<8x100xf32>, tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) dimensions = [1]
+    (%x: f32, %x2: f32, %m: f32, %s: f32) {
+      %mn = arith.maximumf %m, %x : f32
+      %d = arith.subf %m, %mn : f32
+      %c = math.exp %d : f32
+      %sc = arith.mulf %s, %c : f32
+      %xd = arith.subf %x, %mn : f32
+      %e = math.exp %xd : f32
+      %sn = arith.addf %sc, %e : f32
+      linalg.yield %mn, %sn : f32, f32
+    }
+  %loss = linalg.generic {indexing_maps = [#id1, #id1, #id1, #id1], iterator_types = ["parallel"]}
+      ins(%y, %max, %sum : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %m, %l : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %lse, %zy : f32
+    %kept = arith.cmpi ne, %label, %ignore : i64
+    %r = arith.select %kept, %v, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [#id1, #all1], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  %mean = linalg.generic {indexing_maps = [#scalar, #scalar], iterator_types = []}
+      ins(%total : tensor<f32>) outs(%t0 : tensor<f32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.divf %a, %n : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %mean : tensor<f32>
+}
+
+// -----
+
+// Negative: the label logit is read from %z2, not from the logits the
+// lse is over.
+// CHECK-LABEL: func.func @cross_entropy_nll_label_logit_other_tensor
+// CHECK-NOT: attn.cross_entropy
+func.func @cross_entropy_nll_label_logit_other_tensor(%z: tensor<8x100xf32>, %z2: tensor<8x100xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %ignore = arith.constant -100 : i64
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%z : tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %s: f32):
+    %mn = arith.maximumf %m, %x : f32
+    %d = arith.subf %m, %mn : f32
+    %c = math.exp %d : f32
+    %sc = arith.mulf %s, %c : f32
+    %xd = arith.subf %x, %mn : f32
+    %e = math.exp %xd : f32
+    %sn = arith.addf %sc, %e : f32
+    linalg.yield %mn, %sn : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %loss = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%y, %max, %sum : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %m, %l : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z2[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %lse, %zy : f32
+    %ign = arith.cmpi eq, %label, %ignore : i64
+    %r = arith.select %ign, %zero, %v : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
+}
+
+// -----
+
+// Negative: the ignore select tests a label of %y2, not the label that
+// picks the logit.
+// CHECK-LABEL: func.func @cross_entropy_nll_ignore_other_labels
+// CHECK-NOT: attn.cross_entropy
+func.func @cross_entropy_nll_ignore_other_labels(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %y2: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %ignore = arith.constant -100 : i64
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%z : tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %s: f32):
+    %mn = arith.maximumf %m, %x : f32
+    %d = arith.subf %m, %mn : f32
+    %c = math.exp %d : f32
+    %sc = arith.mulf %s, %c : f32
+    %xd = arith.subf %x, %mn : f32
+    %e = math.exp %xd : f32
+    %sn = arith.addf %sc, %e : f32
+    linalg.yield %mn, %sn : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %loss = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%y, %y2, %max, %sum : tensor<8xi64>, tensor<8xi64>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %label2: i64, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %m, %l : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %lse, %zy : f32
+    %ign = arith.cmpi eq, %label2, %ignore : i64
+    %r = arith.select %ign, %zero, %v : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
+}
+
+// -----
+
+// Negative: the max and the sum of exponentials run over dim 0 (the
+// tokens) of square 8x8 logits, not over the vocabulary.
+// CHECK-LABEL: func.func @cross_entropy_nll_reduced_over_dim0
+// CHECK-NOT: attn.cross_entropy
+func.func @cross_entropy_nll_reduced_over_dim0(%z: tensor<8x8xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %ignore = arith.constant -100 : i64
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]}
+      ins(%z : tensor<8x8xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %s: f32):
+    %mn = arith.maximumf %m, %x : f32
+    %d = arith.subf %m, %mn : f32
+    %c = math.exp %d : f32
+    %sc = arith.mulf %s, %c : f32
+    %xd = arith.subf %x, %mn : f32
+    %e = math.exp %xd : f32
+    %sn = arith.addf %sc, %e : f32
+    linalg.yield %mn, %sn : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %loss = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%y, %max, %sum : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %m, %l : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x8xf32>
+    %v = arith.subf %lse, %zy : f32
+    %ign = arith.cmpi eq, %label, %ignore : i64
+    %r = arith.select %ign, %zero, %v : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
+}
+
+// -----
+
+// Negative: the running sum is not rescaled by exp(m - m') when the max
+// grows: not the sum of exp(z - max).
+// CHECK-LABEL: func.func @cross_entropy_nll_sum_not_rescaled
+// CHECK-NOT: attn.cross_entropy
+func.func @cross_entropy_nll_sum_not_rescaled(%z: tensor<8x100xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %ignore = arith.constant -100 : i64
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%z : tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %s: f32):
+    %mn = arith.maximumf %m, %x : f32
+    %d = arith.subf %m, %mn : f32
+    %c = math.exp %d : f32
+    %sc = arith.mulf %s, %c : f32
+    %xd = arith.subf %x, %mn : f32
+    %e = math.exp %xd : f32
+    %sn = arith.addf %s, %e : f32
+    linalg.yield %mn, %sn : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %loss = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%y, %max, %sum : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %m, %l : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %lse, %zy : f32
+    %ign = arith.cmpi eq, %label, %ignore : i64
+    %r = arith.select %ign, %zero, %v : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
+}
+
+// -----
+
+// Negative: the select keeps the loss only where the label is -100.
+// CHECK-LABEL: func.func @cross_entropy_nll_select_keeps_ignored
+// CHECK-NOT: attn.cross_entropy
+func.func @cross_entropy_nll_select_keeps_ignored(%z: tensor<8x100xf32>, %y: tensor<8xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %ninf = arith.constant 0xFF800000 : f32
+  %ignore = arith.constant -100 : i64
+  %r0 = tensor.empty() : tensor<8xf32>
+  %minit = linalg.fill ins(%ninf : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %sinit = linalg.fill ins(%zero : f32) outs(%r0 : tensor<8xf32>) -> tensor<8xf32>
+  %max, %sum = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]}
+      ins(%z : tensor<8x100xf32>) outs(%minit, %sinit : tensor<8xf32>, tensor<8xf32>) {
+  ^bb0(%x: f32, %m: f32, %s: f32):
+    %mn = arith.maximumf %m, %x : f32
+    %d = arith.subf %m, %mn : f32
+    %c = math.exp %d : f32
+    %sc = arith.mulf %s, %c : f32
+    %xd = arith.subf %x, %mn : f32
+    %e = math.exp %xd : f32
+    %sn = arith.addf %sc, %e : f32
+    linalg.yield %mn, %sn : f32, f32
+  } -> (tensor<8xf32>, tensor<8xf32>)
+  %loss = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]}
+      ins(%y, %max, %sum : tensor<8xi64>, tensor<8xf32>, tensor<8xf32>) outs(%r0 : tensor<8xf32>) {
+  ^bb0(%label: i64, %m: f32, %s: f32, %o: f32):
+    %l = math.log %s : f32
+    %lse = arith.addf %m, %l : f32
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %zy = tensor.extract %z[%row, %col] : tensor<8x100xf32>
+    %v = arith.subf %lse, %zy : f32
+    %ign = arith.cmpi eq, %label, %ignore : i64
+    %r = arith.select %ign, %v, %zero : f32
+    linalg.yield %r : f32
+  } -> tensor<8xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%loss : tensor<8xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
+}
+
+// -----
+
+// Negative: 4 labels for 8 rows of log-probabilities (the frontend reads
+// rows 0..3 only); attn.cross_entropy takes one label per row.
+// CHECK-LABEL: func.func @cross_entropy_fewer_labels_than_rows
+// CHECK-NOT: attn.cross_entropy
+#id1 = affine_map<(d0) -> (d0)>
+#all1 = affine_map<(d0) -> ()>
+func.func @cross_entropy_fewer_labels_than_rows(%z: tensor<8x100xf32>, %y: tensor<4xi64>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %logp = attn.log_softmax %z, dim = 1 : tensor<8x100xf32> -> tensor<8x100xf32>
+  %r0 = tensor.empty() : tensor<4xf32>
+  %loss = linalg.generic {indexing_maps = [#id1, #id1], iterator_types = ["parallel"]}
+      ins(%y : tensor<4xi64>) outs(%r0 : tensor<4xf32>) {
+  ^bb0(%label: i64, %o: f32):
+    %row = linalg.index 0 : index
+    %col = arith.index_cast %label : i64 to index
+    %x = tensor.extract %logp[%row, %col] : tensor<8x100xf32>
+    %nx = arith.negf %x : f32
+    linalg.yield %nx : f32
+  } -> tensor<4xf32>
+  %t0 = tensor.empty() : tensor<f32>
+  %tz = linalg.fill ins(%zero : f32) outs(%t0 : tensor<f32>) -> tensor<f32>
+  %total = linalg.generic {indexing_maps = [#id1, #all1], iterator_types = ["reduction"]}
+      ins(%loss : tensor<4xf32>) outs(%tz : tensor<f32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<f32>
+  return %total : tensor<f32>
 }
 
 // -----

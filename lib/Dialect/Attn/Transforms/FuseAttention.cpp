@@ -2,7 +2,9 @@
 //
 // Recognizes (batch_)matmul(Q, K^T) -> [scale] -> [additive mask] ->
 // [causal select] -> softmax over the keys -> (batch_)matmul(., V), rooted at
-// the second matmul, and replaces it with one attn.attention.
+// the second matmul, and replaces it with one attn.attention. K^T may be a
+// transpose of K or K kept as [.., D, N] (then a linalg.transpose is
+// inserted); rank-2 and rank-3 ([B*H, M, D]) forms are viewed as rank 4.
 //
 //===----------------------------------------------------------------------===//
 
@@ -371,9 +373,17 @@ struct RaiseAttention : OpInterfaceRewritePattern<linalg::LinalgOp> {
     if (!matchScoreSteps(scores, rank, 3, steps))
       return rewriter.notifyMatchFailure(op, "the scores are not Q.K^T");
 
+    // attn.attention takes K as [.., N, D]. Where the product reads K^T
+    // ([.., D, N]: a transpose of K, or K as the frontend keeps it), the
+    // transpose is looked through, or else one is inserted.
     Value q = steps.qk.lhs, k = steps.qk.rhs, v = pv->rhs;
-    if (!steps.qk.rhsTransposed && !(k = stripInnerTranspose(k)))
-      return rewriter.notifyMatchFailure(op, "K is not transposed");
+    bool transposeK = false;
+    if (!steps.qk.rhsTransposed) {
+      if (Value source = stripInnerTranspose(k))
+        k = source;
+      else
+        transposeK = true;
+    }
     auto qType = cast<RankedTensorType>(q.getType());
     auto kType = cast<RankedTensorType>(k.getType());
     auto vType = cast<RankedTensorType>(v.getType());
@@ -384,7 +394,8 @@ struct RaiseAttention : OpInterfaceRewritePattern<linalg::LinalgOp> {
     if (!isa<Float16Type, BFloat16Type, Float32Type>(elt) ||
         vType.getElementType() != elt)
       return rewriter.notifyMatchFailure(op, "unsupported element types");
-    int64_t m = qType.getDimSize(rank - 2), n = kType.getDimSize(rank - 2);
+    int64_t m = qType.getDimSize(rank - 2);
+    int64_t n = kType.getDimSize(transposeK ? rank - 1 : rank - 2);
     // attn.attention's causal diagonal is bottom-right aligned.
     if (steps.causalOffset && *steps.causalOffset != n - m)
       return rewriter.notifyMatchFailure(op, "the triangle is not causal");
@@ -392,6 +403,8 @@ struct RaiseAttention : OpInterfaceRewritePattern<linalg::LinalgOp> {
       return rewriter.notifyMatchFailure(op, "unsupported mask layout");
 
     Location loc = op.getLoc();
+    if (transposeK)
+      k = createInnerTranspose(rewriter, loc, k);
     Value mask;
     if (steps.mask)
       mask = cast<RankedTensorType>(steps.mask.getType()).getRank() == 2

@@ -127,6 +127,18 @@ Value fuse::stripUnitExpand(Value v, SmallVectorImpl<Operation *> &ops) {
   return v;
 }
 
+/// True if `init` holds the neutral element of `kind`: -inf or the lowest
+/// finite value for max, 0 for sum.
+static bool isNeutralInit(Value init, Combiner kind) {
+  std::optional<APFloat> neutral = matchSplatFloat(init);
+  if (!neutral)
+    return false;
+  if (kind == Combiner::max)
+    return neutral->isNegative() &&
+           (neutral->isInfinity() || neutral->isLargest());
+  return neutral->isZero();
+}
+
 std::optional<ReductionMatch> fuse::matchReduction(Value v, Combiner kind) {
   auto op = v.getDefiningOp<linalg::LinalgOp>();
   if (!isSingleResultTensorOp(op) || op.getNumDpsInputs() != 1 ||
@@ -158,15 +170,89 @@ std::optional<ReductionMatch> fuse::matchReduction(Value v, Combiner kind) {
   if (!((l == a && r == acc) || (l == acc && r == a)))
     return std::nullopt;
 
-  std::optional<APFloat> neutral = matchSplatFloat(init->get());
-  if (!neutral)
-    return std::nullopt;
-  if (kind == Combiner::max &&
-      !(neutral->isNegative() && (neutral->isInfinity() || neutral->isLargest())))
-    return std::nullopt;
-  if (kind == Combiner::sum && !neutral->isZero())
+  if (!isNeutralInit(init->get(), kind))
     return std::nullopt;
   return ReductionMatch{in->get(), *dim, op};
+}
+
+/// True if `v` is `exp(a - sub)` computed in `body`, with `isA(a)`.
+static bool isExpOfDifference(Value v, Block *body,
+                              llvm::function_ref<bool(Value)> isA, Value sub) {
+  auto exp = v.getDefiningOp<math::ExpOp>();
+  auto diff = exp ? exp.getOperand().getDefiningOp<arith::SubFOp>() : nullptr;
+  return diff && exp->getBlock() == body && diff->getBlock() == body &&
+         isA(diff.getLhs()) && diff.getRhs() == sub;
+}
+
+/// True if `mNew` and `sNew` are the online update of the accumulators
+/// `mOld` and `sOld` by an element `x` (`isX`): m' = max(m, x) and
+/// s' = s * exp(m - m') + exp(x - m'), the operands of max, mulf and addf
+/// in either order.
+static bool isOnlineUpdate(Block *body, llvm::function_ref<bool(Value)> isX,
+                           Value mOld, Value sOld, Value mNew, Value sNew) {
+  Operation *max = mNew.getDefiningOp();
+  if (!max || max->getBlock() != body ||
+      !isa<arith::MaximumFOp, arith::MaxNumFOp>(max))
+    return false;
+  Value l = max->getOperand(0), r = max->getOperand(1);
+  if (!((l == mOld && isX(r)) || (r == mOld && isX(l))))
+    return false;
+  auto add = sNew.getDefiningOp<arith::AddFOp>();
+  if (!add || add->getBlock() != body)
+    return false;
+  auto isMOld = [&](Value v) { return v == mOld; };
+  auto isRescaled = [&](Value v) {
+    auto mul = v.getDefiningOp<arith::MulFOp>();
+    if (!mul || mul->getBlock() != body)
+      return false;
+    return (mul.getLhs() == sOld &&
+            isExpOfDifference(mul.getRhs(), body, isMOld, mNew)) ||
+           (mul.getRhs() == sOld &&
+            isExpOfDifference(mul.getLhs(), body, isMOld, mNew));
+  };
+  auto isFresh = [&](Value v) { return isExpOfDifference(v, body, isX, mNew); };
+  return (isRescaled(add.getLhs()) && isFresh(add.getRhs())) ||
+         (isRescaled(add.getRhs()) && isFresh(add.getLhs()));
+}
+
+std::optional<OnlineMaxSumExpMatch>
+fuse::matchOnlineMaxSumExp(Operation *operation) {
+  auto op = dyn_cast_or_null<linalg::LinalgOp>(operation);
+  if (!op || !op.hasPureTensorSemantics() || op.getNumDpsInits() != 2 ||
+      op->getNumResults() != 2 || op.getNumDpsInputs() < 1 ||
+      op.getNumReductionLoops() != 1)
+    return std::nullopt;
+  // Every input is the same tensor, read whole (linalg.reduce takes one
+  // input per init).
+  Value input = op.getDpsInputOperand(0)->get();
+  for (OpOperand *in : op.getDpsInputOperands())
+    if (in->get() != input || !op.getMatchingIndexingMap(in).isIdentity())
+      return std::nullopt;
+  AffineMap rowMap = op.getMatchingIndexingMap(op.getDpsInitOperand(0));
+  if (op.getMatchingIndexingMap(op.getDpsInitOperand(1)) != rowMap)
+    return std::nullopt;
+  std::optional<unsigned> dim = rowMapDim(rowMap, op.getNumLoops());
+  if (!dim || op.getIteratorTypesArray()[*dim] != IteratorType::reduction)
+    return std::nullopt;
+
+  Block *body = op.getBlock();
+  Operation *yield = body->getTerminator();
+  auto isX = [&](Value v) { return inputOperandOf(op, v) != nullptr; };
+  for (unsigned m : {0u, 1u}) {
+    unsigned s = 1 - m;
+    OpOperand *mInit = op.getDpsInitOperand(m);
+    OpOperand *sInit = op.getDpsInitOperand(s);
+    if (!isOnlineUpdate(body, isX, op.getMatchingBlockArgument(mInit),
+                        op.getMatchingBlockArgument(sInit),
+                        yield->getOperand(m), yield->getOperand(s)))
+      continue;
+    if (!isNeutralInit(mInit->get(), Combiner::max) ||
+        !isNeutralInit(sInit->get(), Combiner::sum))
+      return std::nullopt;
+    return OnlineMaxSumExpMatch{input, *dim, op, op->getResult(m),
+                                op->getResult(s)};
+  }
+  return std::nullopt;
 }
 
 /// The map `(d0, .., dn) -> (exprs)` over `numLoops` loops.
@@ -242,6 +328,17 @@ Value fuse::stripInnerTranspose(Value v) {
       elementwiseYield(op) != op.getMatchingBlockArgument(in))
     return {};
   return in->get();
+}
+
+Value fuse::createInnerTranspose(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  int64_t rank = type.getRank();
+  SmallVector<int64_t> perm = llvm::to_vector(llvm::seq<int64_t>(0, rank));
+  std::swap(perm[rank - 2], perm[rank - 1]);
+  SmallVector<int64_t> shape(type.getShape());
+  std::swap(shape[rank - 2], shape[rank - 1]);
+  Value init = tensor::EmptyOp::create(b, loc, shape, type.getElementType());
+  return linalg::TransposeOp::create(b, loc, v, init, perm)->getResult(0);
 }
 
 bool fuse::usersWithin(Value v, ArrayRef<Operation *> ops) {

@@ -54,6 +54,19 @@ struct ReductionMatch {
 };
 std::optional<ReductionMatch> matchReduction(Value v, Combiner kind);
 
+/// The row max `max` and the row sum `sum` of exp(x - max) of `input` over
+/// `dim`, computed in one op with two results (a linalg.generic, or a
+/// linalg.reduce over copies of the input) by the online update
+///   m' = max(m, x),  s' = s * exp(m - m') + exp(x - m')
+/// from m = -inf (or the lowest finite value) and s = 0.
+struct OnlineMaxSumExpMatch {
+  Value input;
+  unsigned dim;
+  Operation *op;
+  Value max, sum;
+};
+std::optional<OnlineMaxSumExpMatch> matchOnlineMaxSumExp(Operation *op);
+
 /// A contraction `out = lhs . rhs` over tensors with 0 to 2 batch dims,
 /// accumulated into a zero-filled init, all in one float element type.
 /// `lhs` is [batch.., M, K]; `rhs` is [batch.., K, N], or [batch.., N, K]
@@ -69,6 +82,11 @@ std::optional<ContractionMatch> matchContraction(Value v);
 /// The source of `v` if `v` is a transpose (linalg.transpose or a copying
 /// generic) that swaps the two innermost dims; null otherwise.
 Value stripInnerTranspose(Value v);
+
+/// `v` (static shape, rank >= 2) with its two innermost dims swapped by a
+/// new linalg.transpose: the layout change a raise inserts where the attn op
+/// wants the other order.
+Value createInnerTranspose(OpBuilder &b, Location loc, Value v);
 
 /// A softmax-family computation `result = f(input)` reduced over `dim`, with
 /// the ops it consists of. `input` may have other users; every intermediate

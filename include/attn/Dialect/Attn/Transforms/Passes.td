@@ -44,19 +44,34 @@ def AttnFuse : Pass<"attn-fuse"> {
     - `(batch_)matmul(Q, K^T)` [`* c` or `/ c`] [`+ mask`] [causal select of
       -inf on a `linalg.index` triangle] -> softmax over the keys ->
       `(batch_)matmul(., V)` becomes `attn.attention`. K may be transposed by
-      `linalg.transpose`, a copying generic, or the matmul's indexing maps.
-      Rank-2 and rank-3 (`[B*H, M, D]`) operands are viewed as rank 4 by
-      `tensor.expand_shape`, and the output collapsed back. The `scale`
-      attribute is always set: `c`, `1/c`, or 1.0 when the frontend does not
-      scale (the op's default would be `1/sqrt(D)`). A triangle becomes
-      `causal` only where it is the op's bottom-right aligned diagonal.
+      `linalg.transpose`, a copying generic, or the matmul's indexing maps;
+      where the product reads K already transposed (`[.., D, N]`, as the
+      frontend keeps it, with no transpose op), a `linalg.transpose` to
+      `[.., N, D]` is inserted. Rank-2 and rank-3 (`[B*H, M, D]`, batch and
+      heads folded) operands are viewed as rank 4 (`[1, 1, M, D]`,
+      `[1, B*H, M, D]`) by `tensor.expand_shape`, and the output collapsed
+      back. The `scale` attribute is always set: `c`, `1/c`, or 1.0 when the
+      frontend does not scale (the op's default would be `1/sqrt(D)`). A
+      triangle becomes `causal` only where it is the op's bottom-right
+      aligned diagonal.
     - `linalg.softmax`, or max / `x - max` / exp / sum / div generics (sub
       and exp possibly in one), becomes `attn.softmax`; the chain ending in
       `(x - max) - log(sum(exp(x - max)))` becomes `attn.log_softmax`.
-    - f32 log-softmax over `[N, V]` -> gather of the label (`tensor.extract`
-      in a generic, or a one-hot select-sum) -> negate -> optional sum and
+    - A per-token loss over f32 `[N, V]` logits -> optional sum and
       division by N becomes `attn.cross_entropy` with reduction none, sum or
-      mean and `ignore_index` = INT64_MIN (the frontend ignores no token).
+      mean. The per-token loss is the negated label entry of a log-softmax
+      (`tensor.extract` in a generic, or a one-hot select-sum), or
+      torch-mlir's nll_loss of the logits, `lse - z[n, label]`
+      (`tensor.extract` at `index_cast(label)`), with the row max and the sum
+      of `exp(z - max)` in one online reduction (a generic with two results,
+      or `linalg.reduce`: `m' = max(m, x)`, `s' = s * exp(m - m') +
+      exp(x - m')`) and `lse = max + log(sum)`. Without ignore handling the
+      op gets `ignore_index` = INT64_MIN (the frontend ignores no token); a
+      select of 0 where `label == c` (torch's ignore_index, -100) gives
+      `ignore_index = c`, with reduction none or sum only: a mean over all
+      tokens is not the op's, and torch's mean over the kept tokens is NaN
+      where the op gives 0 (every token ignored), so that reduction stays
+      as written and only what precedes it is raised.
     - `attn.cross_entropy` of `matmul(hidden, W^T)` [`+ bias`] becomes
       `attn.linear_cross_entropy`.
 
