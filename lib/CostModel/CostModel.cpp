@@ -58,9 +58,11 @@ llvm::Expected<CostModel> CostModel::loadLearned(StringRef path,
     kind = Kind::Rank;
   else if (target && *target == "log2_time_us")
     kind = Kind::LogTime;
+  else if (target && *target == "log2_time_over_roofline")
+    kind = Kind::LogRatio;
   else
-    return modelError(path, "attn_target must be 'rank' or 'log2_time_us', "
-                            "not '" +
+    return modelError(path, "attn_target must be 'rank', 'log2_time_us' or "
+                            "'log2_time_over_roofline', not '" +
                                 target.value_or("(none)") + "'");
   return CostModel(kind, std::make_shared<TreeEnsemble>(std::move(*trees)),
                    path.str());
@@ -68,20 +70,37 @@ llvm::Expected<CostModel> CostModel::loadLearned(StringRef path,
 
 CostModel CostModel::analytic() { return CostModel(Kind::Analytic, {}, ""); }
 
-double CostModel::cost(ArrayRef<double> features) const {
+/// The roofline time over the last wave's utilization, in microseconds,
+/// from a candidate's features (at least 1e-3, as metrics.py's
+/// roofline_us).
+static double rooflineOverUtilization(ArrayRef<double> features) {
+  static const size_t index =
+      llvm::find(getFeatureNames(), "log_roofline_over_util_us") -
+      getFeatureNames().begin();
+  return std::exp2(features[index]) - 1.0;
+}
+
+/// The cost of a candidate from the model's raw prediction.
+static double costFromPrediction(CostModel::Kind kind, double prediction,
+                                 ArrayRef<double> features) {
   switch (kind) {
-  case Kind::Analytic: {
-    static const size_t index =
-        llvm::find(getFeatureNames(), "log_roofline_over_util_us") -
-        getFeatureNames().begin();
-    return std::exp2(features[index]) - 1.0;
-  }
-  case Kind::Rank:
-    return -trees->predict(features);
-  case Kind::LogTime:
-    return std::exp2(trees->predict(features));
+  case CostModel::Kind::Analytic:
+    return rooflineOverUtilization(features);
+  case CostModel::Kind::Rank:
+    return -prediction;
+  case CostModel::Kind::LogTime:
+    return std::exp2(prediction);
+  case CostModel::Kind::LogRatio:
+    return std::exp2(prediction) *
+           std::max(rooflineOverUtilization(features), 1e-3);
   }
   llvm_unreachable("unknown cost model kind");
+}
+
+double CostModel::cost(ArrayRef<double> features) const {
+  if (kind == Kind::Analytic)
+    return rooflineOverUtilization(features);
+  return costFromPrediction(kind, trees->predict(features), features);
 }
 
 void CostModel::costs(ArrayRef<ArrayRef<double>> features,
@@ -93,8 +112,8 @@ void CostModel::costs(ArrayRef<ArrayRef<double>> features,
     return;
   }
   trees->predictBatch(features, out);
-  for (double &c : out)
-    c = kind == Kind::Rank ? -c : std::exp2(c);
+  for (auto [f, c] : llvm::zip(features, out))
+    c = costFromPrediction(kind, c, f);
 }
 
 std::string CostModel::describe() const {

@@ -5,6 +5,15 @@
 // RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=analytic})' | FileCheck %s
 // RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=analytic report=1 top=2})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=REPORT
 // RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=%S/Inputs/select-h200.json report=1 top=1})' -o /dev/null 2>&1 | FileCheck %s --check-prefix=LEARNED
+// A log2(time / roofline) model that predicts 0 everywhere costs each
+// candidate exactly its roofline time over utilization: the same ranking and
+// predicted times as model=analytic.
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=analytic report=1 top=3})' -o /dev/null 2>&1 | grep '#[0-9] #attn' > %t.analytic
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=%S/Inputs/select-ratio-constant.json report=1 top=3})' -o /dev/null 2>&1 | grep '#[0-9] #attn' > %t.ratio
+// RUN: diff %t.analytic %t.ratio
+// RUN: FileCheck %s --check-prefix=RATIO --input-file=%t.ratio
+// RATIO: #1 #attn.schedule<{{.*}}>: predicted {{[0-9.]+}} us
+// RATIO: #3 #attn.schedule<{{.*}}>: predicted {{[0-9.]+}} us
 // A chip no model ships for, with model=auto: nothing is attached (the
 // defaults apply later), and the report says so.
 // RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=sm_80 report=1})' 2>&1 | FileCheck %s --check-prefix=NOMODEL

@@ -27,7 +27,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import load_dataset  # noqa: E402
-from metrics import (baselines, evaluate, measured_groups,  # noqa: E402
+from metrics import (baselines, cost_of, evaluate, measured_groups,  # noqa: E402
                      print_table, split_shapes)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -83,7 +83,8 @@ def main():
     pred = np.array([float(x) for x in out.stdout.split()])
     if pred.size != sum(len(rs) for _, rs in shapes):
         raise SystemExit("attn-model-eval returned the wrong number of rows")
-    cost = -pred if target == "rank" else pred
+    cost = cost_of(target, pred, [r["features"] for _, rs in shapes
+                                  for r in rs], names)
     costs, start = [], 0
     for _, rs in shapes:
         costs.append(cost[start:start + len(rs)])

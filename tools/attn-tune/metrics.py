@@ -21,6 +21,54 @@ import math
 import numpy as np
 
 
+# The model's targets (train.py) and how a prediction becomes a cost (lower
+# is better), shared by train.py and evaluate.py; the compiler's CostModel
+# (lib/CostModel/CostModel.cpp) does the same.
+#   rank                     rank:pairwise on best / time, grouped by shape
+#   log2_time_us             reg:squarederror on log2(median us)
+#   log2_time_over_roofline  reg:squarederror on log2(median us / roofline us),
+#                            the roofline being the candidate's
+#                            log_roofline_over_util_us feature: the model
+#                            learns how far from its roofline a kernel runs,
+#                            which carries over to sizes beyond the data
+#                            better than a time does (a tree cannot
+#                            extrapolate a time that grows with the size)
+TARGETS = ("rank", "log2_time_us", "log2_time_over_roofline")
+ROOFLINE_FEATURE = "log_roofline_over_util_us"
+
+
+def roofline_us(x, names):
+    """The roofline time (us) of each row of the feature matrix x."""
+    column = np.asarray(x, dtype=np.float64)[:, names.index(ROOFLINE_FEATURE)]
+    return np.maximum(np.exp2(column) - 1.0, 1e-3)
+
+
+def label_of(target, times, best, x, names):
+    """The training label of rows with median times `times` (us), `best` the
+    best time of each row's shape."""
+    times = np.asarray(times, dtype=np.float64)
+    if target == "rank":
+        return np.asarray(best) / times
+    if target == "log2_time_us":
+        return np.log2(times)
+    if target == "log2_time_over_roofline":
+        return np.log2(times / roofline_us(x, names))
+    raise ValueError(f"unknown target {target}")
+
+
+def cost_of(target, predictions, x, names):
+    """The cost (lower is better; log2 us for the regressions) of rows whose
+    model predictions are `predictions`."""
+    predictions = np.asarray(predictions, dtype=np.float64)
+    if target == "rank":
+        return -predictions
+    if target == "log2_time_us":
+        return predictions
+    if target == "log2_time_over_roofline":
+        return predictions + np.log2(roofline_us(x, names))
+    raise ValueError(f"unknown target {target}")
+
+
 def shape_hash(name):
     return hashlib.sha256(name.encode()).hexdigest()
 

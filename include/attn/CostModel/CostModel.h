@@ -27,6 +27,12 @@ namespace mlir::attn {
 
 class CostModel {
 public:
+  /// Analytic: the roofline over utilization. Rank: -score of a
+  /// rank:pairwise model. LogTime: 2^prediction, a regression on log2 us.
+  /// LogRatio: 2^prediction x the candidate's roofline time, a regression on
+  /// log2(time / roofline) (tools/attn-tune/metrics.py, TARGETS).
+  enum class Kind { Analytic, Rank, LogTime, LogRatio };
+
   /// Loads a model written by tools/attn-tune/train.py and checks that it
   /// was trained for `chip` (its name or alias), on this compiler's feature
   /// list (version and names), with a known target. Every failure is an
@@ -55,7 +61,6 @@ public:
   std::string describe() const;
 
 private:
-  enum class Kind { Analytic, Rank, LogTime };
   CostModel(Kind kind, std::shared_ptr<TreeEnsemble> trees, std::string path)
       : kind(kind), trees(std::move(trees)), path(std::move(path)) {}
 
