@@ -414,87 +414,138 @@ static bool referenceLogSumExpGrad(OpOperands &op) {
 // attn.attention
 //===----------------------------------------------------------------------===//
 
-static bool referenceAttention(OpOperands &op) {
-  if (!op.checkKnown({"query", "key", "value", "mask"}, {"output", "lse"}))
-    return false;
-  int queryIndex = op.find("query", TensorRole::Input, true);
-  int keyIndex = queryIndex < 0 ? -1 : op.find("key", TensorRole::Input, true);
-  int valueIndex =
-      keyIndex < 0 ? -1 : op.find("value", TensorRole::Input, true);
-  int outputIndex =
-      valueIndex < 0 ? -1 : op.find("output", TensorRole::Output, true);
-  if (outputIndex < 0)
-    return false;
-  int maskIndex = op.find("mask", TensorRole::Input, false);
-  int lseIndex = op.find("lse", TensorRole::Output, false);
-
-  if (!op.expectRank(queryIndex, 4) || !op.expectRank(keyIndex, 4) ||
-      !op.expectRank(valueIndex, 4))
-    return false;
-  const std::vector<int64_t> &qShape = op.shape(queryIndex);
-  const std::vector<int64_t> &kShape = op.shape(keyIndex);
-  const std::vector<int64_t> &vShape = op.shape(valueIndex);
-  int64_t batch = qShape[0], queryHeads = qShape[1], queries = qShape[2],
-          headDim = qShape[3];
-  int64_t keyHeads = kShape[1], keys = kShape[2], valueDim = vShape[3];
-  std::string shapes = " (query " + shapeString(qShape) + ", key " +
-                       shapeString(kShape) + ", value " + shapeString(vShape) +
-                       ")";
-  if (kShape[0] != batch || vShape[0] != batch)
-    return op.fail("batch sizes differ" + shapes);
-  if (vShape[1] != keyHeads || vShape[2] != keys)
-    return op.fail("key and value differ in heads or length" + shapes);
-  if (kShape[3] != headDim)
-    return op.fail("query and key head dims differ" + shapes);
-  if (keyHeads <= 0 || queryHeads % keyHeads != 0)
-    return op.fail("query heads are not a multiple of key heads" + shapes);
-  int64_t groupSize = queryHeads / keyHeads;
-
+namespace {
+/// The operands and attributes of an attention or its gradient, read and
+/// checked, and the scores of one query row.
+struct AttentionProblem {
+  int queryIndex = -1, keyIndex = -1, valueIndex = -1, maskIndex = -1;
+  int64_t batch = 0, queryHeads = 0, queries = 0, headDim = 0;
+  int64_t keyHeads = 0, keys = 0, valueDim = 0, groupSize = 1;
   // The mask is [M, N] or [B or 1, Hq or 1, M, N].
   int64_t maskBatchStride = 0, maskHeadStride = 0;
   bool boolMask = false;
-  if (maskIndex >= 0) {
-    const std::vector<int64_t> &mShape = op.shape(maskIndex);
+  double scale = 1;
+  bool causal = false;
+  std::optional<double> softcap;
+  std::optional<std::pair<int64_t, int64_t>> window;
+  const std::vector<double> *query = nullptr, *key = nullptr,
+                            *value = nullptr, *mask = nullptr;
+
+  /// The scores of query row (b, h, i) over every key: scaled, soft-capped,
+  /// masked (-inf where hidden). With `scaled`, also scale * q.k before the
+  /// softcap.
+  void rowScores(int64_t b, int64_t h, int64_t i, std::vector<double> &scores,
+                 std::vector<double> *scaled = nullptr) const {
+    int64_t row = (b * queryHeads + h) * queries + i;
+    int64_t kvHead = h / groupSize;
+    const double *q = &(*query)[row * headDim];
+    const double *maskRow =
+        mask ? &(*mask)[b * maskBatchStride + h * maskHeadStride + i * keys]
+             : nullptr;
+    // Bottom-right alignment: query i sits at key position i + (N - M).
+    int64_t offset = keys - queries;
+    for (int64_t j = 0; j < keys; ++j) {
+      const double *k = &(*key)[((b * keyHeads + kvHead) * keys + j) * headDim];
+      double dot = 0;
+      for (int64_t d = 0; d < headDim; ++d)
+        dot += q[d] * k[d];
+      double s = scale * dot;
+      if (scaled)
+        (*scaled)[j] = s;
+      if (softcap)
+        s = softcapValue(s, *softcap);
+      if (maskRow) {
+        if (boolMask)
+          s = maskRow[j] != 0 ? s : negativeInfinity;
+        else
+          s += maskRow[j];
+      }
+      if (causal && j > i + offset)
+        s = negativeInfinity;
+      if (window &&
+          (j < i + offset - window->first || j > i + offset + window->second))
+        s = negativeInfinity;
+      scores[j] = s;
+    }
+  }
+};
+} // namespace
+
+/// Reads and checks query, key, value and the mask of an attention or its
+/// gradient (`a`'s shapes and indices).
+static bool readAttentionOperands(OpOperands &op, AttentionProblem &a) {
+  a.queryIndex = op.find("query", TensorRole::Input, true);
+  a.keyIndex = a.queryIndex < 0 ? -1 : op.find("key", TensorRole::Input, true);
+  a.valueIndex =
+      a.keyIndex < 0 ? -1 : op.find("value", TensorRole::Input, true);
+  if (a.valueIndex < 0)
+    return false;
+  a.maskIndex = op.find("mask", TensorRole::Input, false);
+  if (!op.expectRank(a.queryIndex, 4) || !op.expectRank(a.keyIndex, 4) ||
+      !op.expectRank(a.valueIndex, 4))
+    return false;
+  const std::vector<int64_t> &qShape = op.shape(a.queryIndex);
+  const std::vector<int64_t> &kShape = op.shape(a.keyIndex);
+  const std::vector<int64_t> &vShape = op.shape(a.valueIndex);
+  a.batch = qShape[0];
+  a.queryHeads = qShape[1];
+  a.queries = qShape[2];
+  a.headDim = qShape[3];
+  a.keyHeads = kShape[1];
+  a.keys = kShape[2];
+  a.valueDim = vShape[3];
+  std::string shapes = " (query " + shapeString(qShape) + ", key " +
+                       shapeString(kShape) + ", value " + shapeString(vShape) +
+                       ")";
+  if (kShape[0] != a.batch || vShape[0] != a.batch)
+    return op.fail("batch sizes differ" + shapes);
+  if (vShape[1] != a.keyHeads || vShape[2] != a.keys)
+    return op.fail("key and value differ in heads or length" + shapes);
+  if (kShape[3] != a.headDim)
+    return op.fail("query and key head dims differ" + shapes);
+  if (a.keyHeads <= 0 || a.queryHeads % a.keyHeads != 0)
+    return op.fail("query heads are not a multiple of key heads" + shapes);
+  a.groupSize = a.queryHeads / a.keyHeads;
+
+  if (a.maskIndex >= 0) {
+    const std::vector<int64_t> &mShape = op.shape(a.maskIndex);
     std::string maskError =
         "mask has shape " + shapeString(mShape) + "; expected [" +
-        std::to_string(queries) + ", " + std::to_string(keys) + "] or [" +
-        std::to_string(batch) + " or 1, " + std::to_string(queryHeads) +
-        " or 1, " + std::to_string(queries) + ", " + std::to_string(keys) + "]";
+        std::to_string(a.queries) + ", " + std::to_string(a.keys) + "] or [" +
+        std::to_string(a.batch) + " or 1, " + std::to_string(a.queryHeads) +
+        " or 1, " + std::to_string(a.queries) + ", " + std::to_string(a.keys) +
+        "]";
     if (mShape.size() == 2) {
-      if (mShape[0] != queries || mShape[1] != keys)
+      if (mShape[0] != a.queries || mShape[1] != a.keys)
         return op.fail(maskError);
     } else if (mShape.size() == 4) {
-      if ((mShape[0] != batch && mShape[0] != 1) ||
-          (mShape[1] != queryHeads && mShape[1] != 1) || mShape[2] != queries ||
-          mShape[3] != keys)
+      if ((mShape[0] != a.batch && mShape[0] != 1) ||
+          (mShape[1] != a.queryHeads && mShape[1] != 1) ||
+          mShape[2] != a.queries || mShape[3] != a.keys)
         return op.fail(maskError);
-      maskHeadStride = mShape[1] == 1 ? 0 : queries * keys;
-      maskBatchStride = mShape[0] == 1 ? 0 : mShape[1] * queries * keys;
+      a.maskHeadStride = mShape[1] == 1 ? 0 : a.queries * a.keys;
+      a.maskBatchStride =
+          mShape[0] == 1 ? 0 : mShape[1] * a.queries * a.keys;
     } else {
       return op.fail(maskError);
     }
-    DType maskType = op.dtype(maskIndex);
+    DType maskType = op.dtype(a.maskIndex);
     if (maskType == DType::I1)
-      boolMask = true;
+      a.boolMask = true;
     else if (!isFloatDType(maskType))
       return op.fail("mask must be i1 or a float type");
   }
+  return true;
+}
 
-  if (!op.expectShape(outputIndex, {batch, queryHeads, queries, valueDim}))
+/// Reads and checks scale, causal, window and softcap.
+static bool readAttentionAttributes(OpOperands &op, AttentionProblem &a) {
+  if (!op.numberAttribute("scale", a.scale) ||
+      !op.boolAttribute("causal", a.causal) ||
+      !op.optionalNumberAttribute("softcap", a.softcap))
     return false;
-  if (lseIndex >= 0 && !op.expectShape(lseIndex, {batch, queryHeads, queries}))
-    return false;
-
-  double scale;
-  bool causal;
-  std::optional<double> softcap;
-  if (!op.numberAttribute("scale", scale) ||
-      !op.boolAttribute("causal", causal) ||
-      !op.optionalNumberAttribute("softcap", softcap))
-    return false;
-  if (softcap && !(*softcap > 0))
+  if (a.softcap && !(*a.softcap > 0))
     return op.fail("softcap must be positive");
-  std::optional<std::pair<int64_t, int64_t>> window;
   const JsonValue *windowJson = op.attribute("window");
   if (!windowJson)
     return false;
@@ -503,65 +554,62 @@ static bool referenceAttention(OpOperands &op) {
         !windowJson->getArray()[0].isInteger() ||
         !windowJson->getArray()[1].isInteger())
       return op.fail("attribute \"window\" must be [left, right] or null");
-    window = {windowJson->getArray()[0].getInteger(),
-              windowJson->getArray()[1].getInteger()};
+    a.window = {windowJson->getArray()[0].getInteger(),
+                windowJson->getArray()[1].getInteger()};
   }
+  return true;
+}
+
+/// Reads the input values of query, key, value and the mask.
+static bool loadAttentionInputs(OpOperands &op, AttentionProblem &a) {
+  a.query = op.input(a.queryIndex);
+  a.key = a.query ? op.input(a.keyIndex) : nullptr;
+  a.value = a.key ? op.input(a.valueIndex) : nullptr;
+  a.mask = a.value && a.maskIndex >= 0 ? op.input(a.maskIndex) : nullptr;
+  return a.value && (a.maskIndex < 0 || a.mask);
+}
+
+static bool referenceAttention(OpOperands &op) {
+  if (!op.checkKnown({"query", "key", "value", "mask"}, {"output", "lse"}))
+    return false;
+  AttentionProblem a;
+  if (!readAttentionOperands(op, a))
+    return false;
+  int outputIndex = op.find("output", TensorRole::Output, true);
+  if (outputIndex < 0)
+    return false;
+  int lseIndex = op.find("lse", TensorRole::Output, false);
+  if (!op.expectShape(outputIndex,
+                      {a.batch, a.queryHeads, a.queries, a.valueDim}))
+    return false;
+  if (lseIndex >= 0 &&
+      !op.expectShape(lseIndex, {a.batch, a.queryHeads, a.queries}))
+    return false;
+  if (!readAttentionAttributes(op, a))
+    return false;
   if (op.checkingOnly())
     return true;
-
-  const std::vector<double> *query = op.input(queryIndex);
-  const std::vector<double> *key = query ? op.input(keyIndex) : nullptr;
-  const std::vector<double> *value = key ? op.input(valueIndex) : nullptr;
-  const std::vector<double> *mask =
-      value && maskIndex >= 0 ? op.input(maskIndex) : nullptr;
-  if (!value || (maskIndex >= 0 && !mask))
+  if (!loadAttentionInputs(op, a))
     return false;
   std::vector<double> &output = op.output(outputIndex);
   std::vector<double> *lse = lseIndex >= 0 ? &op.output(lseIndex) : nullptr;
 
-  // Bottom-right alignment: query i sits at key position i + (N - M).
-  int64_t offset = keys - queries;
-  parallelFor(batch * queryHeads * queries, [&](int64_t begin, int64_t end) {
-    std::vector<double> scores(static_cast<size_t>(keys));
+  parallelFor(a.batch * a.queryHeads * a.queries, [&](int64_t begin,
+                                                     int64_t end) {
+    std::vector<double> scores(static_cast<size_t>(a.keys));
     for (int64_t row = begin; row < end; ++row) {
-      int64_t b = row / (queryHeads * queries);
-      int64_t h = (row / queries) % queryHeads;
-      int64_t i = row % queries;
-      int64_t kvHead = h / groupSize;
-      const double *q = &(*query)[row * headDim];
-      const double *maskRow =
-          mask ? &(*mask)[b * maskBatchStride + h * maskHeadStride + i * keys]
-               : nullptr;
-
-      for (int64_t j = 0; j < keys; ++j) {
-        const double *k =
-            &(*key)[((b * keyHeads + kvHead) * keys + j) * headDim];
-        double dot = 0;
-        for (int64_t d = 0; d < headDim; ++d)
-          dot += q[d] * k[d];
-        double s = scale * dot;
-        if (softcap)
-          s = softcapValue(s, *softcap);
-        if (maskRow) {
-          if (boolMask)
-            s = maskRow[j] != 0 ? s : negativeInfinity;
-          else
-            s += maskRow[j];
-        }
-        if (causal && j > i + offset)
-          s = negativeInfinity;
-        if (window &&
-            (j < i + offset - window->first || j > i + offset + window->second))
-          s = negativeInfinity;
-        scores[j] = s;
-      }
+      int64_t b = row / (a.queryHeads * a.queries);
+      int64_t h = (row / a.queries) % a.queryHeads;
+      int64_t i = row % a.queries;
+      int64_t kvHead = h / a.groupSize;
+      a.rowScores(b, h, i, scores);
 
       double maximum = negativeInfinity;
       for (double s : scores)
         maximum = std::max(maximum, s);
-      double *out = &output[row * valueDim];
+      double *out = &output[row * a.valueDim];
       if (maximum == negativeInfinity) { // Every key masked.
-        std::fill(out, out + valueDim, 0.0);
+        std::fill(out, out + a.valueDim, 0.0);
         if (lse)
           (*lse)[row] = negativeInfinity;
         continue;
@@ -571,18 +619,120 @@ static bool referenceAttention(OpOperands &op) {
         s = std::exp(s - maximum); // Now the unnormalized probability.
         sum += s;
       }
-      for (int64_t j = 0; j < keys; ++j) {
+      for (int64_t j = 0; j < a.keys; ++j) {
         if (scores[j] == 0)
           continue;
         const double *v =
-            &(*value)[((b * keyHeads + kvHead) * keys + j) * valueDim];
-        for (int64_t d = 0; d < valueDim; ++d)
+            &(*a.value)[((b * a.keyHeads + kvHead) * a.keys + j) * a.valueDim];
+        for (int64_t d = 0; d < a.valueDim; ++d)
           out[d] += scores[j] * v[d];
       }
-      for (int64_t d = 0; d < valueDim; ++d)
+      for (int64_t d = 0; d < a.valueDim; ++d)
         out[d] /= sum;
       if (lse)
         (*lse)[row] = maximum + std::log(sum);
+    }
+  });
+  return true;
+}
+
+/// The gradients of attention from the saved output and lse (the
+/// probabilities recomputed from lse) and the output's gradient.
+static bool referenceAttentionGrad(OpOperands &op) {
+  if (!op.checkKnown(
+          {"query", "key", "value", "mask", "output", "lse", "grad_output"},
+          {"grad_query", "grad_key", "grad_value"}))
+    return false;
+  AttentionProblem a;
+  if (!readAttentionOperands(op, a))
+    return false;
+  int outputIndex = op.find("output", TensorRole::Input, true);
+  int lseIndex =
+      outputIndex < 0 ? -1 : op.find("lse", TensorRole::Input, true);
+  int upstreamIndex =
+      lseIndex < 0 ? -1 : op.find("grad_output", TensorRole::Input, true);
+  int dqIndex = upstreamIndex < 0
+                    ? -1
+                    : op.find("grad_query", TensorRole::Output, true);
+  int dkIndex =
+      dqIndex < 0 ? -1 : op.find("grad_key", TensorRole::Output, true);
+  int dvIndex =
+      dkIndex < 0 ? -1 : op.find("grad_value", TensorRole::Output, true);
+  if (dvIndex < 0)
+    return false;
+  std::vector<int64_t> outShape = {a.batch, a.queryHeads, a.queries,
+                                   a.valueDim};
+  for (int index : {outputIndex, upstreamIndex})
+    if (op.shape(index) != outShape)
+      return op.fail("operand \"" +
+                     std::string(index == outputIndex ? "output"
+                                                      : "grad_output") +
+                     "\" has shape " + shapeString(op.shape(index)) +
+                     " but should be " + shapeString(outShape));
+  if (op.shape(lseIndex) !=
+      std::vector<int64_t>{a.batch, a.queryHeads, a.queries})
+    return op.fail("operand \"lse\" has shape " +
+                   shapeString(op.shape(lseIndex)) + " but should be " +
+                   shapeString({a.batch, a.queryHeads, a.queries}));
+  if (!op.expectShape(dqIndex, op.shape(a.queryIndex)) ||
+      !op.expectShape(dkIndex, op.shape(a.keyIndex)) ||
+      !op.expectShape(dvIndex, op.shape(a.valueIndex)) ||
+      !readAttentionAttributes(op, a))
+    return false;
+  if (op.checkingOnly())
+    return true;
+  if (!loadAttentionInputs(op, a))
+    return false;
+  const std::vector<double> *output = op.input(outputIndex);
+  const std::vector<double> *lse = output ? op.input(lseIndex) : nullptr;
+  const std::vector<double> *upstream = lse ? op.input(upstreamIndex) : nullptr;
+  if (!upstream)
+    return false;
+  std::vector<double> &dq = op.output(dqIndex);
+  std::vector<double> &dk = op.output(dkIndex);
+  std::vector<double> &dv = op.output(dvIndex);
+
+  // One task per key/value head: it owns that head's dk and dv, and the dq
+  // of the query heads that share it.
+  parallelFor(a.batch * a.keyHeads, [&](int64_t begin, int64_t end) {
+    std::vector<double> scores(static_cast<size_t>(a.keys)),
+        scaled(static_cast<size_t>(a.keys));
+    for (int64_t task = begin; task < end; ++task) {
+      int64_t b = task / a.keyHeads, kvHead = task % a.keyHeads;
+      int64_t kvBase = (b * a.keyHeads + kvHead) * a.keys;
+      for (int64_t h = kvHead * a.groupSize; h < (kvHead + 1) * a.groupSize;
+           ++h)
+        for (int64_t i = 0; i < a.queries; ++i) {
+          int64_t row = (b * a.queryHeads + h) * a.queries + i;
+          a.rowScores(b, h, i, scores, &scaled);
+          const double *o = &(*output)[row * a.valueDim];
+          const double *dout = &(*upstream)[row * a.valueDim];
+          const double *q = &(*a.query)[row * a.headDim];
+          double delta = 0;
+          for (int64_t e = 0; e < a.valueDim; ++e)
+            delta += dout[e] * o[e];
+          for (int64_t j = 0; j < a.keys; ++j) {
+            if (scores[j] == negativeInfinity)
+              continue; // Hidden: no probability, no gradient.
+            double p = std::exp(scores[j] - (*lse)[row]);
+            const double *v = &(*a.value)[(kvBase + j) * a.valueDim];
+            const double *k = &(*a.key)[(kvBase + j) * a.headDim];
+            double dp = 0;
+            for (int64_t e = 0; e < a.valueDim; ++e) {
+              dp += dout[e] * v[e];
+              dv[(kvBase + j) * a.valueDim + e] += p * dout[e];
+            }
+            double ds = p * (dp - delta);
+            if (a.softcap) {
+              double t = std::tanh(scaled[j] / *a.softcap);
+              ds *= 1 - t * t;
+            }
+            for (int64_t d = 0; d < a.headDim; ++d) {
+              dq[row * a.headDim + d] += a.scale * ds * k[d];
+              dk[(kvBase + j) * a.headDim + d] += a.scale * ds * q[d];
+            }
+          }
+        }
     }
   });
   return true;
@@ -884,7 +1034,8 @@ bool attn::testing::hasReference(const std::string &opName) {
          opName == "attn.linear_cross_entropy" ||
          opName == "attn.softmax_grad" || opName == "attn.log_softmax_grad" ||
          opName == "attn.logsumexp_grad" ||
-         opName == "attn.cross_entropy_grad";
+         opName == "attn.cross_entropy_grad" ||
+         opName == "attn.attention_grad";
 }
 
 /// computeReference, or with `checkOnly` its checks of the spec alone.
@@ -919,6 +1070,8 @@ static bool runReference(const FunctionSpec &spec,
     return referenceLogSumExpGrad(op);
   if (name == "attn.cross_entropy_grad")
     return referenceCrossEntropyGrad(op);
+  if (name == "attn.attention_grad")
+    return referenceAttentionGrad(op);
   error = "no reference implementation for op " + name;
   return false;
 }

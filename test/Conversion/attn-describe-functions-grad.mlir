@@ -37,3 +37,28 @@ func.func @cross_entropy_grad(%dl: tensor<8xf32>, %z: tensor<8x100xf32>, %y: ten
   %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {ignore_index = 7 : i64, label_smoothing = 0.5 : f32, softcap = 30.0 : f32, reduction = #attn.reduction<none>} : tensor<8x100xf32>, tensor<8xi32>, tensor<8xf32>, tensor<8xf32> -> tensor<8x100xf32>
   return %0 : tensor<8x100xf32>
 }
+
+// -----
+
+// attention_grad: the forward's operands, its saved output and lse, the
+// output's gradient and the mask (last); the forward's effective
+// attributes (scale 1/sqrt(16)).
+// CHECK-LABEL: func @attention_grad
+// CHECK-SAME: operand = "query">
+// CHECK-SAME: operand = "key">
+// CHECK-SAME: operand = "value">
+// CHECK-SAME: operand = "output">
+// CHECK-SAME: operand = "lse">
+// CHECK-SAME: operand = "grad_output">
+// CHECK-SAME: operand = "mask">
+// CHECK-SAME: operand = "grad_query">
+// CHECK-SAME: operand = "grad_key">
+// CHECK-SAME: operand = "grad_value">], op = "attn.attention_grad", attributes = {causal = true, scale = 2.500000e-01 : f64, softcap, window}>
+func.func @attention_grad(%q: tensor<1x4x5x16xf32>, %k: tensor<1x2x7x16xf32>, %v: tensor<1x2x7x8xf32>,
+                          %o: tensor<1x4x5x8xf32>, %lse: tensor<1x4x5xf32>, %do: tensor<1x4x5x8xf32>, %m: tensor<5x7xi1>)
+    -> (tensor<1x4x5x16xf32>, tensor<1x2x7x16xf32>, tensor<1x2x7x8xf32>) {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do mask(%m : tensor<5x7xi1>) {causal}
+      : tensor<1x4x5x16xf32>, tensor<1x2x7x16xf32>, tensor<1x2x7x8xf32>, tensor<1x4x5x8xf32>, tensor<1x4x5xf32>, tensor<1x4x5x8xf32>
+      -> tensor<1x4x5x16xf32>, tensor<1x2x7x16xf32>, tensor<1x2x7x8xf32>
+  return %dq, %dk, %dv : tensor<1x4x5x16xf32>, tensor<1x2x7x16xf32>, tensor<1x2x7x8xf32>
+}

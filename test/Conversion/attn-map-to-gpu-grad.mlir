@@ -24,3 +24,16 @@ func.func @gradients(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>,
   %3 = attn.cross_entropy_grad %y, %labels, %lse, %dl {schedule = #attn.schedule<warps = 8>} : tensor<16x4096xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32> -> tensor<16x4096xbf16>
   return %0, %1, %2, %3 : tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>
 }
+
+// CHECK-LABEL: func @attention_grad
+// CHECK: attn.attention_grad
+// CHECK-NOT: gpu.launch
+func.func @attention_grad(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x2x128x64xbf16>, %v: tensor<1x2x128x64xbf16>,
+                          %o: tensor<1x4x128x64xbf16>, %lse: tensor<1x4x128xf32>, %do: tensor<1x4x128x64xbf16>)
+    -> (tensor<1x4x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>) {
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this attention_grad (not an op of a kernel family); it takes the simple GPU mapping}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {causal}
+      : tensor<1x4x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x4x128x64xbf16>, tensor<1x4x128xf32>, tensor<1x4x128x64xbf16>
+      -> tensor<1x4x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>
+  return %dq, %dk, %dv : tensor<1x4x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>
+}

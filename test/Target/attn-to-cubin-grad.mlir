@@ -8,13 +8,17 @@
 // RUN: FileCheck %s --input-file=%t/manifest.json
 // RUN: FileCheck %s --check-prefix=IR --input-file=%t.mlir
 // RUN: %ptxas -arch=sm_90a %t/cross_entropy_grad_kernels.ptx -o %t/check.cubin
+// RUN: %ptxas -arch=sm_90a %t/attention_grad_kernels.ptx -o %t/check2.cubin
 
-// REMARK-COUNT-4: remark: attn-map-to-gpu: no kernel for this {{.*}}_grad (not an op of a kernel family); it takes the simple GPU mapping
+// REMARK-COUNT-5: remark: attn-map-to-gpu: no kernel for this {{.*}}_grad (not an op of a kernel family); it takes the simple GPU mapping
 
 // CHECK-DAG: "cubin": "softmax_grad_kernels.cubin"
 // CHECK-DAG: "cubin": "log_softmax_grad_kernels.cubin"
 // CHECK-DAG: "cubin": "logsumexp_grad_kernels.cubin"
 // CHECK-DAG: "cubin": "cross_entropy_grad_kernels.cubin"
+// CHECK-DAG: "cubin": "attention_grad_kernels.cubin"
+// CHECK-DAG: "name": "attn.attention_grad"
+// CHECK-DAG: "operand": "grad_value"
 // CHECK-DAG: "name": "attn.softmax_grad"
 // CHECK-DAG: "name": "attn.log_softmax_grad"
 // CHECK-DAG: "name": "attn.logsumexp_grad"
@@ -46,4 +50,12 @@ func.func @logsumexp_grad(%x: tensor<2x3x33xf16>, %lse: tensor<2x3xf32>, %dlse: 
 func.func @cross_entropy_grad(%z: tensor<13x31xbf16>, %y: tensor<13xi64>, %lse: tensor<13xf32>, %dl: tensor<13xf32>) -> tensor<13x31xbf16> {
   %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {label_smoothing = 0.25 : f32, z_loss = 1.0e-2 : f32, softcap = 2.5 : f32, reduction = #attn.reduction<none>} : tensor<13x31xbf16>, tensor<13xi64>, tensor<13xf32>, tensor<13xf32> -> tensor<13x31xbf16>
   return %0 : tensor<13x31xbf16>
+}
+func.func @attention_grad(%q: tensor<1x4x5x16xbf16>, %k: tensor<1x2x7x16xbf16>, %v: tensor<1x2x7x8xbf16>,
+                          %o: tensor<1x4x5x8xbf16>, %lse: tensor<1x4x5xf32>, %do: tensor<1x4x5x8xbf16>, %m: tensor<5x7xi1>)
+    -> (tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>) {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do mask(%m : tensor<5x7xi1>) {causal, softcap = 20.0 : f32, window = array<i64: 2, 0>}
+      : tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>, tensor<1x4x5x8xbf16>, tensor<1x4x5xf32>, tensor<1x4x5x8xbf16>
+      -> tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>
+  return %dq, %dk, %dv : tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>
 }

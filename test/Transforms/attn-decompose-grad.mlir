@@ -160,3 +160,48 @@ func.func @ce_grad_sum_full_smoothing(%z: tensor<4x10xf32>, %y: tensor<4xi64>, %
   %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {label_smoothing = 1.0 : f32, reduction = #attn.reduction<sum>} : tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>, tensor<f32> -> tensor<4x10xf32>
   return %0 : tensor<4x10xf32>
 }
+
+// -----
+
+// attention_grad, GQA 4:2, causal, softcap: q, out, do and lse viewed as
+// [B, Hkv, G, M, .]; the scores q.k and the forward's transform (tanh for
+// the softcap); p = exp(t - lse) from the saved lse; dv reduces p * do over
+// (g, i); dp = do.v; D = do.out; ds = p (dp - D) times the softcap's
+// derivative (a second tanh, of the raw scores); dq reduces over j, dk over
+// (g, i); dq is collapsed back to [B, Hq, M, D].
+// CHECK-LABEL: func @attention_grad
+// CHECK-NOT: attn.attention_grad
+// CHECK-DAG: %[[Q5:.+]] = tensor.expand_shape %arg0 {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 5, 16]
+// CHECK-DAG: %[[O5:.+]] = tensor.expand_shape %arg3 {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 5, 8]
+// CHECK-DAG: %[[DO5:.+]] = tensor.expand_shape %arg5 {{\[}}[0], [1, 2], [3], [4]] output_shape [1, 2, 2, 5, 8]
+// CHECK-DAG: %[[LSE4:.+]] = tensor.expand_shape %arg4 {{\[}}[0], [1, 2], [3]] output_shape [1, 2, 2, 5]
+// CHECK: %[[S:.+]] = linalg.generic {{.*}} ins(%[[Q5]], %arg1 : tensor<1x2x2x5x16xbf16>, tensor<1x2x7x16xbf16>)
+// CHECK: %[[T:.+]] = linalg.generic {{.*}} ins(%[[S]] : tensor<1x2x2x5x7xf32>)
+// CHECK: math.tanh
+// CHECK: %[[P:.+]] = linalg.generic {{.*}} ins(%[[T]], %[[LSE4]] : tensor<1x2x2x5x7xf32>, tensor<1x2x2x5xf32>)
+// CHECK: math.exp
+// CHECK: arith.select
+// CHECK: %[[DV:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%[[P]], %[[DO5]] : {{.*}}) outs(%{{.+}} : tensor<1x2x7x8xf32>)
+// CHECK: %[[DP:.+]] = linalg.generic {{.*}} ins(%[[DO5]], %arg2 : tensor<1x2x2x5x8xbf16>, tensor<1x2x7x8xbf16>)
+// CHECK: %[[D:.+]] = linalg.generic {{.*}} ins(%[[DO5]], %[[O5]] : {{.*}}) outs(%{{.+}} : tensor<1x2x2x5xf32>)
+// CHECK: %[[DS:.+]] = linalg.generic {{.*}} ins(%[[P]], %[[DP]], %[[D]], %[[S]] : {{.*}})
+// CHECK: arith.subf
+// CHECK: math.tanh
+// CHECK: %[[DQ:.+]] = linalg.generic {{.*}} ins(%[[DS]], %arg1 : {{.*}}) outs(%{{.+}} : tensor<1x2x2x5x16xf32>)
+// CHECK: %[[DK:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]} ins(%[[DS]], %[[Q5]] : {{.*}}) outs(%{{.+}} : tensor<1x2x7x16xf32>)
+// CHECK: %[[DQB:.+]] = linalg.generic {{.*}} ins(%[[DQ]] : tensor<1x2x2x5x16xf32>) outs(%{{.+}} : tensor<1x2x2x5x16xbf16>)
+// CHECK: arith.mulf
+// CHECK: arith.truncf
+// CHECK: %[[DQC:.+]] = tensor.collapse_shape %[[DQB]] {{\[}}[0], [1, 2], [3], [4]] : tensor<1x2x2x5x16xbf16> into tensor<1x4x5x16xbf16>
+// CHECK: %[[DKB:.+]] = linalg.generic {{.*}} ins(%[[DK]] : tensor<1x2x7x16xf32>)
+// CHECK: %[[DVB:.+]] = linalg.generic {{.*}} ins(%[[DV]] : tensor<1x2x7x8xf32>)
+// CHECK-NOT: arith.mulf
+// CHECK: return %[[DQC]], %[[DKB]], %[[DVB]]
+func.func @attention_grad(%q: tensor<1x4x5x16xbf16>, %k: tensor<1x2x7x16xbf16>, %v: tensor<1x2x7x8xbf16>,
+                          %o: tensor<1x4x5x8xbf16>, %lse: tensor<1x4x5xf32>, %do: tensor<1x4x5x8xbf16>)
+    -> (tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>) {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {causal, softcap = 20.0 : f32}
+      : tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>, tensor<1x4x5x8xbf16>, tensor<1x4x5xf32>, tensor<1x4x5x8xbf16>
+      -> tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>
+  return %dq, %dk, %dv : tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>
+}

@@ -632,6 +632,30 @@ void testCrossEntropyGradByHand() {
               {logits, {2, 1}, lse, {1}}, "label 2 of token 0 is outside");
 }
 
+void testAttentionGradByHand() {
+  // One key: every query row's output is v, so D = do . out = do . v = dp
+  // and ds = p (dp - D) = 0: no gradient for q and k; dv is the sum of the
+  // rows' do (p = 1). lse is the single score, q . k / sqrt(1) = 2.
+  auto outputs = expectReference(
+      makeSpec("attn.attention_grad",
+               "{\"scale\": 1.0, \"causal\": false, \"window\": null, "
+               "\"softcap\": null}",
+               {in("query", {1, 1, 2, 1}), in("key", {1, 1, 1, 1}),
+                in("value", {1, 1, 1, 2}), in("output", {1, 1, 2, 2}),
+                in("lse", {1, 1, 2}), in("grad_output", {1, 1, 2, 2}),
+                out("grad_query", {1, 1, 2, 1}), out("grad_key", {1, 1, 1, 1}),
+                out("grad_value", {1, 1, 1, 2})}),
+      {{1, 2}, {2}, {3, -1}, {3, -1, 3, -1}, {2, 4}, {1, 2, 10, 20}}, 3);
+  if (sizesAre(outputs[0], 2) && sizesAre(outputs[1], 1) &&
+      sizesAre(outputs[2], 2)) {
+    ATTN_CHECK_NEAR(outputs[0][0], 0, tight);
+    ATTN_CHECK_NEAR(outputs[0][1], 0, tight);
+    ATTN_CHECK_NEAR(outputs[1][0], 0, tight);
+    ATTN_CHECK_NEAR(outputs[2][0], 11, tight);
+    ATTN_CHECK_NEAR(outputs[2][1], 22, tight);
+  }
+}
+
 /// The reference gradient of `spec` (a gradient op) against central finite
 /// differences of its forward reference, on inputs drawn with `options`.
 void expectMatchesFiniteDifferences(const FunctionSpec &spec,
@@ -656,14 +680,16 @@ void expectMatchesFiniteDifferences(const FunctionSpec &spec,
                                         differences, evaluations, error),
                       what + ": " + error))
     return;
+  int64_t differentiated = 0;
   for (size_t i = 0; i < spec.args.size(); ++i) {
     if (spec.args[i].role != TensorRole::Output)
       continue;
-    ATTN_CHECK(evaluations == 2 * spec.args[i].numElements());
+    differentiated += spec.args[i].numElements();
     Comparison c = compareOutput(values[i], differences[i], 1e-7);
     ATTN_CHECK_MSG(c.pass, what + ": rel_l2 " + std::to_string(c.relL2) +
                                " " + c.reason);
   }
+  ATTN_CHECK(evaluations == 2 * differentiated);
 }
 
 void testGradientsMatchFiniteDifferences() {
@@ -697,6 +723,16 @@ void testGradientsMatchFiniteDifferences() {
                     out("grad_logits", {9, 11})}),
           options, "cross_entropy_grad " + attributes);
     }
+  std::string attention = "{\"scale\": 0.7, \"causal\": true, "
+                          "\"window\": [3, 0], \"softcap\": 2.0}";
+  expectMatchesFiniteDifferences(
+      makeSpec("attn.attention_grad", attention,
+               {in("query", {1, 4, 5, 3}), in("key", {1, 2, 6, 3}),
+                in("value", {1, 2, 6, 2}), in("output", {1, 4, 5, 2}),
+                in("lse", {1, 4, 5}), in("grad_output", {1, 4, 5, 2}),
+                in("mask", {5, 6}, "i1"), out("grad_query", {1, 4, 5, 3}),
+                out("grad_key", {1, 2, 6, 3}), out("grad_value", {1, 2, 6, 2})}),
+      options, "attention_grad");
   // The saved values agree with the primal ones: y = softmax(x) sums to 1.
   FunctionSpec softmax = makeSpec(
       "attn.softmax_grad", "{\"dim\": 0}",
@@ -928,6 +964,7 @@ int main() {
   testCrossEntropyErrors();
   testSoftmaxGradsByHand();
   testCrossEntropyGradByHand();
+  testAttentionGradByHand();
   testGradientsMatchFiniteDifferences();
   testLinearCrossEntropy();
   testFunctionsWithoutAnOp();

@@ -4,9 +4,10 @@
 // over the definitions of attn.softmax, attn.log_softmax, attn.logsumexp,
 // attn.attention, attn.cross_entropy and attn.linear_cross_entropy, and of
 // the gradient ops attn.softmax_grad, attn.log_softmax_grad,
-// attn.logsumexp_grad and attn.cross_entropy_grad, written to be obviously
-// correct rather than fast (rows run on several threads). Gradients.h checks
-// the gradients against finite differences of the forward references.
+// attn.logsumexp_grad, attn.cross_entropy_grad and attn.attention_grad,
+// written to be obviously correct rather than fast (rows run on several
+// threads). Gradients.h checks the gradients against finite differences of
+// the forward references.
 // With Inputs.h and Compare.h it makes up AttnTesting (lib/Testing), the
 // test oracle: attn-run and the unit tests link it; the runtime does not.
 //

@@ -54,3 +54,36 @@ func.func @cross_entropy_grad_all_attributes(%z: tensor<8x1000xf32>, %y: tensor<
       : tensor<8x1000xf32>, tensor<8xi32>, tensor<8xf32>, tensor<8xf32> -> tensor<8x1000xf32>
   return %0 : tensor<8x1000xf32>
 }
+
+// CHECK-LABEL: func @attention_grad_plain
+func.func @attention_grad_plain(%q: tensor<2x8x128x64xf16>, %k: tensor<2x8x256x64xf16>,
+                                %v: tensor<2x8x256x32xf16>, %o: tensor<2x8x128x32xf16>,
+                                %lse: tensor<2x8x128xf32>, %do: tensor<2x8x128x32xf16>)
+    -> (tensor<2x8x128x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256x32xf16>) {
+  // CHECK: attn.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x128x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256x32xf16>, tensor<2x8x128x32xf16>, tensor<2x8x128xf32>, tensor<2x8x128x32xf16> -> tensor<2x8x128x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256x32xf16>
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do
+      : tensor<2x8x128x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256x32xf16>,
+        tensor<2x8x128x32xf16>, tensor<2x8x128xf32>, tensor<2x8x128x32xf16>
+      -> tensor<2x8x128x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256x32xf16>
+  return %dq, %dk, %dv : tensor<2x8x128x64xf16>, tensor<2x8x256x64xf16>, tensor<2x8x256x32xf16>
+}
+
+// CHECK-LABEL: func @attention_grad_all_attributes
+func.func @attention_grad_all_attributes(%q: tensor<1x8x5x16xbf16>, %k: tensor<1x2x7x16xbf16>,
+                                         %v: tensor<1x2x7x16xbf16>, %o: tensor<1x8x5x16xbf16>,
+                                         %lse: tensor<1x8x5xf32>, %do: tensor<1x8x5x16xbf16>,
+                                         %m: tensor<1x8x5x7xi1>)
+    -> (tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>) {
+  // CHECK: attn.attention_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} mask(%{{.*}} : tensor<1x8x5x7xi1>)
+  // CHECK-SAME: causal
+  // CHECK-SAME: scale = 2.500000e-01 : f32
+  // CHECK-SAME: softcap = 5.000000e+01 : f32
+  // CHECK-SAME: window = array<i64: 3, 0>
+  // CHECK-SAME: -> tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do mask(%m : tensor<1x8x5x7xi1>)
+      {causal, scale = 0.25 : f32, softcap = 50.0 : f32, window = array<i64: 3, 0>}
+      : tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>,
+        tensor<1x8x5x16xbf16>, tensor<1x8x5xf32>, tensor<1x8x5x16xbf16>
+      -> tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>
+  return %dq, %dk, %dv : tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>
+}

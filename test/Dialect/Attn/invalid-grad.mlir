@@ -294,3 +294,131 @@ func.func @ce_grad_schedule_chip(%z: tensor<8x100xf32>, %y: tensor<8xi64>, %lse:
   %0 = attn.cross_entropy_grad %z, %y, %lse, %d {schedule = #attn.schedule<chip = "sm_70">} : tensor<8x100xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x100xf32>
   return %0 : tensor<8x100xf32>
 }
+
+// -----
+
+func.func @attention_grad_query_rank(%q: tensor<8x128x64xf16>, %k: tensor<1x8x128x64xf16>, %v: tensor<1x8x128x64xf16>, %o: tensor<1x8x128x64xf16>, %lse: tensor<1x8x128xf32>, %do: tensor<1x8x128x64xf16>) -> tensor<1x8x128x64xf16> {
+  // expected-error @+1 {{query must have rank 4 ([B, Hq, M, D]), but has rank 3}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<8x128x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128xf32>, tensor<1x8x128x64xf16> -> tensor<8x128x64xf16>, tensor<1x8x128x64xf16>, tensor<1x8x128x64xf16>
+  return %dk : tensor<1x8x128x64xf16>
+}
+
+// -----
+
+func.func @attention_grad_gqa(%q: tensor<1x6x16x8xf16>, %k: tensor<1x4x16x8xf16>, %v: tensor<1x4x16x8xf16>, %o: tensor<1x6x16x8xf16>, %lse: tensor<1x6x16xf32>, %do: tensor<1x6x16x8xf16>) -> tensor<1x6x16x8xf16> {
+  // expected-error @+1 {{query heads (6) must be a multiple of key/value heads (4)}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x6x16x8xf16>, tensor<1x4x16x8xf16>, tensor<1x4x16x8xf16>, tensor<1x6x16x8xf16>, tensor<1x6x16xf32>, tensor<1x6x16x8xf16> -> tensor<1x6x16x8xf16>, tensor<1x4x16x8xf16>, tensor<1x4x16x8xf16>
+  return %dq : tensor<1x6x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_output_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x4xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{output dimension 3 must be 4, but is 8}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x4xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x4xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_output_type(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf32>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf32>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{output element type 'f32' must match the query element type 'f16'}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf32>, tensor<1x2x16xf32>, tensor<1x2x16x8xf32> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_do_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x15x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{grad_output dimension 2 must be 16, but is 15}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x15x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_lse_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x8xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{lse dimension 2 must be 16, but is 8}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x8xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_dk_type(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{grad_key element type 'f32' must match the key element type 'f16'}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf32>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_dq_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x4xf16> {
+  // expected-error @+1 {{grad_query dimension 3 must be 8, but is 4}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x4xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x4xf16>
+}
+
+// -----
+
+func.func @attention_grad_dv_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x17x8xf16> {
+  // expected-error @+1 {{grad_value dimension 2 must be 16, but is 17}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x17x8xf16>
+  return %dv : tensor<1x2x17x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_window(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{window sizes must be non-negative, but are [-1, 0]}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {window = array<i64: -1, 0>} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_window_wide(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{window sizes must be at most 2147483647, but are [0, 2147483648]}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {window = array<i64: 0, 2147483648>} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_window_entries(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{window must have two entries [left, right], but has 1}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {window = array<i64: 4>} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_softcap(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{softcap must be a finite positive number, but is 0}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {softcap = 0.0 : f32} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_scale(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{scale must be finite}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {scale = 0x7F800000 : f32} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_mask_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>, %m: tensor<16x15xi1>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{mask dimension 1 must be 16, but is 15}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do mask(%m : tensor<16x15xi1>) : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}
+
+// -----
+
+func.func @attention_grad_schedule(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
+  // expected-error @+1 {{schedule block_m does not apply to this op and must be 0, but is 64}}
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {schedule = #attn.schedule<block_m = 64>} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
+  return %dq : tensor<1x2x16x8xf16>
+}

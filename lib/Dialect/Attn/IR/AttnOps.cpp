@@ -237,94 +237,150 @@ MaskSpec AttentionOp::getMaskSpec() {
   return mask;
 }
 
-LogicalResult AttentionOp::verify() {
-  if (failed(verifyByteSizes(*this)))
-    return failure();
-  RankedTensorType q = getQuery().getType();
-  RankedTensorType k = getKey().getType();
-  RankedTensorType v = getValue().getType();
-  if (failed(verifyRank(*this, "query", q, 4, "[B, Hq, M, D]")) ||
-      failed(verifyRank(*this, "key", k, 4, "[B, Hkv, N, D]")) ||
-      failed(verifyRank(*this, "value", v, 4, "[B, Hkv, N, Dv]")))
+namespace {
+/// The sizes of an attention's operands (dynamic where unknown).
+struct AttentionDims {
+  int64_t b = 0, hq = 0, m = 0, d = 0, hkv = 0, n = 0, dv = 0;
+};
+} // namespace
+
+/// Checks query, key and value of an attention or its gradient: ranks, one
+/// element type, shapes, and the query heads a multiple of the key heads.
+template <typename OpTy>
+static LogicalResult verifyAttentionInputs(OpTy op, AttentionDims &dims) {
+  RankedTensorType q = op.getQuery().getType();
+  RankedTensorType k = op.getKey().getType();
+  RankedTensorType v = op.getValue().getType();
+  if (failed(verifyRank(op, "query", q, 4, "[B, Hq, M, D]")) ||
+      failed(verifyRank(op, "key", k, 4, "[B, Hkv, N, D]")) ||
+      failed(verifyRank(op, "value", v, 4, "[B, Hkv, N, Dv]")))
     return failure();
   if (k.getElementType() != q.getElementType() ||
       v.getElementType() != q.getElementType())
-    return emitOpError() << "query, key and value must share one element "
-                         << "type, but have " << q.getElementType() << ", "
-                         << k.getElementType() << " and "
-                         << v.getElementType();
+    return op.emitOpError() << "query, key and value must share one element "
+                            << "type, but have " << q.getElementType() << ", "
+                            << k.getElementType() << " and "
+                            << v.getElementType();
 
   int64_t b = q.getDimSize(0), hq = q.getDimSize(1), m = q.getDimSize(2),
           d = q.getDimSize(3);
   int64_t hkv = k.getDimSize(1), n = k.getDimSize(2), dv = v.getDimSize(3);
-  if (failed(verifyShape(*this, "key", k, {b, hkv, n, d})) ||
-      failed(verifyShape(*this, "value", v, {b, hkv, n, dv})))
+  if (failed(verifyShape(op, "key", k, {b, hkv, n, d})) ||
+      failed(verifyShape(op, "value", v, {b, hkv, n, dv})))
     return failure();
   if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
       (hkv == 0 || hq % hkv != 0))
-    return emitOpError() << "query heads (" << hq
-                         << ") must be a multiple of key/value heads (" << hkv
-                         << ")";
+    return op.emitOpError() << "query heads (" << hq
+                            << ") must be a multiple of key/value heads ("
+                            << hkv << ")";
+  dims = {b, hq, m, d, hkv, n, dv};
+  return success();
+}
 
-  RankedTensorType out = getOutput().getType();
-  if (out.getElementType() != q.getElementType())
-    return emitOpError() << "output element type " << out.getElementType()
-                         << " must match the query element type "
-                         << q.getElementType();
-  if (failed(verifyShape(*this, "output", out, {b, hq, m, dv})))
-    return failure();
-  if (Value lse = getLse())
-    if (failed(verifyShape(*this, "lse",
-                           cast<RankedTensorType>(lse.getType()), {b, hq, m})))
-      return failure();
-
-  if (Value mask = getMask()) {
+/// Checks the mask operand and the attributes of an attention or its
+/// gradient.
+template <typename OpTy>
+static LogicalResult verifyAttentionMaskAndAttributes(OpTy op,
+                                                      const AttentionDims &d) {
+  if (Value mask = op.getMask()) {
     auto maskType = cast<RankedTensorType>(mask.getType());
     if (maskType.getRank() == 2) {
-      if (failed(verifyShape(*this, "mask", maskType, {m, n})))
+      if (failed(verifyShape(op, "mask", maskType, {d.m, d.n})))
         return failure();
     } else if (maskType.getRank() == 4) {
       auto broadcastable = [](int64_t maskDim, int64_t dim) {
         return maskDim == 1 || dimsMatch(maskDim, dim);
       };
-      if (!broadcastable(maskType.getDimSize(0), b) ||
-          !broadcastable(maskType.getDimSize(1), hq))
-        return emitOpError() << "mask dimensions 0 and 1 must be 1 or match "
-                             << "the batch (" << dimStr(b) << ") and query "
-                             << "heads (" << dimStr(hq) << ")";
-      if (!dimsMatch(maskType.getDimSize(2), m) ||
-          !dimsMatch(maskType.getDimSize(3), n))
-        return emitOpError() << "mask dimensions 2 and 3 must be [M, N] = ["
-                             << dimStr(m) << ", " << dimStr(n) << "]";
+      if (!broadcastable(maskType.getDimSize(0), d.b) ||
+          !broadcastable(maskType.getDimSize(1), d.hq))
+        return op.emitOpError()
+               << "mask dimensions 0 and 1 must be 1 or match the batch ("
+               << dimStr(d.b) << ") and query heads (" << dimStr(d.hq) << ")";
+      if (!dimsMatch(maskType.getDimSize(2), d.m) ||
+          !dimsMatch(maskType.getDimSize(3), d.n))
+        return op.emitOpError() << "mask dimensions 2 and 3 must be [M, N] = ["
+                                << dimStr(d.m) << ", " << dimStr(d.n) << "]";
     } else {
-      return emitOpError() << "mask must have rank 2 ([M, N]) or 4 "
-                           << "([B|1, Hq|1, M, N]), but has rank "
-                           << maskType.getRank();
+      return op.emitOpError() << "mask must have rank 2 ([M, N]) or 4 "
+                              << "([B|1, Hq|1, M, N]), but has rank "
+                              << maskType.getRank();
     }
   }
 
-  if (std::optional<APFloat> scale = getScale())
+  if (std::optional<APFloat> scale = op.getScale())
     if (!std::isfinite(scale->convertToDouble()))
-      return emitOpError("scale must be finite");
-  if (failed(verifyPositive(*this, "softcap", getSoftcap())))
+      return op.emitOpError("scale must be finite");
+  if (failed(verifyPositive(op, "softcap", op.getSoftcap())))
     return failure();
-  if (std::optional<ArrayRef<int64_t>> window = getWindow()) {
+  if (std::optional<ArrayRef<int64_t>> window = op.getWindow()) {
     if (window->size() != 2)
-      return emitOpError() << "window must have two entries [left, right], "
-                           << "but has " << window->size();
+      return op.emitOpError() << "window must have two entries [left, right], "
+                              << "but has " << window->size();
     if ((*window)[0] < 0 || (*window)[1] < 0)
-      return emitOpError() << "window sizes must be non-negative, but are ["
-                           << (*window)[0] << ", " << (*window)[1] << "]";
+      return op.emitOpError() << "window sizes must be non-negative, but are ["
+                              << (*window)[0] << ", " << (*window)[1] << "]";
     // Masks add the window to key indices in 64 bits (and the GPU kernels
     // in index arithmetic): bound it as FlashAttention does (an int). A
     // window this wide covers any sequence the kernels take.
     constexpr int64_t kMaxWindow = (int64_t(1) << 31) - 1;
     if ((*window)[0] > kMaxWindow || (*window)[1] > kMaxWindow)
-      return emitOpError() << "window sizes must be at most " << kMaxWindow
-                           << ", but are [" << (*window)[0] << ", "
-                           << (*window)[1] << "]";
+      return op.emitOpError() << "window sizes must be at most " << kMaxWindow
+                              << ", but are [" << (*window)[0] << ", "
+                              << (*window)[1] << "]";
   }
-  return verifyOptionalSchedule(*this);
+  return verifyOptionalSchedule(op);
+}
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
+  AttentionDims d;
+  if (failed(verifyAttentionInputs(*this, d)))
+    return failure();
+  RankedTensorType q = getQuery().getType();
+  RankedTensorType out = getOutput().getType();
+  if (out.getElementType() != q.getElementType())
+    return emitOpError() << "output element type " << out.getElementType()
+                         << " must match the query element type "
+                         << q.getElementType();
+  if (failed(verifyShape(*this, "output", out, {d.b, d.hq, d.m, d.dv})))
+    return failure();
+  if (Value lse = getLse())
+    if (failed(verifyShape(*this, "lse", cast<RankedTensorType>(lse.getType()),
+                           {d.b, d.hq, d.m})))
+      return failure();
+  return verifyAttentionMaskAndAttributes(*this, d);
+}
+
+double AttentionGradOp::getScaleOrDefault() {
+  if (std::optional<APFloat> scale = getScale())
+    return scale->convertToDouble();
+  int64_t d = getQuery().getType().getDimSize(3);
+  return ShapedType::isDynamic(d) ? 1.0 : 1.0 / std::sqrt(double(d));
+}
+
+LogicalResult AttentionGradOp::verify() {
+  if (failed(verifyByteSizes(*this)))
+    return failure();
+  AttentionDims d;
+  if (failed(verifyAttentionInputs(*this, d)))
+    return failure();
+  RankedTensorType q = getQuery().getType();
+  RankedTensorType out = getOutput().getType();
+  if (failed(verifySameType(*this, "output", out, "query",
+                            RankedTensorType::get({d.b, d.hq, d.m, d.dv},
+                                                  q.getElementType()))) ||
+      failed(verifySameType(*this, "grad_output", getGradOutput().getType(),
+                            "output", out)) ||
+      failed(verifyShape(*this, "lse", getLse().getType(), {d.b, d.hq, d.m})) ||
+      failed(verifySameType(*this, "grad_query", getGradQuery().getType(),
+                            "query", q)) ||
+      failed(verifySameType(*this, "grad_key", getGradKey().getType(), "key",
+                            getKey().getType())) ||
+      failed(verifySameType(*this, "grad_value", getGradValue().getType(),
+                            "value", getValue().getType())))
+    return failure();
+  return verifyAttentionMaskAndAttributes(*this, d);
 }
 
 //===----------------------------------------------------------------------===//
@@ -524,16 +580,39 @@ SmallVector<StringRef> AttentionOp::getResultRoles() {
   return {"output", "lse"};
 }
 
-DictionaryAttr AttentionOp::getEffectiveAttributes() {
-  Builder b(getContext());
+template <typename OpTy>
+static DictionaryAttr attentionAttributes(OpTy op) {
+  Builder b(op.getContext());
   Attribute window = b.getUnitAttr();
-  if (std::optional<ArrayRef<int64_t>> w = getWindow())
+  if (std::optional<ArrayRef<int64_t>> w = op.getWindow())
     window = b.getDenseI64ArrayAttr(*w);
   return b.getDictionaryAttr(
-      {b.getNamedAttr("scale", b.getF64FloatAttr(getScaleOrDefault())),
-       b.getNamedAttr("causal", b.getBoolAttr(getCausal())),
+      {b.getNamedAttr("scale", b.getF64FloatAttr(op.getScaleOrDefault())),
+       b.getNamedAttr("causal", b.getBoolAttr(op.getCausal())),
        b.getNamedAttr("window", window),
-       b.getNamedAttr("softcap", optionalF64(b, getSoftcap()))});
+       b.getNamedAttr("softcap", optionalF64(b, op.getSoftcap()))});
+}
+
+DictionaryAttr AttentionOp::getEffectiveAttributes() {
+  return attentionAttributes(*this);
+}
+
+SmallVector<StringRef> AttentionGradOp::getOperandRoles() {
+  return rolesOf({{"query", true},
+                  {"key", true},
+                  {"value", true},
+                  {"output", true},
+                  {"lse", true},
+                  {"grad_output", true},
+                  {"mask", bool(getMask())}});
+}
+
+SmallVector<StringRef> AttentionGradOp::getResultRoles() {
+  return {"grad_query", "grad_key", "grad_value"};
+}
+
+DictionaryAttr AttentionGradOp::getEffectiveAttributes() {
+  return attentionAttributes(*this);
 }
 
 template <typename LossOp>

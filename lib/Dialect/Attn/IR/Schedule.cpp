@@ -189,6 +189,11 @@ LogicalResult LogSumExpGradOp::verifyScheduleStructure(
   return verifyUntiledSchedule(s, emitError);
 }
 
+LogicalResult AttentionGradOp::verifyScheduleStructure(
+    ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
+  return verifyUntiledSchedule(s, emitError);
+}
+
 LogicalResult CrossEntropyGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
   return verifyUntiledSchedule(s, emitError);

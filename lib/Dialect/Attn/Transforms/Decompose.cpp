@@ -259,67 +259,6 @@ struct DecomposeAttention : OpRewritePattern<AttentionOp> {
     rewriter.replaceOp(op, results);
     return success();
   }
-
-  /// Applies scale, softcap, the mask operand, causal and window masks to the
-  /// [B, Hkv, G, M, N] scores in one elementwise generic.
-  static Value applyScaleAndMasks(PatternRewriter &rewriter, GenericBuilder &gb,
-                                  AttentionOp op, Value scores,
-                                  ArrayRef<OpFoldResult> sSizes,
-                                  int64_t group) {
-    MLIRContext *ctx = rewriter.getContext();
-    Location loc = op.getLoc();
-    Value scale = attentionScale(rewriter, op.getLoc(), op.getQuery(),
-                                 op.getScale());
-    std::optional<double> cap = toDouble(op.getSoftcap());
-    bool causal = op.getCausal();
-    std::optional<ArrayRef<int64_t>> window = op.getWindow();
-    Value mask = op.getMask();
-
-    SmallVector<Value> inputs = {scores};
-    SmallVector<SmallVector<AffineExpr>> exprs = {allDims(ctx, 5)};
-    if (mask) {
-      auto maskType = cast<RankedTensorType>(mask.getType());
-      SmallVector<AffineExpr> maskExprs;
-      AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
-                 d2 = getAffineDimExpr(2, ctx);
-      if (maskType.getRank() == 4) {
-        AffineExpr zero = getAffineConstantExpr(0, ctx);
-        maskExprs.push_back(maskType.getDimSize(0) == 1 ? zero : d0);
-        maskExprs.push_back(maskType.getDimSize(1) == 1 ? zero
-                                                        : d1 * group + d2);
-      }
-      maskExprs.push_back(getAffineDimExpr(3, ctx));
-      maskExprs.push_back(getAffineDimExpr(4, ctx));
-      inputs.push_back(mask);
-      exprs.push_back(maskExprs);
-    }
-    exprs.push_back(allDims(ctx, 5));
-
-    // Keys visible to query i lie on the diagonal j = i + (N - M).
-    Value diagOffset;
-    if (causal || window) {
-      Value mIdx = getValueOrCreateConstantIndexOp(rewriter, loc, sSizes[3]);
-      Value nIdx = getValueOrCreateConstantIndexOp(rewriter, loc, sSizes[4]);
-      diagOffset = arith::SubIOp::create(rewriter, loc, nIdx, mIdx);
-    }
-
-    return gb.generic(
-        inputs, {gb.empty(sSizes, gb.f32)}, 5, exprs,
-        SmallVector<IteratorType>(5, IteratorType::parallel),
-        [&](OpBuilder &b, Location loc, ValueRange args) {
-          Value s = transformScore(b, loc, args[0], scale, cap,
-                                   mask ? args[1] : Value());
-          if (diagOffset) {
-            // rel = j - (i + (N - M)).
-            Value i = linalg::IndexOp::create(b, loc, 3);
-            Value j = linalg::IndexOp::create(b, loc, 4);
-            Value rel = arith::SubIOp::create(
-                b, loc, j, arith::AddIOp::create(b, loc, i, diagOffset));
-            s = hideOutsideVisible(b, loc, s, rel, causal, window);
-          }
-          linalg::YieldOp::create(b, loc, ValueRange{s});
-        })[0];
-  }
 };
 
 //===----------------------------------------------------------------------===//

@@ -1,7 +1,7 @@
 //===- DecomposeGrad.cpp - attn gradient ops to materialized linalg -------===//
 //
-// The reference lowering of the gradient ops of the softmax family and of
-// cross-entropy, part of attn-decompose: each linalg.generic is one line of
+// The reference lowering of the gradient ops of the softmax family, of
+// cross-entropy and of attention, part of attn-decompose: each linalg.generic is one line of
 // the op's derivative (AttnOps.td), in f32, from the values the forward pass
 // saved (its output, or its log-sum-exp), so no forward statistic is
 // recomputed.
@@ -262,6 +262,176 @@ struct DecomposeCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
   }
 };
 
+/// attention_grad: FlashAttention-2's backward on materialized tensors.
+/// The G query heads that share a key/value head are a loop of their own
+/// ([B, Hkv, G, M, .] views), so that dk and dv sum over them in the same
+/// generic that sums over the query rows.
+struct DecomposeAttentionGrad : OpRewritePattern<AttentionGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    RankedTensorType qType = op.getQuery().getType();
+    int64_t hqStatic = qType.getDimSize(1);
+    int64_t hkvStatic = op.getKey().getType().getDimSize(1);
+    if (ShapedType::isDynamic(hqStatic) || ShapedType::isDynamic(hkvStatic))
+      return rewriter.notifyMatchFailure(
+          op, "head counts must be static to form the GQA groups");
+    int64_t group = hqStatic / hkvStatic;
+
+    SmallVector<OpFoldResult> qSizes = tensor::getMixedSizes(rewriter, loc, q);
+    SmallVector<OpFoldResult> kSizes = tensor::getMixedSizes(rewriter, loc, k);
+    SmallVector<OpFoldResult> vSizes = tensor::getMixedSizes(rewriter, loc, v);
+    OpFoldResult b = qSizes[0], m = qSizes[2], d = qSizes[3], n = kSizes[2],
+                 dv = vSizes[3];
+    OpFoldResult hkv = rewriter.getIndexAttr(hkvStatic);
+    OpFoldResult g = rewriter.getIndexAttr(group);
+
+    // [B, Hq, M, X] -> [B, Hkv, G, M, X]; lse [B, Hq, M] -> [B, Hkv, G, M].
+    SmallVector<ReassociationIndices> headSplit = {{0}, {1, 2}, {3}, {4}};
+    auto splitHeads = [&](Value t) -> Value {
+      auto type = cast<RankedTensorType>(t.getType());
+      SmallVector<int64_t> shape = {type.getDimSize(0), hkvStatic, group,
+                                    type.getDimSize(2), type.getDimSize(3)};
+      return tensor::ExpandShapeOp::create(
+          rewriter, loc, RankedTensorType::get(shape, type.getElementType()),
+          t, headSplit,
+          SmallVector<OpFoldResult>{b, hkv, g, m,
+                                    tensor::getMixedSize(rewriter, loc, t, 3)});
+    };
+    Value q5 = splitHeads(q), o5 = splitHeads(op.getOutput()),
+          do5 = splitHeads(op.getGradOutput());
+    SmallVector<ReassociationIndices> rowSplit = {{0}, {1, 2}, {3}};
+    RankedTensorType lseType = op.getLse().getType();
+    Value lse4 = tensor::ExpandShapeOp::create(
+        rewriter, loc,
+        RankedTensorType::get({lseType.getDimSize(0), hkvStatic, group,
+                               lseType.getDimSize(2)},
+                              gb.f32),
+        op.getLse(), rowSplit, SmallVector<OpFoldResult>{b, hkv, g, m});
+
+    SmallVector<AffineExpr> s5 = allDims(ctx, 5), row4 = dims(ctx, {0, 1, 2, 3});
+    auto parallel5 = SmallVector<IteratorType>(5, IteratorType::parallel);
+    SmallVector<OpFoldResult> sSizes = {b, hkv, g, m, n};
+    auto mulAdd = [](OpBuilder &b, Location loc, ValueRange args) {
+      Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
+                                         toF32(b, loc, args[1]));
+      linalg::YieldOp::create(
+          b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+    };
+
+    // Loops (b, h, g, i, j, d): s = q . k, then the forward's transform
+    // (scale, softcap, masks) into t.
+    Value scores = gb.generic({q5, k}, {gb.filled(sSizes, 0.0)}, 6,
+                              {dims(ctx, {0, 1, 2, 3, 5}),
+                               dims(ctx, {0, 1, 4, 5}), s5},
+                              iteratorsWithReduction(6, {5}), mulAdd)[0];
+    Value t = applyScaleAndMasks(rewriter, gb, op, scores, sSizes, group);
+
+    // p = exp(t - lse), 0 where t = -inf (also every key of a row that
+    // sees none, whose lse is -inf).
+    Value p = gb.generic(
+        {t, lse4}, {gb.empty(sSizes, gb.f32)}, 5, {s5, row4, s5}, parallel5,
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          Value hidden = arith::CmpFOp::create(
+              b, loc, arith::CmpFPredicate::OEQ, args[0],
+              f32Const(b, loc, -std::numeric_limits<double>::infinity()));
+          Value e = math::ExpOp::create(
+              b, loc, arith::SubFOp::create(b, loc, args[0], args[1]));
+          linalg::YieldOp::create(
+              b, loc,
+              ValueRange{arith::SelectOp::create(b, loc, hidden,
+                                                 f32Const(b, loc, 0.0), e)});
+        })[0];
+
+    // Loops (b, h, j, e, g, i): dv = sum_{g, i} p * do.
+    SmallVector<OpFoldResult> dvSizes = {b, hkv, n, dv};
+    Value dvAcc = gb.generic({p, do5}, {gb.filled(dvSizes, 0.0)}, 6,
+                             {dims(ctx, {0, 1, 4, 5, 2}),
+                              dims(ctx, {0, 1, 4, 5, 3}), allDims(ctx, 4)},
+                             iteratorsWithReduction(6, {4, 5}), mulAdd)[0];
+
+    // Loops (b, h, g, i, j, e): dp = do . v. Loops (b, h, g, i, e):
+    // D = do . out.
+    Value dp = gb.generic({do5, v}, {gb.filled(sSizes, 0.0)}, 6,
+                          {dims(ctx, {0, 1, 2, 3, 5}), dims(ctx, {0, 1, 4, 5}),
+                           s5},
+                          iteratorsWithReduction(6, {5}), mulAdd)[0];
+    Value delta = gb.generic({do5, o5}, {gb.filled({b, hkv, g, m}, 0.0)}, 5,
+                             {s5, s5, row4}, iteratorsWithReduction(5, {4}),
+                             mulAdd)[0];
+
+    // ds = p (dp - D), times the softcap's derivative 1 - tanh^2(s / cap)
+    // at the scaled score s.
+    Value scale = attentionScale(rewriter, loc, q, op.getScale());
+    std::optional<double> cap = toDouble(op.getSoftcap());
+    SmallVector<Value> dsInputs = {p, dp, delta};
+    SmallVector<SmallVector<AffineExpr>> dsExprs = {s5, s5, row4};
+    if (cap) {
+      dsInputs.push_back(scores);
+      dsExprs.push_back(s5);
+    }
+    dsExprs.push_back(s5);
+    Value ds = gb.generic(
+        dsInputs, {gb.empty(sSizes, gb.f32)}, 5, dsExprs, parallel5,
+        [&](OpBuilder &b, Location loc, ValueRange args) {
+          Value r = arith::MulFOp::create(
+              b, loc, args[0], arith::SubFOp::create(b, loc, args[1], args[2]));
+          if (cap) {
+            Value s = arith::MulFOp::create(b, loc, args[3], scale);
+            Value th = math::TanhOp::create(
+                b, loc, arith::DivFOp::create(b, loc, s, f32Const(b, loc, *cap)));
+            r = arith::MulFOp::create(
+                b, loc, r,
+                arith::SubFOp::create(b, loc, f32Const(b, loc, 1.0),
+                                      arith::MulFOp::create(b, loc, th, th)));
+          }
+          linalg::YieldOp::create(b, loc, ValueRange{r});
+        })[0];
+
+    // Loops (b, h, g, i, d, j): dq = sum_j ds * k. Loops (b, h, j, d, g, i):
+    // dk = sum_{g, i} ds * q. Both times the scale below.
+    SmallVector<OpFoldResult> q5Sizes = {b, hkv, g, m, d};
+    Value dqAcc = gb.generic({ds, k}, {gb.filled(q5Sizes, 0.0)}, 6,
+                             {dims(ctx, {0, 1, 2, 3, 5}),
+                              dims(ctx, {0, 1, 5, 4}), s5},
+                             iteratorsWithReduction(6, {5}), mulAdd)[0];
+    SmallVector<OpFoldResult> dkSizes = {b, hkv, n, d};
+    Value dkAcc = gb.generic({ds, q5}, {gb.filled(dkSizes, 0.0)}, 6,
+                             {dims(ctx, {0, 1, 4, 5, 2}),
+                              dims(ctx, {0, 1, 4, 5, 3}), allDims(ctx, 4)},
+                             iteratorsWithReduction(6, {4, 5}), mulAdd)[0];
+
+    // Scale (dq, dk) and write back in the operands' element type.
+    Type elt = qType.getElementType();
+    auto finish = [&](Value acc, ArrayRef<OpFoldResult> sizes,
+                      Value factor) -> Value {
+      unsigned rank = sizes.size();
+      return gb.generic(
+          {acc}, {gb.empty(sizes, elt)}, rank,
+          {allDims(ctx, rank), allDims(ctx, rank)},
+          SmallVector<IteratorType>(rank, IteratorType::parallel),
+          [&](OpBuilder &b, Location loc, ValueRange args) {
+            Value r = args[0];
+            if (factor)
+              r = arith::MulFOp::create(b, loc, r, factor);
+            linalg::YieldOp::create(b, loc,
+                                    ValueRange{fromF32(b, loc, r, elt)});
+          })[0];
+    };
+    Value dq = tensor::CollapseShapeOp::create(
+        rewriter, loc, op.getGradQuery().getType(),
+        finish(dqAcc, q5Sizes, scale), headSplit);
+    rewriter.replaceOp(op, {dq, finish(dkAcc, dkSizes, scale),
+                            finish(dvAcc, dvSizes, Value())});
+    return success();
+  }
+};
+
 } // namespace
 
 void mlir::attn::detail::populateDecomposeGradPatterns(
@@ -269,6 +439,7 @@ void mlir::attn::detail::populateDecomposeGradPatterns(
   patterns.add<
       DecomposeSoftmaxGrad<SoftmaxGradOp, SoftmaxGradKind::softmax>,
       DecomposeSoftmaxGrad<LogSoftmaxGradOp, SoftmaxGradKind::logSoftmax>,
-      DecomposeLogSumExpGrad, DecomposeCrossEntropyGrad>(
+      DecomposeLogSumExpGrad, DecomposeCrossEntropyGrad,
+      DecomposeAttentionGrad>(
       patterns.getContext());
 }

@@ -42,7 +42,7 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
       if (!isa<AttnOpInterface>(op))
         return;
       if (isa<SoftmaxGradOp, LogSoftmaxGradOp, LogSumExpGradOp,
-              CrossEntropyGradOp>(op))
+              CrossEntropyGradOp, AttentionGradOp>(op))
         op->emitRemark("attn-tile left this op untiled (gradient ops have "
                        "no tiled form yet); it will be decomposed");
       else

@@ -80,7 +80,7 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
 
     Fields that do not apply to an op must keep their default. The gradient
     ops (`softmax_grad`, `log_softmax_grad`, `logsumexp_grad`,
-    `cross_entropy_grad`) have no tiled form or kernel yet: every field but
+    `cross_entropy_grad`, `attention_grad`) have no tiled form or kernel yet: every field but
     `warps` and `chip` keeps its default.
 
     ```mlir

@@ -264,6 +264,71 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
   }];
 }
 
+def Attn_AttentionGradOp : Attn_Op<"attention_grad"> {
+  let summary = "gradients of attn.attention with respect to q, k and v";
+  let description = [{
+    The vector-Jacobian product of `out = attn.attention(q, k, v)` with the
+    same attributes and mask, FlashAttention-2 style: from the forward's
+    `output` and `lse` (the probabilities are recomputed from `lse`, never
+    saved) and the gradient `grad_output` of a loss with respect to `out`:
+
+    ```
+    s[i,j]  = scale * q[i] . k[j]                  (kv head h / G, as forward)
+    t[i,j]  = softcap * tanh(s / softcap) or s, then the masks (as forward)
+    p[i,j]  = exp(t[i,j] - lse[i])                 (0 where t = -inf)
+    dv[j]   = sum_i p[i,j] * do[i]                 (summed over the G heads)
+    dp[i,j] = do[i] . v[j]
+    D[i]    = do[i] . out[i]
+    ds[i,j] = p[i,j] * (dp[i,j] - D[i]) * (1 - tanh^2(s / softcap) if softcap)
+    dq[i]   = scale * sum_j ds[i,j] * k[j]
+    dk[j]   = scale * sum_i ds[i,j] * q[i]        (summed over the G heads)
+    ```
+
+    A query row that sees no key (`lse = -inf`) contributes nothing. The
+    mask is a constant: it gets no gradient. Computed in f32; each gradient
+    has the type of its operand.
+
+    Shapes: `query : [B, Hq, M, D]`, `key : [B, Hkv, N, D]`,
+    `value : [B, Hkv, N, Dv]` as for `attn.attention` (one element type),
+    `output` and `grad_output : [B, Hq, M, Dv]` of that type, `lse :
+    [B, Hq, M]` f32, the optional `mask` as for `attn.attention`. Results:
+    `grad_query`, `grad_key`, `grad_value` of the types of `query`, `key`,
+    `value`. Attributes: those of `attn.attention`, with the same ranges.
+
+    ```mlir
+    %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {causal}
+        : tensor<2x32x1024x128xbf16>, tensor<2x8x1024x128xbf16>,
+          tensor<2x8x1024x128xbf16>, tensor<2x32x1024x128xbf16>,
+          tensor<2x32x1024xf32>, tensor<2x32x1024x128xbf16>
+        -> tensor<2x32x1024x128xbf16>, tensor<2x8x1024x128xbf16>,
+           tensor<2x8x1024x128xbf16>
+    ```
+  }];
+  let arguments = (ins Attn_FloatTensor:$query, Attn_FloatTensor:$key,
+                       Attn_FloatTensor:$value, Attn_FloatTensor:$output,
+                       Attn_F32Tensor:$lse, Attn_FloatTensor:$grad_output,
+                       Optional<Attn_MaskTensor>:$mask,
+                       OptionalAttr<F32Attr>:$scale, UnitAttr:$causal,
+                       OptionalAttr<DenseI64ArrayAttr>:$window,
+                       OptionalAttr<F32Attr>:$softcap,
+                       OptionalAttr<Attn_ScheduleAttr>:$schedule);
+  let results = (outs Attn_FloatTensor:$grad_query,
+                      Attn_FloatTensor:$grad_key,
+                      Attn_FloatTensor:$grad_value);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $output `,` $lse `,` $grad_output
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    attr-dict `:` type($query) `,` type($key) `,` type($value) `,`
+    type($output) `,` type($lse) `,` type($grad_output)
+    `->` type($grad_query) `,` type($grad_key) `,` type($grad_value)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The scale applied to q.k, as AttentionOp::getScaleOrDefault.
+    double getScaleOrDefault();
+  }];
+}
+
 //===----------------------------------------------------------------------===//
 // Losses
 //===----------------------------------------------------------------------===//
