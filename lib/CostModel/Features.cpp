@@ -181,8 +181,15 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
     return failure();
   };
   FailureOr<ShapeFacts> shape = shapeFacts(op);
-  if (failed(shape))
+  if (failed(shape)) {
+    bool isStatic = llvm::all_of(op->getOperandTypes(), [](Type t) {
+      return cast<ShapedType>(t).hasStaticShape();
+    });
+    if (isStatic && isa<AttnOpInterface>(op))
+      return fail("no cost-model features for " +
+                  op->getName().getStringRef().str() + " yet");
     return fail("not an attn op on static shapes");
+  }
   FailureOr<KernelPlan> plan = planKernel(op, schedule, chip);
   if (failed(plan))
     return fail("the schedule has no plan on " + chip.name.str());

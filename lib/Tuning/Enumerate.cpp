@@ -89,6 +89,13 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
 
   Candidates c;
   llvm::TypeSwitch<Operation *>(op)
+      .Case<SoftmaxGradOp, LogSoftmaxGradOp, LogSumExpGradOp,
+            CrossEntropyGradOp, AttentionGradOp>([&](Operation *) {
+        // No tiled form yet: the decomposition reads no schedule, so the
+        // host lists the one canonical schedule, as the GPU does.
+        c.blockM = {0};
+        c.blockN = {0};
+      })
       .Case([&](AttentionOp) {
         c.blockN = {16, 32, 64, 128, 256};
         c.split = splits;

@@ -9,6 +9,9 @@
 // RUN: attn-run %s --device cpu --function bool_mask_broadcast --tolerance 1e-5 --iterations 0 | FileCheck %s
 // RUN: attn-run %s --device cpu --function float_mask --tolerance 1e-5 --iterations 0 | FileCheck %s
 // RUN: attn-run %s --device cpu --function bf16_odd --tolerance 2e-2 --iterations 0 | FileCheck %s
+// attn-to-llvm{tile=1} (attn-run --tile): attn-tile leaves the op (no tiled
+// form yet) to the same decomposition.
+// RUN: attn-run %s --device cpu --tile --function window_softcap_scale --tolerance 1e-5 --iterations 0 | FileCheck %s
 // Scores of magnitude ~50: no overflow (exp is taken against the saved lse).
 // RUN: attn-run %s --device cpu --function gqa_f32 --input-scale 4 --tolerance 1e-5 --iterations 0 | FileCheck %s
 //
