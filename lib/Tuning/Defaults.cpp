@@ -93,6 +93,20 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         }
         return make(1, 4096, 0, 16, 1, 1, 2);
       })
+      .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto o) {
+        // As the softmax family, with half the row per thread: a thread
+        // holds its slices of both y and dy.
+        int64_t row = staticDimOr(o.getOutput(), o.getDim(), 0);
+        if (row > 0 && row <= 1024)
+          return make(4, row, 0, 4, 1, 1, 1);
+        if (row > 0 && row <= 16384) {
+          int64_t warps = 4;
+          while (warps < 16 && warps * 32 * 32 < row)
+            warps *= 2;
+          return make(1, row, 0, warps, 1, 1, 1);
+        }
+        return make(1, 4096, 0, 16, 1, 1, 2);
+      })
       .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
       .Case([&](LinearCrossEntropyOp o) {
         int64_t n = staticDimOr(o.getHidden(), 0, 8192);

@@ -89,12 +89,31 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
 
   Candidates c;
   llvm::TypeSwitch<Operation *>(op)
-      .Case<SoftmaxGradOp, LogSoftmaxGradOp, LogSumExpGradOp,
-            CrossEntropyGradOp, AttentionGradOp>([&](Operation *) {
-        // No tiled form yet: the decomposition reads no schedule, so the
-        // host lists the one canonical schedule, as the GPU does.
-        c.blockM = {0};
-        c.blockN = {0};
+      .Case<LogSumExpGradOp, CrossEntropyGradOp, AttentionGradOp>(
+          [&](Operation *) {
+            // No tiled form yet: the decomposition reads no schedule, so
+            // the host lists the one canonical schedule, as the GPU does.
+            c.blockM = {0};
+            c.blockN = {0};
+          })
+      .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto o) {
+        if (family == KernelFamily::Loops) {
+          // The host: attn-tile does not tile them; the default's row
+          // fields stand for all.
+          ScheduleAttr only = getPreferredSchedule(op, *info);
+          c.blockM = {only.getBlockM()};
+          c.blockN = {only.getBlockN()};
+          c.passes = {only.getPasses()};
+          return;
+        }
+        // The softmax family's row kernels, reading two rows.
+        c.passes = {1, 2};
+        c.warps = warps;
+        c.blockM = {1};
+        c.rowsPerWarp = {1};
+        c.split = {1, 2, 4, 8};
+        c.blockN = {4096};
+        c.wholeRow = staticDimOr(o.getOutput(), o.getDim(), 0);
       })
       .Case([&](AttentionOp) {
         c.blockN = {16, 32, 64, 128, 256};

@@ -1,29 +1,51 @@
-// RUN: attn-opt %s -verify-diagnostics --attn-map-to-gpu | FileCheck %s
-// The gradient ops have no GPU kernel yet: attn-map-to-gpu leaves them,
-// with a remark, to attn-decompose and the simple one-thread-per-element
-// GPU mapping (the `loops` kernel family), on any chip.
-// RUN: attn-opt %s -verify-diagnostics --attn-map-to-gpu=chip=sm_80 | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu=chip=sm_80 | FileCheck %s
 
+// softmax_grad and log_softmax_grad over the last dim run the softmax
+// family's row kernel, reading y and dy (16 rows of 4096 bf16: a row per
+// block of 4 warps, 16-byte loads, one pass).
+// CHECK-LABEL: func @softmax_grad_rows
+// CHECK-NOT: attn.softmax_grad
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c16{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in ({{.*}} = %c128{{(_[0-9]+)?}},
+// CHECK: vector.load {{.*}} : memref<16x4096xbf16>, vector<8xbf16>
+// CHECK: vector.load {{.*}} : memref<16x4096xbf16>, vector<8xbf16>
+// CHECK: gpu.shuffle
+// CHECK: vector.store {{.*}} : memref<16x4096xbf16>, vector<8xbf16>
+// CHECK: gpu.terminator
+// CHECK-NOT: attn.log_softmax_grad
+// CHECK: gpu.launch
+// CHECK: math.exp2
+// CHECK: return
+func.func @softmax_grad_rows(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>)
+    -> (tensor<16x4096xbf16>, tensor<16x4096xbf16>) {
+  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
+  %1 = attn.log_softmax_grad %y, %dy, dim = 1 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
+  return %0, %1 : tensor<16x4096xbf16>, tensor<16x4096xbf16>
+}
+
+// -----
+
+// What no kernel computes yet stays for attn-decompose and the simple
+// one-thread-per-element GPU mapping (the `loops` family), with a remark.
 // CHECK-LABEL: func @gradients
 // CHECK: attn.softmax_grad
-// CHECK: attn.log_softmax_grad
 // CHECK: attn.logsumexp_grad
 // CHECK: attn.cross_entropy_grad
 // CHECK-NOT: gpu.launch
 func.func @gradients(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>,
                      %lse: tensor<16xf32>, %dlse: tensor<16xf32>,
                      %labels: tensor<16xi64>, %dl: tensor<f32>)
-    -> (tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>) {
-  // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax_grad (not an op of a kernel family); it takes the simple GPU mapping}}
-  %0 = attn.softmax_grad %y, %dy, dim = 1 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
-  // expected-remark @below {{attn-map-to-gpu: no kernel for this log_softmax_grad (not an op of a kernel family); it takes the simple GPU mapping}}
-  %1 = attn.log_softmax_grad %y, %dy, dim = 1 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
+    -> (tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>) {
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax_grad (the reduced dim is not the last one); it takes the simple GPU mapping}}
+  %0 = attn.softmax_grad %y, %dy, dim = 0 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
   // expected-remark @below {{attn-map-to-gpu: no kernel for this logsumexp_grad (not an op of a kernel family); it takes the simple GPU mapping}}
   %2 = attn.logsumexp_grad %y, %lse, %dlse, dim = 1 : tensor<16x4096xbf16>, tensor<16xf32>, tensor<16xf32> -> tensor<16x4096xbf16>
   // expected-remark @below {{attn-map-to-gpu: no kernel for this cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping}}
   %3 = attn.cross_entropy_grad %y, %labels, %lse, %dl {schedule = #attn.schedule<warps = 8>} : tensor<16x4096xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32> -> tensor<16x4096xbf16>
-  return %0, %1, %2, %3 : tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>
+  return %0, %2, %3 : tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>
 }
+
+// -----
 
 // CHECK-LABEL: func @attention_grad
 // CHECK: attn.attention_grad

@@ -1,16 +1,21 @@
 // REQUIRES: ptxas
-// The gradient ops compile to sm_90a kernel packages although no kernel
-// family computes them: attn-map-to-gpu leaves them (a remark), and
-// attn-decompose + the simple one-thread-per-element mapping give their
-// kernels. The manifest names each op and its effective attributes, for
+// The gradient ops compile to sm_90a kernel packages: softmax_grad over the
+// last dim through the softmax family's row kernel; the others, which no
+// kernel family computes yet, are left by attn-map-to-gpu (a remark) to
+// attn-decompose and the simple one-thread-per-element mapping. The manifest names each op and its effective attributes, for
 // attn-run's float64 reference on the GPU.
 // RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=sm_90a package-dir=%t" -o %t.mlir 2>&1 | FileCheck %s --check-prefix=REMARK
 // RUN: FileCheck %s --input-file=%t/manifest.json
 // RUN: FileCheck %s --check-prefix=IR --input-file=%t.mlir
 // RUN: %ptxas -arch=sm_90a %t/cross_entropy_grad_kernels.ptx -o %t/check.cubin
 // RUN: %ptxas -arch=sm_90a %t/attention_grad_kernels.ptx -o %t/check2.cubin
+// RUN: %ptxas -arch=sm_90a %t/softmax_grad_kernels.ptx -o %t/check3.cubin
 
-// REMARK-COUNT-5: remark: attn-map-to-gpu: no kernel for this {{.*}}_grad (not an op of a kernel family); it takes the simple GPU mapping
+// REMARK-NOT: no kernel for this softmax_grad
+// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this log_softmax_grad (the reduced dim is not the last one); it takes the simple GPU mapping
+// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this logsumexp_grad (not an op of a kernel family); it takes the simple GPU mapping
+// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping
+// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this attention_grad (not an op of a kernel family); it takes the simple GPU mapping
 
 // CHECK-DAG: "cubin": "softmax_grad_kernels.cubin"
 // CHECK-DAG: "cubin": "log_softmax_grad_kernels.cubin"
@@ -28,7 +33,8 @@
 // CHECK-DAG: "operand": "grad_result"
 // CHECK-DAG: "reduction": "none"
 // CHECK-DAG: "softcap": 2.5
-// CHECK-NOT: "mapping": "attn-map-to-gpu"
+// CHECK-DAG: "kernel": "softmax_grad_kernel"
+// CHECK-DAG: "mapping": "attn-map-to-gpu"
 
 // IR-LABEL: func.func @cross_entropy_grad
 // IR-NOT: attn.cross_entropy_grad %

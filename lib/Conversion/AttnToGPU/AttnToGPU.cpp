@@ -184,6 +184,29 @@ struct SoftmaxRowsToKernel
   }
 };
 
+/// softmax_grad and log_softmax_grad over the last dim: the softmax rows'
+/// kernel reading y and dy.
+template <typename OpTy>
+struct SoftmaxGradRowsToKernel
+    : public KernelPattern<OpTy, RowPlan, planRowsOf<OpTy>> {
+  using KernelPattern<OpTy, RowPlan, planRowsOf<OpTy>>::KernelPattern;
+
+  void rewrite(OpTy op, const RowPlan &plan,
+               PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rows = [&](Value v) {
+      return reshape(rewriter, loc, v, {plan.rows, plan.cols});
+    };
+    Value y = rows(readBuffer(rewriter, loc, op.getOutput()));
+    Value dy = rows(readBuffer(rewriter, loc, op.getGradOutput()));
+    Type resultType = op.getGradInput().getType();
+    Value dxBuffer = resultBuffer(rewriter, loc, resultType);
+    gpu_kernel::buildSoftmaxGradRows(rewriter, loc, plan, y, dy,
+                                     rows(dxBuffer));
+    rewriter.replaceOp(op, asTensor(rewriter, loc, dxBuffer, resultType));
+  }
+};
+
 /// The per-token losses of a loss op in `rowLoss`, then its reduction into
 /// the loss result; replaces the op.
 template <typename OpTy>
@@ -307,6 +330,8 @@ void mlir::attn::populateAttnToGPUPatterns(RewritePatternSet &patterns,
   MLIRContext *ctx = patterns.getContext();
   patterns.add<AttentionToKernel, SoftmaxRowsToKernel<SoftmaxOp>,
                SoftmaxRowsToKernel<LogSoftmaxOp>,
-               SoftmaxRowsToKernel<LogSumExpOp>, CrossEntropyToKernel,
+               SoftmaxRowsToKernel<LogSumExpOp>,
+               SoftmaxGradRowsToKernel<SoftmaxGradOp>,
+               SoftmaxGradRowsToKernel<LogSoftmaxGradOp>, CrossEntropyToKernel,
                LinearCrossEntropyToKernel>(ctx, chip);
 }

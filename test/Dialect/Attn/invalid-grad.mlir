@@ -121,10 +121,20 @@ func.func @logsumexp_grad_rank0(%x: tensor<f32>, %lse: tensor<f32>, %d: tensor<f
 
 // -----
 
+// softmax_grad and log_softmax_grad take the softmax family's row schedules.
 func.func @softmax_grad_schedule(%y: tensor<4x8xf32>, %dy: tensor<4x8xf32>) -> tensor<4x8xf32> {
-  // expected-error @+1 {{schedule block_n does not apply to this op and must be 0, but is 8}}
-  %0 = attn.softmax_grad %y, %dy, dim = 1 {schedule = #attn.schedule<block_m = 0, block_n = 8>} : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
+  // expected-error @+1 {{schedule passes = 1 needs the whole row (8) in one tile, but block_n is 4}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 4, chip = "host">} : tensor<4x8xf32>, tensor<4x8xf32> -> tensor<4x8xf32>
   return %0 : tensor<4x8xf32>
+}
+
+// -----
+
+// The plan of the row kernel: a thread holds its slices of both y and dy.
+func.func @softmax_grad_registers(%y: tensor<4x32768xf32>, %dy: tensor<4x32768xf32>) -> tensor<4x32768xf32> {
+  // expected-error @+1 {{schedule warps (16) leave 128 row elements per thread in registers with passes = 1; the limit is 64 (use more warps, or passes = 2)}}
+  %0 = attn.softmax_grad %y, %dy, dim = 1 {schedule = #attn.schedule<block_m = 1, block_n = 32768, warps = 16, chip = "sm_90a">} : tensor<4x32768xf32>, tensor<4x32768xf32> -> tensor<4x32768xf32>
+  return %0 : tensor<4x32768xf32>
 }
 
 // -----

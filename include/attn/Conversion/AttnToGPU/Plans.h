@@ -123,9 +123,24 @@ FailureOr<AttentionPlan> planAttention(AttentionOp op, ScheduleAttr schedule,
 // Rows: softmax family and cross-entropy on materialized logits
 //===----------------------------------------------------------------------===//
 
-enum class RowResult { Softmax, LogSoftmax, LogSumExp, CrossEntropy };
+/// What a row kernel computes. The gradients of softmax and log_softmax read
+/// two rows (the forward's output y and its gradient dy) of one shape.
+enum class RowResult {
+  Softmax,
+  LogSoftmax,
+  LogSumExp,
+  CrossEntropy,
+  SoftmaxGrad,
+  LogSoftmaxGrad
+};
 
-/// The most row elements one thread keeps in registers with passes = 1.
+/// Whether the row kernel of `kind` reads the two rows of a gradient.
+inline bool isGradientRow(RowResult kind) {
+  return kind == RowResult::SoftmaxGrad || kind == RowResult::LogSoftmaxGrad;
+}
+
+/// The most row elements one thread keeps in registers with passes = 1
+/// (both rows of a gradient count).
 constexpr int64_t kMaxRowElementsPerThread = 64;
 
 /// A row kernel over `rows` rows of `cols` elements.

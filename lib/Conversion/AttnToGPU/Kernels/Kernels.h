@@ -27,6 +27,11 @@ void buildAttention(OpBuilder &b, Location loc, const AttentionPlan &plan,
 void buildSoftmaxRows(OpBuilder &b, Location loc, const RowPlan &plan,
                       Value in, Value out);
 
+/// The softmax_grad / log_softmax_grad row kernel of `plan`: from the
+/// forward's output `y` and its gradient `dy` ([rows, cols] each) into `dx`.
+void buildSoftmaxGradRows(OpBuilder &b, Location loc, const RowPlan &plan,
+                          Value y, Value dy, Value dx);
+
 /// The cross-entropy row kernel (one read of each logits row: online
 /// normalizer, target logit, logit sum): per-token losses into `rowLoss`
 /// [rows] and, unless null, the LSE into `lse` [rows].

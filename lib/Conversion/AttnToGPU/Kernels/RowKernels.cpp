@@ -1,4 +1,4 @@
-//===- RowKernels.cpp - softmax, log_softmax, logsumexp on the GPU --------===//
+//===- RowKernels.cpp - softmax family rows (and gradients) on the GPU ----===//
 //
 // The memory-bound row kernels of attn-map-to-gpu. A row belongs to one
 // block (block_m = 1) or one warp (block_m = warps). With passes = 1 every
@@ -6,7 +6,8 @@
 // and written once; with passes = 2 the first pass runs the online
 // normalizer (running max and rescaled sum) over the row and the second
 // reads it again to write the result. Loads and stores are 16 bytes wide
-// when the row length allows it.
+// when the row length allows it. The gradients of softmax and log_softmax
+// read two rows (y and dy) the same ways and reduce one sum over them.
 //
 //===----------------------------------------------------------------------===//
 
@@ -46,15 +47,22 @@ struct Normalizer {
 class RowKernel {
 public:
   RowKernel(const RowPlan &spec, gpu::LaunchOp launch, KernelBuilder &kb,
-            Value input, Value output, LossSpec loss = {})
+            Value input, Value output, LossSpec loss = {},
+            Value gradOutput = Value())
       : s(spec), loss(loss), launch(launch), kb(kb), input(input),
-        output(output) {}
+        output(output), gradOutput(gradOutput) {}
 
   void build();
 
 private:
   /// The `width` elements of chunk `chunk` as f32 (-inf where !valid).
-  SmallVector<Value> loadChunk(Value chunk, Value valid);
+  SmallVector<Value> loadChunk(Value chunk, Value valid) {
+    return loadChunkOf(input, chunk, valid,
+                       -std::numeric_limits<double>::infinity());
+  }
+  /// The same of row buffer `buffer`, `fill` where !valid.
+  SmallVector<Value> loadChunkOf(Value buffer, Value chunk, Value valid,
+                                 double fill);
   void storeChunk(Value chunk, ArrayRef<Value> values);
   /// The row's max or sum of `v` over the threads of the row.
   Value rowReduce(Value v, bool isMax);
@@ -66,6 +74,13 @@ private:
   void twoPass();
   void crossEntropy();
   void writeLogSumExp(Normalizer n);
+  /// softmax_grad: sum y * dy; log_softmax_grad: sum dy (of one chunk).
+  Value gradTerms(ArrayRef<Value> ys, ArrayRef<Value> dys);
+  /// y (dy - s), or dy - exp(y) s, stored at chunk `chunk`.
+  void writeGrad(ArrayRef<Value> ys, ArrayRef<Value> dys, Value sum,
+                 Value chunk);
+  void gradOnePass();
+  void gradTwoPass();
   /// An scf.for over the groups of `unroll` chunks each thread reads in
   /// turn (several loads in flight per thread); `body(first chunk, iter
   /// args)` returns the next iter args.
@@ -79,6 +94,8 @@ private:
   gpu::LaunchOp launch;
   KernelBuilder &kb;
   Value input, output;
+  /// dy of the gradient rows (input is y), or null.
+  Value gradOutput;
   Value row, local, warp, lane, scratch;
   /// Cluster rows: this block's rank, the slots its partial (max, sum) are
   /// published in, and how many cluster reductions ran so far.
@@ -86,13 +103,14 @@ private:
   int64_t clusterReductions = 0;
 };
 
-SmallVector<Value> RowKernel::loadChunk(Value chunk, Value valid) {
+SmallVector<Value> RowKernel::loadChunkOf(Value buffer, Value chunk,
+                                          Value valid, double fill) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   auto vecType = VectorType::get({s.width}, s.inputType);
   int64_t bytes = s.width * s.inputType.getIntOrFloatBitWidth() / 8;
   auto load = [&](KernelBuilder &kb) -> SmallVector<Value> {
-    Value v = vector::LoadOp::create(b, loc, vecType, input,
+    Value v = vector::LoadOp::create(b, loc, vecType, buffer,
                                      ValueRange{row, kb.mul(chunk, s.width)},
                                      /*nontemporal=*/false,
                                      llvm::MaybeAlign(bytes));
@@ -103,12 +121,10 @@ SmallVector<Value> RowKernel::loadChunk(Value chunk, Value valid) {
     vec = load(kb)[0];
   } else {
     vec = kb.ifElse(valid, {vecType}, load, [&](KernelBuilder &kb) {
-      Value ninf = arith::ConstantOp::create(
+      Value absent = arith::ConstantOp::create(
           b, loc,
-          DenseElementsAttr::get(
-              vecType, b.getFloatAttr(s.inputType,
-                                      -std::numeric_limits<double>::infinity())));
-      return SmallVector<Value>{ninf};
+          DenseElementsAttr::get(vecType, b.getFloatAttr(s.inputType, fill)));
+      return SmallVector<Value>{absent};
     })[0];
   }
   SmallVector<Value> xs;
@@ -258,6 +274,88 @@ void RowKernel::onePass() {
   }
 }
 
+Value RowKernel::gradTerms(ArrayRef<Value> ys, ArrayRef<Value> dys) {
+  Value sum = kb.f32(0.0);
+  for (auto [y, dy] : llvm::zip(ys, dys))
+    sum = kb.addF(sum, s.kind == RowResult::SoftmaxGrad ? kb.mulF(y, dy) : dy);
+  return sum;
+}
+
+void RowKernel::writeGrad(ArrayRef<Value> ys, ArrayRef<Value> dys, Value sum,
+                          Value chunk) {
+  SmallVector<Value> dxs;
+  Value log2e = kb.f32(kLog2e);
+  for (auto [y, dy] : llvm::zip(ys, dys))
+    dxs.push_back(s.kind == RowResult::SoftmaxGrad
+                      ? kb.mulF(y, kb.subF(dy, sum))
+                      : kb.subF(dy, kb.mulF(kb.exp2(kb.mulF(y, log2e)), sum)));
+  storeChunk(chunk, dxs);
+}
+
+/// The gradient rows with passes = 1: both rows' slices in registers, one
+/// row reduction, one write (the chunk layout of onePass).
+void RowKernel::gradOnePass() {
+  SmallVector<SmallVector<Value>> ys, dys;
+  SmallVector<Value> chunks, valids;
+  Value first = s.cluster == 1 ? kb.idx(0) : kb.mul(rank, s.blockChunks());
+  bool lastBlockShort = s.blockChunks() * s.cluster != s.chunks();
+  for (int64_t i = 0; i < s.slots(); ++i) {
+    Value own = kb.add(local, i * s.threadsPerRow());
+    Value c = kb.add(first, own);
+    bool partial = (i + 1) * s.threadsPerRow() > s.blockChunks();
+    Value valid = partial ? kb.lt(own, s.blockChunks()) : Value();
+    if (lastBlockShort)
+      valid = valid ? kb.andI(valid, kb.lt(c, s.chunks())) : kb.lt(c, s.chunks());
+    chunks.push_back(c);
+    valids.push_back(valid);
+    ys.push_back(loadChunkOf(input, c, valid, 0.0));
+    dys.push_back(loadChunkOf(gradOutput, c, valid, 0.0));
+  }
+  Value sum = kb.f32(0.0);
+  for (int64_t i = 0; i < s.slots(); ++i)
+    sum = kb.addF(sum, gradTerms(ys[i], dys[i]));
+  sum = rowReduce(sum, /*isMax=*/false);
+  // No block of the cluster may exit while another still reads its slots.
+  if (s.cluster > 1)
+    clusterBarrier(kb);
+  for (int64_t i = 0; i < s.slots(); ++i) {
+    if (!valids[i]) {
+      writeGrad(ys[i], dys[i], sum, chunks[i]);
+      continue;
+    }
+    kb.ifThen(valids[i], [&](KernelBuilder &) {
+      writeGrad(ys[i], dys[i], sum, chunks[i]);
+    });
+  }
+}
+
+/// The gradient rows with passes = 2: the sum streamed, then both rows read
+/// again for the write.
+void RowKernel::gradTwoPass() {
+  SmallVector<Value> state =
+      streamRow({kb.f32(0.0)}, [&](Value first, ValueRange args) {
+        Value sum = args[0];
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value c = kb.add(first, u * s.threadsPerRow());
+          Value valid = kb.lt(c, s.chunks());
+          sum = kb.addF(sum, gradTerms(loadChunkOf(input, c, valid, 0.0),
+                                       loadChunkOf(gradOutput, c, valid, 0.0)));
+        }
+        return SmallVector<Value>{sum};
+      });
+  Value sum = rowReduce(state[0], /*isMax=*/false);
+  streamRow({}, [&](Value first, ValueRange) {
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value c = kb.add(first, u * s.threadsPerRow());
+      kb.ifThen(kb.lt(c, s.chunks()), [&](KernelBuilder &) {
+        writeGrad(loadChunkOf(input, c, Value(), 0.0),
+                  loadChunkOf(gradOutput, c, Value(), 0.0), sum, c);
+      });
+    }
+    return SmallVector<Value>{};
+  });
+}
+
 SmallVector<Value> RowKernel::streamRow(
     ValueRange init, function_ref<SmallVector<Value>(Value, ValueRange)> body) {
   OpBuilder &b = kb.builder();
@@ -388,6 +486,8 @@ void RowKernel::build() {
   auto body = [&](KernelBuilder &) {
     if (s.kind == RowResult::CrossEntropy)
       crossEntropy();
+    else if (isGradientRow(s.kind))
+      s.passes == 1 ? gradOnePass() : gradTwoPass();
     else if (s.passes == 1)
       onePass();
     else
@@ -402,13 +502,20 @@ void RowKernel::build() {
 } // namespace
 
 static void launchRowKernel(OpBuilder &b, Location loc, const RowPlan &spec,
-                            Value in, Value out, const LossSpec &loss = {}) {
+                            Value in, Value out, const LossSpec &loss = {},
+                            Value gradOutput = Value()) {
   buildLaunch(
       b, loc, spec.facts.grid, spec.facts.threads, spec.facts.sharedBytes,
       [&](gpu::LaunchOp op, KernelBuilder &kb) {
-        RowKernel(spec, op, kb, in, out, loss).build();
+        RowKernel(spec, op, kb, in, out, loss, gradOutput).build();
       },
       spec.cluster);
+}
+
+void mlir::attn::gpu_kernel::buildSoftmaxGradRows(OpBuilder &b, Location loc,
+                                                  const RowPlan &plan, Value y,
+                                                  Value dy, Value dx) {
+  launchRowKernel(b, loc, plan, y, dx, {}, dy);
 }
 
 void mlir::attn::gpu_kernel::buildSoftmaxRows(OpBuilder &b, Location loc,

@@ -63,7 +63,8 @@ static KernelFamily familyOfKind(Operation *op) {
         return KernelFamily::LinearCrossEntropy;
       })
       .Case([](CrossEntropyOp) { return KernelFamily::CrossEntropyRows; })
-      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>(
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, SoftmaxGradOp,
+            LogSoftmaxGradOp>(
           [](Operation *) { return KernelFamily::SoftmaxRows; })
       .Default([](Operation *) { return KernelFamily::Loops; });
 }

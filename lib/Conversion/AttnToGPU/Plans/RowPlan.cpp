@@ -1,6 +1,7 @@
 //===- RowPlan.cpp - which schedules the row kernels run ------------------===//
 //
-// Softmax-family and cross-entropy row kernels read each row in one block
+// Softmax-family (and softmax / log_softmax gradient) and cross-entropy
+// row kernels read each row in one block
 // (block_m = 1) or one warp (block_m = warps), with 16-byte accesses when
 // the row length allows. With passes = 1 a thread keeps its slice of the
 // row in registers; split > 1 spreads the row over a cluster of blocks.
@@ -31,6 +32,12 @@ static std::pair<Value, RowResult> rowOperand(Operation *op) {
       .Case([](CrossEntropyOp o) {
         return std::make_pair(o.getLogits(), RowResult::CrossEntropy);
       })
+      .Case([](SoftmaxGradOp o) {
+        return std::make_pair(o.getOutput(), RowResult::SoftmaxGrad);
+      })
+      .Case([](LogSoftmaxGradOp o) {
+        return std::make_pair(o.getOutput(), RowResult::LogSoftmaxGrad);
+      })
       .Default([](Operation *) {
         return std::make_pair(Value(), RowResult::Softmax);
       });
@@ -38,7 +45,8 @@ static std::pair<Value, RowResult> rowOperand(Operation *op) {
 
 static int64_t reducedDim(Operation *op) {
   return llvm::TypeSwitch<Operation *, int64_t>(op)
-      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>(
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, SoftmaxGradOp,
+            LogSoftmaxGradOp>(
           [](auto o) { return static_cast<int64_t>(o.getDim()); })
       .Default([](Operation *op) {
         return cast<ShapedType>(op->getOperand(0).getType()).getRank() - 1;
@@ -106,11 +114,13 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
                            ") spreads a row over a cluster of blocks; " +
                            chip.name + " has no clusters")))
     return failure();
+  int64_t rowsHeld = isGradientRow(kind) ? 2 : 1;
   if (kind != RowResult::CrossEntropy && p.passes == 1 &&
-      failed(c.require(p.slots() * p.width <= kMaxRowElementsPerThread,
+      failed(c.require(rowsHeld * p.slots() * p.width <=
+                           kMaxRowElementsPerThread,
                        "warps",
                        "(" + Twine(p.warps) + ") leave " +
-                           Twine(p.slots() * p.width) +
+                           Twine(rowsHeld * p.slots() * p.width) +
                            " row elements per thread in registers with "
                            "passes = 1; the limit is " +
                            Twine(kMaxRowElementsPerThread) +
@@ -124,9 +134,9 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
   f.grid = {saturatingMul(ceilDiv(p.rows, p.rowsPerBlock), p.cluster), 1, 1};
   f.cluster = p.cluster;
   f.sharedBytes = p.sharedBytes();
-  f.accumulatorRegisters =
-      kind != RowResult::CrossEntropy && p.passes == 1 ? p.slots() * p.width
-                                                       : 0;
+  f.accumulatorRegisters = kind != RowResult::CrossEntropy && p.passes == 1
+                               ? rowsHeld * p.slots() * p.width
+                               : 0;
   if (failed(c.finishLaunch(f)))
     return failure();
   return p;

@@ -159,9 +159,9 @@ LogicalResult LinearCrossEntropyOp::verifyScheduleStructure(
                    "split", "exceeds the number of vocabulary tiles");
 }
 
-/// The gradient ops have no tiled form and no GPU kernel yet: the
-/// decomposition computes them and reads no schedule, so every field but
-/// the warps and the chip keeps its default.
+/// logsumexp_grad, cross_entropy_grad and attention_grad have no tiled form
+/// and no GPU kernel yet: the decomposition computes them and reads no
+/// schedule, so every field but the warps and the chip keeps its default.
 static LogicalResult
 verifyUntiledSchedule(ScheduleAttr s,
                       function_ref<InFlightDiagnostic()> emitError) {
@@ -174,14 +174,16 @@ verifyUntiledSchedule(ScheduleAttr s,
                  succeeded(c.unused("passes", s.getPasses(), 1)));
 }
 
+/// softmax_grad and log_softmax_grad run the softmax family's row kernels
+/// (over the rows of y and dy): the same fields apply.
 LogicalResult SoftmaxGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
-  return verifyUntiledSchedule(s, emitError);
+  return verifyRowSchedule(getOutput(), getDim(), s, emitError);
 }
 
 LogicalResult LogSoftmaxGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
-  return verifyUntiledSchedule(s, emitError);
+  return verifyRowSchedule(getOutput(), getDim(), s, emitError);
 }
 
 LogicalResult LogSumExpGradOp::verifyScheduleStructure(

@@ -78,10 +78,11 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
     | `chip`    | a chip of lib/Target (`"sm_90a"`, `"h200-sxm"`, ...; `"host"` for attn-tile's CPU loops) ||||
 
-    Fields that do not apply to an op must keep their default. The gradient
-    ops (`softmax_grad`, `log_softmax_grad`, `logsumexp_grad`,
-    `cross_entropy_grad`, `attention_grad`) have no tiled form or kernel yet: every field but
-    `warps` and `chip` keeps its default.
+    Fields that do not apply to an op must keep their default.
+    `softmax_grad` and `log_softmax_grad` take the softmax family's fields
+    (the same row kernels, reading y and dy); `logsumexp_grad`,
+    `cross_entropy_grad` and `attention_grad` have no tiled form or kernel
+    yet: every field but `warps` and `chip` keeps its default.
 
     ```mlir
     %o = attn.attention %q, %k, %v {causal,
