@@ -89,7 +89,8 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
 
   Candidates c;
   llvm::TypeSwitch<Operation *>(op)
-      .Case<LogSumExpGradOp, CrossEntropyGradOp, AttentionGradOp>(
+      .Case<LogSumExpGradOp, CrossEntropyGradOp, LinearCrossEntropyGradOp,
+            AttentionGradOp>(
           [&](Operation *) {
             // No tiled form yet: the decomposition reads no schedule, so
             // the host lists the one canonical schedule, as the GPU does.

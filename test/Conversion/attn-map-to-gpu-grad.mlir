@@ -59,3 +59,18 @@ func.func @attention_grad(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x2x128x64xbf1
       -> tensor<1x4x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>
   return %dq, %dk, %dv : tensor<1x4x128x64xbf16>, tensor<1x2x128x64xbf16>, tensor<1x2x128x64xbf16>
 }
+
+// -----
+
+// CHECK-LABEL: func @linear_cross_entropy_grad
+// CHECK: attn.linear_cross_entropy_grad
+// CHECK-NOT: gpu.launch
+func.func @linear_cross_entropy_grad(%h: tensor<16x128xbf16>, %w: tensor<1000x128xbf16>, %b: tensor<1000xbf16>,
+                                     %y: tensor<16xi64>, %lse: tensor<16xf32>, %dl: tensor<f32>)
+    -> (tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<1000xbf16>) {
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this linear_cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping}}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<1000xbf16>), %lse, %dl {label_smoothing = 0.1 : f32, softcap = 30.0 : f32}
+      : tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32>
+      -> tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<1000xbf16>
+  return %dh, %dw, %db : tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<1000xbf16>
+}

@@ -205,3 +205,51 @@ func.func @attention_grad(%q: tensor<1x4x5x16xbf16>, %k: tensor<1x2x7x16xbf16>, 
       -> tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>
   return %dq, %dk, %dv : tensor<1x4x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x8xbf16>
 }
+
+// -----
+
+// linear_cross_entropy_grad without a bias (sum): the logits h W^T in f32
+// (loops n, v, d), cross_entropy_grad's generic on them (no count for sum),
+// then dh = dlogits W (loops n, d, v) and dW = dlogits^T h (loops v, d, n),
+// truncated to bf16. No bias add, no column sums.
+// CHECK-LABEL: func @lce_grad_sum
+// CHECK-NOT: attn.
+// CHECK: %[[LOGITS:.+]] = linalg.generic {indexing_maps = [#{{.+}}, #{{.+}}, #{{.+}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<3x5xbf16>, tensor<7x5xbf16>) outs(%{{.+}} : tensor<3x7xf32>)
+// CHECK-NOT: iterator_types = ["reduction"]
+// CHECK: %[[DL:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[LOGITS]], %arg2, %arg3, %arg4 : tensor<3x7xf32>, tensor<3xi64>, tensor<3xf32>, tensor<f32>) outs(%{{.+}} : tensor<3x7xf32>)
+// CHECK: math.exp
+// CHECK: %[[DH:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[DL]], %arg1 : tensor<3x7xf32>, tensor<7x5xbf16>) outs(%{{.+}} : tensor<3x5xf32>)
+// CHECK: %[[DW:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[DL]], %arg0 : tensor<3x7xf32>, tensor<3x5xbf16>) outs(%{{.+}} : tensor<7x5xf32>)
+// CHECK: %[[DHB:.+]] = linalg.generic {{.*}} ins(%[[DH]] : tensor<3x5xf32>) outs(%{{.+}} : tensor<3x5xbf16>)
+// CHECK: arith.truncf
+// CHECK: %[[DWB:.+]] = linalg.generic {{.*}} ins(%[[DW]] : tensor<7x5xf32>) outs(%{{.+}} : tensor<7x5xbf16>)
+// CHECK: return %[[DHB]], %[[DWB]]
+func.func @lce_grad_sum(%h: tensor<3x5xbf16>, %w: tensor<7x5xbf16>, %y: tensor<3xi64>, %lse: tensor<3xf32>, %dl: tensor<f32>) -> (tensor<3x5xbf16>, tensor<7x5xbf16>) {
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<sum>} : tensor<3x5xbf16>, tensor<7x5xbf16>, tensor<3xi64>, tensor<3xf32>, tensor<f32> -> tensor<3x5xbf16>, tensor<7x5xbf16>
+  return %dh, %dw : tensor<3x5xbf16>, tensor<7x5xbf16>
+}
+
+// -----
+
+// With a bias, every attribute and dynamic sizes (mean): the bias is added
+// to the f32 logits, the count of non-ignored tokens scales the upstream
+// gradient, softcap's derivative is applied, and dbias is the column sums
+// of dlogits (loops v, n). f32 operands: no conversion generics.
+// CHECK-LABEL: func @lce_grad_bias_all_attributes
+// CHECK-DAG: %[[CAP:.+]] = arith.constant 2.500000e+00 : f32
+// CHECK-DAG: %[[IGNORE:.+]] = arith.constant 3 : i32
+// CHECK: %[[MM:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]} ins(%arg0, %arg1 : tensor<?x?xf32>, tensor<?x?xf32>)
+// CHECK: %[[LOGITS:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%[[MM]], %arg2 : tensor<?x?xf32>, tensor<?xf32>)
+// CHECK: arith.addf
+// CHECK: %[[COUNT:.+]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%arg3 : tensor<?xi32>)
+// CHECK: %[[SCALE:.+]] = linalg.generic {{.*}} iterator_types = []} ins(%arg5, %[[COUNT]] : tensor<f32>, tensor<f32>)
+// CHECK: %[[DL:.+]] = linalg.generic {{.*}} ins(%[[LOGITS]], %arg3, %arg4, %[[SCALE]] : tensor<?x?xf32>, tensor<?xi32>, tensor<?xf32>, tensor<f32>)
+// CHECK: math.tanh
+// CHECK: %[[DH:.+]] = linalg.generic {{.*}} ins(%[[DL]], %arg1 : tensor<?x?xf32>, tensor<?x?xf32>) outs(%{{.+}} : tensor<?x?xf32>)
+// CHECK: %[[DW:.+]] = linalg.generic {{.*}} ins(%[[DL]], %arg0 : tensor<?x?xf32>, tensor<?x?xf32>) outs(%{{.+}} : tensor<?x?xf32>)
+// CHECK: %[[DB:.+]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[DL]] : tensor<?x?xf32>) outs(%{{.+}} : tensor<?xf32>)
+// CHECK: return %[[DH]], %[[DW]], %[[DB]]
+func.func @lce_grad_bias_all_attributes(%h: tensor<?x?xf32>, %w: tensor<?x?xf32>, %b: tensor<?xf32>, %y: tensor<?xi32>, %lse: tensor<?xf32>, %dl: tensor<f32>) -> (tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>) {
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<?xf32>), %lse, %dl {ignore_index = 3 : i64, label_smoothing = 0.1 : f32, z_loss = 1.0e-2 : f32, softcap = 2.5 : f32} : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xi32>, tensor<?xf32>, tensor<f32> -> tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>
+  return %dh, %dw, %db : tensor<?x?xf32>, tensor<?x?xf32>, tensor<?xf32>
+}

@@ -1,4 +1,5 @@
-// The gradient ops of the softmax family and of cross-entropy.
+// The gradient ops of the softmax family, cross-entropy, linear cross-entropy
+// and attention.
 // RUN: attn-opt %s | FileCheck %s
 // Round trip: print, parse the printed form, and print again.
 // RUN: attn-opt %s | attn-opt | FileCheck %s
@@ -86,4 +87,36 @@ func.func @attention_grad_all_attributes(%q: tensor<1x8x5x16xbf16>, %k: tensor<1
         tensor<1x8x5x16xbf16>, tensor<1x8x5xf32>, tensor<1x8x5x16xbf16>
       -> tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>
   return %dq, %dk, %dv : tensor<1x8x5x16xbf16>, tensor<1x2x7x16xbf16>, tensor<1x2x7x16xbf16>
+}
+
+// CHECK-LABEL: func @linear_cross_entropy_grad_default
+func.func @linear_cross_entropy_grad_default(%h: tensor<8x64xbf16>, %w: tensor<1000x64xbf16>,
+                                             %y: tensor<8xi64>, %lse: tensor<8xf32>,
+                                             %dl: tensor<f32>)
+    -> (tensor<8x64xbf16>, tensor<1000x64xbf16>) {
+  // CHECK: attn.linear_cross_entropy_grad %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<8x64xbf16>, tensor<1000x64xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xbf16>, tensor<1000x64xbf16>
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xbf16>, tensor<1000x64xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<8x64xbf16>, tensor<1000x64xbf16>
+}
+
+// CHECK-LABEL: func @linear_cross_entropy_grad_bias_all_attributes
+func.func @linear_cross_entropy_grad_bias_all_attributes(
+    %h: tensor<?x64xf32>, %w: tensor<1000x64xf32>, %b: tensor<1000xf32>,
+    %y: tensor<?xi32>, %lse: tensor<?xf32>, %dl: tensor<?xf32>)
+    -> (tensor<?x64xf32>, tensor<1000x64xf32>, tensor<1000xf32>) {
+  // CHECK: attn.linear_cross_entropy_grad %{{[a-z0-9]+}}, %{{[a-z0-9]+}}, %{{[a-z0-9]+}} bias(%{{[a-z0-9]+}} : tensor<1000xf32>), %{{[a-z0-9]+}}, %{{[a-z0-9]+}} {
+  // CHECK-SAME: ignore_index = 0 : i64
+  // CHECK-SAME: label_smoothing = 1.000000e-01 : f32
+  // CHECK-SAME: reduction = #attn.reduction<none>
+  // CHECK-SAME: schedule = #attn.schedule<warps = 8, chip = "host">
+  // CHECK-SAME: softcap = 3.000000e+01 : f32
+  // CHECK-SAME: z_loss = 9.99999974E-5 : f32
+  // CHECK-SAME: : tensor<?x64xf32>, tensor<1000x64xf32>, tensor<?xi32>, tensor<?xf32>, tensor<?xf32> -> tensor<?x64xf32>, tensor<1000x64xf32>, tensor<1000xf32>
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<1000xf32>), %lse, %dl
+      {ignore_index = 0 : i64, label_smoothing = 0.1 : f32, z_loss = 1.0e-4 : f32,
+       softcap = 30.0 : f32, reduction = #attn.reduction<none>,
+       schedule = #attn.schedule<warps = 8, chip = "host">}
+      : tensor<?x64xf32>, tensor<1000x64xf32>, tensor<?xi32>, tensor<?xf32>, tensor<?xf32>
+      -> tensor<?x64xf32>, tensor<1000x64xf32>, tensor<1000xf32>
+  return %dh, %dw, %db : tensor<?x64xf32>, tensor<1000x64xf32>, tensor<1000xf32>
 }

@@ -432,3 +432,203 @@ func.func @attention_grad_schedule(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {schedule = #attn.schedule<block_m = 64>} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
   return %dq : tensor<1x2x16x8xf16>
 }
+
+// -----
+
+func.func @lce_grad_hidden_rank(%h: tensor<2x8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<2x8x64xf32> {
+  // expected-error @+1 {{hidden must have rank 2 ([N, D]), but has rank 3}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<2x8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<2x8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<2x8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_weight_rank(%h: tensor<8x64xf32>, %w: tensor<6400xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{weight must have rank 2 ([V, D]), but has rank 1}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<6400xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<6400xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_labels_rank(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8x1xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{labels must have rank 1 ([N]), but has rank 2}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8x1xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_weight_type(%h: tensor<8x64xf32>, %w: tensor<100x64xbf16>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{weight element type 'bf16' must match the hidden element type 'f32'}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xbf16>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_weight_dim(%h: tensor<8x64xf32>, %w: tensor<100x32xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{weight dimension 1 must be 64, but is 32}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x32xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x32xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_labels_length(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<7xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{labels dimension 0 must be 8, but is 7}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<7xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_bias_type(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %b: tensor<100xbf16>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{bias element type 'bf16' must match the hidden element type 'f32'}}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<100xbf16>), %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>, tensor<100xbf16>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_bias_length(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %b: tensor<99xf32>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{bias dimension 0 must be 100, but is 99}}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<99xf32>), %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>, tensor<99xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_lse_length(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<4xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{lse dimension 0 must be 8, but is 4}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<4xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_label_smoothing(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{label_smoothing must be in [0, 1], but is 1.5}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {label_smoothing = 1.5 : f32} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_z_loss(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{z_loss must be finite and non-negative, but is -1}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {z_loss = -1.0 : f32} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_softcap(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{softcap must be a finite positive number, but is -3}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {softcap = -3.0 : f32} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_ignore_index_i32(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi32>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{ignore_index 4294967296 does not fit the i32 labels}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {ignore_index = 4294967296 : i64} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi32>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_ignore_index_i32_low(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi32>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{ignore_index -2147483649 does not fit the i32 labels}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {ignore_index = -2147483649 : i64} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi32>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_none_scalar(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_loss (reduction = none) must have rank 1, but has rank 0}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<none>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_none_length(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<4xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_loss (reduction = none) dimension 0 must be 8, but is 4}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<none>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<4xf32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_sum_per_token(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<8xf32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_loss must be a rank-0 tensor for reduction = sum, but has rank 1}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<sum>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<8xf32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_bias_without_grad_bias(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %b: tensor<100xf32>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_bias must be a result exactly when bias is an operand, but the op has a bias and no grad_bias}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<100xf32>), %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_grad_bias_without_bias(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_bias must be a result exactly when bias is an operand, but the op has a grad_bias and no bias}}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>, tensor<100xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_grad_hidden_type(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xbf16> {
+  // expected-error @+1 {{grad_hidden element type 'bf16' must match the hidden element type 'f32'}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xbf16>, tensor<100x64xf32>
+  return %dh : tensor<8x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_grad_hidden_shape(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x32xf32> {
+  // expected-error @+1 {{grad_hidden dimension 1 must be 64, but is 32}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x32xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x32xf32>
+}
+
+// -----
+
+func.func @lce_grad_grad_weight_shape(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_weight dimension 0 must be 100, but is 99}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<99x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_grad_bias_type(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %b: tensor<100xf32>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_bias element type 'f16' must match the bias element type 'f32'}}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<100xf32>), %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>, tensor<100xf16>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_grad_bias_shape(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %b: tensor<100xf32>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_bias dimension 0 must be 100, but is 101}}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<100xf32>), %lse, %dl : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>, tensor<101xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_schedule(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{schedule block_m does not apply to this op and must be 0, but is 64}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {schedule = #attn.schedule<block_m = 64>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}

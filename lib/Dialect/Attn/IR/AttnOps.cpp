@@ -447,6 +447,26 @@ LogicalResult CrossEntropyOp::verify() {
   return verifyLossCommon(*this, logits.getDimSize(0));
 }
 
+/// Checks the saved lse, the attributes and grad_loss of the two loss
+/// gradients.
+template <typename LossGradOp>
+static LogicalResult verifyLossGradOperands(LossGradOp op, int64_t numTokens) {
+  if (failed(verifyShape(op, "lse", op.getLse().getType(), {numTokens})))
+    return failure();
+  if (failed(verifyLossAttributes(op)))
+    return failure();
+  RankedTensorType gradLoss = op.getGradLoss().getType();
+  if (op.getReduction() == Reduction::none)
+    return verifyShape(op, "grad_loss (reduction = none)", gradLoss,
+                       {numTokens});
+  if (gradLoss.getRank() != 0)
+    return op.emitOpError()
+           << "grad_loss must be a rank-0 tensor for reduction = "
+           << stringifyReduction(op.getReduction()) << ", but has rank "
+           << gradLoss.getRank();
+  return success();
+}
+
 LogicalResult CrossEntropyGradOp::verify() {
   if (failed(verifyByteSizes(*this)))
     return failure();
@@ -457,20 +477,8 @@ LogicalResult CrossEntropyGradOp::verify() {
     return failure();
   int64_t numTokens = logits.getDimSize(0);
   if (failed(verifyShape(*this, "labels", labels, {numTokens})) ||
-      failed(verifyShape(*this, "lse", getLse().getType(), {numTokens})))
+      failed(verifyLossGradOperands(*this, numTokens)))
     return failure();
-  if (failed(verifyLossAttributes(*this)))
-    return failure();
-  RankedTensorType gradLoss = getGradLoss().getType();
-  if (getReduction() == Reduction::none) {
-    if (failed(verifyShape(*this, "grad_loss (reduction = none)", gradLoss,
-                           {numTokens})))
-      return failure();
-  } else if (gradLoss.getRank() != 0) {
-    return emitOpError() << "grad_loss must be a rank-0 tensor for "
-                         << "reduction = " << stringifyReduction(getReduction())
-                         << ", but has rank " << gradLoss.getRank();
-  }
   RankedTensorType grad = getGradLogits().getType();
   if (grad.getElementType() != logits.getElementType())
     return emitOpError() << "grad_logits element type "
@@ -482,34 +490,67 @@ LogicalResult CrossEntropyGradOp::verify() {
   return verifyOptionalSchedule(*this);
 }
 
-LogicalResult LinearCrossEntropyOp::verify() {
-  if (failed(verifyByteSizes(*this)))
-    return failure();
-  RankedTensorType hidden = getHidden().getType();
-  RankedTensorType weight = getWeight().getType();
-  RankedTensorType labels = getLabels().getType();
-  if (failed(verifyRank(*this, "hidden", hidden, 2, "[N, D]")) ||
-      failed(verifyRank(*this, "weight", weight, 2, "[V, D]")) ||
-      failed(verifyRank(*this, "labels", labels, 1, "[N]")))
+/// Checks hidden, weight, labels and the optional bias of the linear
+/// cross-entropy and of its gradient.
+template <typename LinearOp>
+static LogicalResult verifyLinearOperands(LinearOp op) {
+  RankedTensorType hidden = op.getHidden().getType();
+  RankedTensorType weight = op.getWeight().getType();
+  RankedTensorType labels = op.getLabels().getType();
+  if (failed(verifyRank(op, "hidden", hidden, 2, "[N, D]")) ||
+      failed(verifyRank(op, "weight", weight, 2, "[V, D]")) ||
+      failed(verifyRank(op, "labels", labels, 1, "[N]")))
     return failure();
   if (weight.getElementType() != hidden.getElementType())
-    return emitOpError() << "weight element type " << weight.getElementType()
-                         << " must match the hidden element type "
-                         << hidden.getElementType();
-  if (failed(verifyShape(*this, "weight", weight,
+    return op.emitOpError() << "weight element type "
+                            << weight.getElementType()
+                            << " must match the hidden element type "
+                            << hidden.getElementType();
+  if (failed(verifyShape(op, "weight", weight,
                          {weight.getDimSize(0), hidden.getDimSize(1)})) ||
-      failed(verifyShape(*this, "labels", labels, {hidden.getDimSize(0)})))
+      failed(verifyShape(op, "labels", labels, {hidden.getDimSize(0)})))
     return failure();
-  if (Value bias = getBias()) {
+  if (Value bias = op.getBias()) {
     auto biasType = cast<RankedTensorType>(bias.getType());
     if (biasType.getElementType() != hidden.getElementType())
-      return emitOpError() << "bias element type " << biasType.getElementType()
-                           << " must match the hidden element type "
-                           << hidden.getElementType();
-    if (failed(verifyShape(*this, "bias", biasType, {weight.getDimSize(0)})))
+      return op.emitOpError() << "bias element type "
+                              << biasType.getElementType()
+                              << " must match the hidden element type "
+                              << hidden.getElementType();
+    if (failed(verifyShape(op, "bias", biasType, {weight.getDimSize(0)})))
       return failure();
   }
-  return verifyLossCommon(*this, hidden.getDimSize(0));
+  return success();
+}
+
+LogicalResult LinearCrossEntropyOp::verify() {
+  if (failed(verifyByteSizes(*this)) || failed(verifyLinearOperands(*this)))
+    return failure();
+  return verifyLossCommon(*this, getHidden().getType().getDimSize(0));
+}
+
+LogicalResult LinearCrossEntropyGradOp::verify() {
+  if (failed(verifyByteSizes(*this)) || failed(verifyLinearOperands(*this)) ||
+      failed(verifyLossGradOperands(*this,
+                                    getHidden().getType().getDimSize(0))))
+    return failure();
+  if (bool(getBias()) != bool(getGradBias()))
+    return emitOpError() << "grad_bias must be a result exactly when bias is "
+                         << "an operand, but the op has "
+                         << (getBias() ? "a bias and no grad_bias"
+                                       : "a grad_bias and no bias");
+  if (failed(verifySameType(*this, "grad_hidden", getGradHidden().getType(),
+                            "hidden", getHidden().getType())) ||
+      failed(verifySameType(*this, "grad_weight", getGradWeight().getType(),
+                            "weight", getWeight().getType())))
+    return failure();
+  if (Value gradBias = getGradBias())
+    if (failed(verifySameType(*this, "grad_bias",
+                              cast<RankedTensorType>(gradBias.getType()),
+                              "bias",
+                              cast<RankedTensorType>(getBias().getType()))))
+      return failure();
+  return verifyOptionalSchedule(*this);
 }
 
 //===----------------------------------------------------------------------===//
@@ -667,6 +708,25 @@ SmallVector<StringRef> LinearCrossEntropyOp::getResultRoles() {
 }
 
 DictionaryAttr LinearCrossEntropyOp::getEffectiveAttributes() {
+  return lossAttributes(*this);
+}
+
+SmallVector<StringRef> LinearCrossEntropyGradOp::getOperandRoles() {
+  return rolesOf({{"hidden", true},
+                  {"weight", true},
+                  {"labels", true},
+                  {"bias", bool(getBias())},
+                  {"lse", true},
+                  {"grad_loss", true}});
+}
+
+SmallVector<StringRef> LinearCrossEntropyGradOp::getResultRoles() {
+  return rolesOf({{"grad_hidden", true},
+                  {"grad_weight", true},
+                  {"grad_bias", bool(getGradBias())}});
+}
+
+DictionaryAttr LinearCrossEntropyGradOp::getEffectiveAttributes() {
   return lossAttributes(*this);
 }
 

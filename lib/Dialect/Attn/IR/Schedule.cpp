@@ -159,9 +159,10 @@ LogicalResult LinearCrossEntropyOp::verifyScheduleStructure(
                    "split", "exceeds the number of vocabulary tiles");
 }
 
-/// logsumexp_grad, cross_entropy_grad and attention_grad have no tiled form
-/// and no GPU kernel yet: the decomposition computes them and reads no
-/// schedule, so every field but the warps and the chip keeps its default.
+/// logsumexp_grad, cross_entropy_grad, linear_cross_entropy_grad and
+/// attention_grad have no tiled form and no GPU kernel yet: the
+/// decomposition computes them and reads no schedule, so every field but
+/// the warps and the chip keeps its default.
 static LogicalResult
 verifyUntiledSchedule(ScheduleAttr s,
                       function_ref<InFlightDiagnostic()> emitError) {
@@ -197,6 +198,11 @@ LogicalResult AttentionGradOp::verifyScheduleStructure(
 }
 
 LogicalResult CrossEntropyGradOp::verifyScheduleStructure(
+    ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
+  return verifyUntiledSchedule(s, emitError);
+}
+
+LogicalResult LinearCrossEntropyGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
   return verifyUntiledSchedule(s, emitError);
 }

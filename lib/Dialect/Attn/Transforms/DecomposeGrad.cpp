@@ -1,10 +1,10 @@
 //===- DecomposeGrad.cpp - attn gradient ops to materialized linalg -------===//
 //
 // The reference lowering of the gradient ops of the softmax family, of
-// cross-entropy and of attention, part of attn-decompose: each linalg.generic is one line of
-// the op's derivative (AttnOps.td), in f32, from the values the forward pass
-// saved (its output, or its log-sum-exp), so no forward statistic is
-// recomputed.
+// cross-entropy, linear cross-entropy and attention, part of
+// attn-decompose: each linalg.generic is one line of the op's derivative
+// (AttnOps.td), in f32, from the values the forward pass saved (its output,
+// or its log-sum-exp), so no forward statistic is recomputed.
 //
 //===----------------------------------------------------------------------===//
 
@@ -262,6 +262,95 @@ struct DecomposeCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
   }
 };
 
+/// linear_cross_entropy_grad: the logits h W^T (+ bias) in f32, their
+/// gradient by cross_entropy_grad (decomposed in turn) with the same
+/// attributes, then dh = dlogits W, dW = dlogits^T h and dbias = the
+/// column sums of dlogits.
+struct DecomposeLinearCrossEntropyGrad
+    : OpRewritePattern<LinearCrossEntropyGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(LinearCrossEntropyGradOp op,
+                                PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    Value h = op.getHidden(), w = op.getWeight();
+    SmallVector<OpFoldResult> hSizes = tensor::getMixedSizes(rewriter, loc, h);
+    SmallVector<OpFoldResult> wSizes = tensor::getMixedSizes(rewriter, loc, w);
+    OpFoldResult n = hSizes[0], v = wSizes[0], d = hSizes[1];
+    auto mulAdd = [](OpBuilder &b, Location loc, ValueRange args) {
+      Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
+                                         toF32(b, loc, args[1]));
+      linalg::YieldOp::create(
+          b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+    };
+
+    // Loops (n, v, d): logits = h W^T, plus the bias, as the forward.
+    Value logits = gb.generic(
+        {h, w}, {gb.filled({n, v}, 0.0)}, 3,
+        {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
+        iteratorsWithReduction(3, {2}), mulAdd)[0];
+    if (Value bias = op.getBias())
+      logits = gb.generic({logits, bias}, {gb.empty({n, v}, gb.f32)}, 2,
+                          {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
+                          SmallVector<IteratorType>(2, IteratorType::parallel),
+                          [](OpBuilder &b, Location loc, ValueRange args) {
+                            linalg::YieldOp::create(
+                                b, loc,
+                                ValueRange{arith::AddFOp::create(
+                                    b, loc, args[0], toF32(b, loc, args[1]))});
+                          })[0];
+    Value dLogits = CrossEntropyGradOp::create(
+        rewriter, loc, logits.getType(), logits, op.getLabels(), op.getLse(),
+        op.getGradLoss(), op.getIgnoreIndexAttr(), op.getLabelSmoothingAttr(),
+        op.getZLossAttr(), op.getSoftcapAttr(), op.getReductionAttr(),
+        /*schedule=*/nullptr);
+
+    // Loops (n, d, v): dh = dlogits W. Loops (v, d, n): dW = dlogits^T h.
+    Value dhAcc = gb.generic(
+        {dLogits, w}, {gb.filled({n, d}, 0.0)}, 3,
+        {dims(ctx, {0, 2}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
+        iteratorsWithReduction(3, {2}), mulAdd)[0];
+    Value dwAcc = gb.generic(
+        {dLogits, h}, {gb.filled({v, d}, 0.0)}, 3,
+        {dims(ctx, {2, 0}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
+        iteratorsWithReduction(3, {2}), mulAdd)[0];
+
+    // Write back in the operands' element type.
+    Type elt = op.getHidden().getType().getElementType();
+    auto finish = [&](Value acc, ArrayRef<OpFoldResult> sizes) -> Value {
+      if (elt == gb.f32)
+        return acc;
+      unsigned rank = sizes.size();
+      return gb.generic(
+          {acc}, {gb.empty(sizes, elt)}, rank,
+          {allDims(ctx, rank), allDims(ctx, rank)},
+          SmallVector<IteratorType>(rank, IteratorType::parallel),
+          [&](OpBuilder &b, Location loc, ValueRange args) {
+            linalg::YieldOp::create(b, loc,
+                                    ValueRange{fromF32(b, loc, args[0], elt)});
+          })[0];
+    };
+    SmallVector<Value> results = {finish(dhAcc, {n, d}),
+                                  finish(dwAcc, {v, d})};
+    if (op.getGradBias()) {
+      // Loops (v, n): dbias = sum_n dlogits.
+      Value dbAcc = gb.generic(
+          {dLogits}, {gb.filled({v}, 0.0)}, 2,
+          {dims(ctx, {1, 0}), dims(ctx, {0})}, iteratorsWithReduction(2, {1}),
+          [](OpBuilder &b, Location loc, ValueRange args) {
+            linalg::YieldOp::create(
+                b, loc,
+                ValueRange{arith::AddFOp::create(b, loc, args[1], args[0])});
+          })[0];
+      results.push_back(finish(dbAcc, {v}));
+    }
+    rewriter.replaceOp(op, results);
+    return success();
+  }
+};
+
 /// attention_grad: FlashAttention-2's backward on materialized tensors.
 /// The G query heads that share a key/value head are a loop of their own
 /// ([B, Hkv, G, M, .] views), so that dk and dv sum over them in the same
@@ -440,6 +529,6 @@ void mlir::attn::detail::populateDecomposeGradPatterns(
       DecomposeSoftmaxGrad<SoftmaxGradOp, SoftmaxGradKind::softmax>,
       DecomposeSoftmaxGrad<LogSoftmaxGradOp, SoftmaxGradKind::logSoftmax>,
       DecomposeLogSumExpGrad, DecomposeCrossEntropyGrad,
-      DecomposeAttentionGrad>(
+      DecomposeLinearCrossEntropyGrad, DecomposeAttentionGrad>(
       patterns.getContext());
 }

@@ -12,8 +12,8 @@
 
 namespace mlir::attn::detail {
 
-/// softmax_grad, log_softmax_grad, logsumexp_grad and cross_entropy_grad to
-/// linalg.generic on tensors.
+/// The gradient ops (softmax family, cross-entropy, linear cross-entropy,
+/// attention) to linalg.generic on tensors.
 void populateDecomposeGradPatterns(RewritePatternSet &patterns);
 
 } // namespace mlir::attn::detail

@@ -42,7 +42,8 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
       if (!isa<AttnOpInterface>(op))
         return;
       if (isa<SoftmaxGradOp, LogSoftmaxGradOp, LogSumExpGradOp,
-              CrossEntropyGradOp, AttentionGradOp>(op))
+              CrossEntropyGradOp, LinearCrossEntropyGradOp, AttentionGradOp>(
+            op))
         op->emitRemark("attn-tile left this op untiled (gradient ops have "
                        "no tiled form yet); it will be decomposed");
       else

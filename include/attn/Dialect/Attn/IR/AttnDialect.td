@@ -81,8 +81,9 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     Fields that do not apply to an op must keep their default.
     `softmax_grad` and `log_softmax_grad` take the softmax family's fields
     (the same row kernels, reading y and dy); `logsumexp_grad`,
-    `cross_entropy_grad` and `attention_grad` have no tiled form or kernel
-    yet: every field but `warps` and `chip` keeps its default.
+    `cross_entropy_grad`, `linear_cross_entropy_grad` and `attention_grad`
+    have no tiled form or kernel yet: every field but `warps` and `chip`
+    keeps its default.
 
     ```mlir
     %o = attn.attention %q, %k, %v {causal,

@@ -465,4 +465,59 @@ def Attn_LinearCrossEntropyOp : Attn_LossOp<"linear_cross_entropy"> {
   }];
 }
 
+def Attn_LinearCrossEntropyGradOp : Attn_Op<"linear_cross_entropy_grad"> {
+  let summary = "gradients of attn.linear_cross_entropy: hidden, weight, bias";
+  let description = [{
+    The vector-Jacobian product of `loss = attn.linear_cross_entropy(hidden,
+    weight, labels [, bias])` with the same attributes, from the forward's
+    saved `lse` result and the gradient `grad_loss` of a loss with respect
+    to `loss`. With `logits = hidden @ weight^T (+ bias)` (recomputed, never
+    saved) and `grad_logits` the formula of `attn.cross_entropy_grad` on
+    them (softcap's derivative, label smoothing, z-loss, ignored tokens and
+    the reduction included):
+
+    ```
+    grad_hidden = grad_logits @ weight          [N, D]
+    grad_weight = grad_logits^T @ hidden        [V, D]
+    grad_bias   = sum_n grad_logits[n, :]       [V]   (only with a bias)
+    ```
+
+    Tokens whose label is `ignore_index` contribute nothing; when every
+    token is ignored, every gradient is 0 (never NaN). `lse` of an ignored
+    token is not read.
+
+    Shapes: those of `attn.linear_cross_entropy` for `hidden`, `weight`,
+    `labels` and `bias`; `lse : [N]` f32; `grad_loss` f32 `[N]` for
+    `reduction = none` and `[]` otherwise. Each gradient has the type of
+    its operand; `grad_bias` is a result exactly when `bias` is an operand.
+    The attributes are those of `attn.linear_cross_entropy`, with the same
+    ranges.
+
+    ```mlir
+    %l, %lse = attn.linear_cross_entropy %h, %w, %y
+        : tensor<8x64xbf16>, tensor<1000x64xbf16>, tensor<8xi64>
+        -> tensor<f32>, tensor<8xf32>
+    %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl
+        : tensor<8x64xbf16>, tensor<1000x64xbf16>, tensor<8xi64>,
+          tensor<8xf32>, tensor<f32>
+        -> tensor<8x64xbf16>, tensor<1000x64xbf16>
+    ```
+  }];
+  let arguments = !con((ins Attn_FloatTensor:$hidden, Attn_FloatTensor:$weight,
+                            Attn_LabelTensor:$labels,
+                            Optional<Attn_FloatTensor>:$bias,
+                            Attn_F32Tensor:$lse, Attn_F32Tensor:$grad_loss),
+                       Attn_LossAttributes);
+  let results = (outs Attn_FloatTensor:$grad_hidden,
+                      Attn_FloatTensor:$grad_weight,
+                      Optional<Attn_FloatTensor>:$grad_bias);
+  let assemblyFormat = [{
+    $hidden `,` $weight `,` $labels (`bias` `(` $bias^ `:` type($bias) `)`)?
+    `,` $lse `,` $grad_loss attr-dict `:` type($hidden) `,` type($weight)
+    `,` type($labels) `,` type($lse) `,` type($grad_loss) `->`
+    type($grad_hidden) `,` type($grad_weight) (`,` type($grad_bias)^)?
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // ATTN_DIALECT_ATTN_IR_ATTNOPS_TD
