@@ -175,3 +175,23 @@ func.func @attention_dynamic(%q: tensor<1x4x?x16xf32>, %k: tensor<1x2x?x16xf32>,
   %o = attn.attention %q, %k, %v : tensor<1x4x?x16xf32>, tensor<1x2x?x16xf32>, tensor<1x2x?x16xf32> -> tensor<1x4x?x16xf32>
   return %o : tensor<1x4x?x16xf32>
 }
+
+// -----
+
+// linalg's aggregated ops on tensors are decomposed too (the pipelines have
+// no lowering for linalg.softmax after bufferization); one on memrefs is
+// left alone.
+// CHECK-LABEL: func.func @linalg_softmax
+// CHECK-NOT: linalg.softmax
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func @linalg_softmax_memref
+// CHECK: linalg.softmax
+func.func @linalg_softmax(%x: tensor<4x6xf32>) -> tensor<4x6xf32> {
+  %e = tensor.empty() : tensor<4x6xf32>
+  %p = linalg.softmax dimension(1) ins(%x : tensor<4x6xf32>) outs(%e : tensor<4x6xf32>) -> tensor<4x6xf32>
+  return %p : tensor<4x6xf32>
+}
+func.func @linalg_softmax_memref(%x: memref<4x6xf32>, %y: memref<4x6xf32>) {
+  linalg.softmax dimension(1) ins(%x : memref<4x6xf32>) outs(%y : memref<4x6xf32>)
+  return
+}

@@ -363,11 +363,34 @@ struct DecomposeLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
   }
 };
 
+/// linalg's aggregated ops on tensors (today linalg.softmax, which frontends
+/// emit when attn-fuse did not raise them): their own decomposition into
+/// linalg.generic. The bufferized pipelines have no lowering for them: left
+/// alone, attn-to-llvm kept a linalg.softmax on memrefs in its "LLVM"
+/// output and attn-to-cubin failed in LLVM translation (found by attn-fuzz).
+struct DecomposeLinalgAggregate
+    : OpInterfaceRewritePattern<linalg::AggregatedOpInterface> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::AggregatedOpInterface op,
+                                PatternRewriter &rewriter) const override {
+    if (!llvm::all_of(op->getResultTypes(), llvm::IsaPred<RankedTensorType>) ||
+        op->getNumResults() == 0)
+      return rewriter.notifyMatchFailure(op, "not on tensors");
+    FailureOr<SmallVector<Value>> values = op.decomposeOperation(rewriter);
+    if (failed(values))
+      return rewriter.notifyMatchFailure(op, "no decomposition");
+    rewriter.replaceOp(op, *values);
+    return success();
+  }
+};
+
 struct AttnDecomposePass
     : public attn::impl::AttnDecomposeBase<AttnDecomposePass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateAttnDecomposePatterns(patterns);
+    patterns.add<DecomposeLinalgAggregate>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       return signalPassFailure();
     // Any attn op left behind could not be decomposed: say which, and why.

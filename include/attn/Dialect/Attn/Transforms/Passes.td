@@ -18,6 +18,11 @@ def AttnDecompose : Pass<"attn-decompose"> {
     All arithmetic runs in f32; f16/bf16 inputs are extended on read and the
     results truncated on write.
 
+    linalg's aggregated ops on tensors (`linalg.softmax`, which a frontend
+    emits where `attn-fuse` did not raise it) are decomposed the same way,
+    by their own `decomposeOperation`: the bufferized pipelines have no
+    lowering for them.
+
     Before:
     ```mlir
     %p = attn.softmax %x, dim = 1 : tensor<4x8xf32> -> tensor<4x8xf32>
