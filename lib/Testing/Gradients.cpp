@@ -34,6 +34,10 @@ const std::vector<GradientOfOp> &gradientOps() {
        "attn.cross_entropy",
        {"logits", "labels"},
        {"loss", "lse"}},
+      {"attn.linear_cross_entropy_grad",
+       "attn.linear_cross_entropy",
+       {"hidden", "weight", "labels", "bias"},
+       {"loss", "lse"}},
   };
   return ops;
 }

@@ -40,7 +40,8 @@ static int64_t vocabularySize(const FunctionSpec &spec) {
   if (!spec.op)
     return 0;
   int index = -1;
-  bool linear = spec.op->name == "attn.linear_cross_entropy";
+  bool linear = spec.op->name == "attn.linear_cross_entropy" ||
+               spec.op->name == "attn.linear_cross_entropy_grad";
   if (spec.op->name == "attn.cross_entropy" ||
       spec.op->name == "attn.cross_entropy_grad")
     index = spec.findOperand("logits", TensorRole::Input);

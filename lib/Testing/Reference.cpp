@@ -888,6 +888,67 @@ static bool referenceCrossEntropy(OpOperands &op) {
       });
 }
 
+/// Counts the non-ignored tokens of `labels` into `counted`; fails on a
+/// label outside [0, vocabulary) that is not ignore_index.
+static bool countTokens(OpOperands &op, const std::vector<double> &labels,
+                        int64_t vocabulary,
+                        const CrossEntropyAttributes &attributes,
+                        int64_t &counted) {
+  double ignore = static_cast<double>(attributes.ignoreIndex);
+  counted = 0;
+  for (size_t n = 0; n < labels.size(); ++n) {
+    double label = labels[n];
+    if (label == ignore)
+      continue;
+    ++counted;
+    if (label < 0 || label >= static_cast<double>(vocabulary))
+      return op.fail("label " + std::to_string(static_cast<int64_t>(label)) +
+                     " of token " + std::to_string(n) + " is outside [0, " +
+                     std::to_string(vocabulary) + ") and is not ignore_index " +
+                     std::to_string(attributes.ignoreIndex));
+  }
+  return true;
+}
+
+/// The upstream gradient of token n's loss: grad_loss[n] (none), the
+/// scalar (sum) or the scalar over the `counted` non-ignored tokens (mean).
+static double tokenUpstream(const std::vector<double> &upstream, int64_t n,
+                            int64_t counted,
+                            const CrossEntropyAttributes &attributes) {
+  if (attributes.reduction == "none")
+    return upstream[n];
+  if (attributes.reduction == "mean")
+    return counted ? upstream[0] / static_cast<double>(counted) : 0.0;
+  return upstream[0];
+}
+
+/// The gradient of one token's loss (times its upstream gradient `g`) with
+/// respect to its `vocabulary` uncapped logits `x`, into `grad`; zero for
+/// an ignored token.
+static void crossEntropyGradRow(const double *x, int64_t vocabulary,
+                                double label, double lse, double g,
+                                const CrossEntropyAttributes &attributes,
+                                double *grad) {
+  if (label == static_cast<double>(attributes.ignoreIndex)) {
+    std::fill(grad, grad + vocabulary, 0.0);
+    return;
+  }
+  double eps = attributes.labelSmoothing;
+  int64_t target = static_cast<int64_t>(label);
+  for (int64_t v = 0; v < vocabulary; ++v) {
+    double z = x[v], dzdx = 1;
+    if (attributes.softcap) {
+      double t = std::tanh(x[v] / *attributes.softcap);
+      z = *attributes.softcap * t;
+      dzdx = 1 - t * t;
+    }
+    double dz = std::exp(z - lse) * (1 + 2 * attributes.zLoss * lse) -
+                (v == target ? 1 - eps : 0) -
+                eps / static_cast<double>(vocabulary);
+    grad[v] = g * dz * dzdx;
+  }
+}
+
 /// The gradient of the cross-entropy with respect to the logits, from the
 /// forward's lse and the upstream gradient of the (reduced) loss.
 static bool referenceCrossEntropyGrad(OpOperands &op) {
@@ -936,46 +997,17 @@ static bool referenceCrossEntropyGrad(OpOperands &op) {
       lse ? op.input(upstreamIndex) : nullptr;
   if (!upstream)
     return false;
-  double ignore = static_cast<double>(attributes.ignoreIndex);
   int64_t counted = 0;
-  for (int64_t n = 0; n < tokens; ++n) {
-    double label = (*labels)[n];
-    if (label == ignore)
-      continue;
-    ++counted;
-    if (label < 0 || label >= static_cast<double>(vocabulary))
-      return op.fail("label " + std::to_string(static_cast<int64_t>(label)) +
-                     " of token " + std::to_string(n) + " is outside [0, " +
-                     std::to_string(vocabulary) + ") and is not ignore_index " +
-                     std::to_string(attributes.ignoreIndex));
-  }
+  if (!countTokens(op, *labels, vocabulary, attributes, counted))
+    return false;
 
   std::vector<double> &grad = op.output(gradIndex);
-  double eps = attributes.labelSmoothing;
   parallelFor(tokens, [&](int64_t begin, int64_t end) {
-    for (int64_t n = begin; n < end; ++n) {
-      if ((*labels)[n] == ignore)
-        continue; // Zero: the output starts zeroed.
-      double g = perToken ? (*upstream)[n] : (*upstream)[0];
-      if (attributes.reduction == "mean")
-        g /= static_cast<double>(counted);
-      int64_t label = static_cast<int64_t>((*labels)[n]);
-      double rowLse = (*lse)[n];
-      for (int64_t v = 0; v < vocabulary; ++v) {
-        double x = (*logits)[n * vocabulary + v];
-        double z = x, dzdx = 1;
-        if (attributes.softcap) {
-          double t = std::tanh(x / *attributes.softcap);
-          z = *attributes.softcap * t;
-          dzdx = 1 - t * t;
-        }
-        double dz = std::exp(z - rowLse) *
-                        (1 + 2 * attributes.zLoss * rowLse) -
-                    (v == label ? 1 - eps : 0) -
-                    eps / static_cast<double>(vocabulary);
-        grad[n * vocabulary + v] = g * dz * dzdx;
-      }
-    }
+    for (int64_t n = begin; n < end; ++n)
+      crossEntropyGradRow(&(*logits)[n * vocabulary], vocabulary,
+                          (*labels)[n], (*lse)[n],
+                          tokenUpstream(*upstream, n, counted, attributes),
+                          attributes, &grad[n * vocabulary]);
   });
   return true;
 }
@@ -1023,6 +1055,126 @@ static bool referenceLinearCrossEntropy(OpOperands &op) {
       });
 }
 
+/// The gradients of the linear cross-entropy: each token's logits as the
+/// forward computes them, their gradient by cross_entropy_grad's rule, then
+/// dh = dlogits W, dW = dlogits^T h and dbias = the column sums of dlogits.
+static bool referenceLinearCrossEntropyGrad(OpOperands &op) {
+  if (!op.checkKnown({"hidden", "weight", "labels", "bias", "lse", "grad_loss"},
+                     {"grad_hidden", "grad_weight", "grad_bias"}))
+    return false;
+  int hiddenIndex = op.find("hidden", TensorRole::Input, true);
+  int weightIndex =
+      hiddenIndex < 0 ? -1 : op.find("weight", TensorRole::Input, true);
+  int labelsIndex =
+      weightIndex < 0 ? -1 : op.find("labels", TensorRole::Input, true);
+  int lseIndex = labelsIndex < 0 ? -1 : op.find("lse", TensorRole::Input, true);
+  int upstreamIndex =
+      lseIndex < 0 ? -1 : op.find("grad_loss", TensorRole::Input, true);
+  int dhIndex = upstreamIndex < 0
+                    ? -1
+                    : op.find("grad_hidden", TensorRole::Output, true);
+  int dwIndex =
+      dhIndex < 0 ? -1 : op.find("grad_weight", TensorRole::Output, true);
+  if (dwIndex < 0)
+    return false;
+  int biasIndex = op.find("bias", TensorRole::Input, false);
+  int dbIndex = op.find("grad_bias", TensorRole::Output, false);
+  if ((biasIndex < 0) != (dbIndex < 0))
+    return op.fail("result \"grad_bias\" must be present exactly when "
+                   "operand \"bias\" is");
+  if (!op.expectRank(hiddenIndex, 2) || !op.expectRank(weightIndex, 2))
+    return false;
+  int64_t tokens = op.shape(hiddenIndex)[0];
+  int64_t hiddenDim = op.shape(hiddenIndex)[1];
+  int64_t vocabulary = op.shape(weightIndex)[0];
+  if (op.shape(weightIndex)[1] != hiddenDim)
+    return op.fail("hidden " + shapeString(op.shape(hiddenIndex)) +
+                   " and weight " + shapeString(op.shape(weightIndex)) +
+                   " differ in the hidden dim");
+  if (biasIndex >= 0 && op.shape(biasIndex) != std::vector<int64_t>{vocabulary})
+    return op.fail("bias has shape " + shapeString(op.shape(biasIndex)) +
+                   "; expected [" + std::to_string(vocabulary) + "]");
+  CrossEntropyAttributes attributes;
+  if (!readCrossEntropyAttributes(op, attributes))
+    return false;
+  DType labelType = op.dtype(labelsIndex);
+  if (labelType != DType::I32 && labelType != DType::I64)
+    return op.fail("labels must be i32 or i64");
+  if (vocabulary <= 0)
+    return op.fail("the vocabulary is empty");
+  std::vector<int64_t> upstreamShape = attributes.reduction == "none"
+                                           ? std::vector<int64_t>{tokens}
+                                           : std::vector<int64_t>{};
+  if (op.shape(labelsIndex) != std::vector<int64_t>{tokens} ||
+      op.shape(lseIndex) != std::vector<int64_t>{tokens} ||
+      op.shape(upstreamIndex) != upstreamShape)
+    return op.fail("labels " + shapeString(op.shape(labelsIndex)) + ", lse " +
+                   shapeString(op.shape(lseIndex)) + " and grad_loss " +
+                   shapeString(op.shape(upstreamIndex)) +
+                   " should be [N], [N] and " + shapeString(upstreamShape) +
+                   " for hidden " + shapeString(op.shape(hiddenIndex)));
+  if (!op.expectShape(dhIndex, op.shape(hiddenIndex)) ||
+      !op.expectShape(dwIndex, op.shape(weightIndex)) ||
+      (dbIndex >= 0 && !op.expectShape(dbIndex, {vocabulary})))
+    return false;
+  if (op.checkingOnly())
+    return true;
+  const std::vector<double> *hidden = op.input(hiddenIndex);
+  const std::vector<double> *weight = hidden ? op.input(weightIndex) : nullptr;
+  const std::vector<double> *labels = weight ? op.input(labelsIndex) : nullptr;
+  const std::vector<double> *lse = labels ? op.input(lseIndex) : nullptr;
+  const std::vector<double> *upstream =
+      lse ? op.input(upstreamIndex) : nullptr;
+  const std::vector<double> *bias =
+      upstream && biasIndex >= 0 ? op.input(biasIndex) : nullptr;
+  if (!upstream || (biasIndex >= 0 && !bias))
+    return false;
+  int64_t counted = 0;
+  if (!countTokens(op, *labels, vocabulary, attributes, counted))
+    return false;
+
+  // dlogits [N, V], token by token.
+  std::vector<double> dLogits(static_cast<size_t>(tokens * vocabulary));
+  parallelFor(tokens, [&](int64_t begin, int64_t end) {
+    std::vector<double> row(static_cast<size_t>(vocabulary));
+    for (int64_t n = begin; n < end; ++n) {
+      const double *h = &(*hidden)[n * hiddenDim];
+      for (int64_t v = 0; v < vocabulary; ++v) {
+        const double *w = &(*weight)[v * hiddenDim];
+        double dot = bias ? (*bias)[v] : 0.0;
+        for (int64_t d = 0; d < hiddenDim; ++d)
+          dot += h[d] * w[d];
+        row[v] = dot;
+      }
+      crossEntropyGradRow(row.data(), vocabulary, (*labels)[n], (*lse)[n],
+                          tokenUpstream(*upstream, n, counted, attributes),
+                          attributes, &dLogits[n * vocabulary]);
+    }
+  });
+  std::vector<double> &dh = op.output(dhIndex);
+  parallelFor(tokens, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n)
+      for (int64_t v = 0; v < vocabulary; ++v) {
+        double g = dLogits[n * vocabulary + v];
+        for (int64_t d = 0; d < hiddenDim; ++d)
+          dh[n * hiddenDim + d] += g * (*weight)[v * hiddenDim + d];
+      }
+  });
+  std::vector<double> &dw = op.output(dwIndex);
+  std::vector<double> *db = dbIndex >= 0 ? &op.output(dbIndex) : nullptr;
+  parallelFor(vocabulary, [&](int64_t begin, int64_t end) {
+    for (int64_t v = begin; v < end; ++v)
+      for (int64_t n = 0; n < tokens; ++n) {
+        double g = dLogits[n * vocabulary + v];
+        for (int64_t d = 0; d < hiddenDim; ++d)
+          dw[v * hiddenDim + d] += g * (*hidden)[n * hiddenDim + d];
+        if (db)
+          (*db)[v] += g;
+      }
+  });
+  return true;
+}
+
 //===----------------------------------------------------------------------===//
 // Entry points
 //===----------------------------------------------------------------------===//
@@ -1035,6 +1187,7 @@ bool attn::testing::hasReference(const std::string &opName) {
          opName == "attn.softmax_grad" || opName == "attn.log_softmax_grad" ||
          opName == "attn.logsumexp_grad" ||
          opName == "attn.cross_entropy_grad" ||
+         opName == "attn.linear_cross_entropy_grad" ||
          opName == "attn.attention_grad";
 }
 
@@ -1070,6 +1223,8 @@ static bool runReference(const FunctionSpec &spec,
     return referenceLogSumExpGrad(op);
   if (name == "attn.cross_entropy_grad")
     return referenceCrossEntropyGrad(op);
+  if (name == "attn.linear_cross_entropy_grad")
+    return referenceLinearCrossEntropyGrad(op);
   if (name == "attn.attention_grad")
     return referenceAttentionGrad(op);
   error = "no reference implementation for op " + name;

@@ -4,7 +4,8 @@
 // over the definitions of attn.softmax, attn.log_softmax, attn.logsumexp,
 // attn.attention, attn.cross_entropy and attn.linear_cross_entropy, and of
 // the gradient ops attn.softmax_grad, attn.log_softmax_grad,
-// attn.logsumexp_grad, attn.cross_entropy_grad and attn.attention_grad,
+// attn.logsumexp_grad, attn.cross_entropy_grad,
+// attn.linear_cross_entropy_grad and attn.attention_grad,
 // written to be obviously correct rather than fast (rows run on several
 // threads). Gradients.h checks the gradients against finite differences of
 // the forward references.
