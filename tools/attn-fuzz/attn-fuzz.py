@@ -917,7 +917,13 @@ class Runner:
         except subprocess.TimeoutExpired as e:
             rc, out, err, hung = None, e.stdout or b"", e.stderr or b"", True
         dt = time.monotonic() - t0
-        return rc, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")[-20000:], hung, dt
+        err = err.decode("utf-8", "replace")
+        # Keep the head (the first diagnostic, which classifies the run) and
+        # the tail (a stack trace) of a long stderr; an IR dump after an
+        # error once pushed the "error:" line out of a tail-only window.
+        if len(err) > 40000:
+            err = err[:20000] + "\n[...]\n" + err[-20000:]
+        return rc, out.decode("utf-8", "replace"), err, hung, dt
 
     def run_one(self, pipeline, text, verified=None, timeout=None):
         """Run text through pipeline; returns a result dict."""
