@@ -189,18 +189,7 @@ struct DecomposeCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
                 b, loc, ValueRange{arith::AddFOp::create(b, loc, a[1],
                                                          counted)});
           })[0];
-      upstream = gb.generic(
-          {upstream, count}, {gb.empty({}, gb.f32)}, 0, {{}, {}, {}}, {},
-          [](OpBuilder &b, Location loc, ValueRange a) {
-            Value zero = f32Const(b, loc, 0.0);
-            Value none = arith::CmpFOp::create(
-                b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
-            linalg::YieldOp::create(
-                b, loc,
-                ValueRange{arith::SelectOp::create(
-                    b, loc, none, zero,
-                    arith::DivFOp::create(b, loc, a[0], a[1]))});
-          })[0];
+      upstream = buildDivideOrZero(gb, upstream, count);
     }
 
     // eps / V, the smoothing term every class shares.

@@ -69,6 +69,22 @@ inline SmallVector<Value> buildPerTokenLoss(GenericBuilder &gb, Value max,
   return perToken;
 }
 
+/// The rank-0 f32 tensor `value / count`, or 0 when `count` is 0 (the
+/// mean over non-ignored tokens when every token is ignored).
+inline Value buildDivideOrZero(GenericBuilder &gb, Value value, Value count) {
+  return gb.generic({value, count}, {gb.empty({}, gb.f32)}, 0, {{}, {}, {}},
+                    {}, [](OpBuilder &b, Location loc, ValueRange a) {
+                      Value zero = f32Const(b, loc, 0.0);
+                      Value none = arith::CmpFOp::create(
+                          b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
+                      linalg::YieldOp::create(
+                          b, loc,
+                          ValueRange{arith::SelectOp::create(
+                              b, loc, none, zero,
+                              arith::DivFOp::create(b, loc, a[0], a[1]))});
+                    })[0];
+}
+
 /// The token reduction of per-token `loss` [N]: itself for none, the sum,
 /// or the mean over non-ignored tokens (0 when every token is ignored).
 inline Value buildTokenReduction(GenericBuilder &gb, Value loss, Value labels,
@@ -94,18 +110,7 @@ inline Value buildTokenReduction(GenericBuilder &gb, Value loss, Value labels,
         });
     loss = totals[0];
     if (reduction == Reduction::mean)
-      loss = gb.generic({totals[0], totals[1]}, {gb.empty({}, gb.f32)}, 0,
-                        {{}, {}, {}}, {},
-                        [](OpBuilder &b, Location loc, ValueRange a) {
-                          Value zero = f32Const(b, loc, 0.0);
-                          Value none = arith::CmpFOp::create(
-                              b, loc, arith::CmpFPredicate::OEQ, a[1], zero);
-                          linalg::YieldOp::create(
-                              b, loc,
-                              ValueRange{arith::SelectOp::create(
-                                  b, loc, none, zero,
-                                  arith::DivFOp::create(b, loc, a[0], a[1]))});
-                        })[0];
+      loss = buildDivideOrZero(gb, totals[0], totals[1]);
   }
   return loss;
 }
