@@ -6,7 +6,8 @@
 # prints a summary table last; then bench/sanitize_gpu.sh runs one small
 # case of every kernel variant under compute-sanitizer memcheck, racecheck
 # and synccheck (SANITIZE=0 skips it). Exit status 1 if any run failed or
-# the sanitizer reported an error, a hazard or a CUDA API error.
+# the sanitizer reported an error, a hazard or a CUDA API error. Then
+# python/tests/gpu_ops.py checks the PyTorch ops (TORCH_OPS=0 skips it).
 # CHECK_FILTER=<bash regex> restricts the run to the matching functions;
 # SEEDS (default "1 2 3") are the input seeds of each function.
 set -uo pipefail
@@ -25,7 +26,7 @@ LOG="$OUT/check_gpu.log"
 } | tee -a "$LOG"
 
 cmake -G Ninja -S . -B build-rt -DATTN_RUNTIME_ONLY=ON -DCMAKE_BUILD_TYPE=Release >"$OUT/cmake.log" 2>&1 &&
-  ninja -C build-rt attn-run >>"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 2; }
+  ninja -C build-rt attn-run AttnRuntimeC >>"$OUT/cmake.log" 2>&1 || { cat "$OUT/cmake.log"; exit 2; }
 
 seeds=${SEEDS:-1 2 3}
 pass=0; fail=0
@@ -59,10 +60,24 @@ done < <(cat bench/gpu_check.list bench/gpu_kernels.list)
   printf '%s\n' "${summary[@]}"
   echo "gpu-check: $pass passed, $fail failed"
 } | tee -a "$LOG"
+# The PyTorch ops (python/attn_mlir) forward and backward against PyTorch's
+# own implementations through torch.autograd, and under torch.compile; their
+# packages come from compile_packages.sh (build-packages/python).
+torch_ops=0
+if [ "${TORCH_OPS:-1}" != 0 ]; then
+  echo "== PyTorch ops (python/tests/gpu_ops.py)" | tee -a "$LOG"
+  ATTN_MLIR_PACKAGES=build-packages/python \
+    ATTN_RUNTIME_LIB=$PWD/build-rt/lib/libAttnRuntimeC.so \
+    python3 python/tests/gpu_ops.py > "$OUT/gpu_ops.log" 2>&1
+  torch_ops=$?
+  grep -E "^FAIL|checks passed" "$OUT/gpu_ops.log" | tee -a "$LOG"
+  [ "$torch_ops" -eq 0 ] || tail -20 "$OUT/gpu_ops.log"
+  echo "gpu_ops.py exit status $torch_ops (log: $OUT/gpu_ops.log)" | tee -a "$LOG"
+fi
 sanitize=0
 if [ "${SANITIZE:-1}" != 0 ]; then
   bash bench/sanitize_gpu.sh
   sanitize=$?
   echo "sanitize_gpu.sh exit status $sanitize (log: $OUT/sanitize_gpu.log)" | tee -a "$LOG"
 fi
-[ "$fail" -eq 0 ] && [ "$sanitize" -eq 0 ]
+[ "$fail" -eq 0 ] && [ "$torch_ops" -eq 0 ] && [ "$sanitize" -eq 0 ]

@@ -33,4 +33,6 @@ for src in bench/mlir/*.mlir; do
   echo "compile $src -> $PKG/$name"
   "$ATTN_OPT" "$src" --attn-to-cubin="chip=$CHIP model=$MODEL package-dir=$PKG/$name" -o /dev/null
 done
+# The PyTorch ops' packages for python/tests/gpu_ops.py (check_gpu.sh).
+python3 python/tests/gpu_ops.py --precompile "$PKG/python" --chip "$CHIP" -j 2
 du -sh "$PKG"

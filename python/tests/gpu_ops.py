@@ -1,0 +1,365 @@
+"""GPU check of the differentiable ops (attn_mlir.ops) against PyTorch.
+
+Each case runs one op forward and backward on random inputs (outputs and
+gradients poisoned beforehand by the caching allocator's reuse, so a kernel
+that skips an element is caught), and compares values and input gradients
+with PyTorch's own implementation run through torch.autograd:
+
+- ``ref64``: PyTorch's math in float64 on the same inputs (the truth);
+- ``ref``: the same math in the inputs' dtype (what PyTorch gives).
+
+A value passes when ``max|ours - ref64| <= 2 * max|ref - ref64| + atol``:
+FlashAttention's forward/backward test criterion (twice PyTorch's own
+error at that precision, plus a rounding allowance ``atol``). A last case
+runs attention and linear_cross_entropy under
+``torch.compile(fullgraph=True)`` (a graph break is an error) and compares
+with eager.
+
+Two modes:
+
+    python3 python/tests/gpu_ops.py --precompile DIR --chip h200-sxm  # here
+    ATTN_MLIR_PACKAGES=DIR python3 python/tests/gpu_ops.py             # GPU
+
+The first needs no torch and no GPU: it compiles every package the cases
+use. The second fails on a case whose package is missing.
+"""
+
+import argparse
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                os.pardir))
+
+from attn_mlir.signatures import (AttentionSignature,  # noqa: E402
+                                  CrossEntropySignature,
+                                  LinearCrossEntropySignature,
+                                  SoftmaxSignature)
+
+# Attention: (batch, query heads, kv heads, M, N, D, dtype, attributes).
+ATTENTION = [
+    (2, 4, 4, 128, 128, 64, "bf16", {}),
+    (1, 8, 2, 113, 113, 128, "bf16", {"causal": True}),
+    (2, 4, 1, 17, 1023, 64, "bf16", {"causal": True}),
+    (1, 2, 2, 40, 17, 64, "f16", {"causal": True}),      # 23 rows see no key
+    (1, 2, 2, 65, 65, 64, "f32", {"window": (16, 0), "softcap": 30.0}),
+    (1, 2, 1, 239, 1, 128, "bf16", {}),
+    (1, 2, 2, 799, 3, 64, "bf16", {"scale": 0.3}),
+    (1, 4, 4, 256, 256, 256, "bf16", {"causal": True}),
+]
+# Softmax family: (op, shape, dim, dtype).
+SOFTMAX = [
+    ("softmax", (17, 1023), 1, "bf16"),
+    ("softmax", (4, 32000), 1, "f32"),
+    ("log_softmax", (3, 5, 777), 1, "f32"),
+    ("log_softmax", (113, 4096), 1, "bf16"),
+    ("logsumexp", (113, 4096), 1, "bf16"),
+    ("logsumexp", (9, 1000), 0, "f32"),
+]
+# Cross-entropy: (N, V, dtype, attributes, fraction of ignored labels).
+CROSS_ENTROPY = [
+    (113, 32000, "bf16", {}, 0.2),
+    (17, 32000, "f32", {"reduction": "sum", "label_smoothing": 0.1,
+                        "z_loss": 1e-4}, 0.0),
+    (64, 1000, "f32", {"reduction": "none", "softcap": 30.0,
+                       "ignore_index": 7}, 0.3),
+    (33, 500, "f32", {}, 1.0),                         # all ignored: 0 and 0
+]
+# Linear cross-entropy: (N, D, V, dtype, bias, attributes, ignored).
+LINEAR = [
+    (17, 256, 32000, "bf16", True, {"reduction": "sum"}, 0.0),
+    (113, 128, 128256, "bf16", False, {}, 0.2),
+    (64, 64, 1000, "f32", True, {"reduction": "none", "softcap": 20.0,
+                                 "label_smoothing": 0.1, "z_loss": 1e-4},
+     0.1),
+]
+# torch.compile(fullgraph=True) case: (B, H, T, D, V).
+COMPILED = (2, 4, 128, 64, 512)
+
+TORCH_DTYPE = {"f16": "float16", "bf16": "bfloat16", "f32": "float32"}
+# Rounding allowance of the criterion, by dtype.
+ATOL = {"f16": 2e-3, "bf16": 1e-2, "f32": 1e-5}
+
+
+def attention_signature(case) -> AttentionSignature:
+    b, hq, hkv, m, n, d, dtype, attrs = case
+    return AttentionSignature((b, hq, m, d), (b, hkv, n, d), (b, hkv, n, d),
+                              dtype, causal=attrs.get("causal", False),
+                              window=attrs.get("window"),
+                              softcap=attrs.get("softcap"),
+                              scale=attrs.get("scale"))
+
+
+def loss_attributes(attrs):
+    return dict(ignore_index=attrs.get("ignore_index", -100),
+                label_smoothing=float(attrs.get("label_smoothing", 0.0)),
+                z_loss=float(attrs.get("z_loss", 0.0)),
+                softcap=attrs.get("softcap"),
+                reduction=attrs.get("reduction", "mean"))
+
+
+def signatures():
+    """Every signature the cases compile (forward and backward each)."""
+    sigs = [attention_signature(c) for c in ATTENTION]
+    sigs += [SoftmaxSignature(op, shape, dim, dtype)
+             for op, shape, dim, dtype in SOFTMAX]
+    sigs += [CrossEntropySignature(logits=(n, v), dtype=dtype,
+                                   **loss_attributes(attrs))
+             for n, v, dtype, attrs, _ in CROSS_ENTROPY]
+    sigs += [LinearCrossEntropySignature(hidden=(n, d), weight=(v, d),
+                                         dtype=dtype, has_bias=bias,
+                                         **loss_attributes(attrs))
+             for n, d, v, dtype, bias, attrs, _ in LINEAR]
+    b, h, t, d, v = COMPILED
+    sigs.append(AttentionSignature((b, h, t, d), (b, h, t, d), (b, h, t, d),
+                                   "bf16", causal=True))
+    sigs.append(LinearCrossEntropySignature(hidden=(b * t, h * d),
+                                            weight=(v, h * d), dtype="bf16"))
+    return sigs
+
+
+# --- the run on the GPU -------------------------------------------------------
+
+def run_checks() -> int:
+    import torch
+    import attn_mlir
+    torch.manual_seed(0)
+    dev = torch.device("cuda")
+    failures = []
+    results = []
+
+    def dtype_of(name):
+        return getattr(torch, TORCH_DTYPE[name])
+
+    def compare(case, name, ours, ref, ref64, dtype):
+        ours, ref, ref64 = (t.double() for t in (ours, ref, ref64))
+        finite = torch.isfinite(ours).all().item()
+        err = (ours - ref64).abs().max().item() if ours.numel() else 0.0
+        base = (ref - ref64).abs().max().item() if ours.numel() else 0.0
+        bound = 2 * base + ATOL[dtype] * max(1.0, ref64.abs().max().item())
+        ok = finite and err <= bound
+        results.append((case, name, err, bound, ok))
+        if not ok:
+            failures.append(f"{case} {name}: max error {err:.3g} > bound "
+                            f"{bound:.3g} (PyTorch's own {base:.3g})"
+                            + ("" if finite else "; non-finite values"))
+
+    def leaves(*tensors):
+        return [t.detach().clone().requires_grad_(True) for t in tensors]
+
+    def grads_of(out, inputs, gout):
+        return torch.autograd.grad(out, inputs, gout, allow_unused=True)
+
+    # Attention: PyTorch's math with masks, GQA, softcap, fully masked rows.
+    def ref_attention(q, k, v, causal, window, softcap, scale):
+        g = q.shape[1] // k.shape[1]
+        k = k.repeat_interleave(g, dim=1)
+        v = v.repeat_interleave(g, dim=1)
+        m, n = q.shape[2], k.shape[2]
+        s = (q @ k.transpose(-1, -2)) * scale
+        if softcap is not None:
+            s = softcap * torch.tanh(s / softcap)
+        i = torch.arange(m, device=q.device)[:, None] + (n - m)
+        j = torch.arange(n, device=q.device)[None, :]
+        keep = torch.ones(m, n, dtype=torch.bool, device=q.device)
+        if causal:
+            keep &= j <= i
+        if window is not None:
+            keep &= (j >= i - window[0]) & (j <= i + window[1])
+        s = s.masked_fill(~keep, float("-inf"))
+        p = torch.softmax(s, dim=-1).nan_to_num(0.0)   # empty rows: 0
+        return p @ v
+
+    for case in ATTENTION:
+        b, hq, hkv, m, n, d, dtype, attrs = case
+        name = f"attention {b}x{hq}/{hkv}x{m}x{n}x{d} {dtype} {attrs}"
+        dt = dtype_of(dtype)
+        q = torch.randn(b, hq, m, d, device=dev).to(dt)
+        k = torch.randn(b, hkv, n, d, device=dev).to(dt)
+        v = torch.randn(b, hkv, n, d, device=dev).to(dt)
+        gout = torch.randn(b, hq, m, d, device=dev).to(dt)
+        scale = attrs.get("scale", 1 / math.sqrt(d))
+        kw = dict(causal=attrs.get("causal", False),
+                  window=attrs.get("window"), softcap=attrs.get("softcap"))
+        ins = leaves(q, k, v)
+        out = attn_mlir.attention(*ins, scale=attrs.get("scale"),
+                                  enable_gqa=hq != hkv, **kw)
+        ours = [out] + list(grads_of(out, ins, gout))
+        ins = leaves(q, k, v)
+        out = ref_attention(*ins, scale=scale, **kw)
+        ref = [out] + list(grads_of(out, ins, gout))
+        ins = leaves(q.double(), k.double(), v.double())
+        out = ref_attention(*ins, scale=scale, **kw)
+        ref64 = [out] + list(grads_of(out, ins, gout.double()))
+        for label, a, r, r64 in zip(("out", "dq", "dk", "dv"), ours, ref,
+                                    ref64):
+            compare(name, label, a, r, r64, dtype)
+
+    for op, shape, dim, dtype in SOFTMAX:
+        name = f"{op} {shape} dim {dim} {dtype}"
+        dt = dtype_of(dtype)
+        x = (torch.randn(*shape, device=dev) * 3).to(dt)
+        ours_fn = getattr(attn_mlir, op)
+        ref_fn = {"softmax": torch.softmax, "log_softmax": torch.log_softmax,
+                  "logsumexp": torch.logsumexp}[op]
+        out_shape = shape[:dim] + shape[dim + 1:] if op == "logsumexp" \
+            else shape
+        gout = torch.randn(*out_shape, device=dev)
+        (xi,) = leaves(x)
+        y = ours_fn(xi, dim)
+        ours = [y, grads_of(y, [xi], gout.to(y.dtype))[0]]
+        (xi,) = leaves(x)
+        y = ref_fn(xi, dim)
+        if op == "logsumexp":
+            y = y.float()  # ours is float32 whatever the input
+        ref = [y, grads_of(y, [xi], gout.to(y.dtype))[0]]
+        (xi,) = leaves(x.double())
+        y = ref_fn(xi, dim)
+        ref64 = [y, grads_of(y, [xi], gout.double())[0]]
+        for label, a, r, r64 in zip(("out", "dx"), ours, ref, ref64):
+            compare(name, label, a, r, r64, dtype)
+
+    def labels_for(n, v, ignore_fraction, ignore_index):
+        y = torch.randint(0, v, (n,), device=dev)
+        drop = torch.rand(n, device=dev) < ignore_fraction
+        if ignore_fraction >= 1.0:
+            drop[:] = True
+        return torch.where(drop, torch.full_like(y, ignore_index), y)
+
+    def ref_loss(z, y, ignore_index, label_smoothing, z_loss, softcap,
+                 reduction):
+        z = z.double() if z.dtype == torch.float64 else z.float()
+        if softcap is not None:
+            z = softcap * torch.tanh(z / softcap)
+        ce = torch.nn.functional.cross_entropy(
+            z, y, ignore_index=ignore_index, label_smoothing=label_smoothing,
+            reduction="none")
+        keep = y != ignore_index
+        if z_loss:
+            lse = torch.logsumexp(z, dim=-1)
+            ce = ce + z_loss * lse * lse * keep
+        if reduction == "none":
+            return ce
+        if reduction == "sum":
+            return ce.sum()
+        count = keep.sum()
+        return ce.sum() / count if count > 0 else ce.sum() * 0
+
+    for n, v, dtype, attrs, ignored in CROSS_ENTROPY:
+        name = f"cross_entropy {n}x{v} {dtype} {attrs} ignored {ignored}"
+        la = loss_attributes(attrs)
+        dt = dtype_of(dtype)
+        z = (torch.randn(n, v, device=dev) * 2).to(dt)
+        y = labels_for(n, v, ignored, la["ignore_index"])
+        gout = torch.randn(n if la["reduction"] == "none" else (),
+                           device=dev)
+        (zi,) = leaves(z)
+        loss = attn_mlir.cross_entropy(zi, y, **la)
+        ours = [loss, grads_of(loss, [zi], gout)[0]]
+        (zi,) = leaves(z)
+        loss = ref_loss(zi, y, **la)
+        ref = [loss, grads_of(loss, [zi], gout)[0]]
+        (zi,) = leaves(z.double())
+        loss = ref_loss(zi, y, **la)
+        ref64 = [loss, grads_of(loss, [zi], gout.double())[0]]
+        for label, a, r, r64 in zip(("loss", "dlogits"), ours, ref, ref64):
+            compare(name, label, a, r, r64, dtype)
+
+    for n, d, v, dtype, has_bias, attrs, ignored in LINEAR:
+        name = (f"linear_cross_entropy {n}x{d} V{v} {dtype} bias "
+                f"{has_bias} {attrs} ignored {ignored}")
+        la = loss_attributes(attrs)
+        dt = dtype_of(dtype)
+        h = torch.randn(n, d, device=dev).to(dt)
+        w = (torch.randn(v, d, device=dev) / math.sqrt(d)).to(dt)
+        bias = torch.randn(v, device=dev).to(dt) if has_bias else None
+        y = labels_for(n, v, ignored, la["ignore_index"])
+        gout = torch.randn(n if la["reduction"] == "none" else (),
+                           device=dev)
+        base = [h, w] + ([bias] if has_bias else [])
+
+        def ours_loss(ins):
+            return attn_mlir.linear_cross_entropy(
+                ins[0], ins[1], y, ins[2] if has_bias else None, **la)
+
+        def torch_loss(ins):
+            z = ins[0] @ ins[1].t()
+            if has_bias:
+                z = z + ins[2]
+            return ref_loss(z, y, **la)
+
+        ins = leaves(*base)
+        loss = ours_loss(ins)
+        ours = [loss] + list(grads_of(loss, ins, gout))
+        ins = leaves(*base)
+        loss = torch_loss(ins)
+        ref = [loss] + list(grads_of(loss, ins, gout))
+        ins = leaves(*[t.double() for t in base])
+        loss = torch_loss(ins)
+        ref64 = [loss] + list(grads_of(loss, ins, gout.double()))
+        for label, a, r, r64 in zip(("loss", "dh", "dW", "dbias"), ours,
+                                    ref, ref64):
+            compare(name, label, a, r, r64, dtype)
+
+    # torch.compile with fullgraph=True: any graph break raises.
+    b, hh, t, d, v = COMPILED
+    q, k, vv = (torch.randn(b, hh, t, d, device=dev, dtype=torch.bfloat16)
+                for _ in range(3))
+    w = (torch.randn(v, hh * d, device=dev) / math.sqrt(hh * d)).to(
+        torch.bfloat16)
+    y = torch.randint(0, v, (b * t,), device=dev)
+
+    def block(q, k, vv, w):
+        o = attn_mlir.attention(q, k, vv, causal=True)
+        hidden = o.transpose(1, 2).reshape(b * t, hh * d)
+        return attn_mlir.linear_cross_entropy(hidden, w, y)
+
+    name = "torch.compile(fullgraph=True) attention + linear_cross_entropy"
+    try:
+        eager_in = leaves(q, k, vv, w)
+        eager = block(*eager_in)
+        eager_out = [eager] + list(torch.autograd.grad(eager, eager_in))
+        compiled_in = leaves(q, k, vv, w)
+        compiled = torch.compile(block, fullgraph=True)(*compiled_in)
+        compiled_out = [compiled] + list(torch.autograd.grad(compiled,
+                                                             compiled_in))
+        # The same kernels run: equal up to the rounding of the glue.
+        err = max((a.double() - c.double()).abs().max().item()
+                  for a, c in zip(eager_out, compiled_out))
+        bound = 1e-2 * max(a.double().abs().max().item() for a in eager_out)
+        results.append((name, "loss, dq, dk, dv, dW against eager", err,
+                        bound, err <= bound))
+        if err > bound:
+            failures.append(f"{name}: differs from eager by {err:.3g}")
+    except Exception as e:  # a graph break or a failed trace
+        results.append((name, "traced", 0, 0, False))
+        failures.append(f"{name}: {type(e).__name__}: {e}")
+
+    for case, label, err, bound, ok in results:
+        print(f"{'PASS' if ok else 'FAIL'}  {case}  {label}  "
+              f"err {err:.3g}  bound {bound:.3g}")
+    passed = sum(1 for r in results if r[4])
+    print(f"\n{passed}/{len(results)} checks passed")
+    for f in failures:
+        print("FAIL:", f)
+    return 0 if not failures else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--precompile", metavar="DIR",
+                        help="compile the cases' packages into DIR and exit")
+    parser.add_argument("--chip", default="h200-sxm")
+    parser.add_argument("-j", "--jobs", type=int, default=0)
+    args = parser.parse_args()
+    if args.precompile:
+        from attn_mlir.precompile import precompile
+        precompile(signatures(), args.precompile, args.chip,
+                   jobs=args.jobs)
+        return 0
+    return run_checks()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
