@@ -14,7 +14,9 @@
 # both cores (two shards).
 #
 # SHAPES=FILE.mlir takes the shapes from FILE.mlir (one func.func per attn
-# op, e.g. your own) instead of data/tuning/shapes.json; with a SAMPLE
+# op, e.g. your own) instead of data/tuning/shapes.json, SHAPES=FILE.json
+# from a shape list in the format of data/tuning/shapes.json (e.g.
+# data/tuning/shapes-bench-scale.json; OPS applies); with a SAMPLE
 # larger than any space (e.g. 100000) every legal schedule is compiled:
 # the exhaustive measurement tools/attn-tune/evaluate.py checks a model
 # against.
@@ -28,7 +30,10 @@ ops=${5:-}
 tune=${ATTN_TUNE:-build/bin/attn-tune}
 jobs=${JOBS:-$(nproc)}
 rm -rf "$batch" && mkdir -p "$batch"
-if [[ -n ${SHAPES:-} ]]; then
+if [[ ${SHAPES:-} == *.json ]]; then
+  python3 tools/attn-tune/shapes.py mlir --shapes "$SHAPES" ${ops:+--only "$ops"} \
+    "$batch/shapes.mlir"
+elif [[ -n ${SHAPES:-} ]]; then
   cp "$SHAPES" "$batch/shapes.mlir"
 else
   python3 tools/attn-tune/shapes.py mlir ${ops:+--only "$ops"} "$batch/shapes.mlir"

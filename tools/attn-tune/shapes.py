@@ -5,6 +5,11 @@ it, bf16 operands).
 
   tools/attn-tune/shapes.py write [--out data/tuning/shapes.json]
       rewrite the shape list from the grid below (deterministic)
+  tools/attn-tune/shapes.py write --grid bench-scale \
+      --skip-measured data/tuning/*.jsonl.xz \
+      --out data/tuning/shapes-bench-scale.json
+      the shapes of the benchmark's scale (bench/cases.json) and around
+      it, less those the datasets measured already
   tools/attn-tune/shapes.py mlir [--shapes data/tuning/shapes.json] OUT.mlir
       the functions of the listed shapes
 
@@ -106,6 +111,66 @@ def loss_shapes(rng):
     return shapes
 
 
+def bench_scale_shapes():
+    """Shapes of the benchmark's scale and just around it, beyond the grid
+    above: the shipped model lost to the defaults on benchmark shapes
+    larger than anything it was trained on (docs/CostModel.md). A few are
+    in the grid above but were never measured; write --skip-measured leaves
+    out those the datasets timed. Sized for about six minutes of an H200
+    (the largest linear cross-entropy candidates run for up to a second
+    each; softmax outputs of 1-2 GiB are copied and scanned per
+    candidate)."""
+    shapes = []
+    # Linear cross-entropy around N8192 D2304 V256000: tokens and
+    # vocabulary up to its size, a larger hidden size, twice the tokens.
+    for tokens, hidden, vocab in (
+            (4096, 2304, 128256), (4096, 2304, 256000), (8192, 2304, 128256),
+            (8192, 2304, 256000), (16384, 2304, 128256),
+            (4096, 4096, 128256), (8192, 4096, 128256)):
+        shapes.append(dict(op="linear_cross_entropy", tokens=tokens,
+                           hidden=hidden, vocab=vocab))
+    # The softmax family on 2^29-2^30 elements (the grid stops at 2^26),
+    # the benchmark's two wide softmaxes among them.
+    for op, sizes in (
+            ("softmax", ((16384, 32768), (8192, 65536), (4096, 262144))),
+            ("log_softmax", ((16384, 32768),)),
+            ("logsumexp", ((16384, 32768), (8192, 65536), (16384, 65536),
+                           (8192, 131072), (4096, 262144)))):
+        for rows, cols in sizes:
+            shapes.append(dict(op=op, rows=rows, cols=cols))
+    # Cross-entropy past the grid's 2^31 logits is not safe to index in 32
+    # bits; the benchmark's N8192 V128256/256000 are in the grid.
+    for tokens, vocab in ((16384, 128256), (12288, 151936)):
+        shapes.append(dict(op="cross_entropy", tokens=tokens, vocab=vocab))
+    # Prefill around each attention case of bench/cases.json.
+    for batch, hq, hkv, seq, d, causal in (
+            (8, 32, 32, 2048, 64, False), (8, 32, 32, 2048, 64, True),
+            (16, 32, 32, 2048, 64, False),
+            (4, 16, 16, 4096, 128, False), (4, 16, 16, 4096, 128, True),
+            (1, 16, 16, 16384, 128, False), (1, 16, 16, 16384, 128, True),
+            (2, 16, 16, 8192, 128, False), (2, 16, 16, 8192, 128, True),
+            (2, 32, 8, 4096, 128, False), (2, 32, 8, 4096, 128, True),
+            (4, 16, 16, 4096, 256, False), (4, 16, 16, 4096, 256, True)):
+        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
+                           heads_kv=hkv, seq_q=seq, seq_kv=seq, head_dim=d,
+                           causal=causal))
+    # Decode around the benchmark's B8 Hq32 Hkv8 D128 with 8k and 64k keys.
+    for batch, hq, n in ((8, 32, 8192), (8, 32, 131072), (16, 32, 65536),
+                         (32, 32, 32768), (8, 64, 131072)):
+        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
+                           heads_kv=8, seq_q=1, seq_kv=n, head_dim=128,
+                           causal=False))
+    return shapes
+
+
+def measured_shapes(datasets):
+    """The shapes with a timed candidate in the dataset files."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from dataset import read_jsonl
+    return {r["shape"] for path in datasets for r in read_jsonl(path)
+            if r.get("status") == "ok"}
+
+
 def name_of(s):
     op = s["op"]
     if op == "attention":
@@ -120,11 +185,29 @@ def name_of(s):
             f"_v{s['vocab']}")
 
 
-def write(out):
+def grid_shapes():
     rng = random.Random(20261201)
-    shapes = (attention_shapes(rng) + decode_shapes(rng) + row_shapes(rng) +
-              loss_shapes(rng))
-    seen = set()
+    return (attention_shapes(rng) + decode_shapes(rng) + row_shapes(rng) +
+            loss_shapes(rng))
+
+
+GRIDS = {
+    "training": ("The cost model's training and evaluation shapes, written "
+                 "by tools/attn-tune/shapes.py write.", grid_shapes),
+    "bench-scale": ("Shapes of the benchmark's scale (bench/cases.json) and "
+                    "around it, mostly beyond the training grid, written by "
+                    "tools/attn-tune/shapes.py write --grid bench-scale.",
+                    bench_scale_shapes),
+}
+
+
+def write(out, grid, skip_measured):
+    what, make = GRIDS[grid]
+    shapes = make()
+    seen = measured_shapes(skip_measured)
+    if seen:
+        what += (" Less the shapes measured in " +
+                 ", ".join(Path(p).name for p in skip_measured) + ".")
     cases = []
     for s in shapes:
         name = name_of(s)
@@ -132,12 +215,10 @@ def write(out):
             continue
         seen.add(name)
         cases.append(dict(name=name, **s))
-    doc = {"comment": "The cost model's training and evaluation shapes, "
-                      "written by tools/attn-tune/shapes.py write. bf16 "
-                      "operands; attention [B, H, M|N, D] with scale "
-                      "1/sqrt(D), causal bottom-right; rows reduced along "
-                      "the last dim; losses with int64 labels and mean "
-                      "reduction.",
+    doc = {"comment": what + " bf16 operands; attention [B, H, M|N, D] "
+                      "with scale 1/sqrt(D), causal bottom-right; rows "
+                      "reduced along the last dim; losses with int64 labels "
+                      "and mean reduction.",
            "shapes": cases}
     Path(out).write_text(json.dumps(doc, indent=0) + "\n")
     by_op = {}
@@ -188,6 +269,9 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     w = sub.add_parser("write")
     w.add_argument("--out", default=str(SHAPES))
+    w.add_argument("--grid", choices=sorted(GRIDS), default="training")
+    w.add_argument("--skip-measured", nargs="*", default=[],
+                   help="dataset files: leave out the shapes they timed")
     m = sub.add_parser("mlir")
     m.add_argument("--shapes", default=str(SHAPES))
     m.add_argument("--only", default="",
@@ -195,7 +279,7 @@ def main():
     m.add_argument("out")
     args = parser.parse_args()
     if args.command == "write":
-        write(args.out)
+        write(args.out, args.grid, args.skip_measured)
         return 0
     cases = json.loads(Path(args.shapes).read_text())["shapes"]
     if args.only:
