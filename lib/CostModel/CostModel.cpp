@@ -64,11 +64,36 @@ llvm::Expected<CostModel> CostModel::loadLearned(StringRef path,
     return modelError(path, "attn_target must be 'rank', 'log2_time_us' or "
                             "'log2_time_over_roofline', not '" +
                                 target.value_or("(none)") + "'");
+  std::string domainPath = domainPathFor(path);
+  llvm::Expected<TrainedDomain> domain = TrainedDomain::load(domainPath);
+  if (!domain)
+    return modelError(path, llvm::toString(domain.takeError()));
+  auto domainError = [&](const Twine &what) {
+    return modelError(path, "its trained domain " + domainPath + " " + what +
+                                " (rebuild it: tools/attn-tune/domain.py, "
+                                "docs/CostModel.md)");
+  };
+  if (domain->chip() != *trainedFor)
+    return domainError("is for chip '" + domain->chip() + "', the model for '" +
+                       *trainedFor + "'");
+  if (domain->featureVersion() != kFeatureVersion)
+    return domainError(
+        "has feature version " + Twine(domain->featureVersion()) +
+        "; this compiler computes version " + Twine(kFeatureVersion));
+  // Models written by train.py name their dataset; the domain must come
+  // from the same files.
+  std::optional<std::string> dataset = trees->attribute("attn_dataset");
+  if (dataset && *dataset != domain->dataset())
+    return domainError("was computed from '" + domain->dataset() +
+                       "', the model trained on '" + *dataset + "'");
   return CostModel(kind, std::make_shared<TreeEnsemble>(std::move(*trees)),
+                   std::make_shared<TrainedDomain>(std::move(*domain)),
                    path.str());
 }
 
-CostModel CostModel::analytic() { return CostModel(Kind::Analytic, {}, ""); }
+CostModel CostModel::analytic() {
+  return CostModel(Kind::Analytic, {}, {}, "");
+}
 
 /// The roofline time over the last wave's utilization, in microseconds,
 /// from a candidate's features (at least 1e-3, as metrics.py's
@@ -120,6 +145,17 @@ std::string CostModel::describe() const {
   if (kind == Kind::Analytic)
     return "analytic";
   return "learned (" + trees->objective().str() + ") " + path;
+}
+
+std::optional<std::string>
+CostModel::whyOutsideTrainedDomain(Operation *op, const ChipInfo &chip) const {
+  if (!domain)
+    return std::nullopt;
+  FailureOr<SmallVector<double>> features =
+      computeFeatures(op, getDefaultSchedule(op, chip.name), chip);
+  if (failed(features))
+    return std::nullopt;
+  return domain->whyOutside(*features);
 }
 
 /// Directories that may hold shipped models, in search order.

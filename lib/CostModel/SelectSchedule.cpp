@@ -5,6 +5,7 @@
 #include "attn/CostModel/Passes.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Tuning/Tuning.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -70,6 +71,13 @@ struct AttnSelectSchedulePass
 
   void select(Operation *op, const ChipInfo &info, const CostModel &costModel) {
     auto start = std::chrono::steady_clock::now();
+    // A tree ensemble does not extrapolate: outside the shapes it was
+    // trained on, the hand-written default is the safer choice.
+    std::optional<std::string> outside =
+        costModel.whyOutsideTrainedDomain(op, info);
+    bool keepDefault = outside && guard;
+    if (keepDefault && !report)
+      return;
     std::string why;
     FailureOr<SmallVector<RankedSchedule>> ranked =
         rankSchedules(op, info, costModel, &why);
@@ -83,13 +91,23 @@ struct AttnSelectSchedulePass
                          << why << "); the default schedule applies";
       return;
     }
-    op->setAttr("schedule", ranked->front().schedule);
+    if (!keepDefault)
+      op->setAttr("schedule", ranked->front().schedule);
     if (!report)
       return;
     InFlightDiagnostic remark = op->emitRemark();
-    remark << "attn-select-schedule: " << ranked->size()
-           << " candidates scored by " << costModel.describe() << " in "
-           << llvm::formatv("{0:f1}", ms) << " ms";
+    remark << "attn-select-schedule: ";
+    if (keepDefault)
+      remark << "the hand-written default schedule "
+             << getDefaultSchedule(op, info.name)
+             << " applies: the op lies outside the cost model's trained "
+                "domain ("
+             << *outside << "); the model's ranking, not used: ";
+    else if (outside)
+      remark << "the op lies outside the cost model's trained domain ("
+             << *outside << "), but guard=0: the model's pick applies; ";
+    remark << ranked->size() << " candidates scored by " << costModel.describe()
+           << " in " << llvm::formatv("{0:f1}", ms) << " ms";
     unsigned shown = std::min<size_t>(top, ranked->size());
     for (unsigned i = 0; i < shown; ++i) {
       const RankedSchedule &r = (*ranked)[i];

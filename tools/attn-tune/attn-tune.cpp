@@ -13,7 +13,9 @@
 //                  [--chip sm_90a]
 //     For every attn op: how long enumerating, computing features and
 //     scoring every legal schedule takes (what attn-select-schedule does
-//     per op), then the K cheapest with their costs.
+//     per op), then the K cheapest with their costs. For an op outside the
+//     learned model's trained domain, a line saying why: there
+//     attn-select-schedule keeps the default schedule.
 //   attn-tune generate SHAPES.mlir --sample K --seed S -o BATCH
 //                      [--shard I --shards N] [--chip sm_90a]
 //     The cost model's candidates: for each function of SHAPES.mlir (one
@@ -257,6 +259,11 @@ static int rank(ModuleOp module, const ChipInfo &chip) {
     }
     os << ranked->size() << " candidates ranked by " << (*model)->describe()
        << " in " << llvm::format("%.1f", ms) << " ms\n";
+    if (std::optional<std::string> outside =
+            (*model)->whyOutsideTrainedDomain(ref.op, chip))
+      os << "# outside the trained domain (" << *outside
+         << "): attn-select-schedule keeps the default "
+         << getDefaultSchedule(ref.op, chip.name) << "\n";
     for (unsigned i = 0; i < std::min<size_t>(topCount, ranked->size()); ++i)
       os << "@" << ref.function << "\t" << (i + 1) << "\t"
          << (*ranked)[i].schedule << "\t"

@@ -47,6 +47,19 @@ def load_dataset(path):
     return rows[0]["meta"], rows[1:]
 
 
+def load_datasets(paths):
+    """(rows, meta) of several merged dataset files with the same feature
+    list; meta is the first file's."""
+    rows, meta = [], None
+    for path in paths:
+        m, r = load_dataset(path)
+        if meta and m["feature_names"] != meta["feature_names"]:
+            raise SystemExit(f"{path}: other feature names than {paths[0]}")
+        meta = meta or m
+        rows.extend(r)
+    return rows, meta
+
+
 def merge(args):
     batch = Path(args.batch)
     features = json.loads((batch / "features.json").read_text())

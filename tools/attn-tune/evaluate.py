@@ -12,7 +12,10 @@ the analytic model, the hand-written default table and the fixed tables
 --shapes test keeps the held-out shapes of train.py's split (for the
 dataset the model was trained on); the default, all, is for datasets of
 new shapes. Measuring shapes of your own: docs/CostModel.md ("Checking the
-model on your shapes"). Stdlib and numpy only.
+model on your shapes"). With the model's trained domain beside it
+(<model>.domain.json, domain.py), the `guarded` row is what
+attn-select-schedule picks: the default on shapes outside the domain, the
+model's pick inside. Stdlib and numpy only.
 """
 
 import argparse
@@ -26,9 +29,10 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dataset import load_dataset  # noqa: E402
-from metrics import (baselines, cost_of, evaluate, measured_groups,  # noqa: E402
-                     print_table, split_shapes)
+from dataset import load_datasets  # noqa: E402
+from domain import domain_path, why_outside  # noqa: E402
+from metrics import (baselines, cost_of, default_cost, evaluate,  # noqa: E402
+                     measured_groups, print_table, split_shapes)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,13 +47,7 @@ def main():
     parser.add_argument("--json", default="")
     args = parser.parse_args()
 
-    rows, meta = [], None
-    for path in args.data:
-        m, r = load_dataset(path)
-        if meta and m["feature_names"] != meta["feature_names"]:
-            raise SystemExit(f"{path}: other feature names than {args.data[0]}")
-        meta = meta or m
-        rows.extend(r)
+    rows, meta = load_datasets(args.data)
     names = meta["feature_names"]
     model = json.loads(Path(args.model).read_text())
     attrs = model["learner"].get("attributes", {})
@@ -92,6 +90,12 @@ def main():
 
     results = [(f"model:{target}", evaluate(shapes, costs))]
     notes = {}
+    guarded = guard(shapes, costs, names, domain_path(args.model))
+    if guarded:
+        results.append(("guarded", guarded[0]))
+        notes["guarded"] = guarded[1]
+        print(f"guarded: {len(guarded[1]['outside'])} of {len(shapes)} "
+              f"shapes outside the trained domain keep the default")
     for name, (metrics, note) in baselines(
             shapes, names, int(meta["gpu"].get("sm_count", 132))).items():
         results.append((name, metrics))
@@ -114,6 +118,28 @@ def main():
             {"model": args.model, "data": args.data, "shapes": args.shapes,
              "results": dict(results), "notes": notes}, indent=1) + "\n")
     return 0
+
+
+def guard(shapes, costs, names, domain_file):
+    """(metrics, notes) of attn-select-schedule's pick: the default for a
+    shape outside the trained domain in `domain_file` (checked on its
+    default's features), the model's pick elsewhere; None without a
+    domain file."""
+    if not domain_file.exists():
+        print(f"no trained domain {domain_file}: no guarded row")
+        return None
+    doc = json.loads(domain_file.read_text())
+    picked, outside = [], {}
+    for (shape, rs), cost in zip(shapes, costs):
+        default = default_cost(rs)
+        first = next((r for r in rs if r["default"]), rs[0])
+        reasons = why_outside(doc, first["features"], names)
+        if reasons and default is not None:
+            outside[shape] = reasons
+            cost = default
+        picked.append(cost)
+    return (evaluate(shapes, picked, ranks=False),
+            {"domain": str(domain_file), "outside": outside})
 
 
 if __name__ == "__main__":

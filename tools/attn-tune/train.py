@@ -28,7 +28,10 @@ Protocol (TenSet / MetaSchedule style):
     and Liger-Kernel.
 The model file carries attributes the compiler checks: attn_chip,
 attn_feature_version, attn_target (one of metrics.TARGETS), and the
-dataset and hyperparameters it came from.
+dataset and hyperparameters it came from. Beside it goes its trained
+domain, <out without .json>.domain.json (domain.py): the range of the
+shapes it was fit on, outside which attn-select-schedule keeps the
+hand-written default schedule.
 """
 
 import argparse
@@ -41,7 +44,8 @@ import numpy as np
 import xgboost as xgb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dataset import load_dataset  # noqa: E402
+from dataset import load_datasets  # noqa: E402
+from domain import domain_path, trained_domain, write_domain  # noqa: E402
 from metrics import (TARGETS, baselines, cost_of, evaluate,  # noqa: E402
                      label_of, measured_groups, print_table, split_shapes)
 
@@ -113,13 +117,7 @@ def main():
                         help="hyperparameter grid (small: for tests)")
     args = parser.parse_args()
 
-    rows, meta = [], None
-    for path in args.data:
-        m, r = load_dataset(path)
-        if meta and m["feature_names"] != meta["feature_names"]:
-            raise SystemExit(f"{path}: other feature names than {args.data[0]}")
-        meta = meta or m
-        rows.extend(r)
+    rows, meta = load_datasets(args.data)
     if meta["chip"] != args.chip:
         raise SystemExit(f"the data was planned for {meta['chip']}, "
                          f"not {args.chip}")
@@ -201,6 +199,11 @@ def main():
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     booster.save_model(args.out)
     report["shipped"] = shipped
+    # The shapes the shipped model was fit on, for attn-select-schedule's
+    # guard: beside the model, <model>.domain.json (domain.py).
+    write_domain(domain_path(args.out), trained_domain(
+        rows, groups, trainval.shapes, names, args.chip,
+        meta["feature_version"], ",".join(report["dataset"])))
 
     # Selection speed of the walker is measured by attn-tune; here only
     # the libxgboost prediction time for reference.

@@ -12,6 +12,7 @@
 #ifndef ATTN_COSTMODEL_COSTMODEL_H
 #define ATTN_COSTMODEL_COSTMODEL_H
 
+#include "attn/CostModel/TrainedDomain.h"
 #include "attn/CostModel/TreeEnsemble.h"
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
 #include "attn/Target/Target.h"
@@ -35,8 +36,10 @@ public:
 
   /// Loads a model written by tools/attn-tune/train.py and checks that it
   /// was trained for `chip` (its name or alias), on this compiler's feature
-  /// list (version and names), with a known target. Every failure is an
-  /// error naming `path`.
+  /// list (version and names), with a known target; then its trained
+  /// domain beside it (domainPathFor(path)), which must be for the same
+  /// chip, feature version and dataset. Every failure is an error naming
+  /// `path` (and the domain file's path for its own).
   static llvm::Expected<CostModel> loadLearned(llvm::StringRef path,
                                                const ChipInfo &chip);
 
@@ -60,12 +63,23 @@ public:
   /// "analytic", or "learned (rank:pairwise) <path>".
   std::string describe() const;
 
+  /// Why `op` lies outside the shapes the learned model was trained on
+  /// (TrainedDomain.h), checked on the features of the op's default
+  /// schedule on `chip`; nullopt when it lies inside, for the analytic
+  /// model (trained on nothing), and when the default has no features
+  /// (dynamic shapes: rankSchedules has nothing to rank either).
+  std::optional<std::string>
+  whyOutsideTrainedDomain(Operation *op, const ChipInfo &chip) const;
+
 private:
-  CostModel(Kind kind, std::shared_ptr<TreeEnsemble> trees, std::string path)
-      : kind(kind), trees(std::move(trees)), path(std::move(path)) {}
+  CostModel(Kind kind, std::shared_ptr<TreeEnsemble> trees,
+            std::shared_ptr<TrainedDomain> domain, std::string path)
+      : kind(kind), trees(std::move(trees)), domain(std::move(domain)),
+        path(std::move(path)) {}
 
   Kind kind;
   std::shared_ptr<TreeEnsemble> trees;
+  std::shared_ptr<TrainedDomain> domain;
   std::string path;
 };
 

@@ -24,9 +24,18 @@ def AttnSelectSchedule : Pass<"attn-select-schedule"> {
     attn-mlir model, was trained for another chip or on another feature
     list is an error naming its path; there is no silent fallback.
 
+    A learned model is trusted only on the shapes it was trained on: its
+    trained domain (`models/<chip>.domain.json` beside the model, written
+    by `tools/attn-tune/train.py`) bounds, per op, the shape features of
+    the training shapes with a margin. An op whose default schedule's
+    features lie outside gets nothing attached, so the hand-written
+    default applies, as with `model=none`; `guard=0` attaches the model's
+    pick anyway. A missing or corrupt domain file is an error naming it.
+
     With `report`, each op gets a remark listing the `top` candidates with
     their predicted cost and main features, and how long the selection
-    took.
+    took; for an op outside the trained domain, the remark says why and
+    which default schedule applies, and lists the ranking it did not use.
 
     docs/CostModel.md: the features, the training protocol and how well the
     shipped model picks.
@@ -39,7 +48,10 @@ def AttnSelectSchedule : Pass<"attn-select-schedule"> {
     Option<"report", "report", "bool", "false",
            "emit a remark per op with the top candidates">,
     Option<"top", "top", "unsigned", "5",
-           "candidates the report lists">
+           "candidates the report lists">,
+    Option<"guard", "guard", "bool", "true",
+           "keep the default schedule of ops outside the learned model's "
+           "trained domain">
   ];
 }
 
