@@ -50,7 +50,10 @@ static void addPipeline(OpPassManager &pm, StringRef pipeline) {
 void attn::buildAttnBufferizePipeline(OpPassManager &pm, bool tile) {
   if (tile)
     addPipeline(pm, "attn-tile");
-  addPipeline(pm, "attn-decompose,canonicalize,cse,"
+  // Elementwise arith/math on tensors (the glue between attn ops, e.g. in
+  // attn-grad's gradient functions) becomes linalg.generic, which bufferizes.
+  addPipeline(pm, "attn-decompose,func.func(convert-elementwise-to-linalg),"
+                  "canonicalize,cse,"
                   "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
                   "one-shot-bufferize{bufferize-function-boundaries "
                   "allow-return-allocs-from-loops "

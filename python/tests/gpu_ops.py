@@ -119,6 +119,24 @@ def signatures():
     return sigs
 
 
+# The attn-grad pass's output on the GPU: examples/attn-grad/block.mlir.
+GRAD_EXAMPLE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                            os.pardir, os.pardir, "examples", "attn-grad",
+                            "block.mlir")
+GRAD_PACKAGE = "attn-grad-block"
+
+
+def compile_grad_example(out_dir: str, chip: str):
+    """attn-opt --attn-grad --attn-to-cubin on the example, into
+    out_dir/attn-grad-block."""
+    import subprocess
+    from attn_mlir.compiler import _find_attn_opt
+    package = os.path.join(out_dir, GRAD_PACKAGE)
+    subprocess.run([_find_attn_opt(), GRAD_EXAMPLE, "--attn-grad",
+                    f"--attn-to-cubin=chip={chip} package-dir={package}",
+                    "-o", os.devnull], check=True, capture_output=True)
+
+
 # --- the run on the GPU -------------------------------------------------------
 
 def run_checks() -> int:
@@ -336,6 +354,37 @@ def run_checks() -> int:
         results.append((name, "traced", 0, 0, False))
         failures.append(f"{name}: {type(e).__name__}: {e}")
 
+    # attn-grad's @block_grad against torch.autograd of the same block.
+    name = "attn-grad examples/attn-grad/block.mlir @block_grad"
+    package = os.path.join(os.environ.get("ATTN_MLIR_PACKAGES", "")
+                           .split(os.pathsep)[0], GRAD_PACKAGE)
+    if not os.path.isdir(package):
+        results.append((name, "package", 0, 0, False))
+        failures.append(f"{name}: no package {package}")
+    else:
+        b, hh, t, d, v = 2, 4, 128, 64, 1000
+        q, k, vv = (torch.randn(b, hh, t, d, device=dev).to(torch.bfloat16)
+                    for _ in range(3))
+        w = (torch.randn(v, hh * d, device=dev) / math.sqrt(hh * d)).to(
+            torch.bfloat16)
+        y = torch.randint(0, v, (b * t,), device=dev)
+        ours = list(attn_mlir.Kernel(package, "block_grad")(q, k, vv, w, y))
+
+        def reference(q, k, vv, w):
+            o = ref_attention(q, k, vv, True, None, None, 1 / math.sqrt(d))
+            hidden = o.transpose(1, 2).reshape(b * t, hh * d)
+            return ref_loss(hidden @ w.t(), y, -100, 0.0, 0.0, None, "mean")
+
+        ins = leaves(q, k, vv, w)
+        loss = reference(*ins)
+        ref = [loss] + list(torch.autograd.grad(loss, ins))
+        ins = leaves(*(x.double() for x in (q, k, vv, w)))
+        loss = reference(*ins)
+        ref64 = [loss] + list(torch.autograd.grad(loss, ins))
+        for label, a, r, r64 in zip(("loss", "dq", "dk", "dv", "dW"), ours,
+                                    ref, ref64):
+            compare(name, label, a, r, r64, "bf16")
+
     for case, label, err, bound, ok in results:
         print(f"{'PASS' if ok else 'FAIL'}  {case}  {label}  "
               f"err {err:.3g}  bound {bound:.3g}")
@@ -357,6 +406,7 @@ def main() -> int:
         from attn_mlir.precompile import precompile
         precompile(signatures(), args.precompile, args.chip,
                    jobs=args.jobs)
+        compile_grad_example(args.precompile, args.chip)
         return 0
     return run_checks()
 

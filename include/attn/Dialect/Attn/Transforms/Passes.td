@@ -180,4 +180,55 @@ def AttnTile : Pass<"attn-tile"> {
   ];
 }
 
+def AttnGrad : Pass<"attn-grad", "::mlir::ModuleOp"> {
+  let summary = "Emit the gradient function of a scalar loss built from attn ops";
+  let description = [{
+    Reverse-mode differentiation of functions that compute a scalar loss
+    from attn ops and elementwise / shape glue. Each `func.func` carrying
+    `attn.grad = array<i64: i, j, ...>` (the indices of the arguments to
+    differentiate with respect to) gets a sibling `@<name>_grad` with the
+    same arguments that returns the loss followed by the gradient of the
+    loss with respect to each listed argument, in that order; the attribute
+    is removed from the original, which is left unchanged otherwise.
+
+    The loss is the function's single result, a `tensor<f32>` (rank 0).
+    The gradient function recomputes the forward once, asking each
+    attention and loss op for its log-sum-exp (the only state the backward
+    ops need: never the attention probabilities or the logits), then walks
+    the ops backward, accumulating each value's gradient:
+
+    - `attn.attention` -> `attn.attention_grad` (dq, dk, dv; the mask gets
+      none), `attn.softmax` / `log_softmax` / `logsumexp` -> their `_grad`
+      ops, `attn.cross_entropy` -> `attn.cross_entropy_grad`,
+      `attn.linear_cross_entropy` -> `attn.linear_cross_entropy_grad`
+      (dh, dW, dbias); labels get no gradient;
+    - `arith.addf`, `subf`, `mulf`, `divf`, `negf`, `extf`, `truncf` on
+      tensors; `tensor.expand_shape`, `tensor.collapse_shape`,
+      `linalg.transpose`; constants.
+
+    An op on the path from a listed argument to the loss that is not in
+    this list is an error naming it, as is a gradient that would have to
+    flow through a log-sum-exp result or a mask, or a function whose result
+    is not a `tensor<f32>`. Arguments the loss does not depend on get zero
+    gradients.
+
+    ```mlir
+    func.func @loss(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>,
+                    %y: tensor<8xi64>) -> tensor<f32>
+        attributes {attn.grad = array<i64: 0, 1>} {
+      %l = attn.linear_cross_entropy %h, %w, %y
+          : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64> -> tensor<f32>
+      return %l : tensor<f32>
+    }
+    ```
+    gains `@loss_grad(...) -> (tensor<f32>, tensor<8x64xf32>,
+    tensor<100x64xf32>)`: the loss with its `lse`, then one
+    `attn.linear_cross_entropy_grad` seeded with 1.0.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::func::FuncDialect"
+  ];
+}
+
 #endif // ATTN_DIALECT_ATTN_TRANSFORMS_PASSES_TD
