@@ -9,6 +9,8 @@
 
 #include "attn/CostModel/Features.h"
 
+#include "JsonPathReader.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -43,21 +45,14 @@ static std::optional<unsigned> featureIndex(StringRef name) {
 namespace mlir::attn {
 
 /// Turns the JSON document of a domain file into a TrainedDomain.
-class TrainedDomainReader {
+class TrainedDomainReader : JsonPathReader {
 public:
-  explicit TrainedDomainReader(StringRef file) : file(file) {}
+  explicit TrainedDomainReader(StringRef file)
+      : JsonPathReader(("trained domain " + file + ": ").str()), file(file) {}
 
   Expected<TrainedDomain> read(const json::Value &root);
 
 private:
-  Error fail(const Twine &path, const Twine &message) const {
-    return llvm::createStringError("trained domain " + file + ": " + path +
-                                   ": " + message);
-  }
-  Expected<const json::Value *> field(const json::Object &parent, StringRef key,
-                                      const Twine &path);
-  Expected<StringRef> string(const json::Object &parent, StringRef key,
-                             const Twine &path);
   Expected<int64_t> integer(const json::Object &parent, StringRef key,
                             const Twine &path);
   Expected<double> finite(const json::Object &parent, StringRef key,
@@ -69,27 +64,6 @@ private:
 };
 
 } // namespace mlir::attn
-
-Expected<const json::Value *>
-TrainedDomainReader::field(const json::Object &parent, StringRef key,
-                           const Twine &path) {
-  const json::Value *value = parent.get(key);
-  if (!value)
-    return fail(path, "missing field '" + key + "'");
-  return value;
-}
-
-Expected<StringRef> TrainedDomainReader::string(const json::Object &parent,
-                                                StringRef key,
-                                                const Twine &path) {
-  Expected<const json::Value *> value = field(parent, key, path);
-  if (!value)
-    return value.takeError();
-  std::optional<StringRef> text = (*value)->getAsString();
-  if (!text)
-    return fail(path + "." + key, "expected a string");
-  return *text;
-}
 
 Expected<int64_t> TrainedDomainReader::integer(const json::Object &parent,
                                                StringRef key,

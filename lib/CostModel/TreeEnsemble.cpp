@@ -8,6 +8,8 @@
 
 #include "attn/CostModel/TreeEnsemble.h"
 
+#include "JsonPathReader.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/Twine.h"
@@ -31,24 +33,14 @@ namespace mlir::attn {
 /// Turns the JSON document of an XGBoost model into a TreeEnsemble. Every
 /// accessor takes the JSON path of what it reads so that its error can name
 /// it ("learner.gradient_booster.model.trees[3].left_children[5]").
-class TreeEnsembleReader {
+class TreeEnsembleReader : JsonPathReader {
 public:
-  explicit TreeEnsembleReader(StringRef file) : file(file) {}
+  explicit TreeEnsembleReader(StringRef file)
+      : JsonPathReader((file + ": ").str()), file(file) {}
 
   Expected<TreeEnsemble> read(const json::Value &root);
 
 private:
-  Error fail(const Twine &path, const Twine &message) const {
-    return llvm::createStringError(file + ": " + path + ": " + message);
-  }
-
-  Expected<const json::Object *> object(const json::Object &parent,
-                                        StringRef key, const Twine &path);
-  Expected<const json::Array *> array(const json::Object &parent, StringRef key,
-                                      const Twine &path);
-  Expected<StringRef> string(const json::Object &parent, StringRef key,
-                             const Twine &path);
-  /// XGBoost writes its parameters as strings ("20"); accept numbers too.
   Expected<int64_t> integerParam(const json::Object &parent, StringRef key,
                                  const Twine &path);
   /// An array of exactly `size` elements.
@@ -73,30 +65,6 @@ private:
 static constexpr StringRef kSupportedObjectives[] = {
     "reg:squarederror", "rank:pairwise", "rank:ndcg"};
 
-Expected<const json::Object *>
-TreeEnsembleReader::object(const json::Object &parent, StringRef key,
-                           const Twine &path) {
-  const json::Value *value = parent.get(key);
-  if (!value)
-    return fail(path, "missing field '" + key + "'");
-  const json::Object *result = value->getAsObject();
-  if (!result)
-    return fail(path + "." + key, "expected an object");
-  return result;
-}
-
-Expected<const json::Array *>
-TreeEnsembleReader::array(const json::Object &parent, StringRef key,
-                          const Twine &path) {
-  const json::Value *value = parent.get(key);
-  if (!value)
-    return fail(path, "missing field '" + key + "'");
-  const json::Array *result = value->getAsArray();
-  if (!result)
-    return fail(path + "." + key, "expected an array");
-  return result;
-}
-
 Expected<const json::Array *>
 TreeEnsembleReader::arrayOfSize(const json::Object &parent, StringRef key,
                                 size_t size, const Twine &path) {
@@ -110,28 +78,16 @@ TreeEnsembleReader::arrayOfSize(const json::Object &parent, StringRef key,
   return result;
 }
 
-Expected<StringRef> TreeEnsembleReader::string(const json::Object &parent,
-                                               StringRef key,
-                                               const Twine &path) {
-  const json::Value *value = parent.get(key);
-  if (!value)
-    return fail(path, "missing field '" + key + "'");
-  std::optional<StringRef> result = value->getAsString();
-  if (!result)
-    return fail(path + "." + key, "expected a string");
-  return *result;
-}
-
 Expected<int64_t> TreeEnsembleReader::integerParam(const json::Object &parent,
                                                    StringRef key,
                                                    const Twine &path) {
-  const json::Value *value = parent.get(key);
+  Expected<const json::Value *> value = field(parent, key, path);
   if (!value)
-    return fail(path, "missing field '" + key + "'");
-  if (std::optional<int64_t> number = value->getAsInteger())
+    return value.takeError();
+  if (std::optional<int64_t> number = (*value)->getAsInteger())
     return *number;
   int64_t result;
-  std::optional<StringRef> text = value->getAsString();
+  std::optional<StringRef> text = (*value)->getAsString();
   if (!text || text->trim().getAsInteger(10, result))
     return fail(path + "." + key, "expected an integer");
   return result;

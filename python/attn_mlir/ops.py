@@ -359,6 +359,19 @@ _cross_entropy_forward.register_autograd(_cross_entropy_grad,
                                          setup_context=_cross_entropy_setup)
 
 
+def _flatten_tokens(rows: Tensor, labels: Tensor, ignore_index,
+                    label_smoothing, z_loss, softcap, reduction):
+    """[..., X] rows and [...] labels as [N, X] and [N], with the loss
+    attributes as the custom ops take them."""
+    attributes = (int(ignore_index), float(label_smoothing), float(z_loss),
+                  None if softcap is None else float(softcap), reduction)
+    return rows.reshape(-1, rows.shape[-1]), labels.reshape(-1), attributes
+
+
+def _unflatten_loss(loss: Tensor, labels: Tensor, reduction: str) -> Tensor:
+    return loss.reshape(labels.shape) if reduction == "none" else loss
+
+
 def _check_loss_call(op: str, tensors: Sequence[Tensor], reduction: str):
     _on_one_cuda_device(op, tensors)
     if reduction not in ("none", "sum", "mean"):
@@ -381,13 +394,12 @@ def cross_entropy(logits: Tensor, labels: Tensor, *,
         raise ValueError(f"attn_mlir.cross_entropy: logits [..., V] and "
                          f"labels [...] expected, got {tuple(logits.shape)} "
                          f"and {tuple(labels.shape)}")
-    z = logits.reshape(-1, logits.shape[-1])
-    y = labels.reshape(-1)
-    attributes = (int(ignore_index), float(label_smoothing), float(z_loss),
-                  None if softcap is None else float(softcap), reduction)
+    z, y, attributes = _flatten_tokens(logits, labels, ignore_index,
+                                       label_smoothing, z_loss, softcap,
+                                       reduction)
     _cross_entropy_signature(z, y, *attributes)
     loss, _ = _cross_entropy_forward(z, y, *attributes)
-    return loss.reshape(labels.shape) if reduction == "none" else loss
+    return _unflatten_loss(loss, labels, reduction)
 
 
 def _linear_signature(h: Tensor, w: Tensor, y: Tensor, has_bias: bool,
@@ -488,10 +500,9 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, labels: Tensor,
         raise ValueError(f"attn_mlir.linear_cross_entropy: bias must be "
                          f"[V] = [{weight.shape[0]}], got "
                          f"{tuple(bias.shape)}")
-    h = hidden.reshape(-1, hidden.shape[-1])
-    y = labels.reshape(-1)
-    attributes = (int(ignore_index), float(label_smoothing), float(z_loss),
-                  None if softcap is None else float(softcap), reduction)
+    h, y, attributes = _flatten_tokens(hidden, labels, ignore_index,
+                                       label_smoothing, z_loss, softcap,
+                                       reduction)
     _linear_signature(h, weight, y, bias is not None, *attributes)
     loss, _ = _linear_forward(h, weight, y, bias, *attributes)
-    return loss.reshape(labels.shape) if reduction == "none" else loss
+    return _unflatten_loss(loss, labels, reduction)
