@@ -130,6 +130,11 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           split *= 2;
         return make(128, 128, blockD, 8, 2, split, 1);
       })
+      .Case([&](LinearCrossEntropyGradOp) {
+        // attn-tile's Cut-Cross-Entropy backward reads the tiles (the host
+        // path); a GPU runs the decomposition, which reads none of them.
+        return make(64, 128, 64, 4, 1, 1, 1);
+      })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
 }
 

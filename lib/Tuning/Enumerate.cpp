@@ -89,14 +89,21 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
 
   Candidates c;
   llvm::TypeSwitch<Operation *>(op)
-      .Case<LogSumExpGradOp, CrossEntropyGradOp, LinearCrossEntropyGradOp,
-            AttentionGradOp>(
+      .Case<LogSumExpGradOp, CrossEntropyGradOp, AttentionGradOp>(
           [&](Operation *) {
             // No tiled form yet: the decomposition reads no schedule, so
             // the host lists the one canonical schedule, as the GPU does.
             c.blockM = {0};
             c.blockN = {0};
           })
+      .Case([&](LinearCrossEntropyGradOp) {
+        // The host's tiled Cut-Cross-Entropy backward (a GPU returned
+        // above with the default alone: its decomposition reads no
+        // schedule).
+        c.blockM = {16, 32, 64, 128};
+        c.blockN = {32, 64, 128, 256};
+        c.blockD = {16, 32, 64, 128};
+      })
       .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto o) {
         if (family == KernelFamily::Loops) {
           // The host: attn-tile does not tile them; the default's row

@@ -86,10 +86,10 @@ func.func @logsumexp_grad(%x: tensor<3x4x5xf16>, %lse: tensor<3x5xf32>, %d: tens
 // CHECK: arith.select %[[NONE]], %[[ZERO]], %[[DIV]] : f32
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]} ins(%arg0, %arg1, %arg2, %[[SCALE]] : tensor<4x10xf32>, tensor<4xi64>, tensor<4xf32>, tensor<f32>)
 // CHECK: ^bb0(%[[Z:.+]]: f32, %[[LABEL:.+]]: i64, %[[LSE:.+]]: f32, %[[G:.+]]: f32, %{{.+}}: f32):
-// CHECK: %[[SH:.+]] = arith.subf %[[Z]], %[[LSE]] : f32
-// CHECK: %[[P:.+]] = math.exp %[[SH]] : f32
 // CHECK: %[[V:.+]] = linalg.index 1 : index
 // CHECK: %[[VI:.+]] = arith.index_cast %[[V]] : index to i64
+// CHECK: %[[SH:.+]] = arith.subf %[[Z]], %[[LSE]] : f32
+// CHECK: %[[P:.+]] = math.exp %[[SH]] : f32
 // CHECK: %[[HIT:.+]] = arith.cmpi eq, %[[VI]], %[[LABEL]] : i64
 // CHECK: %[[T:.+]] = arith.select %[[HIT]], %[[ONE]], %[[ZERO]] : f32
 // CHECK: %[[D:.+]] = arith.subf %[[P]], %[[T]] : f32

@@ -627,8 +627,27 @@ func.func @lce_grad_grad_bias_shape(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>
 
 // -----
 
+// linear_cross_entropy_grad's tiles (attn-tile's Cut-Cross-Entropy
+// backward): all three positive multiples of 16, or all zero (the
+// decomposition); no split, stages or passes.
 func.func @lce_grad_schedule(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
-  // expected-error @+1 {{schedule block_m does not apply to this op and must be 0, but is 64}}
+  // expected-error @+1 {{schedule block_n must be a positive multiple of 16, but is 0}}
   %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {schedule = #attn.schedule<block_m = 64>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_schedule_split(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{schedule split does not apply to this op and must be 1, but is 2}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 32, split = 2>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_schedule_multiple(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{schedule block_d must be a positive multiple of 16, but is 24}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 24>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
   return %dh : tensor<8x64xf32>
 }

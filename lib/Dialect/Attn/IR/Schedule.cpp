@@ -159,8 +159,9 @@ LogicalResult LinearCrossEntropyOp::verifyScheduleStructure(
                    "split", "exceeds the number of vocabulary tiles");
 }
 
-/// logsumexp_grad, cross_entropy_grad, linear_cross_entropy_grad and
-/// attention_grad have no tiled form and no GPU kernel yet: the
+/// logsumexp_grad, cross_entropy_grad and attention_grad (and
+/// linear_cross_entropy_grad on a GPU) have no tiled form and no GPU kernel
+/// yet: the
 /// decomposition computes them and reads no schedule, so every field but
 /// the warps and the chip keeps its default.
 static LogicalResult
@@ -202,9 +203,22 @@ LogicalResult CrossEntropyGradOp::verifyScheduleStructure(
   return verifyUntiledSchedule(s, emitError);
 }
 
+/// linear_cross_entropy_grad: attn-tile's Cut-Cross-Entropy backward
+/// reads block_m tokens x block_n classes, contracted block_d at a time
+/// (the host); all-zero tiles are the decomposition, which reads no
+/// schedule (the GPU's simple mapping).
 LogicalResult LinearCrossEntropyGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
-  return verifyUntiledSchedule(s, emitError);
+  if (s.getBlockM() == 0 && s.getBlockN() == 0 && s.getBlockD() == 0)
+    return verifyUntiledSchedule(s, emitError);
+  ScheduleChecker c(s, emitError);
+  return success(
+      succeeded(c.positiveMultiple("block_m", s.getBlockM(), 16)) &&
+      succeeded(c.positiveMultiple("block_n", s.getBlockN(), 16)) &&
+      succeeded(c.positiveMultiple("block_d", s.getBlockD(), 16)) &&
+      succeeded(c.unused("stages", s.getStages(), 1)) &&
+      succeeded(c.unused("split", s.getSplit(), 1)) &&
+      succeeded(c.unused("passes", s.getPasses(), 1)));
 }
 
 LogicalResult

@@ -140,18 +140,12 @@ struct DecomposeLogSumExpGrad : OpRewritePattern<LogSumExpGradOp> {
   }
 };
 
-/// Whether `label` (a scalar in a generic body) is `ignoreIndex`.
-Value isIgnored(OpBuilder &b, Location loc, Value label, int64_t ignoreIndex) {
-  return arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq, label,
-      arith::ConstantOp::create(
-          b, loc, b.getIntegerAttr(label.getType(), ignoreIndex)));
-}
-
 /// cross_entropy_grad: per element, the derivative of the per-token loss
 /// with respect to the (soft-capped) logit, times the softcap's derivative,
 /// times the token's upstream gradient (grad_loss[n], grad_loss, or
-/// grad_loss / count for mean), and 0 for ignored tokens.
+/// grad_loss / count for mean), and 0 for ignored tokens
+/// (buildLossGradElement, shared with the tiled linear cross-entropy
+/// gradient).
 struct DecomposeCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -163,87 +157,22 @@ struct DecomposeCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
     Value logits = op.getLogits(), labels = op.getLabels();
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, logits);
-    int64_t ignoreIndex = op.getIgnoreIndex();
-    double eps = op.getLabelSmoothing().convertToDouble();
-    double zLoss = op.getZLoss().convertToDouble();
-    std::optional<double> cap = toDouble(op.getSoftcap());
     SmallVector<AffineExpr> nv = allDims(ctx, 2), n = dims(ctx, {0});
-
-    // The upstream gradient of each token: grad_loss[n] for none, the
-    // scalar for sum, and for mean the scalar over the count of
-    // non-ignored tokens (0 when there is none: no gradient at all).
-    Value upstream = op.getGradLoss();
-    SmallVector<AffineExpr> upstreamExprs;
-    if (op.getReduction() == Reduction::none)
-      upstreamExprs = n;
-    if (op.getReduction() == Reduction::mean) {
-      SmallVector<AffineExpr> r = allDims(ctx, 1);
-      Value count = gb.generic(
-          {labels}, {gb.filled({}, 0.0)}, 1, {r, {}},
-          iteratorsWithReduction(1, {0}),
-          [&](OpBuilder &b, Location loc, ValueRange a) {
-            Value counted = arith::SelectOp::create(
-                b, loc, isIgnored(b, loc, a[0], ignoreIndex),
-                f32Const(b, loc, 0.0), f32Const(b, loc, 1.0));
-            linalg::YieldOp::create(
-                b, loc, ValueRange{arith::AddFOp::create(b, loc, a[1],
-                                                         counted)});
-          })[0];
-      upstream = buildDivideOrZero(gb, upstream, count);
-    }
-
-    // eps / V, the smoothing term every class shares.
-    Value smoothing;
-    if (eps != 0.0)
-      smoothing = arith::DivFOp::create(rewriter, loc, gb.f32Const(eps),
-                                        vocabAsF32(rewriter, loc, sizes[1]));
+    TokenUpstream upstream =
+        buildTokenUpstream(gb, op.getGradLoss(), labels, op.getReduction(),
+                           op.getIgnoreIndex());
+    LossGradSpec spec = getLossGradSpec(op, rewriter, loc, sizes[1]);
     Type elt = op.getLogits().getType().getElementType();
     Value grad = gb.generic(
-        {logits, labels, op.getLse(), upstream}, {gb.empty(sizes, elt)}, 2,
-        {nv, n, n, upstreamExprs, nv},
+        {logits, labels, op.getLse(), upstream.value}, {gb.empty(sizes, elt)},
+        2,
+        {nv, n, n, upstream.perToken ? n : SmallVector<AffineExpr>{}, nv},
         SmallVector<IteratorType>(2, IteratorType::parallel),
         [&](OpBuilder &b, Location loc, ValueRange a) {
-          Value z = toF32(b, loc, a[0]);
-          if (cap)
-            z = softcap(b, loc, z, *cap);
-          Value lse = a[2];
-          // d loss / d z_v = p_v (1 + 2 z_loss lse) - (1 - eps) [v == y]
-          //                  - eps / V.
-          Value d = math::ExpOp::create(b, loc,
-                                        arith::SubFOp::create(b, loc, z, lse));
-          if (zLoss != 0.0) {
-            Value factor = arith::AddFOp::create(
-                b, loc, f32Const(b, loc, 1.0),
-                arith::MulFOp::create(b, loc, f32Const(b, loc, 2.0 * zLoss),
-                                      lse));
-            d = arith::MulFOp::create(b, loc, d, factor);
-          }
-          if (eps != 1.0) {
-            Value col = arith::IndexCastOp::create(
-                b, loc, a[1].getType(), linalg::IndexOp::create(b, loc, 1));
-            Value hit = arith::CmpIOp::create(
-                b, loc, arith::CmpIPredicate::eq, col, a[1]);
-            d = arith::SubFOp::create(
-                b, loc, d,
-                arith::SelectOp::create(b, loc, hit,
-                                        f32Const(b, loc, 1.0 - eps),
-                                        f32Const(b, loc, 0.0)));
-          }
-          if (smoothing)
-            d = arith::SubFOp::create(b, loc, d, smoothing);
-          // d z / d logits = 1 - tanh^2 = 1 - (z / cap)^2.
-          if (cap) {
-            Value t =
-                arith::DivFOp::create(b, loc, z, f32Const(b, loc, *cap));
-            d = arith::MulFOp::create(
-                b, loc, d,
-                arith::SubFOp::create(b, loc, f32Const(b, loc, 1.0),
-                                      arith::MulFOp::create(b, loc, t, t)));
-          }
-          d = arith::MulFOp::create(b, loc, d, a[3]);
-          d = arith::SelectOp::create(b, loc,
-                                      isIgnored(b, loc, a[1], ignoreIndex),
-                                      f32Const(b, loc, 0.0), d);
+          Value column = arith::IndexCastOp::create(
+              b, loc, a[1].getType(), linalg::IndexOp::create(b, loc, 1));
+          Value d = buildLossGradElement(b, loc, spec, toF32(b, loc, a[0]),
+                                         a[1], column, a[2], a[3]);
           linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, d, elt)});
         })[0];
     rewriter.replaceOp(op, grad);

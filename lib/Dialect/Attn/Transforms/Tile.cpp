@@ -44,8 +44,9 @@ struct AttnTilePass : public attn::impl::AttnTileBase<AttnTilePass> {
       if (isa<SoftmaxGradOp, LogSoftmaxGradOp, LogSumExpGradOp,
               CrossEntropyGradOp, LinearCrossEntropyGradOp, AttentionGradOp>(
             op))
-        op->emitRemark("attn-tile left this op untiled (gradient ops have "
-                       "no tiled form yet); it will be decomposed");
+        op->emitRemark("attn-tile left this op untiled (this gradient op "
+                       "has no tiled form yet, or its schedule's tiles are "
+                       "zero); it will be decomposed");
       else
         op->emitRemark("attn-tile left this op untiled (attention with "
                        "dynamic head counts is not tiled); it will be "

@@ -9,6 +9,10 @@
 // block_d columns at a time) and folded into the running state at once: no
 // [N, V] buffer exists at any point (Cut Cross-Entropy).
 //
+// attn.linear_cross_entropy_grad -> Cut Cross-Entropy's backward: the
+// logits tiles recomputed, their gradient formed tile by tile, dh, dW and
+// dbias accumulated in f32; again no [N, V] buffer.
+//
 //===----------------------------------------------------------------------===//
 
 #include "LossMath.h"
@@ -22,6 +26,14 @@ using namespace mlir::attn;
 using namespace mlir::attn::detail;
 
 namespace {
+
+/// The body of acc += a * b in f32 (a and b of any float type).
+void mulAddF32(OpBuilder &b, Location loc, ValueRange a) {
+  Value p = arith::MulFOp::create(b, loc, toF32(b, loc, a[0]),
+                                  toF32(b, loc, a[1]));
+  linalg::YieldOp::create(b, loc,
+                          ValueRange{arith::AddFOp::create(b, loc, a[2], p)});
+}
 
 /// What one pass over a row's logits accumulates.
 struct LossState {
@@ -183,6 +195,49 @@ struct TileCrossEntropy : OpRewritePattern<CrossEntropyOp> {
   }
 };
 
+/// One [nSize, vSize] f32 tile of hidden @ weight^T (+ bias), contracted
+/// block_d columns at a time: the forward's and the backward's tiles.
+Value buildLinearLogitsTile(PatternRewriter &rewriter, Location loc,
+                            Value hidden, Value weight, Value bias,
+                            OpFoldResult hiddenSize, int64_t blockD, Value n0,
+                            OpFoldResult nSize, Value v0, OpFoldResult vSize) {
+  GenericBuilder gb(rewriter, loc);
+  IndexMath im(rewriter, loc);
+  MLIRContext *ctx = rewriter.getContext();
+  SmallVector<OpFoldResult> tile = {nSize, vSize};
+  // logits tile = sum over block_d chunks of h[n0.., d0..] w[v0.., d0..]^T.
+  Value d = im.v(hiddenSize), bd = im.c(blockD);
+  auto dLoop = scf::ForOp::create(rewriter, loc, im.c(0), d, bd,
+                                  ValueRange{gb.filled(tile, 0.0)});
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(dLoop.getBody());
+  Value d0 = dLoop.getInductionVar();
+  OpFoldResult dSize = im.tileSize(hiddenSize, d0, blockD);
+  Value hTile =
+      extractTile(rewriter, loc, hidden, {n0, d0}, {nSize, dSize}, {0, 1});
+  Value wTile =
+      extractTile(rewriter, loc, weight, {v0, d0}, {vSize, dSize}, {0, 1});
+  Value acc = gb.generic(
+      {hTile, wTile}, {dLoop.getRegionIterArgs()[0]}, 3,
+      {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
+      iteratorsWithReduction(3, {2}), mulAddF32)[0];
+  scf::YieldOp::create(rewriter, loc, ValueRange{acc});
+  rewriter.setInsertionPointAfter(dLoop);
+  Value logits = dLoop.getResult(0);
+  if (!bias)
+    return logits;
+  Value bTile = extractTile(rewriter, loc, bias, {v0}, {vSize}, {0});
+  return gb.generic({logits, bTile}, {gb.empty(tile, gb.f32)}, 2,
+                    {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
+                    {IteratorType::parallel, IteratorType::parallel},
+                    [](OpBuilder &b, Location loc, ValueRange a) {
+                      linalg::YieldOp::create(
+                          b, loc,
+                          ValueRange{arith::AddFOp::create(
+                              b, loc, a[0], toF32(b, loc, a[1]))});
+                    })[0];
+}
+
 struct TileLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(LinearCrossEntropyOp op,
@@ -195,58 +250,182 @@ struct TileLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
     return tileLoss(
         op, rewriter, hs[0], ws[0],
         [&](Value n0, OpFoldResult nSize, Value v0, OpFoldResult vSize) {
-          GenericBuilder gb(rewriter, loc);
-          IndexMath im(rewriter, loc);
-          MLIRContext *ctx = rewriter.getContext();
-          SmallVector<OpFoldResult> tile = {nSize, vSize};
-          // logits tile = sum over block_d chunks of h[n0.., d0..] w[v0.., d0..]^T.
-          Value d = im.v(hs[1]), bd = im.c(blockD);
-          auto dLoop = scf::ForOp::create(rewriter, loc, im.c(0), d, bd,
-                                          ValueRange{gb.filled(tile, 0.0)});
-          OpBuilder::InsertionGuard guard(rewriter);
-          rewriter.setInsertionPointToStart(dLoop.getBody());
-          Value d0 = dLoop.getInductionVar();
-          OpFoldResult dSize = im.tileSize(hs[1], d0, blockD);
-          Value hTile = extractTile(rewriter, loc, hidden, {n0, d0},
-                                    {nSize, dSize}, {0, 1});
-          Value wTile = extractTile(rewriter, loc, weight, {v0, d0},
-                                    {vSize, dSize}, {0, 1});
-          Value acc =
-              gb.generic({hTile, wTile}, {dLoop.getRegionIterArgs()[0]}, 3,
-                         {dims(ctx, {0, 2}), dims(ctx, {1, 2}),
-                          dims(ctx, {0, 1})},
-                         iteratorsWithReduction(3, {2}),
-                         [](OpBuilder &b, Location loc, ValueRange a) {
-                           Value p = arith::MulFOp::create(
-                               b, loc, toF32(b, loc, a[0]), toF32(b, loc, a[1]));
-                           linalg::YieldOp::create(
-                               b, loc,
-                               ValueRange{arith::AddFOp::create(b, loc, a[2], p)});
-                         })[0];
-          scf::YieldOp::create(rewriter, loc, ValueRange{acc});
-          rewriter.setInsertionPointAfter(dLoop);
-          Value logits = dLoop.getResult(0);
-          if (bias) {
-            Value bTile = extractTile(rewriter, loc, bias, {v0}, {vSize}, {0});
-            logits = gb.generic(
-                {logits, bTile}, {gb.empty(tile, gb.f32)}, 2,
-                {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
-                {IteratorType::parallel, IteratorType::parallel},
-                [](OpBuilder &b, Location loc, ValueRange a) {
-                  linalg::YieldOp::create(
-                      b, loc,
-                      ValueRange{arith::AddFOp::create(b, loc, a[0],
-                                                       toF32(b, loc, a[1]))});
-                })[0];
-          }
-          return logits;
+          return buildLinearLogitsTile(rewriter, loc, hidden, weight, bias,
+                                       hs[1], blockD, n0, nSize, v0, vSize);
         });
+  }
+};
+
+/// linear_cross_entropy_grad -> the Cut-Cross-Entropy backward in two
+/// deterministic passes (no atomics), neither holding more than one
+/// [block_m, block_n] logits tile:
+///   dh: a forall over token blocks; each streams the vocabulary tiles,
+///       recomputes the logits tile as the forward does, forms its gradient
+///       (buildLossGradElement, the formula of cross_entropy_grad) and
+///       accumulates gz @ W_tile into an f32 [block_m, D] tile;
+///   dW (and dbias): a forall over vocabulary blocks; each streams the
+///       token tiles and accumulates gz^T @ h_tile (and the column sums).
+/// The logits are computed twice in all (once per pass). A schedule with
+/// all-zero tiles (the GPU's canonical one) is left to the decomposition.
+struct TileLinearCrossEntropyGrad
+    : OpRewritePattern<LinearCrossEntropyGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(LinearCrossEntropyGradOp op,
+                                PatternRewriter &rewriter) const override {
+    ScheduleAttr schedule = getScheduleOrDefault(op);
+    if (schedule.getBlockM() == 0)
+      return failure();
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    IndexMath im(rewriter, loc);
+    Value hidden = op.getHidden(), weight = op.getWeight(), bias = op.getBias();
+    Value labels = op.getLabels(), lse = op.getLse();
+    SmallVector<OpFoldResult> hs = tensor::getMixedSizes(rewriter, loc, hidden);
+    SmallVector<OpFoldResult> ws = tensor::getMixedSizes(rewriter, loc, weight);
+    OpFoldResult numTokens = hs[0], hiddenSize = hs[1], vocab = ws[0];
+    int64_t bm = schedule.getBlockM(), bn = schedule.getBlockN();
+    int64_t blockD = schedule.getBlockD();
+    Type elt = op.getHidden().getType().getElementType();
+    TokenUpstream upstream =
+        buildTokenUpstream(gb, op.getGradLoss(), labels, op.getReduction(),
+                           op.getIgnoreIndex());
+    LossGradSpec spec = getLossGradSpec(op, rewriter, loc, vocab);
+    SmallVector<AffineExpr> nv = allDims(ctx, 2), n = dims(ctx, {0});
+
+    // The gradient of one logits tile [nSize, vSize], f32.
+    auto gradTile = [&](Value n0, OpFoldResult nSize, Value v0,
+                        OpFoldResult vSize) -> Value {
+      Value z = buildLinearLogitsTile(rewriter, loc, hidden, weight, bias,
+                                      hiddenSize, blockD, n0, nSize, v0, vSize);
+      Value labelTile = extractTile(rewriter, loc, labels, {n0}, {nSize}, {0});
+      Value lseTile = extractTile(rewriter, loc, lse, {n0}, {nSize}, {0});
+      Value upTile = upstream.perToken
+                         ? extractTile(rewriter, loc, upstream.value, {n0},
+                                       {nSize}, {0})
+                         : upstream.value;
+      return gb.generic(
+          {z, labelTile, lseTile, upTile}, {gb.empty({nSize, vSize}, gb.f32)},
+          2, {nv, n, n, upstream.perToken ? n : SmallVector<AffineExpr>{}, nv},
+          {IteratorType::parallel, IteratorType::parallel},
+          [&](OpBuilder &b, Location loc, ValueRange a) {
+            Value col = arith::AddIOp::create(
+                b, loc, linalg::IndexOp::create(b, loc, 1), v0);
+            Value column =
+                arith::IndexCastOp::create(b, loc, a[1].getType(), col);
+            Value d = buildLossGradElement(b, loc, spec, a[0], a[1], column,
+                                           a[2], a[3]);
+            linalg::YieldOp::create(b, loc, ValueRange{d});
+          })[0];
+    };
+    auto toElt = [&](Value acc, ArrayRef<OpFoldResult> sizes) -> Value {
+      if (elt == gb.f32)
+        return acc;
+      unsigned rank = sizes.size();
+      return gb.generic({acc}, {gb.empty(sizes, elt)}, rank,
+                        {allDims(ctx, rank), allDims(ctx, rank)},
+                        SmallVector<IteratorType>(rank, IteratorType::parallel),
+                        [&](OpBuilder &b, Location loc, ValueRange a) {
+                          linalg::YieldOp::create(
+                              b, loc, ValueRange{fromF32(b, loc, a[0], elt)});
+                        })[0];
+    };
+    OpFoldResult zero = rewriter.getIndexAttr(0);
+
+    // dh: parallel over token blocks, streaming the vocabulary.
+    Value dh;
+    {
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, {OpFoldResult(im.ceilDiv(im.v(numTokens), im.c(bm)))},
+          {gb.empty({numTokens, hiddenSize}, elt)}, std::nullopt);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value n0 = im.mul(forall.getInductionVars()[0], im.c(bm));
+      OpFoldResult nSize = im.tileSize(numTokens, n0, bm);
+      auto loop = scf::ForOp::create(
+          rewriter, loc, im.c(0), im.v(vocab), im.c(bn),
+          ValueRange{gb.filled({nSize, hiddenSize}, 0.0)});
+      rewriter.setInsertionPointToStart(loop.getBody());
+      Value v0 = loop.getInductionVar();
+      OpFoldResult vSize = im.tileSize(vocab, v0, bn);
+      Value gz = gradTile(n0, nSize, v0, vSize);
+      Value wTile = extractTile(rewriter, loc, weight, {v0, zero},
+                                {vSize, hiddenSize}, {0, 1});
+      // Loops (n, d, v): dh += gz W.
+      Value acc = gb.generic(
+          {gz, wTile}, {loop.getRegionIterArgs()[0]}, 3,
+          {dims(ctx, {0, 2}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
+          iteratorsWithReduction(3, {2}), mulAddF32)[0];
+      scf::YieldOp::create(rewriter, loc, ValueRange{acc});
+      rewriter.setInsertionPointAfter(loop);
+      Value tile = toElt(loop.getResult(0), {nSize, hiddenSize});
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      parallelInsertTile(rewriter, loc, tile, forall.getRegionIterArgs()[0],
+                         {n0, zero}, {nSize, hiddenSize});
+      dh = forall.getResult(0);
+    }
+
+    // dW (and dbias): parallel over vocabulary blocks, streaming the tokens.
+    SmallVector<Value> results = {dh};
+    {
+      SmallVector<Value> outs = {gb.empty({vocab, hiddenSize}, elt)};
+      if (bias)
+        outs.push_back(gb.empty({vocab}, elt));
+      auto forall = scf::ForallOp::create(
+          rewriter, loc, {OpFoldResult(im.ceilDiv(im.v(vocab), im.c(bn)))},
+          outs, std::nullopt);
+      OpBuilder::InsertionGuard guard(rewriter);
+      rewriter.setInsertionPointToStart(forall.getBody());
+      Value v0 = im.mul(forall.getInductionVars()[0], im.c(bn));
+      OpFoldResult vSize = im.tileSize(vocab, v0, bn);
+      SmallVector<Value> init = {gb.filled({vSize, hiddenSize}, 0.0)};
+      if (bias)
+        init.push_back(gb.filled({vSize}, 0.0));
+      auto loop = scf::ForOp::create(rewriter, loc, im.c(0), im.v(numTokens),
+                                     im.c(bm), init);
+      rewriter.setInsertionPointToStart(loop.getBody());
+      Value n0 = loop.getInductionVar();
+      OpFoldResult nSize = im.tileSize(numTokens, n0, bm);
+      Value gz = gradTile(n0, nSize, v0, vSize);
+      Value hTile = extractTile(rewriter, loc, hidden, {n0, zero},
+                                {nSize, hiddenSize}, {0, 1});
+      // Loops (v, d, n): dW += gz^T h.
+      SmallVector<Value> next = {gb.generic(
+          {gz, hTile}, {loop.getRegionIterArgs()[0]}, 3,
+          {dims(ctx, {2, 0}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
+          iteratorsWithReduction(3, {2}), mulAddF32)[0]};
+      if (bias)
+        // Loops (v, n): dbias += the column sums of gz.
+        next.push_back(gb.generic(
+            {gz}, {loop.getRegionIterArgs()[1]}, 2,
+            {dims(ctx, {1, 0}), dims(ctx, {0})}, iteratorsWithReduction(2, {1}),
+            [](OpBuilder &b, Location loc, ValueRange a) {
+              linalg::YieldOp::create(
+                  b, loc, ValueRange{arith::AddFOp::create(b, loc, a[1], a[0])});
+            })[0]);
+      scf::YieldOp::create(rewriter, loc, next);
+      rewriter.setInsertionPointAfter(loop);
+      SmallVector<Value> tiles = {
+          toElt(loop.getResult(0), {vSize, hiddenSize})};
+      if (bias)
+        tiles.push_back(toElt(loop.getResult(1), {vSize}));
+      rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+      parallelInsertTile(rewriter, loc, tiles[0],
+                         forall.getRegionIterArgs()[0], {v0, zero},
+                         {vSize, hiddenSize});
+      if (bias)
+        parallelInsertTile(rewriter, loc, tiles[1],
+                           forall.getRegionIterArgs()[1], {v0}, {vSize});
+      results.append(forall.getResults().begin(), forall.getResults().end());
+    }
+    rewriter.replaceOp(op, results);
+    return success();
   }
 };
 
 } // namespace
 
 void mlir::attn::detail::populateTileLossPatterns(RewritePatternSet &patterns) {
-  patterns.add<TileCrossEntropy, TileLinearCrossEntropy>(
-      patterns.getContext());
+  patterns.add<TileCrossEntropy, TileLinearCrossEntropy,
+               TileLinearCrossEntropyGrad>(patterns.getContext());
 }
