@@ -331,29 +331,8 @@ struct DecomposeLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
     Value h = op.getHidden(), w = op.getWeight();
     SmallVector<OpFoldResult> hSizes = tensor::getMixedSizes(rewriter, loc, h);
     SmallVector<OpFoldResult> wSizes = tensor::getMixedSizes(rewriter, loc, w);
-    SmallVector<OpFoldResult> lSizes = {hSizes[0], wSizes[0]};
-    // Loops (n, v, d).
-    Value logits =
-        gb.generic({h, w}, {gb.filled(lSizes, 0.0)}, 3,
-                   {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
-                   iteratorsWithReduction(3, {2}),
-                   [](OpBuilder &b, Location loc, ValueRange args) {
-                     Value prod = arith::MulFOp::create(
-                         b, loc, toF32(b, loc, args[0]), toF32(b, loc, args[1]));
-                     linalg::YieldOp::create(
-                         b, loc,
-                         ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
-                   })[0];
-    if (Value bias = op.getBias())
-      logits = gb.generic({logits, bias}, {gb.empty(lSizes, gb.f32)}, 2,
-                          {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
-                          SmallVector<IteratorType>(2, IteratorType::parallel),
-                          [](OpBuilder &b, Location loc, ValueRange args) {
-                            linalg::YieldOp::create(
-                                b, loc,
-                                ValueRange{arith::AddFOp::create(
-                                    b, loc, args[0], toF32(b, loc, args[1]))});
-                          })[0];
+    Value logits = buildLinearLogits(gb, h, w, op.getBias(), hSizes[0],
+                                     wSizes[0]);
     auto ce = CrossEntropyOp::create(
         rewriter, loc, op->getResultTypes(), logits, op.getLabels(),
         op.getIgnoreIndexAttr(), op.getLabelSmoothingAttr(), op.getZLossAttr(),

@@ -197,28 +197,8 @@ struct DecomposeLinearCrossEntropyGrad
     SmallVector<OpFoldResult> hSizes = tensor::getMixedSizes(rewriter, loc, h);
     SmallVector<OpFoldResult> wSizes = tensor::getMixedSizes(rewriter, loc, w);
     OpFoldResult n = hSizes[0], v = wSizes[0], d = hSizes[1];
-    auto mulAdd = [](OpBuilder &b, Location loc, ValueRange args) {
-      Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
-                                         toF32(b, loc, args[1]));
-      linalg::YieldOp::create(
-          b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
-    };
-
-    // Loops (n, v, d): logits = h W^T, plus the bias, as the forward.
-    Value logits = gb.generic(
-        {h, w}, {gb.filled({n, v}, 0.0)}, 3,
-        {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
-        iteratorsWithReduction(3, {2}), mulAdd)[0];
-    if (Value bias = op.getBias())
-      logits = gb.generic({logits, bias}, {gb.empty({n, v}, gb.f32)}, 2,
-                          {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
-                          SmallVector<IteratorType>(2, IteratorType::parallel),
-                          [](OpBuilder &b, Location loc, ValueRange args) {
-                            linalg::YieldOp::create(
-                                b, loc,
-                                ValueRange{arith::AddFOp::create(
-                                    b, loc, args[0], toF32(b, loc, args[1]))});
-                          })[0];
+    // logits = h W^T, plus the bias, as the forward.
+    Value logits = buildLinearLogits(gb, h, w, op.getBias(), n, v);
     Value dLogits = CrossEntropyGradOp::create(
         rewriter, loc, logits.getType(), logits, op.getLabels(), op.getLse(),
         op.getGradLoss(), op.getIgnoreIndexAttr(), op.getLabelSmoothingAttr(),
@@ -229,26 +209,16 @@ struct DecomposeLinearCrossEntropyGrad
     Value dhAcc = gb.generic(
         {dLogits, w}, {gb.filled({n, d}, 0.0)}, 3,
         {dims(ctx, {0, 2}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
-        iteratorsWithReduction(3, {2}), mulAdd)[0];
+        iteratorsWithReduction(3, {2}), mulAddF32)[0];
     Value dwAcc = gb.generic(
         {dLogits, h}, {gb.filled({v, d}, 0.0)}, 3,
         {dims(ctx, {2, 0}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
-        iteratorsWithReduction(3, {2}), mulAdd)[0];
+        iteratorsWithReduction(3, {2}), mulAddF32)[0];
 
     // Write back in the operands' element type.
     Type elt = op.getHidden().getType().getElementType();
-    auto finish = [&](Value acc, ArrayRef<OpFoldResult> sizes) -> Value {
-      if (elt == gb.f32)
-        return acc;
-      unsigned rank = sizes.size();
-      return gb.generic(
-          {acc}, {gb.empty(sizes, elt)}, rank,
-          {allDims(ctx, rank), allDims(ctx, rank)},
-          SmallVector<IteratorType>(rank, IteratorType::parallel),
-          [&](OpBuilder &b, Location loc, ValueRange args) {
-            linalg::YieldOp::create(b, loc,
-                                    ValueRange{fromF32(b, loc, args[0], elt)});
-          })[0];
+    auto finish = [&](Value acc, ArrayRef<OpFoldResult> sizes) {
+      return castElements(gb, acc, sizes, elt);
     };
     SmallVector<Value> results = {finish(dhAcc, {n, d}),
                                   finish(dwAcc, {v, d})};
@@ -324,19 +294,13 @@ struct DecomposeAttentionGrad : OpRewritePattern<AttentionGradOp> {
     SmallVector<AffineExpr> s5 = allDims(ctx, 5), row4 = dims(ctx, {0, 1, 2, 3});
     auto parallel5 = SmallVector<IteratorType>(5, IteratorType::parallel);
     SmallVector<OpFoldResult> sSizes = {b, hkv, g, m, n};
-    auto mulAdd = [](OpBuilder &b, Location loc, ValueRange args) {
-      Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
-                                         toF32(b, loc, args[1]));
-      linalg::YieldOp::create(
-          b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
-    };
 
     // Loops (b, h, g, i, j, d): s = q . k, then the forward's transform
     // (scale, softcap, masks) into t.
     Value scores = gb.generic({q5, k}, {gb.filled(sSizes, 0.0)}, 6,
                               {dims(ctx, {0, 1, 2, 3, 5}),
                                dims(ctx, {0, 1, 4, 5}), s5},
-                              iteratorsWithReduction(6, {5}), mulAdd)[0];
+                              iteratorsWithReduction(6, {5}), mulAddF32)[0];
     Value t = applyScaleAndMasks(rewriter, gb, op, scores, sSizes, group);
 
     // p = exp(t - lse), 0 where t = -inf (also every key of a row that
@@ -360,17 +324,17 @@ struct DecomposeAttentionGrad : OpRewritePattern<AttentionGradOp> {
     Value dvAcc = gb.generic({p, do5}, {gb.filled(dvSizes, 0.0)}, 6,
                              {dims(ctx, {0, 1, 4, 5, 2}),
                               dims(ctx, {0, 1, 4, 5, 3}), allDims(ctx, 4)},
-                             iteratorsWithReduction(6, {4, 5}), mulAdd)[0];
+                             iteratorsWithReduction(6, {4, 5}), mulAddF32)[0];
 
     // Loops (b, h, g, i, j, e): dp = do . v. Loops (b, h, g, i, e):
     // D = do . out.
     Value dp = gb.generic({do5, v}, {gb.filled(sSizes, 0.0)}, 6,
                           {dims(ctx, {0, 1, 2, 3, 5}), dims(ctx, {0, 1, 4, 5}),
                            s5},
-                          iteratorsWithReduction(6, {5}), mulAdd)[0];
+                          iteratorsWithReduction(6, {5}), mulAddF32)[0];
     Value delta = gb.generic({do5, o5}, {gb.filled({b, hkv, g, m}, 0.0)}, 5,
                              {s5, s5, row4}, iteratorsWithReduction(5, {4}),
-                             mulAdd)[0];
+                             mulAddF32)[0];
 
     // ds = p (dp - D), times the softcap's derivative 1 - tanh^2(s / cap)
     // at the scaled score s.
@@ -406,12 +370,12 @@ struct DecomposeAttentionGrad : OpRewritePattern<AttentionGradOp> {
     Value dqAcc = gb.generic({ds, k}, {gb.filled(q5Sizes, 0.0)}, 6,
                              {dims(ctx, {0, 1, 2, 3, 5}),
                               dims(ctx, {0, 1, 5, 4}), s5},
-                             iteratorsWithReduction(6, {5}), mulAdd)[0];
+                             iteratorsWithReduction(6, {5}), mulAddF32)[0];
     SmallVector<OpFoldResult> dkSizes = {b, hkv, n, d};
     Value dkAcc = gb.generic({ds, q5}, {gb.filled(dkSizes, 0.0)}, 6,
                              {dims(ctx, {0, 1, 4, 5, 2}),
                               dims(ctx, {0, 1, 4, 5, 3}), allDims(ctx, 4)},
-                             iteratorsWithReduction(6, {4, 5}), mulAdd)[0];
+                             iteratorsWithReduction(6, {4, 5}), mulAddF32)[0];
 
     // Scale (dq, dk) and write back in the operands' element type.
     Type elt = qType.getElementType();

@@ -340,6 +340,64 @@ struct TileIndexMath {
   Pred never() { return arith::ConstantIntOp::create(b, loc, 0, 1); }
 };
 
+/// The body of `acc += a * b` in f32 (a and b of any float type): the
+/// contractions of the decompositions and of the tiled forms.
+inline void mulAddF32(OpBuilder &b, Location loc, ValueRange args) {
+  Value prod = arith::MulFOp::create(b, loc, toF32(b, loc, args[0]),
+                                     toF32(b, loc, args[1]));
+  linalg::YieldOp::create(
+      b, loc, ValueRange{arith::AddFOp::create(b, loc, args[2], prod)});
+}
+
+/// The f32 tensor `acc` of `sizes` converted to element type `elt` (itself
+/// when `elt` is f32): where an f32 accumulator is written back.
+inline Value castElements(GenericBuilder &gb, Value acc,
+                          ArrayRef<OpFoldResult> sizes, Type elt) {
+  if (elt == gb.f32)
+    return acc;
+  unsigned rank = sizes.size();
+  MLIRContext *ctx = gb.b.getContext();
+  return gb.generic({acc}, {gb.empty(sizes, elt)}, rank,
+                    {allDims(ctx, rank), allDims(ctx, rank)},
+                    SmallVector<IteratorType>(rank, IteratorType::parallel),
+                    [&](OpBuilder &b, Location loc, ValueRange args) {
+                      linalg::YieldOp::create(
+                          b, loc, ValueRange{fromF32(b, loc, args[0], elt)});
+                    })[0];
+}
+
+/// `logits` [rows, cols] f32 plus `bias` [cols] (any float type) broadcast
+/// over the rows; `logits` itself without a bias.
+inline Value addBiasF32(GenericBuilder &gb, Value logits, Value bias,
+                        ArrayRef<OpFoldResult> sizes) {
+  if (!bias)
+    return logits;
+  MLIRContext *ctx = gb.b.getContext();
+  return gb.generic({logits, bias}, {gb.empty(sizes, gb.f32)}, 2,
+                    {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
+                    SmallVector<IteratorType>(2, IteratorType::parallel),
+                    [](OpBuilder &b, Location loc, ValueRange args) {
+                      linalg::YieldOp::create(
+                          b, loc,
+                          ValueRange{arith::AddFOp::create(
+                              b, loc, args[0], toF32(b, loc, args[1]))});
+                    })[0];
+}
+
+/// The materialized logits hidden @ weight^T (+ bias), [rows, cols] f32:
+/// the decompositions of linear_cross_entropy and of its gradient.
+inline Value buildLinearLogits(GenericBuilder &gb, Value hidden, Value weight,
+                               Value bias, OpFoldResult rows,
+                               OpFoldResult cols) {
+  MLIRContext *ctx = gb.b.getContext();
+  // Loops (n, v, d).
+  Value logits =
+      gb.generic({hidden, weight}, {gb.filled({rows, cols}, 0.0)}, 3,
+                 {dims(ctx, {0, 2}), dims(ctx, {1, 2}), dims(ctx, {0, 1})},
+                 iteratorsWithReduction(3, {2}), mulAddF32)[0];
+  return addBiasF32(gb, logits, bias, {rows, cols});
+}
+
 } // namespace mlir::attn::detail
 
 #endif // ATTN_LIB_DIALECT_ATTN_TRANSFORMS_GENERICBUILDER_H

@@ -27,14 +27,6 @@ using namespace mlir::attn::detail;
 
 namespace {
 
-/// The body of acc += a * b in f32 (a and b of any float type).
-void mulAddF32(OpBuilder &b, Location loc, ValueRange a) {
-  Value p = arith::MulFOp::create(b, loc, toF32(b, loc, a[0]),
-                                  toF32(b, loc, a[1]));
-  linalg::YieldOp::create(b, loc,
-                          ValueRange{arith::AddFOp::create(b, loc, a[2], p)});
-}
-
 /// What one pass over a row's logits accumulates.
 struct LossState {
   OnlineSoftmaxState softmax;
@@ -223,19 +215,10 @@ Value buildLinearLogitsTile(PatternRewriter &rewriter, Location loc,
       iteratorsWithReduction(3, {2}), mulAddF32)[0];
   scf::YieldOp::create(rewriter, loc, ValueRange{acc});
   rewriter.setInsertionPointAfter(dLoop);
-  Value logits = dLoop.getResult(0);
-  if (!bias)
-    return logits;
-  Value bTile = extractTile(rewriter, loc, bias, {v0}, {vSize}, {0});
-  return gb.generic({logits, bTile}, {gb.empty(tile, gb.f32)}, 2,
-                    {allDims(ctx, 2), dims(ctx, {1}), allDims(ctx, 2)},
-                    {IteratorType::parallel, IteratorType::parallel},
-                    [](OpBuilder &b, Location loc, ValueRange a) {
-                      linalg::YieldOp::create(
-                          b, loc,
-                          ValueRange{arith::AddFOp::create(
-                              b, loc, a[0], toF32(b, loc, a[1]))});
-                    })[0];
+  return addBiasF32(gb, dLoop.getResult(0),
+                    bias ? extractTile(rewriter, loc, bias, {v0}, {vSize}, {0})
+                         : Value(),
+                    tile);
 }
 
 struct TileLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
@@ -318,17 +301,8 @@ struct TileLinearCrossEntropyGrad
             linalg::YieldOp::create(b, loc, ValueRange{d});
           })[0];
     };
-    auto toElt = [&](Value acc, ArrayRef<OpFoldResult> sizes) -> Value {
-      if (elt == gb.f32)
-        return acc;
-      unsigned rank = sizes.size();
-      return gb.generic({acc}, {gb.empty(sizes, elt)}, rank,
-                        {allDims(ctx, rank), allDims(ctx, rank)},
-                        SmallVector<IteratorType>(rank, IteratorType::parallel),
-                        [&](OpBuilder &b, Location loc, ValueRange a) {
-                          linalg::YieldOp::create(
-                              b, loc, ValueRange{fromF32(b, loc, a[0], elt)});
-                        })[0];
+    auto toElt = [&](Value acc, ArrayRef<OpFoldResult> sizes) {
+      return castElements(gb, acc, sizes, elt);
     };
     OpFoldResult zero = rewriter.getIndexAttr(0);
 
