@@ -8,6 +8,7 @@
 
 #include "attn/Tuning/Tuning.h"
 
+#include "attn/Conversion/AttnToGPU/Plans.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Utils/StaticShape.h"
 
@@ -129,6 +130,15 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
                2 * split <= vocabTiles)
           split *= 2;
         return make(128, 128, blockD, 8, 2, split, 1);
+      })
+      .Case([&](AttentionGradOp o) {
+        // The decomposition (the host, or an op the kernels do not take)
+        // reads no tiles. The kernels: 4 warps of 16 rows, 64-query dK/dV
+        // tiles and 64-key dQ tiles, double-buffered (at head dim 128 the
+        // dK, dV, scores and dP of a warp take 192 registers).
+        if (getKernelFamily(o, chip) != KernelFamily::AttentionGrad)
+          return make(0, 0, 0, 4, 1, 1, 1);
+        return make(64, 64, 0, 4, 2, 1, 1);
       })
       .Case([&](LinearCrossEntropyGradOp) {
         // attn-tile's Cut-Cross-Entropy backward reads the tiles (the host

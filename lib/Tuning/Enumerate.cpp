@@ -89,7 +89,19 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
 
   Candidates c;
   llvm::TypeSwitch<Operation *>(op)
-      .Case<LogSumExpGradOp, CrossEntropyGradOp, AttentionGradOp>(
+      .Case([&](AttentionGradOp) {
+        // The host's decomposition reads no schedule (a GPU without the
+        // kernels returned above).
+        c.blockM = {0};
+        c.blockN = {0};
+        if (family == KernelFamily::Loops)
+          return;
+        c.blockM = {16, 32, 64, 128};
+        c.blockN = {16, 32, 64, 128};
+        c.warps = {1, 2, 4, 8};
+        c.stages = {2, 3};
+      })
+      .Case<LogSumExpGradOp, CrossEntropyGradOp>(
           [&](Operation *) {
             // No tiled form yet: the decomposition reads no schedule, so
             // the host lists the one canonical schedule, as the GPU does.

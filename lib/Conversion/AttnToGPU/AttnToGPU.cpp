@@ -155,6 +155,30 @@ struct AttentionToKernel
   }
 };
 
+/// The FlashAttention-2 backward: dQ, then dK and dV.
+struct AttentionGradToKernel
+    : public KernelPattern<AttentionGradOp, AttentionGradPlan,
+                           planAttentionGrad> {
+  using KernelPattern::KernelPattern;
+
+  void rewrite(AttentionGradOp op, const AttentionGradPlan &plan,
+               PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto read = [&](Value v) { return readBuffer(rewriter, loc, v); };
+    SmallVector<Value> grads;
+    for (Value r : op->getResults())
+      grads.push_back(resultBuffer(rewriter, loc, r.getType()));
+    gpu_kernel::buildAttentionGrad(
+        rewriter, loc, plan, read(op.getQuery()), read(op.getKey()),
+        read(op.getValue()), read(op.getOutput()), read(op.getLse()),
+        read(op.getGradOutput()), grads[0], grads[1], grads[2]);
+    SmallVector<Value> results;
+    for (auto [buffer, r] : llvm::zip(grads, op->getResults()))
+      results.push_back(asTensor(rewriter, loc, buffer, r.getType()));
+    rewriter.replaceOp(op, results);
+  }
+};
+
 /// planRows for one op type.
 template <typename OpTy>
 FailureOr<RowPlan> planRowsOf(OpTy op, ScheduleAttr schedule,
@@ -328,7 +352,8 @@ struct AttnMapToGPUPass
 void mlir::attn::populateAttnToGPUPatterns(RewritePatternSet &patterns,
                                            const ChipInfo &chip) {
   MLIRContext *ctx = patterns.getContext();
-  patterns.add<AttentionToKernel, SoftmaxRowsToKernel<SoftmaxOp>,
+  patterns.add<AttentionToKernel, AttentionGradToKernel,
+               SoftmaxRowsToKernel<SoftmaxOp>,
                SoftmaxRowsToKernel<LogSoftmaxOp>,
                SoftmaxRowsToKernel<LogSumExpOp>,
                SoftmaxGradRowsToKernel<SoftmaxGradOp>,

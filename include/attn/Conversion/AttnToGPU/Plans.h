@@ -37,6 +37,9 @@ constexpr int64_t kLdmatrixRowPad = 8;
 enum class KernelFamily {
   /// FlashAttention-2 forward on tensor cores (+ split-KV combine).
   Attention,
+  /// FlashAttention-2 backward on tensor cores: a dQ launch over query
+  /// blocks, then a dK/dV launch over key blocks; no atomics.
+  AttentionGrad,
   /// Softmax, log_softmax, logsumexp: a row per block or per warp, or a row
   /// over a thread-block cluster.
   SoftmaxRows,
@@ -118,6 +121,62 @@ int64_t attentionSharedBytes(const AttentionPlan &plan);
 FailureOr<AttentionPlan> planAttention(AttentionOp op, ScheduleAttr schedule,
                                        const ChipInfo &chip,
                                        PlanDiagnostic emitError);
+
+//===----------------------------------------------------------------------===//
+// Attention backward
+//===----------------------------------------------------------------------===//
+
+/// A static attention backward problem (shapes and attributes as
+/// AttentionPlan) and its two launches, both on mma.sync m16n8k16 with
+/// `warps` warps of 16 rows each:
+///  - dQ: a block per 16 x warps packed query rows (GQA row packing) of a
+///    KV head, looping over key tiles of blockN keys (K and V through
+///    `stages` cp.async buffers); it also writes D = rowsum(dO * O);
+///  - dK/dV: a block per 16 x warps keys of a KV head, looping over the
+///    query tiles of blockM queries of every query head of its group (Q,
+///    dO, LSE and D through `stages` buffers), so that GQA's sum over the
+///    group stays in registers.
+/// Each gradient element is written by one thread, once: deterministic.
+struct AttentionGradPlan {
+  int64_t batch, qHeads, kvHeads, queries, keys, headDim;
+  Type elementType;
+  double scale;
+  std::optional<double> softcap;
+  bool causal;
+  std::optional<std::pair<int64_t, int64_t>> window;
+  int64_t blockM, blockN, warps, stages;
+  /// The dK/dV launch (the larger one): what the cost model reads.
+  LaunchFacts facts;
+  /// The dQ launch.
+  LaunchFacts queryFacts;
+
+  MaskSpec mask() const { return {causal, window}; }
+  int64_t group() const { return qHeads / kvHeads; }
+  int64_t packedRows() const { return group() * queries; }
+  /// Query rows (dQ) or keys (dK/dV) of a block.
+  int64_t blockRows() const { return 16 * warps; }
+  int64_t pitch() const { return headDim + kLdmatrixRowPad; }
+  /// Dynamic shared memory of the dQ launch: Q and dO of the block, and
+  /// `stages` K and V tiles.
+  int64_t querySharedBytes() const {
+    return 2 * pitch() * (2 * blockRows() + 2 * stages * blockN);
+  }
+  /// Of the dK/dV launch: K and V of the block, `stages` Q and dO tiles,
+  /// and their LSE and D (f32).
+  int64_t keySharedBytes() const {
+    return 2 * pitch() * (2 * blockRows() + 2 * stages * blockM) +
+           8 * stages * blockM;
+  }
+};
+
+/// Why the tensor-core attention backward cannot compute `op` under any
+/// schedule, or "".
+std::string unsupportedAttentionGrad(AttentionGradOp op);
+
+FailureOr<AttentionGradPlan> planAttentionGrad(AttentionGradOp op,
+                                               ScheduleAttr schedule,
+                                               const ChipInfo &chip,
+                                               PlanDiagnostic emitError);
 
 //===----------------------------------------------------------------------===//
 // Rows: softmax family and cross-entropy on materialized logits
@@ -221,7 +280,8 @@ planLinearCrossEntropy(LinearCrossEntropyOp op, ScheduleAttr schedule,
 
 /// The plan of whichever family computes `op` on `chip`.
 struct KernelPlan {
-  std::variant<std::monostate, AttentionPlan, RowPlan, LinearCrossEntropyPlan>
+  std::variant<std::monostate, AttentionPlan, AttentionGradPlan, RowPlan,
+               LinearCrossEntropyPlan>
       detail;
   LaunchFacts facts;
   /// For the Loops family on a GPU: why no hand-scheduled kernel takes the

@@ -45,23 +45,8 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
                                                    ScheduleAttr schedule,
                                                    const ChipInfo &chip,
                                                    PlanDiagnostic emitError) {
-  auto qType = cast<ShapedType>(op.getQuery().getType());
-  auto kType = cast<ShapedType>(op.getKey().getType());
   AttentionPlan p;
-  p.batch = qType.getDimSize(0);
-  p.qHeads = qType.getDimSize(1);
-  p.queries = qType.getDimSize(2);
-  p.headDim = qType.getDimSize(3);
-  p.kvHeads = kType.getDimSize(1);
-  p.keys = kType.getDimSize(2);
-  p.elementType = qType.getElementType();
-  p.scale = op.getScale() ? op.getScale()->convertToDouble()
-                          : 1.0 / std::sqrt(double(p.headDim));
-  if (std::optional<APFloat> cap = op.getSoftcap())
-    p.softcap = cap->convertToDouble();
-  p.causal = op.getCausal();
-  if (std::optional<ArrayRef<int64_t>> w = op.getWindow())
-    p.window = std::make_pair((*w)[0], (*w)[1]);
+  readAttentionProblem(op, p);
   p.blockM = schedule.getBlockM();
   p.blockN = schedule.getBlockN();
   p.warps = schedule.getWarps();

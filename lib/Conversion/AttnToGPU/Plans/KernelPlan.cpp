@@ -15,6 +15,8 @@ StringRef mlir::attn::stringifyKernelFamily(KernelFamily family) {
   switch (family) {
   case KernelFamily::Attention:
     return "attention";
+  case KernelFamily::AttentionGrad:
+    return "attention-grad";
   case KernelFamily::SoftmaxRows:
     return "softmax-rows";
   case KernelFamily::CrossEntropyRows:
@@ -59,6 +61,7 @@ std::string plan_detail::unsupportedOperands(ValueRange operands,
 static KernelFamily familyOfKind(Operation *op) {
   return llvm::TypeSwitch<Operation *, KernelFamily>(op)
       .Case([](AttentionOp) { return KernelFamily::Attention; })
+      .Case([](AttentionGradOp) { return KernelFamily::AttentionGrad; })
       .Case([](LinearCrossEntropyOp) {
         return KernelFamily::LinearCrossEntropy;
       })
@@ -74,6 +77,8 @@ static std::string unsupportedKernel(Operation *op) {
   switch (familyOfKind(op)) {
   case KernelFamily::Attention:
     return unsupportedAttention(cast<AttentionOp>(op));
+  case KernelFamily::AttentionGrad:
+    return unsupportedAttentionGrad(cast<AttentionGradOp>(op));
   case KernelFamily::LinearCrossEntropy:
     return unsupportedLinearCrossEntropy(cast<LinearCrossEntropyOp>(op));
   case KernelFamily::SoftmaxRows:
@@ -120,6 +125,9 @@ FailureOr<KernelPlan> mlir::attn::planKernel(Operation *op,
   case KernelFamily::Attention:
     return wrap(
         planAttention(cast<AttentionOp>(op), schedule, chip, emitError));
+  case KernelFamily::AttentionGrad:
+    return wrap(planAttentionGrad(cast<AttentionGradOp>(op), schedule, chip,
+                                  emitError));
   case KernelFamily::LinearCrossEntropy:
     return wrap(planLinearCrossEntropy(cast<LinearCrossEntropyOp>(op),
                                        schedule, chip, emitError));

@@ -115,6 +115,27 @@ inline int64_t saturatingMul(int64_t a, int64_t b) {
 /// bf16/f16, or f32 too when `allowF32`.
 std::string unsupportedOperands(ValueRange operands, bool allowF32);
 
+/// Reads the problem of an attention op or its gradient (shapes, element
+/// type, scale, softcap, masks) into a plan of either.
+template <typename OpT, typename PlanT>
+void readAttentionProblem(OpT op, PlanT &p) {
+  auto qType = cast<ShapedType>(op.getQuery().getType());
+  auto kType = cast<ShapedType>(op.getKey().getType());
+  p.batch = qType.getDimSize(0);
+  p.qHeads = qType.getDimSize(1);
+  p.queries = qType.getDimSize(2);
+  p.headDim = qType.getDimSize(3);
+  p.kvHeads = kType.getDimSize(1);
+  p.keys = kType.getDimSize(2);
+  p.elementType = qType.getElementType();
+  p.scale = op.getScaleOrDefault();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    p.softcap = cap->convertToDouble();
+  p.causal = op.getCausal();
+  if (std::optional<ArrayRef<int64_t>> w = op.getWindow())
+    p.window = std::make_pair((*w)[0], (*w)[1]);
+}
+
 } // namespace mlir::attn::plan_detail
 
 #endif // ATTN_LIB_CONVERSION_ATTNTOGPU_PLANS_PLANCHECKS_H

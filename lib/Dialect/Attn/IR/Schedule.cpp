@@ -193,9 +193,19 @@ LogicalResult LogSumExpGradOp::verifyScheduleStructure(
   return verifyUntiledSchedule(s, emitError);
 }
 
+/// attention_grad: the GPU backward kernels read block_m queries (a dK/dV
+/// tile) and block_n keys (a dQ tile); all-zero tiles are the
+/// decomposition (the host, and ops no kernel takes).
 LogicalResult AttentionGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
-  return verifyUntiledSchedule(s, emitError);
+  if (s.getBlockM() == 0 && s.getBlockN() == 0)
+    return verifyUntiledSchedule(s, emitError);
+  ScheduleChecker c(s, emitError);
+  return success(succeeded(c.positiveMultiple("block_m", s.getBlockM(), 16)) &&
+                 succeeded(c.positiveMultiple("block_n", s.getBlockN(), 16)) &&
+                 succeeded(c.unused("block_d", s.getBlockD(), 0)) &&
+                 succeeded(c.unused("split", s.getSplit(), 1)) &&
+                 succeeded(c.unused("passes", s.getPasses(), 1)));
 }
 
 LogicalResult CrossEntropyGradOp::verifyScheduleStructure(

@@ -6,7 +6,8 @@
 //   j <= i + offset                               (causal)
 //   i + offset - left <= j <= i + offset + right  (window = [left, right])
 // and what the tiled forms derive from it: the keys a range of query rows
-// can see, the key tiles covering them, a split's run of those tiles, and
+// can see (and the queries a range of keys is seen by), the tiles covering
+// them, a split's run of those tiles, and
 // whether a key tile crosses the boundary of the visible region (so needs
 // the mask). Written once over an arithmetic `Math`; attn-tile (tensor IR),
 // the GPU kernels (kernel IR) and the IO model (plain integers) supply
@@ -45,7 +46,8 @@ public:
   using Pred = typename Math::Pred;
 
   MaskGeometry(Math &math, MaskSpec mask, Value queries, Value keys)
-      : m(math), mask(mask), keys(keys), offset(m.sub(keys, queries)) {}
+      : m(math), mask(mask), queries(queries), keys(keys),
+        offset(m.sub(keys, queries)) {}
 
   /// The key on the diagonal of query row `query`.
   Value diagonal(Value query) { return m.add(query, offset); }
@@ -71,6 +73,32 @@ public:
                                    int64_t blockN) {
     auto [first, end] = visibleKeys(qFirst, qLast);
     return {m.floorDiv(first, blockN), m.ceilDiv(end, blockN)};
+  }
+
+  /// The queries [first, end) that see some key of [kFirst, kLast] (all
+  /// below N): the backward's view from a block of keys. Empty ranges come
+  /// out as [end, end) with 0 <= end.
+  std::pair<Value, Value> visibleQueries(Value kFirst, Value kLast) {
+    Value first = m.c(0), end = queries;
+    if (mask.causal)
+      first = m.max(first, m.sub(kFirst, offset));
+    if (mask.window) {
+      first = m.max(first, m.sub(m.sub(kFirst, offset),
+                                 m.c(mask.window->second)));
+      end = m.min(end, m.add(m.sub(kLast, offset),
+                             m.c(mask.window->first + 1)));
+    }
+    end = m.max(end, m.c(0));
+    first = m.min(first, end);
+    return {first, end};
+  }
+
+  /// The query tiles [first, end) of `blockM` queries covering
+  /// visibleQueries.
+  std::pair<Value, Value> queryTiles(Value kFirst, Value kLast,
+                                     int64_t blockM) {
+    auto [first, end] = visibleQueries(kFirst, kLast);
+    return {m.floorDiv(first, blockM), m.ceilDiv(end, blockM)};
   }
 
   /// Split `splitIndex`'s contiguous run of the tiles [first, end): runs of
@@ -117,7 +145,7 @@ public:
 private:
   Math &m;
   MaskSpec mask;
-  Value keys, offset;
+  Value queries, keys, offset;
 };
 
 /// Plain integers, saturating at the int64 limits so that window bounds
