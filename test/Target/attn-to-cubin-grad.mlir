@@ -15,7 +15,7 @@
 // REMARK-DAG: remark: attn-map-to-gpu: no kernel for this log_softmax_grad (the reduced dim is not the last one); it takes the simple GPU mapping
 // REMARK-DAG: remark: attn-map-to-gpu: no kernel for this logsumexp_grad (not an op of a kernel family); it takes the simple GPU mapping
 // REMARK-DAG: remark: attn-map-to-gpu: no kernel for this cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping
-// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this attention_grad (not an op of a kernel family); it takes the simple GPU mapping
+// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this attention_grad (a mask operand); it takes the simple GPU mapping
 
 // CHECK-DAG: "cubin": "softmax_grad_kernels.cubin"
 // CHECK-DAG: "cubin": "log_softmax_grad_kernels.cubin"

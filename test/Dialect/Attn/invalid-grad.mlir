@@ -428,7 +428,7 @@ func.func @attention_grad_mask_shape(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16
 // -----
 
 func.func @attention_grad_schedule(%q: tensor<1x2x16x8xf16>, %k: tensor<1x2x16x8xf16>, %v: tensor<1x2x16x8xf16>, %o: tensor<1x2x16x8xf16>, %lse: tensor<1x2x16xf32>, %do: tensor<1x2x16x8xf16>) -> tensor<1x2x16x8xf16> {
-  // expected-error @+1 {{schedule block_m does not apply to this op and must be 0, but is 64}}
+  // expected-error @+1 {{schedule block_n must be a positive multiple of 16, but is 0}}
   %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {schedule = #attn.schedule<block_m = 64>} : tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16xf32>, tensor<1x2x16x8xf16> -> tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>, tensor<1x2x16x8xf16>
   return %dq : tensor<1x2x16x8xf16>
 }

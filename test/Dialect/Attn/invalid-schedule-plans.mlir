@@ -130,3 +130,41 @@ func.func @grid_y(%q: tensor<1x65536x16x64xbf16>) -> tensor<1x65536x16x64xbf16> 
   %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 16, block_n = 16, warps = 1, stages = 2>} : tensor<1x65536x16x64xbf16>, tensor<1x65536x16x64xbf16>, tensor<1x65536x16x64xbf16> -> tensor<1x65536x16x64xbf16>
   return %o : tensor<1x65536x16x64xbf16>
 }
+
+// -----
+
+// attention_grad's backward kernels: dK/dV tiles of up to 128 queries.
+func.func @grad_query_tile(%q: tensor<1x2x64x64xbf16>, %l: tensor<1x2x64xf32>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule block_m (256, the queries of a dK/dV tile) must be a multiple of 16 up to 128}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 256, block_n = 64, warps = 4, stages = 2>} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>
+  return %dq : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+func.func @grad_one_stage(%q: tensor<1x2x64x64xbf16>, %l: tensor<1x2x64xf32>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule stages (1) must be at least 2: the tiles are double-buffered}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 4, stages = 1>} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>
+  return %dq : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+// Head dim 128 with 128-query tiles: dK, dV (64 registers each), and the
+// transposed scores and dP of the tile (64 each) exceed a thread's share.
+func.func @grad_accumulators_spill(%q: tensor<1x2x64x128xbf16>, %l: tensor<1x2x64xf32>) -> tensor<1x2x64x128xbf16> {
+  // expected-error @below {{schedule tiles keep 256 accumulator registers per thread; with 128 threads per block sm_90a leaves 231 (255 registers, 24 for addresses and loop state)}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 4, stages = 2>} : tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x128xbf16> -> tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>
+  return %dq : tensor<1x2x64x128xbf16>
+}
+
+// -----
+
+// The shared-memory model of the dK/dV launch: K and V of 256 keys, 3
+// stages of 128-query Q and dO tiles (rows padded by 8), and their LSE
+// and D.
+func.func @grad_too_much_shared(%q: tensor<1x2x64x64xbf16>, %l: tensor<1x2x64xf32>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule tiles need 187392 bytes of shared memory; sm_80 allows 166912 per block}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 128, block_n = 16, warps = 16, stages = 3, chip = "sm_80">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>
+  return %dq : tensor<1x2x64x64xbf16>
+}

@@ -10,6 +10,28 @@
 // RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=h200-sxm package-dir=%t" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK --allow-empty
 // RUN: FileCheck %s --input-file=%t/manifest.json
 // REMARK-NOT: simple GPU mapping
+// What makes the launches fast, in the PTX of the head-dim-128 causal case:
+// two entries (dQ, then dK/dV), cp.async tiles, ldmatrix (transposed for the
+// second operand of dQ += dS K, dV += P^T dO, dK += dS^T Q), mma.sync on
+// bf16 and exp2 on the special-function unit; ptxas spills nothing.
+// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/square_1023_causal_d128_kernels.ptx
+// RUN: %ptxas -arch=sm_90a -v %t/square_1023_causal_d128_kernels.ptx -o %t/check.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
+// PTX: .entry square_1023_causal_d128_kernel(
+// PTX-DAG: cp.async.cg.shared.global
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-DAG: ex2.approx.f32
+// PTX: .entry square_1023_causal_d128_kernel_0(
+// PTX-DAG: cp.async.cg.shared.global
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX-DAG: ex2.approx.f32
+// PTXAS-NOT: bytes spill stores, [1-9]
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-NOT: bytes spill stores, [1-9]
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
 // CHECK-DAG: "kernel": "square_1_kernel"
 // CHECK-DAG: "kernel": "square_17_kernel"
 // CHECK-DAG: "kernel": "m113_n1023_kernel"
