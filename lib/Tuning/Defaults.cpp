@@ -131,6 +131,19 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           split *= 2;
         return make(128, 128, blockD, 8, 2, split, 1);
       })
+      .Case<LogSumExpGradOp, CrossEntropyGradOp>([&](Operation *o) {
+        // The elementwise row kernel: a row per warp up to 2048 elements,
+        // else a row per block of 8 warps; the decomposition (block_m = 0)
+        // where no kernel takes the op.
+        if (getKernelFamily(o, chip) == KernelFamily::Loops)
+          return make(0, 0, 0, 4, 1, 1, 1);
+        int64_t row = cast<ShapedType>(o->getOperand(0).getType())
+                          .getShape()
+                          .back();
+        if (row <= 2048)
+          return make(4, 0, 0, 4, 1, 1, 1);
+        return make(1, 0, 0, 8, 1, 1, 1);
+      })
       .Case([&](AttentionGradOp o) {
         // The decomposition (the host, or an op the kernels do not take)
         // reads no tiles. The kernels: 4 warps of 16 rows, 64-query dK/dV

@@ -103,6 +103,14 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
       })
       .Case<LogSumExpGradOp, CrossEntropyGradOp>(
           [&](Operation *) {
+            if (family != KernelFamily::Loops) {
+              // The elementwise row kernel: a row per block or per warp.
+              c.blockM = {1};
+              c.rowsPerWarp = {1};
+              c.blockN = {0};
+              c.warps = warps;
+              return;
+            }
             // No tiled form yet: the decomposition reads no schedule, so
             // the host lists the one canonical schedule, as the GPU does.
             c.blockM = {0};

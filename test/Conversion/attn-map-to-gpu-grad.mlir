@@ -25,24 +25,43 @@ func.func @softmax_grad_rows(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>
 
 // -----
 
-// What no kernel computes yet stays for attn-decompose and the simple
+// What no kernel computes stays for attn-decompose and the simple
 // one-thread-per-element GPU mapping (the `loops` family), with a remark.
 // CHECK-LABEL: func @gradients
 // CHECK: attn.softmax_grad
-// CHECK: attn.logsumexp_grad
-// CHECK: attn.cross_entropy_grad
 // CHECK-NOT: gpu.launch
-func.func @gradients(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>,
-                     %lse: tensor<16xf32>, %dlse: tensor<16xf32>,
-                     %labels: tensor<16xi64>, %dl: tensor<f32>)
-    -> (tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>) {
+func.func @gradients(%y: tensor<16x4096xbf16>, %dy: tensor<16x4096xbf16>) -> tensor<16x4096xbf16> {
   // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax_grad (the reduced dim is not the last one); it takes the simple GPU mapping}}
   %0 = attn.softmax_grad %y, %dy, dim = 0 : tensor<16x4096xbf16>, tensor<16x4096xbf16> -> tensor<16x4096xbf16>
-  // expected-remark @below {{attn-map-to-gpu: no kernel for this logsumexp_grad (not an op of a kernel family); it takes the simple GPU mapping}}
-  %2 = attn.logsumexp_grad %y, %lse, %dlse, dim = 1 : tensor<16x4096xbf16>, tensor<16xf32>, tensor<16xf32> -> tensor<16x4096xbf16>
-  // expected-remark @below {{attn-map-to-gpu: no kernel for this cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping}}
-  %3 = attn.cross_entropy_grad %y, %labels, %lse, %dl {schedule = #attn.schedule<warps = 8>} : tensor<16x4096xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32> -> tensor<16x4096xbf16>
-  return %0, %2, %3 : tensor<16x4096xbf16>, tensor<16x4096xbf16>, tensor<16x4096xbf16>
+  return %0 : tensor<16x4096xbf16>
+}
+
+// -----
+
+// logsumexp_grad and cross_entropy_grad over the last dim: the elementwise
+// row kernel (16 rows of 4096 bf16, a row per block of 8 warps, 16-byte
+// accesses, no reduction); for the mean, a one-block kernel first divides
+// the loss gradient by the kept tokens into a scalar buffer.
+// CHECK-LABEL: func @elementwise_gradients
+// CHECK-NOT: attn.logsumexp_grad
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c16{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in ({{.*}} = %c256{{(_[0-9]+)?}},
+// CHECK: vector.load {{.*}} : memref<16x4096xbf16>, vector<8xbf16>
+// CHECK-NOT: gpu.shuffle
+// CHECK: vector.store {{.*}} : memref<16x4096xbf16>, vector<8xbf16>
+// CHECK: %[[UP:.+]] = memref.alloc() : memref<f32>
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c1{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in ({{.*}} = %c1024{{(_[0-9]+)?}},
+// CHECK: memref.store {{.*}}, %[[UP]][]
+// CHECK: gpu.launch blocks({{.*}}) in ({{.*}} = %c16{{(_[0-9]+)?}}, {{.*}} threads({{.*}}) in ({{.*}} = %c256{{(_[0-9]+)?}},
+// CHECK: memref.load %[[UP]][]
+// CHECK: vector.store {{.*}} : memref<16x4096xbf16>, vector<8xbf16>
+// CHECK: memref.dealloc %[[UP]]
+// CHECK-NOT: attn.cross_entropy_grad
+func.func @elementwise_gradients(%x: tensor<16x4096xbf16>, %lse: tensor<16xf32>, %dlse: tensor<16xf32>,
+                                 %labels: tensor<16xi64>, %dl: tensor<f32>)
+    -> (tensor<16x4096xbf16>, tensor<16x4096xbf16>) {
+  %0 = attn.logsumexp_grad %x, %lse, %dlse, dim = 1 : tensor<16x4096xbf16>, tensor<16xf32>, tensor<16xf32> -> tensor<16x4096xbf16>
+  %1 = attn.cross_entropy_grad %x, %labels, %lse, %dl : tensor<16x4096xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32> -> tensor<16x4096xbf16>
+  return %0, %1 : tensor<16x4096xbf16>, tensor<16x4096xbf16>
 }
 
 // -----

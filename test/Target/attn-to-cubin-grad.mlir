@@ -1,8 +1,10 @@
 // REQUIRES: ptxas
 // The gradient ops compile to sm_90a kernel packages: softmax_grad over the
-// last dim through the softmax family's row kernel; the others, which no
-// kernel family computes yet, are left by attn-map-to-gpu (a remark) to
-// attn-decompose and the simple one-thread-per-element mapping. The manifest names each op and its effective attributes, for
+// last dim through the softmax family's row kernel, logsumexp_grad and
+// cross_entropy_grad through the elementwise row kernel; log_softmax_grad
+// over another dim and attention_grad with a mask operand, which no kernel
+// computes, are left by attn-map-to-gpu (a remark) to attn-decompose and
+// the simple one-thread-per-element mapping. The manifest names each op and its effective attributes, for
 // attn-run's float64 reference on the GPU.
 // RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=sm_90a package-dir=%t" -o %t.mlir 2>&1 | FileCheck %s --check-prefix=REMARK
 // RUN: FileCheck %s --input-file=%t/manifest.json
@@ -13,8 +15,8 @@
 
 // REMARK-NOT: no kernel for this softmax_grad
 // REMARK-DAG: remark: attn-map-to-gpu: no kernel for this log_softmax_grad (the reduced dim is not the last one); it takes the simple GPU mapping
-// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this logsumexp_grad (not an op of a kernel family); it takes the simple GPU mapping
-// REMARK-DAG: remark: attn-map-to-gpu: no kernel for this cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping
+// REMARK-NOT: no kernel for this logsumexp_grad
+// REMARK-NOT: no kernel for this cross_entropy_grad
 // REMARK-DAG: remark: attn-map-to-gpu: no kernel for this attention_grad (a mask operand); it takes the simple GPU mapping
 
 // CHECK-DAG: "cubin": "softmax_grad_kernels.cubin"
@@ -34,6 +36,8 @@
 // CHECK-DAG: "reduction": "none"
 // CHECK-DAG: "softcap": 2.5
 // CHECK-DAG: "kernel": "softmax_grad_kernel"
+// CHECK-DAG: "kernel": "logsumexp_grad_kernel"
+// CHECK-DAG: "kernel": "cross_entropy_grad_kernel"
 // CHECK-DAG: "mapping": "attn-map-to-gpu"
 
 // IR-LABEL: func.func @cross_entropy_grad

@@ -288,6 +288,63 @@ struct CrossEntropyToKernel
   }
 };
 
+/// logsumexp_grad over the last dim: the elementwise row kernel.
+struct LogSumExpGradToKernel
+    : public KernelPattern<LogSumExpGradOp, RowPlan,
+                           planRowsOf<LogSumExpGradOp>> {
+  using KernelPattern::KernelPattern;
+
+  void rewrite(LogSumExpGradOp op, const RowPlan &plan,
+               PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    auto rowsOf = [&](Value buffer, bool perRow) {
+      return perRow ? reshape(rewriter, loc, buffer, {plan.rows})
+                    : reshape(rewriter, loc, buffer, {plan.rows, plan.cols});
+    };
+    Type resultType = op.getGradInput().getType();
+    Value dx = resultBuffer(rewriter, loc, resultType);
+    gpu_kernel::buildLogSumExpGradRows(
+        rewriter, loc, plan,
+        rowsOf(readBuffer(rewriter, loc, op.getInput()), false),
+        rowsOf(readBuffer(rewriter, loc, op.getOutput()), true),
+        rowsOf(readBuffer(rewriter, loc, op.getGradOutput()), true),
+        rowsOf(dx, false));
+    rewriter.replaceOp(op, asTensor(rewriter, loc, dx, resultType));
+  }
+};
+
+/// cross_entropy_grad: the elementwise row kernel, after (for the mean) a
+/// one-block kernel that divides the loss gradient by the kept tokens.
+struct CrossEntropyGradToKernel
+    : public KernelPattern<CrossEntropyGradOp, RowPlan,
+                           planRowsOf<CrossEntropyGradOp>> {
+  using KernelPattern::KernelPattern;
+
+  void rewrite(CrossEntropyGradOp op, const RowPlan &plan,
+               PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value labels = readBuffer(rewriter, loc, op.getLabels());
+    Value upstream = readBuffer(rewriter, loc, op.getGradLoss());
+    Value perTokenMean;
+    if (plan.reduction == Reduction::mean) {
+      perTokenMean = memref::AllocOp::create(
+          rewriter, loc, MemRefType::get({}, rewriter.getF32Type()));
+      gpu_kernel::buildLossReduction(rewriter, loc, Value(), labels,
+                                     plan.ignoreIndex, /*mean=*/true,
+                                     perTokenMean, upstream);
+      upstream = perTokenMean;
+    }
+    Type resultType = op.getGradLogits().getType();
+    Value dz = resultBuffer(rewriter, loc, resultType);
+    gpu_kernel::buildCrossEntropyGradRows(
+        rewriter, loc, plan, readBuffer(rewriter, loc, op.getLogits()), labels,
+        readBuffer(rewriter, loc, op.getLse()), upstream, dz);
+    if (perTokenMean)
+      memref::DeallocOp::create(rewriter, loc, perTokenMean);
+    rewriter.replaceOp(op, asTensor(rewriter, loc, dz, resultType));
+  }
+};
+
 struct LinearCrossEntropyToKernel
     : public KernelPattern<LinearCrossEntropyOp, LinearCrossEntropyPlan,
                            planLinearCrossEntropy> {
@@ -357,6 +414,7 @@ void mlir::attn::populateAttnToGPUPatterns(RewritePatternSet &patterns,
                SoftmaxRowsToKernel<LogSoftmaxOp>,
                SoftmaxRowsToKernel<LogSumExpOp>,
                SoftmaxGradRowsToKernel<SoftmaxGradOp>,
-               SoftmaxGradRowsToKernel<LogSoftmaxGradOp>, CrossEntropyToKernel,
+               SoftmaxGradRowsToKernel<LogSoftmaxGradOp>, LogSumExpGradToKernel,
+               CrossEntropyGradToKernel, CrossEntropyToKernel,
                LinearCrossEntropyToKernel>(ctx, chip);
 }

@@ -183,19 +183,29 @@ FailureOr<AttentionGradPlan> planAttentionGrad(AttentionGradOp op,
 //===----------------------------------------------------------------------===//
 
 /// What a row kernel computes. The gradients of softmax and log_softmax read
-/// two rows (the forward's output y and its gradient dy) of one shape.
+/// two rows (the forward's output y and its gradient dy) of one shape; the
+/// gradients of logsumexp and cross-entropy are elementwise over the row,
+/// given the row's LSE (and label) and upstream gradient.
 enum class RowResult {
   Softmax,
   LogSoftmax,
   LogSumExp,
   CrossEntropy,
   SoftmaxGrad,
-  LogSoftmaxGrad
+  LogSoftmaxGrad,
+  LogSumExpGrad,
+  CrossEntropyGrad
 };
 
 /// Whether the row kernel of `kind` reads the two rows of a gradient.
 inline bool isGradientRow(RowResult kind) {
   return kind == RowResult::SoftmaxGrad || kind == RowResult::LogSoftmaxGrad;
+}
+
+/// Whether the row kernel of `kind` is elementwise (no row reduction).
+inline bool isElementwiseRow(RowResult kind) {
+  return kind == RowResult::LogSumExpGrad ||
+         kind == RowResult::CrossEntropyGrad;
 }
 
 /// The most row elements one thread keeps in registers with passes = 1
@@ -213,7 +223,8 @@ struct RowPlan {
   int64_t cluster = 1;
   /// Elements per load: 16 bytes when the row length is a multiple of it.
   int64_t width;
-  /// Cross-entropy attributes.
+  /// Cross-entropy attributes (and the gradient's reduction).
+  Reduction reduction = Reduction::mean;
   int64_t ignoreIndex = -100;
   double labelSmoothing = 0, zLoss = 0;
   std::optional<double> softcap;

@@ -57,9 +57,22 @@ void buildLinearCrossEntropy(OpBuilder &b, Location loc,
 /// One block sums the per-token losses `rowLoss` [N] into rank-0 `out` and,
 /// for the mean, divides by the number of tokens whose label is not
 /// `ignoreIndex` (0 when there is none).
+/// With a null `rowLoss`, the rank-0 `numerator` stands for the sum: the
+/// upstream gradient of each token of a mean loss.
 void buildLossReduction(OpBuilder &b, Location loc, Value rowLoss,
                         Value labels, int64_t ignoreIndex, bool mean,
-                        Value out);
+                        Value out, Value numerator = Value());
+
+/// logsumexp_grad over rows: dx = dlse[row] exp(x - lse[row]).
+void buildLogSumExpGradRows(OpBuilder &b, Location loc, const RowPlan &plan,
+                            Value x, Value lse, Value dlse, Value dx);
+
+/// cross_entropy_grad over rows: each logit's gradient (LossGradElement.h)
+/// times `upstream` ([rows] for reduction none, else rank 0: the loss
+/// gradient, divided by the kept tokens for mean).
+void buildCrossEntropyGradRows(OpBuilder &b, Location loc, const RowPlan &plan,
+                               Value logits, Value labels, Value lse,
+                               Value upstream, Value dlogits);
 
 } // namespace mlir::attn::gpu_kernel
 

@@ -19,6 +19,7 @@
 #include "../Builders/Wgmma.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/Utils/LossGradElement.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "llvm/ADT/TypeSwitch.h"
@@ -37,6 +38,10 @@ struct LossSpec {
   Value labels;      // [rows] i32 or i64
   Value rowLoss;     // [rows] f32
   Value lse;         // [rows] f32, or null
+  /// The gradients: the upstream gradient of each row, [rows] f32 when
+  /// `upstreamPerRow`, else a rank-0 f32 buffer for all rows.
+  Value upstream;
+  bool upstreamPerRow = false;
 };
 
 /// The running (max, sum of exp(x - max)) of the online normalizer.
@@ -81,6 +86,9 @@ private:
                  Value chunk);
   void gradOnePass();
   void gradTwoPass();
+  /// logsumexp_grad and cross_entropy_grad: each element from itself and
+  /// its row's LSE (label) and upstream gradient, streamed once.
+  void elementwiseGrad();
   /// An scf.for over the groups of `unroll` chunks each thread reads in
   /// turn (several loads in flight per thread); `body(first chunk, iter
   /// args)` returns the next iter args.
@@ -460,6 +468,51 @@ void RowKernel::crossEntropy() {
   });
 }
 
+void RowKernel::elementwiseGrad() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  const LossSpec &l = loss;
+  Value lse = memref::LoadOp::create(b, loc, l.lse, ValueRange{row});
+  Value upstream =
+      l.upstreamPerRow
+          ? memref::LoadOp::create(b, loc, l.upstream, ValueRange{row})
+          : memref::LoadOp::create(b, loc, l.upstream, ValueRange{});
+  bool crossEntropy = s.kind == RowResult::CrossEntropyGrad;
+  Value label = crossEntropy
+                    ? memref::LoadOp::create(b, loc, l.labels, ValueRange{row})
+                          .getResult()
+                    : Value();
+  LossGradSpec spec{l.ignoreIndex, l.labelSmoothing, l.zLoss, l.softcap,
+                    l.labelSmoothing != 0
+                        ? kb.f32(l.labelSmoothing / double(s.cols))
+                        : Value()};
+  streamRow({}, [&](Value first, ValueRange) {
+    for (int64_t u = 0; u < unroll; ++u) {
+      Value c = kb.add(first, u * s.threadsPerRow());
+      kb.ifThen(kb.lt(c, s.chunks()), [&](KernelBuilder &) {
+        SmallVector<Value> xs = loadChunk(c, Value()), dxs;
+        for (auto [i, x] : llvm::enumerate(xs)) {
+          if (crossEntropy) {
+            Value column = arith::IndexCastOp::create(
+                b, loc, label.getType(), kb.add(kb.mul(c, s.width), i));
+            dxs.push_back(buildLossGradElement(b, loc, spec, x, label, column,
+                                               lse, upstream));
+            continue;
+          }
+          // d lse / d x = exp(x - lse); nothing for an element of -inf.
+          Value dx = kb.mulF(upstream,
+                             kb.exp2(kb.mulF(kb.subF(x, lse), kb.f32(kLog2e))));
+          dxs.push_back(kb.select(
+              kb.cmpF(arith::CmpFPredicate::OEQ, x, kb.negInf()), kb.f32(0.0),
+              dx));
+        }
+        storeChunk(c, dxs);
+      });
+    }
+    return SmallVector<Value>{};
+  });
+}
+
 void RowKernel::build() {
   OpBuilder &b = kb.builder();
   Value tid = launch.getThreadIds().x;
@@ -486,6 +539,8 @@ void RowKernel::build() {
   auto body = [&](KernelBuilder &) {
     if (s.kind == RowResult::CrossEntropy)
       crossEntropy();
+    else if (isElementwiseRow(s.kind))
+      elementwiseGrad();
     else if (isGradientRow(s.kind))
       s.passes == 1 ? gradOnePass() : gradTwoPass();
     else if (s.passes == 1)
@@ -539,12 +594,38 @@ void mlir::attn::gpu_kernel::buildCrossEntropyRows(OpBuilder &b, Location loc,
   launchRowKernel(b, loc, plan, logits, Value(), loss);
 }
 
+void mlir::attn::gpu_kernel::buildLogSumExpGradRows(OpBuilder &b, Location loc,
+                                                    const RowPlan &plan,
+                                                    Value x, Value lse,
+                                                    Value dlse, Value dx) {
+  LossSpec spec;
+  spec.lse = lse;
+  spec.upstream = dlse;
+  spec.upstreamPerRow = true;
+  launchRowKernel(b, loc, plan, x, dx, spec);
+}
+
+void mlir::attn::gpu_kernel::buildCrossEntropyGradRows(
+    OpBuilder &b, Location loc, const RowPlan &plan, Value logits,
+    Value labels, Value lse, Value upstream, Value dlogits) {
+  LossSpec spec;
+  spec.ignoreIndex = plan.ignoreIndex;
+  spec.labelSmoothing = plan.labelSmoothing;
+  spec.zLoss = plan.zLoss;
+  spec.softcap = plan.softcap;
+  spec.labels = labels;
+  spec.lse = lse;
+  spec.upstream = upstream;
+  spec.upstreamPerRow = cast<MemRefType>(upstream.getType()).getRank() == 1;
+  launchRowKernel(b, loc, plan, logits, dlogits, spec);
+}
+
 void mlir::attn::gpu_kernel::buildLossReduction(OpBuilder &b, Location loc,
                                                  Value rowLoss, Value labels,
                                                  int64_t ignoreIndex, bool mean,
-                                                 Value out) {
+                                                 Value out, Value numerator) {
   constexpr int64_t threads = 1024, warps = threads / 32;
-  int64_t rows = cast<MemRefType>(rowLoss.getType()).getDimSize(0);
+  int64_t rows = cast<MemRefType>(labels.getType()).getDimSize(0);
   buildLaunch(b, loc, {1, 1, 1}, threads, 2 * warps * 4,
               [&](gpu::LaunchOp op, KernelBuilder &kb) {
     Location loc = kb.location();
@@ -556,7 +637,9 @@ void mlir::attn::gpu_kernel::buildLossReduction(OpBuilder &b, Location loc,
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(loop.getBody());
       Value i = loop.getInductionVar();
-      Value x = memref::LoadOp::create(b, loc, rowLoss, ValueRange{i});
+      Value x = rowLoss ? memref::LoadOp::create(b, loc, rowLoss, ValueRange{i})
+                              .getResult()
+                        : kb.f32(0.0);
       Value label = memref::LoadOp::create(b, loc, labels, ValueRange{i});
       Value kept = arith::CmpIOp::create(
           b, loc, arith::CmpIPredicate::ne, label,
@@ -587,10 +670,12 @@ void mlir::attn::gpu_kernel::buildLossReduction(OpBuilder &b, Location loc,
                                  ValueRange{kb.idx(1), kb.idx(w)}));
       }
       Value result = total;
+      if (!rowLoss)
+        result = memref::LoadOp::create(b, loc, numerator, ValueRange{});
       if (mean)
         result = kb.select(
             kb.cmpF(arith::CmpFPredicate::OGT, kept, kb.f32(0.0)),
-            kb.divF(total, kept), kb.f32(0.0));
+            kb.divF(result, kept), kb.f32(0.0));
       memref::StoreOp::create(b, loc, result, out, ValueRange{});
     });
   });

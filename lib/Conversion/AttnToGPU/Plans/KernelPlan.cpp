@@ -65,9 +65,10 @@ static KernelFamily familyOfKind(Operation *op) {
       .Case([](LinearCrossEntropyOp) {
         return KernelFamily::LinearCrossEntropy;
       })
-      .Case([](CrossEntropyOp) { return KernelFamily::CrossEntropyRows; })
+      .Case<CrossEntropyOp, CrossEntropyGradOp>(
+          [](Operation *) { return KernelFamily::CrossEntropyRows; })
       .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, SoftmaxGradOp,
-            LogSoftmaxGradOp>(
+            LogSoftmaxGradOp, LogSumExpGradOp>(
           [](Operation *) { return KernelFamily::SoftmaxRows; })
       .Default([](Operation *) { return KernelFamily::Loops; });
 }

@@ -38,15 +38,31 @@ static std::pair<Value, RowResult> rowOperand(Operation *op) {
       .Case([](LogSoftmaxGradOp o) {
         return std::make_pair(o.getOutput(), RowResult::LogSoftmaxGrad);
       })
+      .Case([](LogSumExpGradOp o) {
+        return std::make_pair(o.getInput(), RowResult::LogSumExpGrad);
+      })
+      .Case([](CrossEntropyGradOp o) {
+        return std::make_pair(o.getLogits(), RowResult::CrossEntropyGrad);
+      })
       .Default([](Operation *) {
         return std::make_pair(Value(), RowResult::Softmax);
       });
 }
 
+/// Reads the attributes of cross_entropy or cross_entropy_grad.
+template <typename OpT> static void readLossAttributes(OpT op, RowPlan &p) {
+  p.reduction = op.getReduction();
+  p.ignoreIndex = op.getIgnoreIndex();
+  p.labelSmoothing = op.getLabelSmoothing().convertToDouble();
+  p.zLoss = op.getZLoss().convertToDouble();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    p.softcap = cap->convertToDouble();
+}
+
 static int64_t reducedDim(Operation *op) {
   return llvm::TypeSwitch<Operation *, int64_t>(op)
       .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, SoftmaxGradOp,
-            LogSoftmaxGradOp>(
+            LogSoftmaxGradOp, LogSumExpGradOp>(
           [](auto o) { return static_cast<int64_t>(o.getDim()); })
       .Default([](Operation *op) {
         return cast<ShapedType>(op->getOperand(0).getType()).getRank() - 1;
@@ -75,6 +91,8 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
   p.cols = type.getShape().back();
   p.rows = type.getNumElements() / std::max<int64_t>(p.cols, 1);
   p.inputType = type.getElementType();
+  bool crossEntropy =
+      kind == RowResult::CrossEntropy || kind == RowResult::CrossEntropyGrad;
   p.outputType = kind == RowResult::CrossEntropy
                      ? Float32Type::get(op->getContext())
                      : cast<ShapedType>(op->getResult(0).getType())
@@ -84,15 +102,12 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
   p.rowsPerBlock = schedule.getBlockM();
   p.warps = schedule.getWarps();
   p.passes = schedule.getPasses();
-  if (auto ce = dyn_cast<CrossEntropyOp>(op)) {
-    p.ignoreIndex = ce.getIgnoreIndex();
-    p.labelSmoothing = ce.getLabelSmoothing().convertToDouble();
-    p.zLoss = ce.getZLoss().convertToDouble();
-    if (std::optional<APFloat> cap = ce.getSoftcap())
-      p.softcap = cap->convertToDouble();
-  } else {
+  if (auto ce = dyn_cast<CrossEntropyOp>(op))
+    readLossAttributes(ce, p);
+  else if (auto grad = dyn_cast<CrossEntropyGradOp>(op))
+    readLossAttributes(grad, p);
+  else
     p.cluster = schedule.getSplit();
-  }
 
   PlanChecker c(chip, emitError);
   if (failed(c.require(p.rowsPerBlock == 1 || p.rowsPerBlock == p.warps,
@@ -100,6 +115,13 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
                        "(" + Twine(p.rowsPerBlock) +
                            ") must be 1 (a row per block) or warps (" +
                            Twine(p.warps) + ", a row per warp)")))
+    return failure();
+  if (isElementwiseRow(kind) &&
+      failed(c.require(p.cluster == 1 && p.passes == 1, "split",
+                       "(" + Twine(p.cluster) + ") and passes (" +
+                           Twine(p.passes) +
+                           ") must be 1: the gradient is elementwise over "
+                           "each row, which one block or warp streams")))
     return failure();
   if (kind == RowResult::CrossEntropy &&
       failed(c.require(schedule.getSplit() == 1, "split",
@@ -115,7 +137,8 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
                            chip.name + " has no clusters")))
     return failure();
   int64_t rowsHeld = isGradientRow(kind) ? 2 : 1;
-  if (kind != RowResult::CrossEntropy && p.passes == 1 &&
+  bool holdsRow = !crossEntropy && !isElementwiseRow(kind) && p.passes == 1;
+  if (holdsRow &&
       failed(c.require(rowsHeld * p.slots() * p.width <=
                            kMaxRowElementsPerThread,
                        "warps",
@@ -128,15 +151,13 @@ FailureOr<RowPlan> mlir::attn::planRows(Operation *op, ScheduleAttr schedule,
     return failure();
 
   LaunchFacts &f = p.facts;
-  f.family = kind == RowResult::CrossEntropy ? KernelFamily::CrossEntropyRows
-                                             : KernelFamily::SoftmaxRows;
+  f.family = crossEntropy ? KernelFamily::CrossEntropyRows
+                         : KernelFamily::SoftmaxRows;
   f.threads = p.threads();
   f.grid = {saturatingMul(ceilDiv(p.rows, p.rowsPerBlock), p.cluster), 1, 1};
   f.cluster = p.cluster;
   f.sharedBytes = p.sharedBytes();
-  f.accumulatorRegisters = kind != RowResult::CrossEntropy && p.passes == 1
-                               ? rowsHeld * p.slots() * p.width
-                               : 0;
+  f.accumulatorRegisters = holdsRow ? rowsHeld * p.slots() * p.width : 0;
   if (failed(c.finishLaunch(f)))
     return failure();
   return p;

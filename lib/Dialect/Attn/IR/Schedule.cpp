@@ -188,9 +188,27 @@ LogicalResult LogSoftmaxGradOp::verifyScheduleStructure(
   return verifyRowSchedule(getOutput(), getDim(), s, emitError);
 }
 
+/// logsumexp_grad and cross_entropy_grad: the GPU's elementwise row kernel
+/// streams block_m rows per block (1, or one per warp); block_m = 0 is the
+/// decomposition (the host, and ops no kernel takes).
+static LogicalResult
+verifyElementwiseRowSchedule(ScheduleAttr s,
+                             function_ref<InFlightDiagnostic()> emitError) {
+  if (s.getBlockM() == 0)
+    return verifyUntiledSchedule(s, emitError);
+  ScheduleChecker c(s, emitError);
+  return success(succeeded(c.require(s.getBlockM() > 0, "block_m",
+                                     "must be positive")) &&
+                 succeeded(c.unused("block_n", s.getBlockN(), 0)) &&
+                 succeeded(c.unused("block_d", s.getBlockD(), 0)) &&
+                 succeeded(c.unused("stages", s.getStages(), 1)) &&
+                 succeeded(c.unused("split", s.getSplit(), 1)) &&
+                 succeeded(c.unused("passes", s.getPasses(), 1)));
+}
+
 LogicalResult LogSumExpGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
-  return verifyUntiledSchedule(s, emitError);
+  return verifyElementwiseRowSchedule(s, emitError);
 }
 
 /// attention_grad: the GPU backward kernels read block_m queries (a dK/dV
@@ -210,7 +228,7 @@ LogicalResult AttentionGradOp::verifyScheduleStructure(
 
 LogicalResult CrossEntropyGradOp::verifyScheduleStructure(
     ScheduleAttr s, function_ref<InFlightDiagnostic()> emitError) {
-  return verifyUntiledSchedule(s, emitError);
+  return verifyElementwiseRowSchedule(s, emitError);
 }
 
 /// linear_cross_entropy_grad: attn-tile's Cut-Cross-Entropy backward

@@ -12,6 +12,7 @@
 #include "GenericBuilder.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/Utils/LossGradElement.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir::attn::detail {
@@ -143,15 +144,6 @@ void replaceLossOp(PatternRewriter &rewriter, LossOp op, GenericBuilder &gb,
   rewriter.replaceOp(op, results);
 }
 
-/// Whether `label` (a scalar in a generic body) is `ignoreIndex`.
-inline Value isIgnoredLabel(OpBuilder &b, Location loc, Value label,
-                            int64_t ignoreIndex) {
-  return arith::CmpIOp::create(
-      b, loc, arith::CmpIPredicate::eq, label,
-      arith::ConstantOp::create(
-          b, loc, b.getIntegerAttr(label.getType(), ignoreIndex)));
-}
-
 /// The upstream gradient of each token of a loss gradient op: `gradLoss`
 /// ([N]) for none, the scalar for sum, and for mean the scalar over the
 /// count of non-ignored tokens (0 when there is none: no gradient at all).
@@ -181,61 +173,6 @@ inline TokenUpstream buildTokenUpstream(GenericBuilder &gb, Value gradLoss,
                        ValueRange{arith::AddFOp::create(b, loc, a[1], counted)});
                  })[0];
   return {buildDivideOrZero(gb, gradLoss, count), false};
-}
-
-/// What the derivative of the per-token loss with respect to one logit
-/// reads besides the element: the loss op's attributes and eps / V.
-struct LossGradSpec {
-  int64_t ignoreIndex;
-  double labelSmoothing;
-  double zLoss;
-  std::optional<double> softcap;
-  Value smoothingOverV; // eps / V as an f32 value; null when eps is 0
-};
-
-/// Inside a generic body: upstream * d loss[n] / d logits[n, v] for one
-/// element, in f32, and 0 for an ignored token. `logit` is the raw logit
-/// in f32 (before soft-capping), `column` the class index v in the labels'
-/// integer type, `lse` and `upstream` the token's.
-///   d loss / d z_v = p_v (1 + 2 z_loss lse) - (1 - eps) [v == y] - eps / V
-///   d z / d logit  = 1 - (z / cap)^2                   (soft-capping)
-inline Value buildLossGradElement(OpBuilder &b, Location loc,
-                                  const LossGradSpec &spec, Value logit,
-                                  Value label, Value column, Value lse,
-                                  Value upstream) {
-  Value z = logit;
-  if (spec.softcap)
-    z = softcap(b, loc, z, *spec.softcap);
-  Value d = math::ExpOp::create(b, loc, arith::SubFOp::create(b, loc, z, lse));
-  if (spec.zLoss != 0.0) {
-    Value factor = arith::AddFOp::create(
-        b, loc, f32Const(b, loc, 1.0),
-        arith::MulFOp::create(b, loc, f32Const(b, loc, 2.0 * spec.zLoss),
-                              lse));
-    d = arith::MulFOp::create(b, loc, d, factor);
-  }
-  if (spec.labelSmoothing != 1.0) {
-    Value hit =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, column, label);
-    d = arith::SubFOp::create(
-        b, loc, d,
-        arith::SelectOp::create(b, loc, hit,
-                                f32Const(b, loc, 1.0 - spec.labelSmoothing),
-                                f32Const(b, loc, 0.0)));
-  }
-  if (spec.smoothingOverV)
-    d = arith::SubFOp::create(b, loc, d, spec.smoothingOverV);
-  if (spec.softcap) {
-    Value t = arith::DivFOp::create(b, loc, z, f32Const(b, loc, *spec.softcap));
-    d = arith::MulFOp::create(
-        b, loc, d,
-        arith::SubFOp::create(b, loc, f32Const(b, loc, 1.0),
-                              arith::MulFOp::create(b, loc, t, t)));
-  }
-  d = arith::MulFOp::create(b, loc, d, upstream);
-  return arith::SelectOp::create(b, loc,
-                                 isIgnoredLabel(b, loc, label, spec.ignoreIndex),
-                                 f32Const(b, loc, 0.0), d);
 }
 
 /// The LossGradSpec of a loss gradient op with V classes.
