@@ -106,6 +106,16 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
             warps *= 2;
           return make(1, row, 0, warps, 1, 1, 1);
         }
+        // Longer rows, up to 8 x 16384: one read of y and dy over a cluster
+        // of 2-8 blocks of 16 warps (the two-pass form reads both twice:
+        // 5 row transfers instead of 3; it ran at 0.64 of copy at 16384 x
+        // 32768 on the H200, bench/results/2026-12-02-h200-backward*).
+        if (row > 0 && row <= 8 * 16384 && chip.hasClusters()) {
+          int64_t split = 2;
+          while (split * 16384 < row)
+            split *= 2;
+          return make(1, ceilDiv(row, split), 0, 16, 1, split, 1);
+        }
         return make(1, 4096, 0, 16, 1, 1, 2);
       })
       .Case([&](CrossEntropyOp) { return make(1, 4096, 0, 4, 1, 1, 1); })
@@ -145,10 +155,13 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         return make(1, 0, 0, 8, 1, 1, 1);
       })
       .Case([&](AttentionGradOp o) {
-        // The decomposition (the host, or an op the kernels do not take)
-        // reads no tiles. The kernels: 4 warps of 16 rows, 64-query dK/dV
-        // tiles and 64-key dQ tiles, double-buffered (at head dim 128 the
-        // dK, dV, scores and dP of a warp take 192 registers).
+        // The host: attn-tile's FlashAttention-2 backward, 64 x 64 tiles. A
+        // GPU op the kernels do not take: the decomposition, which reads no
+        // tiles. The kernels: 4 warps of 16 rows, 64-query dK/dV tiles and
+        // 64-key dQ tiles, double-buffered (at head dim 128 the dK, dV,
+        // scores and dP of a warp take 192 registers).
+        if (!chip.isGpu())
+          return make(64, 64, 0, 4, 1, 1, 1);
         if (getKernelFamily(o, chip) != KernelFamily::AttentionGrad)
           return make(0, 0, 0, 4, 1, 1, 1);
         return make(64, 64, 0, 4, 2, 1, 1);

@@ -90,10 +90,10 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
   Candidates c;
   llvm::TypeSwitch<Operation *>(op)
       .Case([&](AttentionGradOp) {
-        // The host's decomposition reads no schedule (a GPU without the
-        // kernels returned above).
-        c.blockM = {0};
-        c.blockN = {0};
+        // The host's tiled backward (attn-tile) reads the tiles alone; a GPU
+        // without the kernels returned above.
+        c.blockM = {16, 32, 64, 128};
+        c.blockN = {16, 32, 64, 128};
         if (family == KernelFamily::Loops)
           return;
         c.blockM = {16, 32, 64, 128};

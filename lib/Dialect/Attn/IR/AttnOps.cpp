@@ -226,7 +226,8 @@ double AttentionOp::getScaleOrDefault() {
   if (std::optional<APFloat> scale = getScale())
     return scale->convertToDouble();
   int64_t d = getQuery().getType().getDimSize(3);
-  return ShapedType::isDynamic(d) ? 1.0 : 1.0 / std::sqrt(double(d));
+  // An empty head dim (d = 0) has no scores to scale: 1, not inf.
+  return ShapedType::isDynamic(d) || d == 0 ? 1.0 : 1.0 / std::sqrt(double(d));
 }
 
 MaskSpec AttentionOp::getMaskSpec() {
@@ -356,7 +357,8 @@ double AttentionGradOp::getScaleOrDefault() {
   if (std::optional<APFloat> scale = getScale())
     return scale->convertToDouble();
   int64_t d = getQuery().getType().getDimSize(3);
-  return ShapedType::isDynamic(d) ? 1.0 : 1.0 / std::sqrt(double(d));
+  // An empty head dim (d = 0) has no scores to scale: 1, not inf.
+  return ShapedType::isDynamic(d) || d == 0 ? 1.0 : 1.0 / std::sqrt(double(d));
 }
 
 LogicalResult AttentionGradOp::verify() {

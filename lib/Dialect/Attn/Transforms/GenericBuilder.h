@@ -152,7 +152,7 @@ inline Value attentionScale(OpBuilder &b, Location loc, Value query,
     return f32Const(b, loc, scaleAttr->convertToDouble());
   int64_t d = cast<ShapedType>(query.getType()).getDimSize(3);
   if (!ShapedType::isDynamic(d))
-    return f32Const(b, loc, 1.0 / std::sqrt(double(d)));
+    return f32Const(b, loc, d == 0 ? 1.0 : 1.0 / std::sqrt(double(d)));
   Value dim = tensor::DimOp::create(b, loc, query, 3);
   Value dimF = arith::UIToFPOp::create(
       b, loc, b.getF32Type(),

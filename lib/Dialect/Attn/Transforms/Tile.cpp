@@ -22,6 +22,7 @@ using namespace mlir::attn;
 
 void mlir::attn::populateAttnTilePatterns(RewritePatternSet &patterns) {
   detail::populateTileAttentionPatterns(patterns);
+  detail::populateTileAttentionGradPatterns(patterns);
   detail::populateTileSoftmaxPatterns(patterns);
   detail::populateTileLossPatterns(patterns);
 }

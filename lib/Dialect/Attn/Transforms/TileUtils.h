@@ -46,6 +46,7 @@ OnlineSoftmaxState foldTile(GenericBuilder &gb, OnlineSoftmaxState state,
                             bool base2, Value *alpha, Value *probabilities);
 
 void populateTileAttentionPatterns(RewritePatternSet &patterns);
+void populateTileAttentionGradPatterns(RewritePatternSet &patterns);
 void populateTileSoftmaxPatterns(RewritePatternSet &patterns);
 void populateTileLossPatterns(RewritePatternSet &patterns);
 

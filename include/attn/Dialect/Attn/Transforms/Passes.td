@@ -151,6 +151,20 @@ def AttnTile : Pass<"attn-tile"> {
       `hidden[block_m, D] @ weight[block_n, D]^T` contracted `block_d`
       columns at a time (+ bias), folded into the running state at once: no
       `[N, V]` buffer exists.
+    - `attn.attention_grad`: FlashAttention-2's backward in two
+      deterministic passes (no atomics), after `D = rowsum(dO * O)`: dQ
+      parallel over (batch, query head, query tile), sequential over the
+      visible key tiles; dK and dV parallel over (batch, KV head, key tile),
+      sequential over the group's query heads and the query tiles that see
+      the key tile (block skipping both ways). P is recomputed from the
+      saved LSE and dS = P (dP - D) formed per tile; no `[M, N]` tensor
+      exists. All-zero tiles leave the op to `attn-decompose`.
+    - `attn.linear_cross_entropy_grad`: Cut Cross-Entropy's backward in two
+      deterministic passes: dh over token blocks streaming the vocabulary
+      tiles, dW (and dbias) over vocabulary blocks streaming the token
+      tiles, each logits tile recomputed and its gradient formed on the
+      tile; no `[N, V]` tensor exists. All-zero tiles leave the op to
+      `attn-decompose`.
 
     With `split > 1`, attention is split along the keys (flash-decoding):
     an extra parallel dimension gives each of `split` blocks a contiguous
