@@ -394,10 +394,10 @@ class Context:
 def ours_missing(ctx) -> str:
     """'' if every package of the case is in ATTN_MLIR_PACKAGES, else why
     not (a failed precompile's error, or the missing key)."""
-    from attn_mlir.ops import _chip
+    from attn_mlir.ops import chip_of
     from attn_mlir.compiler import default_compiler
     torch = ctx.torch
-    chip = _chip(torch.device("cuda"))
+    chip = chip_of(torch.device("cuda"))
     compiler = default_compiler(chip)
     failures = {}
     for d in compiler.package_dirs:

@@ -67,24 +67,42 @@ def _same_dtype(op: str, tensors: Sequence[Tensor], names: str):
                         f"{', '.join(str(t.dtype) for t in tensors)}")
 
 
-_kernels: Dict[Tuple[str, int], Kernel] = {}
+_kernels: Dict[Tuple[Signature, str, int], Kernel] = {}
 
 
-def _chip(device: torch.device) -> str:
-    return chip_for_device_name(torch.cuda.get_device_name(device),
-                                torch.cuda.get_device_capability(device))
+_chips: Dict[int, str] = {}
+
+
+def _device_index(device: torch.device) -> int:
+    return device.index if device.index is not None \
+        else torch.cuda.current_device()
+
+
+def _chip(index: int) -> str:
+    chip = _chips.get(index)
+    if chip is None:
+        chip = chip_for_device_name(torch.cuda.get_device_name(index),
+                                    torch.cuda.get_device_capability(index))
+        _chips[index] = chip
+    return chip
+
+
+def chip_of(device: torch.device) -> str:
+    """The attn-mlir chip name of a CUDA device (e.g. "h200-sxm")."""
+    return _chip(_device_index(device))
 
 
 def kernel_for(signature: Signature, direction: str,
                device: torch.device) -> Kernel:
     """The loaded kernel of a signature on a device (compiled or found on
-    first use, then kept)."""
-    chip = _chip(device)
-    index = device.index if device.index is not None \
-        else torch.cuda.current_device()
-    slot = (signature.key(direction, chip), index)
+    first use, then kept). Signatures are frozen dataclasses: a call after
+    the first finds its kernel by the signature itself, without writing
+    the MLIR again or hashing it."""
+    index = _device_index(device)
+    slot = (signature, direction, index)
     kernel = _kernels.get(slot)
     if kernel is None:
+        chip = _chip(index)
         kernel = Kernel(default_compiler(chip).package(signature, direction))
         _kernels[slot] = kernel
     return kernel
