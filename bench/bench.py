@@ -31,7 +31,6 @@ import math
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -42,6 +41,7 @@ sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(REPO / "python"))
 
 from cases import load_cases, signature  # noqa: E402
+from bench_common import FlushTimer, run_worker  # noqa: E402
 from attn_mlir.runtime import (DTYPE_BYTES, AttnRuntimeError,  # noqa: E402
                                Kernel)
 
@@ -115,44 +115,18 @@ def check_manifest(kernel: Kernel, case: dict) -> str:
 # ----------------------------------------------------------------------------
 
 
-class Timer:
+class Timer(FlushTimer):
     """Median time of a callable with CUDA events: warm-up calls (none for a
-    callable slower than a tenth of the budget: it already ran twice), then
-    `reps` timed calls (at least 3; 5 to max_reps to fill the budget), each
+    callable slower than a third of the budget: it already ran twice), then
+    `reps` timed calls (3; else 5 to max_reps to fill the budget), each
     after overwriting a buffer larger than L2 (outside the timed region), so
     that every run starts from a cold L2 as the inputs would in a model."""
 
-    def __init__(self, torch, budget_ms: float, max_reps: int):
-        self.torch = torch
-        self.budget_ms, self.max_reps = budget_ms, max_reps
-        self.flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
-
-    def __call__(self, fn, estimate_ms: float) -> dict:
-        torch = self.torch
-        estimate = max(estimate_ms, 1e-3)
+    def reps_and_warm_ups(self, estimate: float):
         if estimate > self.budget_ms / 3:
-            reps, warm_ups = 3, 0
-        else:
-            reps = int(min(self.max_reps, max(5, self.budget_ms // estimate)))
-            warm_ups = int(min(20, max(1, 50 // estimate)))
-        for _ in range(warm_ups):
-            fn()
-        starts = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-        ends = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-        for i in range(reps):
-            self.flush.zero_()
-            starts[i].record()
-            fn()
-            ends[i].record()
-        torch.cuda.synchronize()
-        times = sorted(s.elapsed_time(e) for s, e in zip(starts, ends))
-        middle = len(times) // 2
-        median = (times[middle] if len(times) % 2 else
-                  (times[middle - 1] + times[middle]) / 2)
-        quantile = lambda q: times[min(len(times) - 1,  # noqa: E731
-                                       int(q * len(times)))]
-        return {"median_ms": median, "p20_ms": quantile(0.2),
-                "p80_ms": quantile(0.8), "min_ms": times[0], "reps": reps}
+            return 3, 0
+        return (int(min(self.max_reps, max(5, self.budget_ms // estimate))),
+                int(min(20, max(1, 50 // estimate))))
 
 
 def make_inputs(torch, case: dict, seed: int) -> dict:
@@ -659,28 +633,13 @@ def main() -> int:
     results = []
     for index, case in enumerate(cases):
         began = time.time()
-        with tempfile.NamedTemporaryFile(suffix=".json") as handle:
-            command = [sys.executable, __file__, "--worker", case["name"],
-                       "--worker-out", handle.name, "--packages",
-                       str(packages), "--cases-file", args.cases_file,
-                       "--seed", str(args.seed + index), "--budget-ms",
-                       str(args.budget_ms), "--max-reps", str(args.max_reps),
-                       "--baseline-packages", args.baseline_packages]
-            try:
-                proc = subprocess.run(command, capture_output=True, text=True,
-                                      timeout=args.timeout)
-                log = proc.stdout + proc.stderr
-                text = Path(handle.name).read_text()
-                records = json.loads(text) if text else None
-                if records is None:
-                    records = [{"impl": "ours", "status": "ERROR",
-                                "error": f"the worker exited with "
-                                         f"{proc.returncode}: "
-                                         f"{log.strip()[-400:]}"}]
-            except subprocess.TimeoutExpired as e:
-                log = str(e)
-                records = [{"impl": "ours", "status": "ERROR",
-                            "error": f"the worker ran over {args.timeout} s"}]
+        command = [sys.executable, __file__, "--worker", case["name"],
+                   "--packages", str(packages), "--cases-file",
+                   args.cases_file, "--seed", str(args.seed + index),
+                   "--budget-ms", str(args.budget_ms), "--max-reps",
+                   str(args.max_reps), "--baseline-packages",
+                   args.baseline_packages]
+        records, log = run_worker(command, args.timeout, tail=400)
         with open(out / "bench.log", "a") as handle:
             handle.write(f"==== {case['name']}\n{log}\n")
         for record in records:

@@ -56,15 +56,17 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
+sys.path.insert(0, str(BENCH_DIR))
 sys.path.insert(0, str(REPO / "python"))
 
+import cases as bench_cases  # noqa: E402
+from bench_common import FlushTimer, run_worker  # noqa: E402
 from attn_mlir.signatures import (AttentionSignature,  # noqa: E402
                                   CrossEntropySignature,
                                   LinearCrossEntropySignature,
@@ -90,16 +92,7 @@ LIGER_NOTE = ("Liger Kernel not measured: not installable on the GPU machine "
 
 
 def load_cases(path=CASES_FILE) -> list:
-    cases = json.loads(Path(path).read_text())["cases"]
-    names = [c["name"] for c in cases]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise ValueError(f"{path}: duplicate case names {duplicates}")
-    for case in cases:
-        if case["op"] not in OPS:
-            raise ValueError(f"{path}: case {case['name']}: unknown op "
-                             f"{case['op']!r} (known: {', '.join(OPS)})")
-    return cases
+    return bench_cases.load_cases(path, OPS)
 
 
 def signatures_of(case: dict) -> list:
@@ -285,7 +278,7 @@ class Skip(Exception):
     """An implementation that cannot run here (with the reason)."""
 
 
-class Timer:
+class Timer(FlushTimer):
     """Median time of a callable with CUDA events: warm-up calls, then
     `reps` timed calls (3 to max_reps, filling the budget; 2 and no warm-up
     for a call over SLOW_MS, e.g. a slow fallback), each after zeroing a
@@ -293,40 +286,13 @@ class Timer:
 
     SLOW_MS = 10000.0
 
-    def __init__(self, torch, budget_ms: float, max_reps: int):
-        self.torch = torch
-        self.budget_ms, self.max_reps = budget_ms, max_reps
-        self.flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
-
-    def __call__(self, fn, estimate_ms: float) -> dict:
-        torch = self.torch
-        estimate = max(estimate_ms, 1e-3)
+    def reps_and_warm_ups(self, estimate: float):
         if estimate > self.SLOW_MS:
-            reps, warm_ups = 2, 0
-        elif estimate > self.budget_ms / 3:
-            reps, warm_ups = 3, 1 if estimate < 2000 else 0
-        else:
-            reps = int(min(self.max_reps, max(5, self.budget_ms // estimate)))
-            warm_ups = int(min(10, max(2, 100 // estimate)))
-        for _ in range(warm_ups):
-            fn()
-        starts = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-        ends = [torch.cuda.Event(enable_timing=True) for _ in range(reps)]
-        for i in range(reps):
-            self.flush.zero_()
-            starts[i].record()
-            fn()
-            ends[i].record()
-        torch.cuda.synchronize()
-        times = sorted(s.elapsed_time(e) for s, e in zip(starts, ends))
-        middle = len(times) // 2
-        median = (times[middle] if len(times) % 2 else
-                  (times[middle - 1] + times[middle]) / 2)
-
-        def quantile(q):
-            return times[min(len(times) - 1, int(q * len(times)))]
-        return {"median_ms": median, "p20_ms": quantile(0.2),
-                "p80_ms": quantile(0.8), "reps": reps}
+            return 2, 0
+        if estimate > self.budget_ms / 3:
+            return 3, 1 if estimate < 2000 else 0
+        return (int(min(self.max_reps, max(5, self.budget_ms // estimate))),
+                int(min(10, max(2, 100 // estimate))))
 
 
 def tensor_bytes(t) -> int:
@@ -1179,32 +1145,12 @@ def run_mode(args) -> int:
                   f"(deadline)", flush=True)
             continue
         start = time.time()
-        with tempfile.NamedTemporaryFile(suffix=".json") as handle:
-            command = [sys.executable, __file__, "--worker", case["name"],
-                       "--worker-out", handle.name, "--cases-file",
-                       str(args.cases_file), "--seed", str(args.seed),
-                       "--budget-ms", str(args.budget_ms), "--max-reps",
-                       str(args.max_reps)]
-            print(f"[{index + 1}/{len(cases)}] {case['name']}", flush=True)
-            try:
-                proc = subprocess.run(command, capture_output=True,
-                                      text=True,
-                                      timeout=min(args.timeout, remaining))
-                log = proc.stdout + proc.stderr
-                text = Path(handle.name).read_text()
-                records = json.loads(text) if text else None
-                if records is None:
-                    records = [{"impl": "ours", "status": "ERROR",
-                                "error": f"the worker exited with "
-                                         f"{proc.returncode}: "
-                                         f"{log.strip()[-600:]}"}]
-            except subprocess.TimeoutExpired as e:
-                log = ((e.stdout or b"").decode(errors="replace")
-                       if isinstance(e.stdout, bytes) else (e.stdout or ""))
-                records = [{"impl": "ours", "status": "ERROR",
-                            "error": f"the worker ran over "
-                                     f"{min(args.timeout, remaining):.0f} s "
-                                     f"(partial output in backward.log)"}]
+        command = [sys.executable, __file__, "--worker", case["name"],
+                   "--cases-file", str(args.cases_file), "--seed",
+                   str(args.seed), "--budget-ms", str(args.budget_ms),
+                   "--max-reps", str(args.max_reps)]
+        print(f"[{index + 1}/{len(cases)}] {case['name']}", flush=True)
+        records, log = run_worker(command, min(args.timeout, remaining))
         with open(log_path, "a") as handle:
             handle.write(f"==== {case['name']}\n{log}\n")
         # The workers' per-implementation lines (two-space indented).

@@ -17,17 +17,17 @@ class Tensor(NamedTuple):
     dtype: str              # manifest dtype
 
 
-def load_cases(path=CASES_FILE) -> List[dict]:
-    """The cases, checked: unique names, known ops."""
+def load_cases(path=CASES_FILE, ops=OPS) -> List[dict]:
+    """The cases, checked: unique names, ops among `ops`."""
     cases = json.loads(Path(path).read_text())["cases"]
     names = [c["name"] for c in cases]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"{path}: duplicate case names {duplicates}")
     for case in cases:
-        if case["op"] not in OPS:
+        if case["op"] not in ops:
             raise ValueError(f"{path}: case {case['name']}: unknown op "
-                             f"{case['op']!r} (known: {', '.join(OPS)})")
+                             f"{case['op']!r} (known: {', '.join(ops)})")
     return cases
 
 

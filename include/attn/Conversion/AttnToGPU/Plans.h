@@ -91,24 +91,27 @@ using PlanDiagnostic = function_ref<InFlightDiagnostic()>;
 /// (16 or 32 per warp, or 64 per warpgroup on wgmma), blockN keys per tile,
 /// `stages` shared-memory buffers of K/V, `split` blocks over the key tiles
 /// of each row tile (split-KV).
-struct AttentionPlan {
+struct AttentionProblem {
   int64_t batch, qHeads, kvHeads, queries, keys, headDim;
   Type elementType;
   double scale;
   std::optional<double> softcap;
   bool causal;
   std::optional<std::pair<int64_t, int64_t>> window;
+
+  MaskSpec mask() const { return {causal, window}; }
+  int64_t group() const { return qHeads / kvHeads; }
+  /// Query rows of a block: the query heads of a KV head packed with their
+  /// queries (GQA row packing).
+  int64_t packedRows() const { return group() * queries; }
+};
+
+struct AttentionPlan : AttentionProblem {
   int64_t blockM, blockN, warps, stages, split;
   /// sm_90a: QK^T and PV on warpgroup MMA (a warpgroup per 64 query rows),
   /// else mma.sync (a warp per 16 or 32 rows).
   bool warpgroupMma = false;
   LaunchFacts facts;
-
-  MaskSpec mask() const { return {causal, window}; }
-
-  /// Query rows of a block: the query heads of a KV head packed with their
-  /// queries (GQA row packing).
-  int64_t packedRows() const { return qHeads / kvHeads * queries; }
 };
 
 /// Why the tensor-core attention kernel cannot compute `op` under any
@@ -137,22 +140,13 @@ FailureOr<AttentionPlan> planAttention(AttentionOp op, ScheduleAttr schedule,
 ///    dO, LSE and D through `stages` buffers), so that GQA's sum over the
 ///    group stays in registers.
 /// Each gradient element is written by one thread, once: deterministic.
-struct AttentionGradPlan {
-  int64_t batch, qHeads, kvHeads, queries, keys, headDim;
-  Type elementType;
-  double scale;
-  std::optional<double> softcap;
-  bool causal;
-  std::optional<std::pair<int64_t, int64_t>> window;
+struct AttentionGradPlan : AttentionProblem {
   int64_t blockM, blockN, warps, stages;
   /// The dK/dV launch (the larger one): what the cost model reads.
   LaunchFacts facts;
   /// The dQ launch.
   LaunchFacts queryFacts;
 
-  MaskSpec mask() const { return {causal, window}; }
-  int64_t group() const { return qHeads / kvHeads; }
-  int64_t packedRows() const { return group() * queries; }
   /// Query rows (dQ) or keys (dK/dV) of a block.
   int64_t blockRows() const { return 16 * warps; }
   int64_t pitch() const { return headDim + kLdmatrixRowPad; }

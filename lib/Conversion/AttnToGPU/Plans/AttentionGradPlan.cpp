@@ -21,21 +21,13 @@ using namespace mlir::attn::plan_detail;
 static constexpr int64_t kMaxGradHeadDim = 128;
 
 std::string mlir::attn::unsupportedAttentionGrad(AttentionGradOp op) {
-  std::string why = unsupportedOperands(
+  std::string why = unsupportedAttentionOperands(
       {op.getQuery(), op.getKey(), op.getValue(), op.getOutput(),
        op.getLse(), op.getGradOutput()},
-      /*allowF32=*/false);
-  if (!why.empty())
-    return why;
-  if (op.getMask())
-    return "a mask operand";
-  int64_t d = cast<ShapedType>(op.getQuery().getType()).getDimSize(3);
-  if (cast<ShapedType>(op.getValue().getType()).getDimSize(3) != d)
-    return "value head dim differs from the query head dim";
-  if (d % 16 != 0 || d > kMaxGradHeadDim)
-    return "head dim is not a multiple of 16 up to " +
-           std::to_string(kMaxGradHeadDim) + " (the backward kernel)";
-  return "";
+      op.getMask(), kMaxGradHeadDim);
+  return why.empty() || why.rfind("head dim is not", 0) != 0
+             ? why
+             : why + " (the backward kernel)";
 }
 
 FailureOr<AttentionGradPlan>

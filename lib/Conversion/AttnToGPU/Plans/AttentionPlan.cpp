@@ -18,18 +18,9 @@ using namespace mlir::attn;
 using namespace mlir::attn::plan_detail;
 
 std::string mlir::attn::unsupportedAttention(AttentionOp op) {
-  std::string why = unsupportedOperands(
-      {op.getQuery(), op.getKey(), op.getValue()}, /*allowF32=*/false);
-  if (!why.empty())
-    return why;
-  if (op.getMask())
-    return "a mask operand";
-  int64_t d = cast<ShapedType>(op.getQuery().getType()).getDimSize(3);
-  if (cast<ShapedType>(op.getValue().getType()).getDimSize(3) != d)
-    return "value head dim differs from the query head dim";
-  if (d % 16 != 0 || d > 256)
-    return "head dim is not a multiple of 16 up to 256";
-  return "";
+  return unsupportedAttentionOperands(
+      {op.getQuery(), op.getKey(), op.getValue()}, op.getMask(),
+      /*maxHeadDim=*/256);
 }
 
 int64_t mlir::attn::attentionSharedBytes(const AttentionPlan &p) {

@@ -56,6 +56,23 @@ std::string plan_detail::unsupportedOperands(ValueRange operands,
                   : "element type is not bf16 or f16";
 }
 
+std::string plan_detail::unsupportedAttentionOperands(ValueRange operands,
+                                                     Value mask,
+                                                     int64_t maxHeadDim) {
+  std::string why = unsupportedOperands(operands, /*allowF32=*/false);
+  if (!why.empty())
+    return why;
+  if (mask)
+    return "a mask operand";
+  int64_t d = cast<ShapedType>(operands[0].getType()).getDimSize(3);
+  if (cast<ShapedType>(operands[2].getType()).getDimSize(3) != d)
+    return "value head dim differs from the query head dim";
+  if (d % 16 != 0 || d > maxHeadDim)
+    return "head dim is not a multiple of 16 up to " +
+           std::to_string(maxHeadDim);
+  return "";
+}
+
 /// The family of hand-scheduled kernels for the kind of `op`, whatever its
 /// operands: the one place that maps op kinds to families.
 static KernelFamily familyOfKind(Operation *op) {

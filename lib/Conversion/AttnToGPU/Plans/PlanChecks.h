@@ -115,10 +115,16 @@ inline int64_t saturatingMul(int64_t a, int64_t b) {
 /// bf16/f16, or f32 too when `allowF32`.
 std::string unsupportedOperands(ValueRange operands, bool allowF32);
 
+/// Why no attention kernel (forward or backward) takes `operands` (the
+/// first is the query, the third the value): unsupportedOperands, a mask
+/// operand, a value head dim other than the query's, or a head dim that is
+/// not a multiple of 16 up to `maxHeadDim`; or "".
+std::string unsupportedAttentionOperands(ValueRange operands, Value mask,
+                                         int64_t maxHeadDim);
+
 /// Reads the problem of an attention op or its gradient (shapes, element
-/// type, scale, softcap, masks) into a plan of either.
-template <typename OpT, typename PlanT>
-void readAttentionProblem(OpT op, PlanT &p) {
+/// type, scale, softcap, masks).
+template <typename OpT> void readAttentionProblem(OpT op, AttentionProblem &p) {
   auto qType = cast<ShapedType>(op.getQuery().getType());
   auto kType = cast<ShapedType>(op.getKey().getType());
   p.batch = qType.getDimSize(0);

@@ -39,58 +39,19 @@ MaskSpec maskSpecOf(AttentionGradOp op) {
   return mask;
 }
 
-struct TileAttentionGrad : OpRewritePattern<AttentionGradOp> {
-  using OpRewritePattern::OpRewritePattern;
+/// Writes the two passes of one attention_grad op.
+class GradTiler {
+public:
+  GradTiler(AttentionGradOp op, GenericBuilder &gb, IndexMath &im, Value scale,
+            SmallVector<OpFoldResult> qs, SmallVector<OpFoldResult> ks,
+            SmallVector<OpFoldResult> vs, Value delta, int64_t bm, int64_t bn,
+            int64_t group, Type elt)
+      : op(op), gb(gb), im(im), b(gb.b), loc(op.getLoc()),
+        ctx(b.getContext()), one(b.getIndexAttr(1)), zero(b.getIndexAttr(0)),
+        scale(scale), qs(std::move(qs)), ks(std::move(ks)), vs(std::move(vs)),
+        delta(delta), m(im.v(this->qs[2])), n(im.v(this->ks[2])), bm(bm),
+        bn(bn), group(group), elt(elt) {}
 
-  LogicalResult matchAndRewrite(AttentionGradOp op,
-                                PatternRewriter &rewriter) const override {
-    ScheduleAttr schedule = getScheduleOrDefault(op);
-    int64_t bm = schedule.getBlockM(), bn = schedule.getBlockN();
-    if (bm == 0 || bn == 0)
-      return rewriter.notifyMatchFailure(op, "untiled schedule");
-    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
-    auto qType = cast<RankedTensorType>(q.getType());
-    int64_t hq = qType.getDimSize(1),
-            hkv = cast<RankedTensorType>(k.getType()).getDimSize(1);
-    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
-      return rewriter.notifyMatchFailure(op, "head counts must be static");
-    int64_t group = hq / hkv;
-
-    Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
-    GenericBuilder gb(rewriter, loc);
-    IndexMath im(rewriter, loc);
-    Type elt = qType.getElementType();
-    SmallVector<OpFoldResult> qs = tensor::getMixedSizes(rewriter, loc, q);
-    SmallVector<OpFoldResult> ks = tensor::getMixedSizes(rewriter, loc, k);
-    SmallVector<OpFoldResult> vs = tensor::getMixedSizes(rewriter, loc, v);
-    Value m = im.v(qs[2]), n = im.v(ks[2]);
-    Value scale = attentionScale(rewriter, loc, q, op.getScale());
-
-    // D = rowsum(dO * O): loops (b, h, i, e).
-    Value delta =
-        gb.generic({op.getGradOutput(), op.getOutput()},
-                   {gb.filled({qs[0], qs[1], qs[2]}, 0.0)}, 4,
-                   {allDims(ctx, 4), allDims(ctx, 4), dims(ctx, {0, 1, 2})},
-                   iteratorsWithReduction(4, {3}), mulAddF32)[0];
-
-    Context c{op, gb, im, scale, qs, ks, vs, delta};
-    Value dq = buildQueryGradient(c, m, n, bm, bn, group, elt);
-    SmallVector<Value> dkv = buildKeyValueGradient(c, m, n, bm, bn, group, elt);
-    rewriter.replaceOp(op, {dq, dkv[0], dkv[1]});
-    return success();
-  }
-
-private:
-  /// What both passes read.
-  struct Context {
-    AttentionGradOp op;
-    GenericBuilder &gb;
-    IndexMath &im;
-    Value scale;
-    SmallVector<OpFoldResult> qs, ks, vs;
-    Value delta;
-  };
 
   /// The tiles one step of either pass reads: query rows [m0, m0 + mSize)
   /// of head h and keys [n0, n0 + nSize) of its KV head.
@@ -100,15 +61,9 @@ private:
   };
 
   /// P and dS ([mSize, nSize] f32, dS without the scale) of one tile step.
-  static std::pair<Value, Value> tileGradient(Context &c, const TileStep &t,
-                                              Value qTile, Value kTile,
-                                              Value vTile, Value doTile) {
-    AttentionGradOp op = c.op;
-    OpBuilder &b = c.gb.b;
-    Location loc = op.getLoc();
-    MLIRContext *ctx = b.getContext();
-    GenericBuilder &gb = c.gb;
-    OpFoldResult one = b.getIndexAttr(1);
+  std::pair<Value, Value> tileGradient(const TileStep &t, Value qTile,
+                                       Value kTile, Value vTile,
+                                       Value doTile) {
     SmallVector<OpFoldResult> tile = {t.mSize, t.nSize};
     SmallVector<AffineExpr> ij = allDims(ctx, 2), i = dims(ctx, {0});
     auto parallel2 = SmallVector<IteratorType>(2, IteratorType::parallel);
@@ -124,7 +79,7 @@ private:
     Value lseTile =
         extractTile(b, loc, op.getLse(), {t.b, t.h, t.m0},
                     {one, one, t.mSize}, {2});
-    Value deltaTile = extractTile(b, loc, c.delta, {t.b, t.h, t.m0},
+    Value deltaTile = extractTile(b, loc, delta, {t.b, t.h, t.m0},
                                   {one, one, t.mSize}, {2});
     Value maskTile;
     if (Value mask = op.getMask()) {
@@ -132,8 +87,8 @@ private:
       if (maskType.getRank() == 2) {
         maskTile = extractTile(b, loc, mask, {t.m0, t.n0}, tile, {0, 1});
       } else {
-        Value mb = maskType.getDimSize(0) == 1 ? c.im.c(0) : t.b;
-        Value mh = maskType.getDimSize(1) == 1 ? c.im.c(0) : t.h;
+        Value mb = maskType.getDimSize(0) == 1 ? im.c(0) : t.b;
+        Value mh = maskType.getDimSize(1) == 1 ? im.c(0) : t.h;
         maskTile = extractTile(b, loc, mask, {mb, mh, t.m0, t.n0},
                                {one, one, t.mSize, t.nSize}, {2, 3});
       }
@@ -145,8 +100,8 @@ private:
     std::optional<ArrayRef<int64_t>> window = op.getWindow();
     Value diagMinusN0;
     if (causal || window)
-      diagMinusN0 = c.im.sub(
-          c.im.add(t.m0, c.im.sub(c.im.v(c.ks[2]), c.im.v(c.qs[2]))), t.n0);
+      diagMinusN0 = im.sub(
+          im.add(t.m0, im.sub(im.v(ks[2]), im.v(qs[2]))), t.n0);
     SmallVector<Value> inputs = {scores, dp, lseTile, deltaTile};
     SmallVector<SmallVector<AffineExpr>> exprs = {ij, ij, i, i};
     if (maskTile) {
@@ -155,7 +110,6 @@ private:
     }
     exprs.push_back(ij);
     exprs.push_back(ij);
-    Value scale = c.scale;
     SmallVector<Value> pds = gb.generic(
         inputs, {gb.empty(tile, gb.f32), gb.empty(tile, gb.f32)}, 2, exprs,
         parallel2, [&](OpBuilder &b, Location loc, ValueRange a) {
@@ -200,11 +154,9 @@ private:
 
   /// The [rows, cols] f32 accumulator `acc`, times `factor` (or not), in the
   /// element type `elt`.
-  static Value finish(Context &c, Value acc, ArrayRef<OpFoldResult> sizes,
-                      Value factor, Type elt) {
-    MLIRContext *ctx = c.gb.b.getContext();
-    return c.gb.generic(
-        {acc}, {c.gb.empty(sizes, elt)}, 2, {allDims(ctx, 2), allDims(ctx, 2)},
+  Value finish(Value acc, ArrayRef<OpFoldResult> sizes, Value factor) {
+        return gb.generic(
+        {acc}, {gb.empty(sizes, elt)}, 2, {allDims(ctx, 2), allDims(ctx, 2)},
         SmallVector<IteratorType>(2, IteratorType::parallel),
         [&](OpBuilder &b, Location loc, ValueRange a) {
           Value r = factor ? arith::MulFOp::create(b, loc, a[0], factor)
@@ -213,18 +165,11 @@ private:
         })[0];
   }
 
-  static Value buildQueryGradient(Context &c, Value m, Value n, int64_t bm,
-                                  int64_t bn, int64_t group, Type elt) {
-    AttentionGradOp op = c.op;
-    OpBuilder &b = c.gb.b;
-    Location loc = op.getLoc();
-    MLIRContext *ctx = b.getContext();
-    IndexMath &im = c.im;
-    OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  Value buildQueryGradient() {
     auto forall = scf::ForallOp::create(
         b, loc,
-        {c.qs[0], c.qs[1], OpFoldResult(im.ceilDiv(m, im.c(bm)))},
-        {c.gb.empty(c.qs, elt)}, std::nullopt);
+        {qs[0], qs[1], OpFoldResult(im.ceilDiv(m, im.c(bm)))},
+        {gb.empty(qs, elt)}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
     TileStep t;
@@ -232,12 +177,12 @@ private:
     t.h = forall.getInductionVars()[1];
     t.kvHead = im.floorDiv(t.h, im.c(group));
     t.m0 = im.mul(forall.getInductionVars()[2], im.c(bm));
-    t.mSize = im.tileSize(c.qs[2], t.m0, bm);
+    t.mSize = im.tileSize(qs[2], t.m0, bm);
     Value qTile = extractTile(b, loc, op.getQuery(), {t.b, t.h, t.m0, zero},
-                              {one, one, t.mSize, c.qs[3]}, {2, 3});
+                              {one, one, t.mSize, qs[3]}, {2, 3});
     Value doTile =
         extractTile(b, loc, op.getGradOutput(), {t.b, t.h, t.m0, zero},
-                    {one, one, t.mSize, c.vs[3]}, {2, 3});
+                    {one, one, t.mSize, vs[3]}, {2, 3});
 
     // The keys any row of the tile sees; other key tiles are skipped.
     TileIndexMath tm{im, b, loc};
@@ -247,58 +192,50 @@ private:
     auto [tileFirst, tileEnd] = geometry.keyTiles(t.m0, qLast, bn);
     (void)lo;
     (void)tileEnd;
-    SmallVector<OpFoldResult> accSizes = {t.mSize, c.qs[3]};
+    SmallVector<OpFoldResult> accSizes = {t.mSize, qs[3]};
     auto loop = scf::ForOp::create(b, loc, im.mul(tileFirst, im.c(bn)), hi,
                                    im.c(bn),
-                                   ValueRange{c.gb.filled(accSizes, 0.0)});
+                                   ValueRange{gb.filled(accSizes, 0.0)});
     {
       OpBuilder::InsertionGuard inner(b);
       b.setInsertionPointToStart(loop.getBody());
       t.n0 = loop.getInductionVar();
-      t.nSize = im.tileSize(c.ks[2], t.n0, bn);
+      t.nSize = im.tileSize(ks[2], t.n0, bn);
       Value kTile = extractTile(b, loc, op.getKey(), {t.b, t.kvHead, t.n0, zero},
-                                {one, one, t.nSize, c.ks[3]}, {2, 3});
+                                {one, one, t.nSize, ks[3]}, {2, 3});
       Value vTile =
           extractTile(b, loc, op.getValue(), {t.b, t.kvHead, t.n0, zero},
-                      {one, one, t.nSize, c.vs[3]}, {2, 3});
-      Value ds = tileGradient(c, t, qTile, kTile, vTile, doTile).second;
+                      {one, one, t.nSize, vs[3]}, {2, 3});
+      Value ds = tileGradient(t, qTile, kTile, vTile, doTile).second;
       // Loops (i, d, j): dq += ds k.
-      Value acc = c.gb.generic(
+      Value acc = gb.generic(
           {ds, kTile}, {loop.getRegionIterArgs()[0]}, 3,
           {dims(ctx, {0, 2}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
           iteratorsWithReduction(3, {2}), mulAddF32)[0];
       scf::YieldOp::create(b, loc, ValueRange{acc});
     }
-    Value dqTile = finish(c, loop.getResult(0), accSizes, c.scale, elt);
+    Value dqTile = finish(loop.getResult(0), accSizes, scale);
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     parallelInsertTile(b, loc, dqTile, forall.getRegionIterArgs()[0],
-                       {t.b, t.h, t.m0, zero}, {one, one, t.mSize, c.qs[3]});
+                       {t.b, t.h, t.m0, zero}, {one, one, t.mSize, qs[3]});
     return forall.getResult(0);
   }
 
-  static SmallVector<Value> buildKeyValueGradient(Context &c, Value m, Value n,
-                                                  int64_t bm, int64_t bn,
-                                                  int64_t group, Type elt) {
-    AttentionGradOp op = c.op;
-    OpBuilder &b = c.gb.b;
-    Location loc = op.getLoc();
-    MLIRContext *ctx = b.getContext();
-    IndexMath &im = c.im;
-    OpFoldResult one = b.getIndexAttr(1), zero = b.getIndexAttr(0);
+  SmallVector<Value> buildKeyValueGradient() {
     auto forall = scf::ForallOp::create(
-        b, loc, {c.ks[0], c.ks[1], OpFoldResult(im.ceilDiv(n, im.c(bn)))},
-        {c.gb.empty(c.ks, elt), c.gb.empty(c.vs, elt)}, std::nullopt);
+        b, loc, {ks[0], ks[1], OpFoldResult(im.ceilDiv(n, im.c(bn)))},
+        {gb.empty(ks, elt), gb.empty(vs, elt)}, std::nullopt);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(forall.getBody());
     TileStep t;
     t.b = forall.getInductionVars()[0];
     t.kvHead = forall.getInductionVars()[1];
     t.n0 = im.mul(forall.getInductionVars()[2], im.c(bn));
-    t.nSize = im.tileSize(c.ks[2], t.n0, bn);
+    t.nSize = im.tileSize(ks[2], t.n0, bn);
     Value kTile = extractTile(b, loc, op.getKey(), {t.b, t.kvHead, t.n0, zero},
-                              {one, one, t.nSize, c.ks[3]}, {2, 3});
+                              {one, one, t.nSize, ks[3]}, {2, 3});
     Value vTile = extractTile(b, loc, op.getValue(), {t.b, t.kvHead, t.n0, zero},
-                              {one, one, t.nSize, c.vs[3]}, {2, 3});
+                              {one, one, t.nSize, vs[3]}, {2, 3});
 
     // The queries that see some key of the tile; other query tiles are
     // skipped.
@@ -307,11 +244,11 @@ private:
     Value nLast = im.sub(im.add(t.n0, im.v(t.nSize)), im.c(1));
     auto [qFirst, qEnd] = geometry.visibleQueries(t.n0, nLast);
     Value start = im.mul(im.floorDiv(qFirst, im.c(bm)), im.c(bm));
-    SmallVector<OpFoldResult> kSizes = {t.nSize, c.ks[3]},
-                              vSizes = {t.nSize, c.vs[3]};
+    SmallVector<OpFoldResult> kSizes = {t.nSize, ks[3]},
+                              vSizes = {t.nSize, vs[3]};
     auto heads = scf::ForOp::create(
         b, loc, im.c(0), im.c(group), im.c(1),
-        ValueRange{c.gb.filled(kSizes, 0.0), c.gb.filled(vSizes, 0.0)});
+        ValueRange{gb.filled(kSizes, 0.0), gb.filled(vSizes, 0.0)});
     {
       OpBuilder::InsertionGuard inHeads(b);
       b.setInsertionPointToStart(heads.getBody());
@@ -322,17 +259,17 @@ private:
         OpBuilder::InsertionGuard inRows(b);
         b.setInsertionPointToStart(rows.getBody());
         t.m0 = rows.getInductionVar();
-        t.mSize = im.tileSize(c.qs[2], t.m0, bm);
+        t.mSize = im.tileSize(qs[2], t.m0, bm);
         Value qTile =
             extractTile(b, loc, op.getQuery(), {t.b, t.h, t.m0, zero},
-                        {one, one, t.mSize, c.qs[3]}, {2, 3});
+                        {one, one, t.mSize, qs[3]}, {2, 3});
         Value doTile =
             extractTile(b, loc, op.getGradOutput(), {t.b, t.h, t.m0, zero},
-                        {one, one, t.mSize, c.vs[3]}, {2, 3});
-        auto [p, ds] = tileGradient(c, t, qTile, kTile, vTile, doTile);
+                        {one, one, t.mSize, vs[3]}, {2, 3});
+        auto [p, ds] = tileGradient(t, qTile, kTile, vTile, doTile);
         // Loops (j, d, i): dk += ds^T q; dv += p^T dO.
         auto accumulate = [&](Value g, Value x, Value acc) {
-          return c.gb.generic(
+          return gb.generic(
               {g, x}, {acc}, 3,
               {dims(ctx, {2, 0}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
               iteratorsWithReduction(3, {2}), mulAddF32)[0];
@@ -344,16 +281,72 @@ private:
       }
       scf::YieldOp::create(b, loc, rows.getResults());
     }
-    Value dkTile = finish(c, heads.getResult(0), kSizes, c.scale, elt);
-    Value dvTile = finish(c, heads.getResult(1), vSizes, Value(), elt);
+    Value dkTile = finish(heads.getResult(0), kSizes, scale);
+    Value dvTile = finish(heads.getResult(1), vSizes, Value());
     b.setInsertionPointToStart(forall.getTerminator().getBody());
     parallelInsertTile(b, loc, dkTile, forall.getRegionIterArgs()[0],
                        {t.b, t.kvHead, t.n0, zero},
-                       {one, one, t.nSize, c.ks[3]});
+                       {one, one, t.nSize, ks[3]});
     parallelInsertTile(b, loc, dvTile, forall.getRegionIterArgs()[1],
                        {t.b, t.kvHead, t.n0, zero},
-                       {one, one, t.nSize, c.vs[3]});
+                       {one, one, t.nSize, vs[3]});
     return {forall.getResult(0), forall.getResult(1)};
+  }
+
+private:
+  AttentionGradOp op;
+  GenericBuilder &gb;
+  IndexMath &im;
+  OpBuilder &b;
+  Location loc;
+  MLIRContext *ctx;
+  OpFoldResult one, zero;
+  Value scale;
+  SmallVector<OpFoldResult> qs, ks, vs;
+  Value delta, m, n;
+  int64_t bm, bn, group;
+  Type elt;
+};
+
+struct TileAttentionGrad : OpRewritePattern<AttentionGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(AttentionGradOp op,
+                                PatternRewriter &rewriter) const override {
+    ScheduleAttr schedule = getScheduleOrDefault(op);
+    int64_t bm = schedule.getBlockM(), bn = schedule.getBlockN();
+    if (bm == 0 || bn == 0)
+      return rewriter.notifyMatchFailure(op, "untiled schedule");
+    Value q = op.getQuery(), k = op.getKey(), v = op.getValue();
+    auto qType = cast<RankedTensorType>(q.getType());
+    int64_t hq = qType.getDimSize(1),
+            hkv = cast<RankedTensorType>(k.getType()).getDimSize(1);
+    if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(hkv))
+      return rewriter.notifyMatchFailure(op, "head counts must be static");
+    int64_t group = hq / hkv;
+
+    Location loc = op.getLoc();
+    MLIRContext *ctx = rewriter.getContext();
+    GenericBuilder gb(rewriter, loc);
+    IndexMath im(rewriter, loc);
+    Type elt = qType.getElementType();
+    SmallVector<OpFoldResult> qs = tensor::getMixedSizes(rewriter, loc, q);
+    SmallVector<OpFoldResult> ks = tensor::getMixedSizes(rewriter, loc, k);
+    SmallVector<OpFoldResult> vs = tensor::getMixedSizes(rewriter, loc, v);
+    Value scale = attentionScale(rewriter, loc, q, op.getScale());
+
+    // D = rowsum(dO * O): loops (b, h, i, e).
+    Value delta =
+        gb.generic({op.getGradOutput(), op.getOutput()},
+                   {gb.filled({qs[0], qs[1], qs[2]}, 0.0)}, 4,
+                   {allDims(ctx, 4), allDims(ctx, 4), dims(ctx, {0, 1, 2})},
+                   iteratorsWithReduction(4, {3}), mulAddF32)[0];
+
+    GradTiler tiler(op, gb, im, scale, qs, ks, vs, delta, bm, bn, group, elt);
+    Value dq = tiler.buildQueryGradient();
+    SmallVector<Value> dkv = tiler.buildKeyValueGradient();
+    rewriter.replaceOp(op, {dq, dkv[0], dkv[1]});
+    return success();
   }
 };
 
