@@ -749,6 +749,8 @@ struct CrossEntropyAttributes {
   double zLoss = 0;
   std::optional<double> softcap;
   std::string reduction;
+  /// linear_cross_entropy_grad's grad_filter (absent elsewhere).
+  std::optional<double> gradFilter;
 };
 } // namespace
 
@@ -758,7 +760,8 @@ static bool readCrossEntropyAttributes(OpOperands &op,
       !op.numberAttribute("label_smoothing", attributes.labelSmoothing) ||
       !op.numberAttribute("z_loss", attributes.zLoss) ||
       !op.optionalNumberAttribute("softcap", attributes.softcap) ||
-      !op.stringAttribute("reduction", attributes.reduction))
+      !op.stringAttribute("reduction", attributes.reduction) ||
+      !op.optionalNumberAttribute("grad_filter", attributes.gradFilter))
     return false;
   if (attributes.reduction != "none" && attributes.reduction != "sum" &&
       attributes.reduction != "mean")
@@ -945,7 +948,11 @@ static void crossEntropyGradRow(const double *x, int64_t vocabulary,
     double dz = std::exp(z - lse) * (1 + 2 * attributes.zLoss * lse) -
                 (v == target ? 1 - eps : 0) -
                 eps / static_cast<double>(vocabulary);
-    grad[v] = g * dz * dzdx;
+    double element = dz * dzdx;
+    // Gradient filtering: elements below the threshold are taken as 0.
+    if (attributes.gradFilter && std::abs(element) < *attributes.gradFilter)
+      element = 0;
+    grad[v] = g * element;
   }
 }
 

@@ -99,6 +99,17 @@ func.func @linear_cross_entropy_grad_default(%h: tensor<8x64xbf16>, %w: tensor<1
   return %dh, %dw : tensor<8x64xbf16>, tensor<1000x64xbf16>
 }
 
+// Gradient filtering (Cut Cross-Entropy's): round-trips as an attribute.
+// CHECK-LABEL: func @linear_cross_entropy_grad_filter
+// CHECK: attn.linear_cross_entropy_grad {{.*}} {grad_filter = 2.44140625E-4 : f32}
+func.func @linear_cross_entropy_grad_filter(%h: tensor<8x64xbf16>, %w: tensor<1000x64xbf16>,
+                                            %y: tensor<8xi64>, %lse: tensor<8xf32>,
+                                            %dl: tensor<f32>)
+    -> (tensor<8x64xbf16>, tensor<1000x64xbf16>) {
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {grad_filter = 2.44140625E-4 : f32} : tensor<8x64xbf16>, tensor<1000x64xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<8x64xbf16>, tensor<1000x64xbf16>
+}
+
 // CHECK-LABEL: func @linear_cross_entropy_grad_bias_all_attributes
 func.func @linear_cross_entropy_grad_bias_all_attributes(
     %h: tensor<?x64xf32>, %w: tensor<1000x64xf32>, %b: tensor<1000xf32>,

@@ -651,3 +651,19 @@ func.func @lce_grad_schedule_multiple(%h: tensor<8x64xf32>, %w: tensor<100x64xf3
   %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 24>} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
   return %dh : tensor<8x64xf32>
 }
+
+// -----
+
+func.func @lce_grad_filter_range(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_filter must be in (0, 1), but is 1.5}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {grad_filter = 1.5 : f32} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}
+
+// -----
+
+func.func @lce_grad_filter_zero(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x64xf32> {
+  // expected-error @+1 {{grad_filter must be in (0, 1), but is 0}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {grad_filter = 0.0 : f32} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
+  return %dh : tensor<8x64xf32>
+}

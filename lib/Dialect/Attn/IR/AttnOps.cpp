@@ -552,6 +552,11 @@ LogicalResult LinearCrossEntropyGradOp::verify() {
                               "bias",
                               cast<RankedTensorType>(getBias().getType()))))
       return failure();
+  if (std::optional<APFloat> filter = getGradFilter()) {
+    double eps = filter->convertToDouble();
+    if (!(eps > 0 && eps < 1))
+      return emitOpError() << "grad_filter must be in (0, 1), but is " << eps;
+  }
   return verifyOptionalSchedule(*this);
 }
 
@@ -729,7 +734,10 @@ SmallVector<StringRef> LinearCrossEntropyGradOp::getResultRoles() {
 }
 
 DictionaryAttr LinearCrossEntropyGradOp::getEffectiveAttributes() {
-  return lossAttributes(*this);
+  NamedAttrList attributes(lossAttributes(*this));
+  Builder b(getContext());
+  attributes.set("grad_filter", optionalF64(b, getGradFilter()));
+  return attributes.getDictionary(getContext());
 }
 
 #define GET_OP_CLASSES

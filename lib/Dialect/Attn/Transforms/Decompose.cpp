@@ -326,7 +326,6 @@ struct DecomposeLinearCrossEntropy : OpRewritePattern<LinearCrossEntropyOp> {
   LogicalResult matchAndRewrite(LinearCrossEntropyOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     GenericBuilder gb(rewriter, loc);
     Value h = op.getHidden(), w = op.getWeight();
     SmallVector<OpFoldResult> hSizes = tensor::getMixedSizes(rewriter, loc, h);

@@ -152,37 +152,25 @@ struct DecomposeCrossEntropyGrad : OpRewritePattern<CrossEntropyGradOp> {
   LogicalResult matchAndRewrite(CrossEntropyGradOp op,
                                 PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     GenericBuilder gb(rewriter, loc);
     Value logits = op.getLogits(), labels = op.getLabels();
     SmallVector<OpFoldResult> sizes =
         tensor::getMixedSizes(rewriter, loc, logits);
-    SmallVector<AffineExpr> nv = allDims(ctx, 2), n = dims(ctx, {0});
     TokenUpstream upstream =
         buildTokenUpstream(gb, op.getGradLoss(), labels, op.getReduction(),
                            op.getIgnoreIndex());
     LossGradSpec spec = getLossGradSpec(op, rewriter, loc, sizes[1]);
     Type elt = op.getLogits().getType().getElementType();
-    Value grad = gb.generic(
-        {logits, labels, op.getLse(), upstream.value}, {gb.empty(sizes, elt)},
-        2,
-        {nv, n, n, upstream.perToken ? n : SmallVector<AffineExpr>{}, nv},
-        SmallVector<IteratorType>(2, IteratorType::parallel),
-        [&](OpBuilder &b, Location loc, ValueRange a) {
-          Value column = arith::IndexCastOp::create(
-              b, loc, a[1].getType(), linalg::IndexOp::create(b, loc, 1));
-          Value d = buildLossGradElement(b, loc, spec, toF32(b, loc, a[0]),
-                                         a[1], column, a[2], a[3]);
-          linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, d, elt)});
-        })[0];
+    Value grad = buildLossGradTile(gb, spec, logits, labels, op.getLse(),
+                                   upstream, sizes, Value(), elt);
     rewriter.replaceOp(op, grad);
     return success();
   }
 };
 
 /// linear_cross_entropy_grad: the logits h W^T (+ bias) in f32, their
-/// gradient by cross_entropy_grad (decomposed in turn) with the same
-/// attributes, then dh = dlogits W, dW = dlogits^T h and dbias = the
+/// gradient by cross_entropy_grad's element rule with the same attributes
+/// (and grad_filter), then dh = dlogits W, dW = dlogits^T h and dbias = the
 /// column sums of dlogits.
 struct DecomposeLinearCrossEntropyGrad
     : OpRewritePattern<LinearCrossEntropyGradOp> {
@@ -199,11 +187,13 @@ struct DecomposeLinearCrossEntropyGrad
     OpFoldResult n = hSizes[0], v = wSizes[0], d = hSizes[1];
     // logits = h W^T, plus the bias, as the forward.
     Value logits = buildLinearLogits(gb, h, w, op.getBias(), n, v);
-    Value dLogits = CrossEntropyGradOp::create(
-        rewriter, loc, logits.getType(), logits, op.getLabels(), op.getLse(),
-        op.getGradLoss(), op.getIgnoreIndexAttr(), op.getLabelSmoothingAttr(),
-        op.getZLossAttr(), op.getSoftcapAttr(), op.getReductionAttr(),
-        /*schedule=*/nullptr);
+    // Its gradient by cross_entropy_grad's element rule (with grad_filter).
+    TokenUpstream upstream =
+        buildTokenUpstream(gb, op.getGradLoss(), op.getLabels(),
+                           op.getReduction(), op.getIgnoreIndex());
+    Value dLogits = buildLossGradTile(
+        gb, getLossGradSpec(op, rewriter, loc, v), logits, op.getLabels(),
+        op.getLse(), upstream, {n, v}, Value(), gb.f32);
 
     // Loops (n, d, v): dh = dlogits W. Loops (v, d, n): dW = dlogits^T h.
     Value dhAcc = gb.generic(

@@ -239,7 +239,8 @@ LogicalResult GradientBuilder::propagate(Operation *op) {
             bias ? bias.getType() : Type(), lce.getHidden(), lce.getWeight(),
             lce.getLabels(), bias, lce.getLse(), g, lce.getIgnoreIndexAttr(),
             lce.getLabelSmoothingAttr(), lce.getZLossAttr(),
-            lce.getSoftcapAttr(), lce.getReductionAttr(), nullptr);
+            lce.getSoftcapAttr(), lce.getReductionAttr(), /*schedule=*/nullptr,
+            /*grad_filter=*/nullptr);
         accumulate(lce.getHidden(), grad.getGradHidden());
         accumulate(lce.getWeight(), grad.getGradWeight());
         if (bias)

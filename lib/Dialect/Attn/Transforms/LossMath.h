@@ -12,8 +12,11 @@
 #include "GenericBuilder.h"
 
 #include "attn/Dialect/Attn/IR/AttnDialect.h"
+#include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Dialect/Attn/Utils/LossGradElement.h"
 #include "mlir/IR/PatternMatch.h"
+
+#include <type_traits>
 
 namespace mlir::attn::detail {
 
@@ -179,15 +182,42 @@ inline TokenUpstream buildTokenUpstream(GenericBuilder &gb, Value gradLoss,
 template <typename GradOp>
 LossGradSpec getLossGradSpec(GradOp op, OpBuilder &b, Location loc,
                              OpFoldResult vocab) {
-  LossGradSpec spec{op.getIgnoreIndex(),
+  LossGradSpec spec{static_cast<int64_t>(op.getIgnoreIndex()),
                     op.getLabelSmoothing().convertToDouble(),
                     op.getZLoss().convertToDouble(), toDouble(op.getSoftcap()),
                     Value()};
+  if constexpr (std::is_same_v<GradOp, LinearCrossEntropyGradOp>)
+    spec.filter = toDouble(op.getGradFilter());
   if (spec.labelSmoothing != 0.0)
     spec.smoothingOverV = arith::DivFOp::create(
         b, loc, f32Const(b, loc, spec.labelSmoothing),
         vocabAsF32(b, loc, vocab));
   return spec;
+}
+
+/// The gradient of a [rows, cols] tile of logits (any float type) of a
+/// loss: buildLossGradElement per element, with the rows' labels, LSE and
+/// upstream gradient, columns counted from `column0` (null: 0), in `elt`.
+inline Value buildLossGradTile(GenericBuilder &gb, const LossGradSpec &spec,
+                               Value logits, Value labels, Value lse,
+                               TokenUpstream upstream,
+                               ArrayRef<OpFoldResult> sizes, Value column0,
+                               Type elt) {
+  MLIRContext *ctx = gb.b.getContext();
+  SmallVector<AffineExpr> nv = allDims(ctx, 2), n = dims(ctx, {0});
+  return gb.generic(
+      {logits, labels, lse, upstream.value}, {gb.empty(sizes, elt)}, 2,
+      {nv, n, n, upstream.perToken ? n : SmallVector<AffineExpr>{}, nv},
+      SmallVector<IteratorType>(2, IteratorType::parallel),
+      [&](OpBuilder &b, Location loc, ValueRange a) {
+        Value col = linalg::IndexOp::create(b, loc, 1);
+        if (column0)
+          col = arith::AddIOp::create(b, loc, col, column0);
+        Value column = arith::IndexCastOp::create(b, loc, a[1].getType(), col);
+        Value d = buildLossGradElement(b, loc, spec, toF32(b, loc, a[0]), a[1],
+                                       column, a[2], a[3]);
+        linalg::YieldOp::create(b, loc, ValueRange{fromF32(b, loc, d, elt)});
+      })[0];
 }
 
 } // namespace mlir::attn::detail

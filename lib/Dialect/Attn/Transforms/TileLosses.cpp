@@ -274,7 +274,7 @@ struct TileLinearCrossEntropyGrad
         buildTokenUpstream(gb, op.getGradLoss(), labels, op.getReduction(),
                            op.getIgnoreIndex());
     LossGradSpec spec = getLossGradSpec(op, rewriter, loc, vocab);
-    SmallVector<AffineExpr> nv = allDims(ctx, 2), n = dims(ctx, {0});
+    SmallVector<AffineExpr> nv = allDims(ctx, 2);
 
     // The gradient of one logits tile [nSize, vSize], f32.
     auto gradTile = [&](Value n0, OpFoldResult nSize, Value v0,
@@ -287,22 +287,42 @@ struct TileLinearCrossEntropyGrad
                          ? extractTile(rewriter, loc, upstream.value, {n0},
                                        {nSize}, {0})
                          : upstream.value;
-      return gb.generic(
-          {z, labelTile, lseTile, upTile}, {gb.empty({nSize, vSize}, gb.f32)},
-          2, {nv, n, n, upstream.perToken ? n : SmallVector<AffineExpr>{}, nv},
-          {IteratorType::parallel, IteratorType::parallel},
-          [&](OpBuilder &b, Location loc, ValueRange a) {
-            Value col = arith::AddIOp::create(
-                b, loc, linalg::IndexOp::create(b, loc, 1), v0);
-            Value column =
-                arith::IndexCastOp::create(b, loc, a[1].getType(), col);
-            Value d = buildLossGradElement(b, loc, spec, a[0], a[1], column,
-                                           a[2], a[3]);
-            linalg::YieldOp::create(b, loc, ValueRange{d});
-          })[0];
+      return buildLossGradTile(gb, spec, z, labelTile, lseTile,
+                               {upTile, upstream.perToken}, {nSize, vSize},
+                               v0, gb.f32);
     };
     auto toElt = [&](Value acc, ArrayRef<OpFoldResult> sizes) {
       return castElements(gb, acc, sizes, elt);
+    };
+    // Gradient filtering: a tile whose gradient elements were all filtered
+    // to 0 skips its products (`update`), and the accumulators pass on.
+    auto unlessFiltered = [&](Value gz,
+                              function_ref<SmallVector<Value>()> update,
+                              ValueRange accs) -> SmallVector<Value> {
+      if (!spec.filter)
+        return update();
+      Value largest = gb.generic(
+          {gz}, {gb.filled({}, 0.0)}, 2, {nv, {}},
+          iteratorsWithReduction(2, {0, 1}),
+          [](OpBuilder &b, Location loc, ValueRange a) {
+            linalg::YieldOp::create(
+                b, loc,
+                ValueRange{arith::MaximumFOp::create(
+                    b, loc, a[1], math::AbsFOp::create(b, loc, a[0]))});
+          })[0];
+      Value live = arith::CmpFOp::create(
+          rewriter, loc, arith::CmpFPredicate::OGT,
+          tensor::ExtractOp::create(rewriter, loc, largest, ValueRange{}),
+          f32Const(rewriter, loc, 0.0));
+      auto ifOp = scf::IfOp::create(
+          rewriter, loc, live,
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(rewriter, loc, update());
+          },
+          [&](OpBuilder &, Location) {
+            scf::YieldOp::create(rewriter, loc, accs);
+          });
+      return SmallVector<Value>(ifOp.getResults());
     };
     OpFoldResult zero = rewriter.getIndexAttr(0);
 
@@ -326,11 +346,17 @@ struct TileLinearCrossEntropyGrad
       Value wTile = extractTile(rewriter, loc, weight, {v0, zero},
                                 {vSize, hiddenSize}, {0, 1});
       // Loops (n, d, v): dh += gz W.
-      Value acc = gb.generic(
-          {gz, wTile}, {loop.getRegionIterArgs()[0]}, 3,
-          {dims(ctx, {0, 2}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
-          iteratorsWithReduction(3, {2}), mulAddF32)[0];
-      scf::YieldOp::create(rewriter, loc, ValueRange{acc});
+      SmallVector<Value> acc = unlessFiltered(
+          gz,
+          [&]() -> SmallVector<Value> {
+            return {gb.generic({gz, wTile}, {loop.getRegionIterArgs()[0]}, 3,
+                               {dims(ctx, {0, 2}), dims(ctx, {2, 1}),
+                                dims(ctx, {0, 1})},
+                               iteratorsWithReduction(3, {2}),
+                               mulAddF32)[0]};
+          },
+          loop.getRegionIterArgs());
+      scf::YieldOp::create(rewriter, loc, acc);
       rewriter.setInsertionPointAfter(loop);
       Value tile = toElt(loop.getResult(0), {nSize, hiddenSize});
       rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
@@ -363,21 +389,28 @@ struct TileLinearCrossEntropyGrad
       Value gz = gradTile(n0, nSize, v0, vSize);
       Value hTile = extractTile(rewriter, loc, hidden, {n0, zero},
                                 {nSize, hiddenSize}, {0, 1});
-      // Loops (v, d, n): dW += gz^T h.
-      SmallVector<Value> next = {gb.generic(
-          {gz, hTile}, {loop.getRegionIterArgs()[0]}, 3,
-          {dims(ctx, {2, 0}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
-          iteratorsWithReduction(3, {2}), mulAddF32)[0]};
-      if (bias)
-        // Loops (v, n): dbias += the column sums of gz.
-        next.push_back(gb.generic(
-            {gz}, {loop.getRegionIterArgs()[1]}, 2,
-            {dims(ctx, {1, 0}), dims(ctx, {0})}, iteratorsWithReduction(2, {1}),
-            [](OpBuilder &b, Location loc, ValueRange a) {
-              linalg::YieldOp::create(
-                  b, loc, ValueRange{arith::AddFOp::create(b, loc, a[1], a[0])});
-            })[0]);
-      scf::YieldOp::create(rewriter, loc, next);
+      auto products = [&]() {
+        // Loops (v, d, n): dW += gz^T h.
+        SmallVector<Value> next = {gb.generic(
+            {gz, hTile}, {loop.getRegionIterArgs()[0]}, 3,
+            {dims(ctx, {2, 0}), dims(ctx, {2, 1}), dims(ctx, {0, 1})},
+            iteratorsWithReduction(3, {2}), mulAddF32)[0]};
+        if (bias)
+          // Loops (v, n): dbias += the column sums of gz.
+          next.push_back(gb.generic(
+              {gz}, {loop.getRegionIterArgs()[1]}, 2,
+              {dims(ctx, {1, 0}), dims(ctx, {0})},
+              iteratorsWithReduction(2, {1}),
+              [](OpBuilder &b, Location loc, ValueRange a) {
+                linalg::YieldOp::create(
+                    b, loc,
+                    ValueRange{arith::AddFOp::create(b, loc, a[1], a[0])});
+              })[0]);
+        return next;
+      };
+      scf::YieldOp::create(
+          rewriter, loc,
+          unlessFiltered(gz, products, loop.getRegionIterArgs()));
       rewriter.setInsertionPointAfter(loop);
       SmallVector<Value> tiles = {
           toElt(loop.getResult(0), {vSize, hiddenSize})};

@@ -486,6 +486,19 @@ def Attn_LinearCrossEntropyGradOp : Attn_Op<"linear_cross_entropy_grad"> {
     token is ignored, every gradient is 0 (never NaN). `lse` of an ignored
     token is not read.
 
+    `grad_filter = eps` (optional, in (0, 1); off by default, which is
+    exact) is Cut Cross-Entropy's gradient filtering: an element of
+    `d loss[n] / d logits[n, v]` (before the upstream gradient) whose
+    magnitude is below `eps` is taken as 0, and the tiled forms skip the
+    matrix products of a tile whose elements are all 0. The error is bounded
+    elementwise: with `u[n]` the token's upstream gradient,
+    `|grad_hidden[n, d] - exact| <= eps |u[n]| sum_v |weight[v, d]|` over
+    the filtered `v`, `|grad_weight[v, d] - exact| <= eps sum_n |u[n]|
+    |hidden[n, d]|` over the filtered `n`, and `|grad_bias[v] - exact| <=
+    eps sum_n |u[n]|`. With bf16 weights `eps = 2^-12` (Cut
+    Cross-Entropy's default) keeps the error below bf16's rounding of the
+    gradient for typical vocabularies.
+
     Shapes: those of `attn.linear_cross_entropy` for `hidden`, `weight`,
     `labels` and `bias`; `lse : [N]` f32; `grad_loss` f32 `[N]` for
     `reduction = none` and `[]` otherwise. Each gradient has the type of
@@ -507,7 +520,8 @@ def Attn_LinearCrossEntropyGradOp : Attn_Op<"linear_cross_entropy_grad"> {
                             Attn_LabelTensor:$labels,
                             Optional<Attn_FloatTensor>:$bias,
                             Attn_F32Tensor:$lse, Attn_F32Tensor:$grad_loss),
-                       Attn_LossAttributes);
+                       Attn_LossAttributes,
+                       (ins OptionalAttr<F32Attr>:$grad_filter));
   let results = (outs Attn_FloatTensor:$grad_hidden,
                       Attn_FloatTensor:$grad_weight,
                       Optional<Attn_FloatTensor>:$grad_bias);

@@ -26,6 +26,9 @@ struct LossGradSpec {
   double zLoss;
   std::optional<double> softcap;
   Value smoothingOverV; // eps / V as an f32 value; null when eps is 0
+  /// linear_cross_entropy_grad's grad_filter: elements of d loss / d logit
+  /// below it in magnitude are taken as 0.
+  std::optional<double> filter = std::nullopt;
 };
 
 /// Whether the integer `label` is `ignoreIndex`.
@@ -43,6 +46,7 @@ inline Value isIgnoredLabel(OpBuilder &b, Location loc, Value label,
 /// `upstream` the token's.
 ///   d loss / d z_v = p_v (1 + 2 z_loss lse) - (1 - eps) [v == y] - eps / V
 ///   d z / d logit  = 1 - (z / cap)^2                   (soft-capping)
+/// and, with a filter, 0 where |d loss / d logit| < filter.
 inline Value buildLossGradElement(OpBuilder &b, Location loc,
                                   const LossGradSpec &spec, Value logit,
                                   Value label, Value column, Value lse,
@@ -81,6 +85,13 @@ inline Value buildLossGradElement(OpBuilder &b, Location loc,
         arith::SubFOp::create(b, loc, f32(1.0),
                               arith::MulFOp::create(b, loc, t, t)));
   }
+  if (spec.filter)
+    d = arith::SelectOp::create(
+        b, loc,
+        arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT,
+                              math::AbsFOp::create(b, loc, d),
+                              f32(*spec.filter)),
+        f32(0.0), d);
   d = arith::MulFOp::create(b, loc, d, upstream);
   return arith::SelectOp::create(
       b, loc, isIgnoredLabel(b, loc, label, spec.ignoreIndex), f32(0.0), d);
