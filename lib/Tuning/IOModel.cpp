@@ -111,6 +111,90 @@ static FailureOr<WideReport> attentionIO(AttentionOp op, ScheduleAttr s,
   return r;
 }
 
+/// attention_grad: the two passes of the tiled backward (attn-tile; the
+/// GPU kernels have the same split) after D = rowsum(dO * O):
+///   dQ over query tiles of block_m: Q, dO, LSE and D once, K and V once
+///   per visited key tile (as the forward), dQ written;
+///   dK/dV over key tiles of block_n: K and V once, Q, dO, LSE and D of
+///   each query head of the group once per query tile that sees the key
+///   tile, dK and dV written.
+/// Both passes recompute the scores: s = q k^T and dp = dO v^T, then dQ's
+/// dS k, or dK's dS^T q and dV's P^T dO. Unfused (attn-decompose): the f32
+/// [B, Hq, M, N] scores, masked scores, P, dP and dS written once each and
+/// read by their consumers (7 reads; 8 with softcap, whose derivative
+/// reads the scores again).
+static FailureOr<WideReport> attentionGradIO(AttentionGradOp op, ScheduleAttr s,
+                                             std::string &why) {
+  if (s.getBlockM() == 0 || s.getBlockN() == 0) {
+    why = "the decomposition (no tiles in the schedule)";
+    return failure();
+  }
+  auto q = cast<ShapedType>(op.getQuery().getType());
+  auto k = cast<ShapedType>(op.getKey().getType());
+  auto v = cast<ShapedType>(op.getValue().getType());
+  int64_t mm = q.getDimSize(2), nn = k.getDimSize(2);
+  Count b = q.getDimSize(0), hq = q.getDimSize(1), hkv = k.getDimSize(1),
+        m = mm, d = q.getDimSize(3), n = nn, dv = v.getDimSize(3);
+  Count e = eltBytes(op.getQuery());
+  Count maskBytes = op.getMask() ? eltBytes(op.getMask()) : 0;
+  Count bh = b * hq, bkv = b * hkv;
+  int64_t blockM = s.getBlockM(), blockN = s.getBlockN();
+  int64_t queryTiles = mm / blockM + (mm % blockM != 0);
+  int64_t keyTiles = nn / blockN + (nn % blockN != 0);
+  MaskSpec mask;
+  mask.causal = op.getCausal();
+  if (std::optional<ArrayRef<int64_t>> w = op.getWindow())
+    mask.window = std::make_pair((*w)[0], (*w)[1]);
+  if (mask.masksKeys() &&
+      std::max(queryTiles, keyTiles) > kMaxWalkedQueryTiles) {
+    why = "more than " + std::to_string(kMaxWalkedQueryTiles) +
+          " tiles under a causal or window mask";
+    return failure();
+  }
+  IntegerMath math;
+  MaskGeometry<IntegerMath> geometry(math, mask, mm, nn);
+  // Keys the dQ pass visits (and their pairs with rows), and queries the
+  // dK/dV pass visits (and their pairs with keys), per head.
+  Count keys = 0, pairsQ = 0, queries = 0, pairsKV = 0;
+  for (int64_t t = 0; t < queryTiles && n > 0; ++t) {
+    int64_t m0 = t * blockM, rows = std::min(blockM, mm - m0);
+    auto [lo, hi] = geometry.visibleKeys(m0, m0 + rows - 1);
+    Count visited = hi <= lo ? 0 : hi - math.floorDiv(lo, blockN) * blockN;
+    keys += visited;
+    pairsQ += rows * visited;
+  }
+  for (int64_t t = 0; t < keyTiles && m > 0; ++t) {
+    int64_t n0 = t * blockN, cols = std::min(blockN, nn - n0);
+    auto [lo, hi] = geometry.visibleQueries(n0, n0 + cols - 1);
+    Count visited = hi <= lo ? 0 : std::min<int64_t>(
+                                       mm, math.ceilDiv(hi, blockM) * blockM) -
+                                       math.floorDiv(lo, blockM) * blockM;
+    queries += visited;
+    pairsKV += cols * visited;
+  }
+  WideReport r;
+  Count deltaPass = bh * m * dv * e * 2;
+  r.tiled.bytesRead = deltaPass + bh * (m * (d + dv) * e + m * 8 +
+                                        keys * (d + dv) * e) +
+                      bkv * n * (d + dv) * e +
+                      bh * queries * ((d + dv) * e + 8) +
+                      bh * (pairsQ + pairsKV) * maskBytes;
+  r.tiled.bytesWritten = bh * m * 4 + bh * m * d * e + bkv * n * (d + dv) * e;
+  r.tiled.flops = 2 * bh * m * dv + bh * pairsQ * (4 * d + 2 * dv) +
+                  bh * pairsKV * (4 * d + 4 * dv);
+  r.tiled.transcendentals = bh * (pairsQ + pairsKV);
+  Count s4 = bh * m * n * 4;
+  Count scoreReads = op.getSoftcap() ? 8 : 7;
+  r.unfused.bytesRead = bh * ((2 * m * d + 2 * n * d + n * dv + 4 * m * dv) * e +
+                              2 * m * 4) +
+                        scoreReads * s4 + bh * m * n * maskBytes;
+  r.unfused.bytesWritten =
+      5 * s4 + bh * m * 4 + bh * m * d * e + bkv * n * (d + dv) * e;
+  r.unfused.flops = bh * m * n * (6 * d + 4 * dv) + 2 * bh * m * dv;
+  r.unfused.transcendentals = bh * m * n;
+  return r;
+}
+
 template <typename OpTy>
 static WideReport softmaxIO(OpTy op, ScheduleAttr s, bool reduces) {
   auto t = op.getInput().getType();
@@ -218,6 +302,7 @@ FailureOr<IOReport> mlir::attn::estimateIO(Operation *op, ScheduleAttr s,
   FailureOr<WideReport> wide =
       llvm::TypeSwitch<Operation *, FailureOr<WideReport>>(op)
           .Case([&](AttentionOp o) { return attentionIO(o, s, why); })
+          .Case([&](AttentionGradOp o) { return attentionGradIO(o, s, why); })
           .Case([&](SoftmaxOp o) { return softmaxIO(o, s, false); })
           .Case([&](LogSoftmaxOp o) { return softmaxIO(o, s, false); })
           .Case([&](LogSumExpOp o) { return softmaxIO(o, s, true); })

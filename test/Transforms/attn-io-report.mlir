@@ -28,6 +28,26 @@ func.func @attention(%q: tensor<1x1x64x16xf16>, %k: tensor<1x1x64x16xf16>, %v: t
 
 // -----
 
+// attention_grad, causal M = N = 64, D = Dv = 16, f16, 32 x 32 tiles.
+// D = rowsum(dO O) reads O and dO (4096 B) and writes D (256 B). The dQ
+// pass visits 96 keys and 3072 pairs (as the forward above): Q and dO once
+// (4096 B), LSE and D (512 B), K and V per visited key (6144 B); writes dQ
+// (2048 B). The dK/dV pass: K and V once (4096 B); key tile 0 is seen by
+// queries [0, 64), tile 1 by [32, 64): 96 queries, 3072 pairs, each query
+// Q and dO (64 B) and LSE and D (8 B): 6912 B; writes dK and dV (4096 B).
+// FLOP: 2*64*16 + 3072*(4*16 + 2*16) + 3072*(4*16 + 4*16) = 690176 (the
+// scores are recomputed: more than the unfused 64*64*(6*16 + 4*16) + 2048
+// = 657408). Unfused: q, k twice, v once, dO three times and O once
+// (18432 B), LSE and D (512 B), 7 reads of f32 [64, 64] (114688 B);
+// 5 such writes (81920 B), D, dQ, dK, dV.
+func.func @attention_grad(%q: tensor<1x1x64x16xf16>, %lse: tensor<1x1x64xf32>) -> tensor<1x1x64x16xf16> {
+  // expected-remark @+1 {{attn-io-report: attn.attention_grad under #attn.schedule<block_m = 32, block_n = 32, chip = "host">: tiled read 25856 B, write 6400 B, 690176 FLOP, 6144 exp; unfused read 133632 B, write 88320 B, 657408 FLOP, 4096 exp; traffic 6.88x; kernel: loops (the host CPU)}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %lse, %q {causal, schedule = #attn.schedule<block_m = 32, block_n = 32, chip = "host">} : tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>, tensor<1x1x64xf32>, tensor<1x1x64x16xf16> -> tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>, tensor<1x1x64x16xf16>
+  return %dq : tensor<1x1x64x16xf16>
+}
+
+// -----
+
 // Linear cross-entropy N = 64, D = 32, V = 256, bf16, 32-token blocks:
 //   tiled (Cut Cross-Entropy): hidden 64*32*2 = 4096 B once, the weight
 //   256*32*2 = 16384 B once per token block (2 blocks), labels 512 B; the
