@@ -274,6 +274,98 @@ static WideReport linearCrossEntropyIO(LinearCrossEntropyOp op,
   return r;
 }
 
+/// Rows and row length of a row op's `input` along `dim`.
+static std::pair<Count, Count> rowsAndCols(Value input, int64_t dim) {
+  auto t = cast<ShapedType>(input.getType());
+  Count rows = 1;
+  for (int64_t i = 0; i < t.getRank(); ++i)
+    if (i != dim)
+      rows *= t.getDimSize(i);
+  return {rows, t.getDimSize(dim)};
+}
+
+/// softmax_grad / log_softmax_grad. Tiled (the row kernels): y and dy read
+/// once per pass, dx written once. Unfused: the row sum reads y and dy
+/// (dy alone for log_softmax) and the output generic reads them again with
+/// the [rows] f32 sum.
+template <typename OpTy>
+static WideReport softmaxGradIO(OpTy op, ScheduleAttr s, bool log) {
+  auto [rows, cols] = rowsAndCols(op.getOutput(), op.getDim());
+  Count elems = rows * cols, e = eltBytes(op.getOutput());
+  WideReport r;
+  r.tiled = {Count(s.getPasses()) * 2 * elems * e, elems * e, 0,
+             log ? elems : 0};
+  r.unfused = {(log ? 3 : 4) * elems * e + rows * 4, elems * e + rows * 4, 0,
+               log ? elems : 0};
+  return r;
+}
+
+/// logsumexp_grad: one elementwise pass over x with the rows' lse and
+/// upstream gradient, tiled and unfused alike.
+static WideReport logSumExpGradIO(LogSumExpGradOp op) {
+  auto [rows, cols] = rowsAndCols(op.getInput(), op.getDim());
+  Count elems = rows * cols, e = eltBytes(op.getInput());
+  WideReport r;
+  r.tiled = r.unfused = {elems * e + 2 * rows * 4, elems * e, 0, elems};
+  return r;
+}
+
+/// The reads of a loss gradient's token vectors: labels, lse and the
+/// upstream gradient ([N] for none, else a scalar), and the labels again
+/// for the mean's count.
+template <typename OpTy> static Count lossGradTokenReads(OpTy op, Count n) {
+  Count labels = n * eltBytes(op.getLabels());
+  Reduction reduction = op.getReduction();
+  return labels + n * 4 + (reduction == Reduction::none ? n * 4 : 4) +
+         (reduction == Reduction::mean ? labels : 0);
+}
+
+/// cross_entropy_grad: one elementwise pass over the logits, tiled (the
+/// row kernel) and unfused alike.
+static WideReport crossEntropyGradIO(CrossEntropyGradOp op) {
+  auto t = op.getLogits().getType();
+  Count n = t.getDimSize(0), v = t.getDimSize(1), e = eltBytes(op.getLogits());
+  WideReport r;
+  r.tiled = r.unfused = {n * v * e + lossGradTokenReads(op, n), n * v * e, 0,
+                         n * v};
+  return r;
+}
+
+/// linear_cross_entropy_grad. Tiled (attn-tile's Cut-Cross-Entropy
+/// backward): the dh pass streams the weight (and bias) once per token
+/// block, the dW pass the hidden rows (and the token vectors) once per
+/// vocabulary block; the logits are computed in both. Unfused: the f32
+/// logits written (and rewritten with a bias), read by the gradient
+/// generic, whose f32 output is read by dh, dW (and dbias).
+static WideReport linearCrossEntropyGradIO(LinearCrossEntropyGradOp op,
+                                           ScheduleAttr s, std::string &why,
+                                           bool &ok) {
+  ok = s.getBlockM() > 0 && s.getBlockN() > 0;
+  if (!ok) {
+    why = "the decomposition (no tiles in the schedule)";
+    return {};
+  }
+  auto h = cast<ShapedType>(op.getHidden().getType());
+  auto w = cast<ShapedType>(op.getWeight().getType());
+  Count n = h.getDimSize(0), d = h.getDimSize(1), v = w.getDimSize(0);
+  Count e = eltBytes(op.getHidden());
+  Count biasBytes = op.getBias() ? v * e : 0;
+  Count tokenBlocks = (n + s.getBlockM() - 1) / s.getBlockM();
+  Count vocabBlocks = (v + s.getBlockN() - 1) / s.getBlockN();
+  Count tokens = lossGradTokenReads(op, n);
+  Count outputs = n * d * e + v * d * e + biasBytes;
+  WideReport r;
+  r.tiled = {n * d * e + tokenBlocks * (v * d * e + biasBytes) + tokens +
+                 v * d * e + biasBytes + vocabBlocks * (n * d * e + tokens),
+             outputs, 8 * n * v * d, 2 * n * v};
+  Count f32 = n * v * 4;
+  int64_t withBias = op.getBias() ? 1 : 0;
+  r.unfused = {n * d * e + v * d * e + biasBytes + withBias * f32 + f32 +
+                   (2 + withBias) * f32 + n * d * e + v * d * e + tokens,
+               (1 + withBias) * f32 + f32 + outputs, 6 * n * v * d, n * v};
+  return r;
+}
+
 /// `wide` in int64, or failure when a count does not fit.
 static FailureOr<IOEstimate> narrow(const WideEstimate &wide) {
   IOEstimate e;
@@ -309,6 +401,17 @@ FailureOr<IOReport> mlir::attn::estimateIO(Operation *op, ScheduleAttr s,
           .Case([&](CrossEntropyOp o) { return crossEntropyIO(o, s); })
           .Case([&](LinearCrossEntropyOp o) {
             return linearCrossEntropyIO(o, s);
+          })
+          .Case([&](SoftmaxGradOp o) { return softmaxGradIO(o, s, false); })
+          .Case([&](LogSoftmaxGradOp o) { return softmaxGradIO(o, s, true); })
+          .Case([&](LogSumExpGradOp o) { return logSumExpGradIO(o); })
+          .Case([&](CrossEntropyGradOp o) { return crossEntropyGradIO(o); })
+          .Case([&](LinearCrossEntropyGradOp o) -> FailureOr<WideReport> {
+            bool ok = false;
+            WideReport r = linearCrossEntropyGradIO(o, s, why, ok);
+            if (!ok)
+              return failure();
+            return r;
           })
           .Default([&](Operation *other) -> FailureOr<WideReport> {
             why = isa<AttnOpInterface>(other)

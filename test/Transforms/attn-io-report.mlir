@@ -116,3 +116,54 @@ func.func @huge_counts(%q: tensor<1x1x1099511627776x64xf16>) -> tensor<1x1x10995
   %o = attn.attention %q, %q, %q : tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16> -> tensor<1x1x1099511627776x64xf16>
   return %o : tensor<1x1x1099511627776x64xf16>
 }
+
+// -----
+
+// The other gradients (f32 unless noted, default schedules on sm_90a).
+// softmax_grad 10 x 100 (one pass): tiled reads y and dy once (8000 B),
+// writes dx (4000 B); unfused: the row sum reads y and dy, the output
+// generic reads them again and the [10] sum (16040 B), writes the sum and
+// dx (4040 B). log_softmax_grad: the row sum reads dy alone (12040 B), one
+// exp per element. logsumexp_grad: one elementwise pass reading x, lse and
+// dlse (4080 B) both ways. cross_entropy_grad 8 x 1000 bf16, i64 labels,
+// mean: logits 16000 B + labels 64 B + lse 32 B + the scalar 4 B + the
+// labels again for the mean's count 64 B, both ways.
+func.func @softmax_grad(%y: tensor<10x100xf32>) -> tensor<10x100xf32> {
+  // expected-remark @+1 {{attn-io-report: attn.softmax_grad under #attn.schedule<block_m = 4, block_n = 100>: tiled read 8000 B, write 4000 B, 0 FLOP, 0 exp; unfused read 16040 B, write 4040 B, 0 FLOP, 0 exp; traffic 1.67x}}
+  %0 = attn.softmax_grad %y, %y, dim = 1 : tensor<10x100xf32>, tensor<10x100xf32> -> tensor<10x100xf32>
+  return %0 : tensor<10x100xf32>
+}
+func.func @log_softmax_grad(%y: tensor<10x100xf32>) -> tensor<10x100xf32> {
+  // expected-remark @+1 {{attn-io-report: attn.log_softmax_grad under #attn.schedule<block_m = 4, block_n = 100>: tiled read 8000 B, write 4000 B, 0 FLOP, 1000 exp; unfused read 12040 B, write 4040 B, 0 FLOP, 1000 exp; traffic 1.34x}}
+  %0 = attn.log_softmax_grad %y, %y, dim = 1 : tensor<10x100xf32>, tensor<10x100xf32> -> tensor<10x100xf32>
+  return %0 : tensor<10x100xf32>
+}
+func.func @logsumexp_grad(%x: tensor<10x100xf32>, %l: tensor<10xf32>) -> tensor<10x100xf32> {
+  // expected-remark @+1 {{attn-io-report: attn.logsumexp_grad under #attn.schedule<block_m = 4>: tiled read 4080 B, write 4000 B, 0 FLOP, 1000 exp; unfused read 4080 B, write 4000 B, 0 FLOP, 1000 exp; traffic 1.00x}}
+  %0 = attn.logsumexp_grad %x, %l, %l, dim = 1 : tensor<10x100xf32>, tensor<10xf32>, tensor<10xf32> -> tensor<10x100xf32>
+  return %0 : tensor<10x100xf32>
+}
+func.func @cross_entropy_grad(%z: tensor<8x1000xbf16>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x1000xbf16> {
+  // expected-remark @+1 {{attn-io-report: attn.cross_entropy_grad under #attn.schedule<block_m = 4>: tiled read 16164 B, write 16000 B, 0 FLOP, 8000 exp; unfused read 16164 B, write 16000 B, 0 FLOP, 8000 exp; traffic 1.00x}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %dl : tensor<8x1000xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x1000xbf16>
+  return %0 : tensor<8x1000xbf16>
+}
+
+// -----
+
+// linear_cross_entropy_grad N = 32, D = 16, V = 100, f32, sum, 16 x 32
+// tiles: the token vectors are labels 256 B + lse 128 B + the scalar 4 B.
+//   tiled: dh pass h once (2048 B) + the weight per token block 2 * 6400 B
+//   + the token vectors; dW pass the weight once (6400 B) + h and the token
+//   vectors per vocabulary block 4 * (2048 + 388) B: 31380 B; writes dh and
+//   dW 8448 B; the logits twice plus dh and dW: 8 * 32 * 100 * 16 FLOP; an
+//   exp per logit per pass.
+//   unfused: h and W for the logits (8448 B), the f32 [32, 100] logits
+//   (12800 B) read by the gradient generic, its f32 output read by dh and
+//   dW (25600 B), h and W again (8448 B), the token vectors: 55684 B;
+//   writes the logits, their gradient and the outputs: 34048 B.
+func.func @linear_cross_entropy_grad(%h: tensor<32x16xf32>, %w: tensor<100x16xf32>, %y: tensor<32xi64>, %lse: tensor<32xf32>, %dl: tensor<f32>) -> tensor<32x16xf32> {
+  // expected-remark @+1 {{attn-io-report: attn.linear_cross_entropy_grad under #attn.schedule<block_m = 16, block_n = 32, block_d = 16, chip = "host">: tiled read 31380 B, write 8448 B, 409600 FLOP, 6400 exp; unfused read 55684 B, write 34048 B, 307200 FLOP, 3200 exp; traffic 2.25x}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<sum>, schedule = #attn.schedule<block_m = 16, block_n = 32, block_d = 16, chip = "host">} : tensor<32x16xf32>, tensor<100x16xf32>, tensor<32xi64>, tensor<32xf32>, tensor<f32> -> tensor<32x16xf32>, tensor<100x16xf32>
+  return %dh : tensor<32x16xf32>
+}
