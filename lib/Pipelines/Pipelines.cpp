@@ -86,10 +86,12 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
                                     const AttnToCubinOptions &options) {
   addPipeline(pm, "attn-describe-functions");
   if (options.kernels)
-    addPipeline(pm, llvm::formatv("attn-select-schedule{{chip={0} model={1}},"
+    addPipeline(pm, llvm::formatv("attn-select-schedule{{chip={0} model={1} "
+                                  "guard={2}},"
                                   "func.func(attn-map-to-gpu{{chip={0}})",
                                   options.chip.getValue(),
-                                  options.model.getValue())
+                                  options.model.getValue(),
+                                  options.guard ? 1 : 0)
                         .str());
   buildAttnBufferizePipeline(pm);
   std::string ptxasOpt =

@@ -53,6 +53,12 @@ struct AttnToCubinOptions : public PassPipelineOptions<AttnToCubinOptions> {
                      "schedule: auto (the chip's shipped model, else the "
                      "defaults), analytic, or a model file"),
       llvm::cl::init("auto")};
+  PassOptions::Option<bool> guard{
+      *this, "guard",
+      llvm::cl::desc("keep the default schedule for ops outside the model's "
+                     "trained domain (attn-select-schedule guard; 0: the "
+                     "model's pick applies everywhere)"),
+      llvm::cl::init(true)};
 };
 
 /// Options of the attn-to-llvm pipeline.
