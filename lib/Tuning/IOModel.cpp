@@ -154,8 +154,15 @@ static FailureOr<WideReport> attentionGradIO(AttentionGradOp op, ScheduleAttr s,
   IntegerMath math;
   MaskGeometry<IntegerMath> geometry(math, mask, mm, nn);
   // Keys the dQ pass visits (and their pairs with rows), and queries the
-  // dK/dV pass visits (and their pairs with keys), per head.
+  // dK/dV pass visits (and their pairs with keys), per head: closed form
+  // without a mask (every tile sees everything), else walked tile by tile.
   Count keys = 0, pairsQ = 0, queries = 0, pairsKV = 0;
+  if (!mask.masksKeys()) {
+    keys = n > 0 ? Count(queryTiles) * n : 0;
+    queries = m > 0 ? Count(keyTiles) * m : 0;
+    pairsQ = pairsKV = m * n;
+    queryTiles = keyTiles = 0; // nothing to walk
+  }
   for (int64_t t = 0; t < queryTiles && n > 0; ++t) {
     int64_t m0 = t * blockM, rows = std::min(blockM, mm - m0);
     auto [lo, hi] = geometry.visibleKeys(m0, m0 + rows - 1);

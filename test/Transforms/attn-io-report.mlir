@@ -167,3 +167,19 @@ func.func @linear_cross_entropy_grad(%h: tensor<32x16xf32>, %w: tensor<100x16xf3
   %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<sum>, schedule = #attn.schedule<block_m = 16, block_n = 32, block_d = 16, chip = "host">} : tensor<32x16xf32>, tensor<100x16xf32>, tensor<32xi64>, tensor<32xf32>, tensor<f32> -> tensor<32x16xf32>, tensor<100x16xf32>
   return %dh : tensor<32x16xf32>
 }
+
+// -----
+
+// attention_grad of a huge unmasked shape: closed form, no walk over the
+// 2^34 tiles (it hung before), and counts beyond int64 are refused; a
+// causal one is refused above 2^20 tiles.
+func.func @huge_grad(%q: tensor<1x1x1099511627776x64xf16>, %l: tensor<1x1x1099511627776xf32>) -> tensor<1x1x1099511627776x64xf16> {
+  // expected-remark @+1 {{attn-io-report: no estimate for byte or FLOP counts beyond int64}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, chip = "host">} : tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776xf32>, tensor<1x1x1099511627776x64xf16> -> tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>
+  return %dq : tensor<1x1x1099511627776x64xf16>
+}
+func.func @huge_grad_causal(%q: tensor<1x1x1099511627776x64xf16>, %l: tensor<1x1x1099511627776xf32>) -> tensor<1x1x1099511627776x64xf16> {
+  // expected-remark @+1 {{attn-io-report: no estimate for more than 1048576 tiles under a causal or window mask}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {causal, schedule = #attn.schedule<block_m = 64, block_n = 64, chip = "host">} : tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776xf32>, tensor<1x1x1099511627776x64xf16> -> tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>, tensor<1x1x1099511627776x64xf16>
+  return %dq : tensor<1x1x1099511627776x64xf16>
+}

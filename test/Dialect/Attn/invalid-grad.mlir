@@ -667,3 +667,21 @@ func.func @lce_grad_filter_zero(%h: tensor<8x64xf32>, %w: tensor<100x64xf32>, %y
   %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {grad_filter = 0.0 : f32} : tensor<8x64xf32>, tensor<100x64xf32>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x64xf32>, tensor<100x64xf32>
   return %dh : tensor<8x64xf32>
 }
+
+// -----
+
+// The tiled backward does not split the keys.
+func.func @attention_grad_split(%q: tensor<1x2x16x16xbf16>, %lse: tensor<1x2x16xf32>) -> tensor<1x2x16x16xbf16> {
+  // expected-error @+1 {{schedule split does not apply to this op and must be 1, but is 2}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %lse, %q {schedule = #attn.schedule<block_m = 16, block_n = 16, stages = 2, split = 2>} : tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16xf32>, tensor<1x2x16x16xbf16> -> tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>, tensor<1x2x16x16xbf16>
+  return %dq : tensor<1x2x16x16xbf16>
+}
+
+// -----
+
+// The elementwise gradient rows read each row once.
+func.func @logsumexp_grad_passes(%x: tensor<4x100xf32>, %l: tensor<4xf32>) -> tensor<4x100xf32> {
+  // expected-error @+1 {{schedule passes does not apply to this op and must be 1, but is 2}}
+  %0 = attn.logsumexp_grad %x, %l, %l, dim = 1 {schedule = #attn.schedule<block_m = 1, passes = 2>} : tensor<4x100xf32>, tensor<4xf32>, tensor<4xf32> -> tensor<4x100xf32>
+  return %0 : tensor<4x100xf32>
+}

@@ -168,3 +168,20 @@ func.func @grad_too_much_shared(%q: tensor<1x2x64x64xbf16>, %l: tensor<1x2x64xf3
   %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 128, block_n = 16, warps = 16, stages = 3, chip = "sm_80">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>
   return %dq : tensor<1x2x64x64xbf16>
 }
+
+// -----
+
+func.func @grad_key_tile(%q: tensor<1x2x64x64xbf16>, %l: tensor<1x2x64xf32>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule block_n (256, the keys of a dQ tile) must be a multiple of 16 up to 128}}
+  %dq, %dk, %dv = attn.attention_grad %q, %q, %q, %q, %l, %q {schedule = #attn.schedule<block_m = 64, block_n = 256, warps = 4, stages = 2>} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64xf32>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>
+  return %dq : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+// The elementwise gradient rows: block_m is 1 (a row per block) or warps.
+func.func @ce_grad_rows_per_block(%z: tensor<8x1000xbf16>, %y: tensor<8xi64>, %lse: tensor<8xf32>, %dl: tensor<f32>) -> tensor<8x1000xbf16> {
+  // expected-error @below {{schedule block_m (3) must be 1 (a row per block) or warps (4, a row per warp)}}
+  %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {schedule = #attn.schedule<block_m = 3, warps = 4>} : tensor<8x1000xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x1000xbf16>
+  return %0 : tensor<8x1000xbf16>
+}
