@@ -166,10 +166,15 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           return make(0, 0, 0, 4, 1, 1, 1);
         return make(64, 64, 0, 4, 2, 1, 1);
       })
-      .Case([&](LinearCrossEntropyGradOp) {
+      .Case([&](LinearCrossEntropyGradOp o) {
         // attn-tile's Cut-Cross-Entropy backward reads the tiles (the host
-        // path); a GPU runs the decomposition, which reads none of them.
-        return make(64, 128, 64, 4, 1, 1, 1);
+        // path); a GPU the kernels do not take runs the decomposition,
+        // which reads none of them. The kernels: 128 x 128 product tiles
+        // on 8 warps (32 x 64 each), 32-deep steps, 4 stages (80 KiB).
+        if (!chip.isGpu() ||
+            getKernelFamily(o, chip) != KernelFamily::LinearCrossEntropyGrad)
+          return make(64, 128, 64, 4, 1, 1, 1);
+        return make(128, 128, 32, 8, 4, 1, 1);
       })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
 }

@@ -117,12 +117,18 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
             c.blockN = {0};
           })
       .Case([&](LinearCrossEntropyGradOp) {
-        // The host's tiled Cut-Cross-Entropy backward (a GPU returned
-        // above with the default alone: its decomposition reads no
-        // schedule).
+        // The host's tiled Cut-Cross-Entropy backward, or the GPU kernels'
+        // product tiles (a GPU without them returned above).
         c.blockM = {16, 32, 64, 128};
         c.blockN = {32, 64, 128, 256};
         c.blockD = {16, 32, 64, 128};
+        if (family == KernelFamily::Loops)
+          return;
+        c.blockM = {32, 64, 128, 256};
+        c.blockN = {64, 128, 256};
+        c.blockD = {32, 64};
+        c.warps = {4, 8};
+        c.stages = {2, 3, 4};
       })
       .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto o) {
         if (family == KernelFamily::Loops) {

@@ -313,6 +313,22 @@ struct LogSumExpGradToKernel
   }
 };
 
+/// The upstream gradient of each token of a loss with `reduction`: the
+/// operand itself, or for the mean a rank-0 buffer that a one-block kernel
+/// fills with grad_loss / kept tokens (the caller deallocates it).
+std::pair<Value, Value> perTokenUpstream(OpBuilder &b, Location loc,
+                                                Value gradLoss, Value labels,
+                                                Reduction reduction,
+                                                int64_t ignoreIndex) {
+  if (reduction != Reduction::mean)
+    return {gradLoss, Value()};
+  Value mean =
+      memref::AllocOp::create(b, loc, MemRefType::get({}, b.getF32Type()));
+  gpu_kernel::buildLossReduction(b, loc, Value(), labels, ignoreIndex,
+                                 /*mean=*/true, mean, gradLoss);
+  return {mean, mean};
+}
+
 /// cross_entropy_grad: the elementwise row kernel, after (for the mean) a
 /// one-block kernel that divides the loss gradient by the kept tokens.
 struct CrossEntropyGradToKernel
@@ -324,16 +340,9 @@ struct CrossEntropyGradToKernel
                PatternRewriter &rewriter) const override {
     Location loc = op.getLoc();
     Value labels = readBuffer(rewriter, loc, op.getLabels());
-    Value upstream = readBuffer(rewriter, loc, op.getGradLoss());
-    Value perTokenMean;
-    if (plan.reduction == Reduction::mean) {
-      perTokenMean = memref::AllocOp::create(
-          rewriter, loc, MemRefType::get({}, rewriter.getF32Type()));
-      gpu_kernel::buildLossReduction(rewriter, loc, Value(), labels,
-                                     plan.ignoreIndex, /*mean=*/true,
-                                     perTokenMean, upstream);
-      upstream = perTokenMean;
-    }
+    auto [upstream, perTokenMean] = perTokenUpstream(
+        rewriter, loc, readBuffer(rewriter, loc, op.getGradLoss()), labels,
+        plan.reduction, plan.ignoreIndex);
     Type resultType = op.getGradLogits().getType();
     Value dz = resultBuffer(rewriter, loc, resultType);
     gpu_kernel::buildCrossEntropyGradRows(
@@ -342,6 +351,40 @@ struct CrossEntropyGradToKernel
     if (perTokenMean)
       memref::DeallocOp::create(rewriter, loc, perTokenMean);
     rewriter.replaceOp(op, asTensor(rewriter, loc, dz, resultType));
+  }
+};
+
+/// linear_cross_entropy_grad: the chunked tensor-core backward.
+struct LinearCrossEntropyGradToKernel
+    : public KernelPattern<LinearCrossEntropyGradOp,
+                           LinearCrossEntropyGradPlan,
+                           planLinearCrossEntropyGrad> {
+  using KernelPattern::KernelPattern;
+
+  void rewrite(LinearCrossEntropyGradOp op,
+               const LinearCrossEntropyGradPlan &plan,
+               PatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    Value labels = readBuffer(rewriter, loc, op.getLabels());
+    auto [upstream, temp] =
+        perTokenUpstream(rewriter, loc, readBuffer(rewriter, loc, op.getGradLoss()),
+                         labels, plan.reduction, plan.ignoreIndex);
+    Value bias =
+        op.getBias() ? readBuffer(rewriter, loc, op.getBias()) : Value();
+    SmallVector<Value> results;
+    for (Value r : op->getResults())
+      results.push_back(resultBuffer(rewriter, loc, r.getType()));
+    gpu_kernel::buildLinearCrossEntropyGrad(
+        rewriter, loc, plan, readBuffer(rewriter, loc, op.getHidden()),
+        readBuffer(rewriter, loc, op.getWeight()), bias, labels,
+        readBuffer(rewriter, loc, op.getLse()), upstream, results[0],
+        results[1], bias ? results[2] : Value());
+    if (temp)
+      memref::DeallocOp::create(rewriter, loc, temp);
+    SmallVector<Value> tensors;
+    for (auto [buffer, r] : llvm::zip(results, op->getResults()))
+      tensors.push_back(asTensor(rewriter, loc, buffer, r.getType()));
+    rewriter.replaceOp(op, tensors);
   }
 };
 
@@ -416,5 +459,6 @@ void mlir::attn::populateAttnToGPUPatterns(RewritePatternSet &patterns,
                SoftmaxGradRowsToKernel<SoftmaxGradOp>,
                SoftmaxGradRowsToKernel<LogSoftmaxGradOp>, LogSumExpGradToKernel,
                CrossEntropyGradToKernel, CrossEntropyToKernel,
-               LinearCrossEntropyToKernel>(ctx, chip);
+               LinearCrossEntropyToKernel, LinearCrossEntropyGradToKernel>(
+      ctx, chip);
 }

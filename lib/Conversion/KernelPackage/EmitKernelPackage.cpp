@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -176,10 +177,20 @@ public:
 private:
   FailureOr<BufferRef> traceBuffer(Value v, Operation *user);
   FailureOr<json::Value> describeLaunchArg(Value v, gpu::LaunchFuncOp launch);
+  /// Appends the temporaries and launches of the ops of `block`; a host
+  /// loop (scf.for with constant bounds, no results) is unrolled into the
+  /// sequence, its induction variable a constant in each copy.
+  LogicalResult describeBlock(Block &block, json::Array &temps,
+                              json::Array &launches);
+
+  /// The most launches one host function may unroll into.
+  static constexpr int64_t kMaxLaunches = 1 << 16;
 
   ModuleOp module;
   std::string dir;
   DenseMap<Value, BufferRef> buffers;
+  /// The value of each enclosing host loop's induction variable.
+  DenseMap<Value, int64_t> inductionValues;
 };
 
 FailureOr<BufferRef> PackageWriter::traceBuffer(Value v, Operation *user) {
@@ -211,6 +222,8 @@ PackageWriter::describeLaunchArg(Value v, gpu::LaunchFuncOp launch) {
       return failure();
     return json::Value(json::Object{{"kind", ref->kind}, {"index", ref->index}});
   }
+  if (auto it = inductionValues.find(v); it != inductionValues.end())
+    return json::Value(json::Object{{"kind", "i64"}, {"value", it->second}});
   Attribute cst;
   if (matchPattern(v, m_Constant(&cst))) {
     if (auto i = dyn_cast<IntegerAttr>(cst)) {
@@ -237,19 +250,54 @@ PackageWriter::describeLaunchArg(Value v, gpu::LaunchFuncOp launch) {
 
 FailureOr<json::Object> PackageWriter::describeHost(func::FuncOp func) {
   buffers.clear();
+  inductionValues.clear();
   for (auto [i, arg] : llvm::enumerate(func.getArguments()))
     buffers[arg] = BufferRef{"arg", static_cast<int64_t>(i)};
   json::Array temps, launches;
-  for (Operation &op : func.getBody().front()) {
+  if (failed(describeBlock(func.getBody().front(), temps, launches)))
+    return failure();
+  json::Object result;
+  result["temps"] = std::move(temps);
+  result["launches"] = std::move(launches);
+  return result;
+}
+
+LogicalResult PackageWriter::describeBlock(Block &block, json::Array &temps,
+                                           json::Array &launches) {
+  for (Operation &op : block) {
     if (auto alloc = dyn_cast<memref::AllocOp>(op)) {
       MemRefType type = alloc.getType();
       if (!type.hasStaticShape())
         return alloc.emitError("attn-emit-kernel-package: temporary buffers "
                                "must have a static shape");
+      if (!isa<func::FuncOp>(op.getParentOp()))
+        return alloc.emitError("attn-emit-kernel-package: temporary buffers "
+                               "must be allocated outside host loops");
       buffers[alloc.getResult()] =
           BufferRef{"temp", static_cast<int64_t>(temps.size())};
       temps.push_back(json::Object{
           {"bytes", type.getNumElements() * elementBytes(type.getElementType())}});
+      continue;
+    }
+    if (auto loop = dyn_cast<scf::ForOp>(op)) {
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+      std::optional<int64_t> step = getConstantIntValue(loop.getStep());
+      if (!lb || !ub || !step || *step <= 0 || loop.getNumResults() != 0)
+        return loop.emitError("attn-emit-kernel-package: a host loop needs "
+                              "constant bounds, a positive constant step and "
+                              "no results");
+      for (int64_t iv = *lb; iv < *ub; iv += *step) {
+        inductionValues[loop.getInductionVar()] = iv;
+        if (failed(describeBlock(*loop.getBody(), temps, launches)))
+          return failure();
+        if (int64_t(launches.size()) > kMaxLaunches)
+          return loop.emitError()
+                 << "attn-emit-kernel-package: the host loops unroll into "
+                    "more than "
+                 << kMaxLaunches << " launches";
+      }
+      inductionValues.erase(loop.getInductionVar());
       continue;
     }
     if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op)) {
@@ -282,17 +330,14 @@ FailureOr<json::Object> PackageWriter::describeHost(func::FuncOp func) {
       continue;
     }
     if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
-            memref::DeallocOp, func::ReturnOp>(op) ||
+            memref::DeallocOp, func::ReturnOp, scf::YieldOp>(op) ||
         op.hasTrait<OpTrait::ConstantLike>())
       continue;
     return op.emitError() << "attn-emit-kernel-package: host op '"
                           << op.getName()
                           << "' cannot run as part of a launch sequence";
   }
-  json::Object result;
-  result["temps"] = std::move(temps);
-  result["launches"] = std::move(launches);
-  return result;
+  return success();
 }
 
 LogicalResult PackageWriter::writeBinaries(StringRef ptxasPath, StringRef chip,

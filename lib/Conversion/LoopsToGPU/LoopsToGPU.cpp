@@ -26,8 +26,14 @@ using namespace mlir;
 
 namespace {
 
-/// Ops that stay on the host: they describe buffers, not computation.
+/// Ops that stay on the host: they describe buffers, not computation, or
+/// launch kernels (a host loop of launches, such as the chunk loop of the
+/// linear cross-entropy backward, is a launch sequence).
 bool staysOnHost(Operation *op) {
+  if (auto loop = dyn_cast<scf::ForOp>(op))
+    return loop.getNumResults() == 0 &&
+           llvm::all_of(loop.getBody()->without_terminator(),
+                        [](Operation &inner) { return staysOnHost(&inner); });
   return isa<memref::AllocOp, memref::AllocaOp, memref::DeallocOp,
              memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
              memref::ReinterpretCastOp, memref::SubViewOp, arith::ConstantOp,

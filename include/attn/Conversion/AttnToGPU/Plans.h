@@ -47,6 +47,10 @@ enum class KernelFamily {
   CrossEntropyRows,
   /// Cut-Cross-Entropy linear cross-entropy on tensor cores (split-V).
   LinearCrossEntropy,
+  /// Its backward on tensor cores, a vocabulary chunk at a time: the
+  /// chunk's logit gradients into a bounded workspace, then the two
+  /// products that accumulate grad_hidden and write grad_weight.
+  LinearCrossEntropyGrad,
   /// No hand-scheduled kernel: attn-tile's loops on the host, or the
   /// decomposition with the simple one-thread-per-element GPU mapping.
   Loops,
@@ -279,6 +283,63 @@ FailureOr<LinearCrossEntropyPlan>
 planLinearCrossEntropy(LinearCrossEntropyOp op, ScheduleAttr schedule,
                        const ChipInfo &chip, PlanDiagnostic emitError);
 
+/// The backward of linear cross-entropy on mma.sync, a chunk of `chunk`
+/// classes at a time (a host loop over ceil(V / chunk) chunks, four
+/// launches each):
+///  1. grad-logits: G[N, chunk] = d loss / d (hidden W_c^T) from the saved
+///     LSE, written in the operands' type to a workspace of
+///     N x chunk elements (sized by kGradWorkspaceBytes);
+///  2. grad-hidden: grad_hidden += G W_c, accumulated across chunks in f32
+///     carried as two 16-bit halves (the result and a low-order workspace);
+///  3. grad-weight: grad_weight[c] = G^T hidden (each chunk owns its rows);
+///  4. with a bias, grad_bias[c] = column sums of G.
+/// All three products are block_m x block_n tiles over block_d-deep steps
+/// through `stages` cp.async buffers, on `warps` warps laid out
+/// (warps / 2) x 2. Nothing is atomic: every element is written by one
+/// thread, in a fixed order (deterministic).
+struct LinearCrossEntropyGradPlan {
+  int64_t tokens, hidden, vocab;
+  Type elementType;
+  bool hasBias;
+  int64_t blockM, blockN, blockD, warps, stages;
+  /// Classes per chunk: a multiple of block_m and block_n.
+  int64_t chunk;
+  Reduction reduction;
+  int64_t ignoreIndex;
+  double labelSmoothing, zLoss;
+  std::optional<double> softcap, filter;
+  /// The grad-logits launch (the grad-hidden and grad-weight launches have
+  /// the same block and tiles).
+  LaunchFacts facts;
+
+  int64_t warpsM() const { return warps / 2; }
+  static constexpr int64_t warpsN() { return 2; }
+  int64_t chunks() const { return (vocab + chunk - 1) / chunk; }
+  /// Dynamic shared memory of a product with a K-major (row pitch
+  /// block_d + pad) or transposed (pitch block_m/n + pad) operand tile.
+  int64_t sharedBytes() const;
+  /// Bytes of the logit-gradient workspace and of the low-order half of
+  /// grad_hidden's f32 accumulator (0 when one chunk covers V).
+  int64_t workspaceBytes() const;
+};
+
+/// The bytes the linear cross-entropy backward aims to allocate beyond its
+/// results: the logit-gradient workspace of a chunk and, with more than one
+/// chunk, the low-order half of grad_hidden (N x D x 2 bytes). The
+/// workspace never drops below kMinGradChunkBytes (large N x D exceed the
+/// aim by that much rather than shrink the products).
+constexpr int64_t kGradWorkspaceBytes = int64_t(64) << 20;
+constexpr int64_t kMinGradChunkBytes = int64_t(16) << 20;
+
+/// Why the tensor-core linear cross-entropy backward cannot compute `op`,
+/// or "".
+std::string
+unsupportedLinearCrossEntropyGrad(LinearCrossEntropyGradOp op);
+
+FailureOr<LinearCrossEntropyGradPlan>
+planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op, ScheduleAttr schedule,
+                           const ChipInfo &chip, PlanDiagnostic emitError);
+
 //===----------------------------------------------------------------------===//
 // Any op
 //===----------------------------------------------------------------------===//
@@ -286,7 +347,7 @@ planLinearCrossEntropy(LinearCrossEntropyOp op, ScheduleAttr schedule,
 /// The plan of whichever family computes `op` on `chip`.
 struct KernelPlan {
   std::variant<std::monostate, AttentionPlan, AttentionGradPlan, RowPlan,
-               LinearCrossEntropyPlan>
+               LinearCrossEntropyPlan, LinearCrossEntropyGradPlan>
       detail;
   LaunchFacts facts;
   /// For the Loops family on a GPU: why no hand-scheduled kernel takes the

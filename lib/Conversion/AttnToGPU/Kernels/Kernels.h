@@ -54,6 +54,19 @@ void buildLinearCrossEntropy(OpBuilder &b, Location loc,
                              Value weight, Value bias, Value labels,
                              Value rowLoss, Value lse);
 
+/// The linear cross-entropy backward, a vocabulary chunk at a time (the
+/// host loop and launches LinearCrossEntropyGradPlan describes): from the
+/// forward's `lse` and `upstream` (the loss gradient per token [N] for
+/// reduction none, else rank 0 and already divided by the kept tokens for
+/// the mean) into `gradHidden`, `gradWeight` and, with a `bias`,
+/// `gradBias`.
+void buildLinearCrossEntropyGrad(OpBuilder &b, Location loc,
+                                 const LinearCrossEntropyGradPlan &plan,
+                                 Value hidden, Value weight, Value bias,
+                                 Value labels, Value lse, Value upstream,
+                                 Value gradHidden, Value gradWeight,
+                                 Value gradBias);
+
 /// One block sums the per-token losses `rowLoss` [N] into rank-0 `out` and,
 /// for the mean, divides by the number of tokens whose label is not
 /// `ignoreIndex` (0 when there is none).

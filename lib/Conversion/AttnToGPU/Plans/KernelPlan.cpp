@@ -23,6 +23,8 @@ StringRef mlir::attn::stringifyKernelFamily(KernelFamily family) {
     return "cross-entropy-rows";
   case KernelFamily::LinearCrossEntropy:
     return "linear-cross-entropy";
+  case KernelFamily::LinearCrossEntropyGrad:
+    return "linear-cross-entropy-grad";
   case KernelFamily::Loops:
     return "loops";
   }
@@ -82,6 +84,9 @@ static KernelFamily familyOfKind(Operation *op) {
       .Case([](LinearCrossEntropyOp) {
         return KernelFamily::LinearCrossEntropy;
       })
+      .Case([](LinearCrossEntropyGradOp) {
+        return KernelFamily::LinearCrossEntropyGrad;
+      })
       .Case<CrossEntropyOp, CrossEntropyGradOp>(
           [](Operation *) { return KernelFamily::CrossEntropyRows; })
       .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, SoftmaxGradOp,
@@ -99,6 +104,9 @@ static std::string unsupportedKernel(Operation *op) {
     return unsupportedAttentionGrad(cast<AttentionGradOp>(op));
   case KernelFamily::LinearCrossEntropy:
     return unsupportedLinearCrossEntropy(cast<LinearCrossEntropyOp>(op));
+  case KernelFamily::LinearCrossEntropyGrad:
+    return unsupportedLinearCrossEntropyGrad(
+        cast<LinearCrossEntropyGradOp>(op));
   case KernelFamily::SoftmaxRows:
   case KernelFamily::CrossEntropyRows:
     return unsupportedRows(op);
@@ -149,6 +157,9 @@ FailureOr<KernelPlan> mlir::attn::planKernel(Operation *op,
   case KernelFamily::LinearCrossEntropy:
     return wrap(planLinearCrossEntropy(cast<LinearCrossEntropyOp>(op),
                                        schedule, chip, emitError));
+  case KernelFamily::LinearCrossEntropyGrad:
+    return wrap(planLinearCrossEntropyGrad(cast<LinearCrossEntropyGradOp>(op),
+                                           schedule, chip, emitError));
   case KernelFamily::SoftmaxRows:
   case KernelFamily::CrossEntropyRows:
     return wrap(planRows(op, schedule, chip, emitError));

@@ -110,6 +110,14 @@ inline int64_t saturatingMul(int64_t a, int64_t b) {
   return r;
 }
 
+/// a + b for nonnegative a and b, or INT64_MAX when it overflows.
+inline int64_t saturatingAdd(int64_t a, int64_t b) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r))
+    return INT64_MAX;
+  return r;
+}
+
 /// Why no kernel takes tensors `operands`, or "": dynamic shapes, an empty
 /// tensor, or an element type (that of the first operand) other than
 /// bf16/f16, or f32 too when `allowF32`.

@@ -1,0 +1,454 @@
+//===- LinearCrossEntropyGradKernel.cpp - the CCE backward on mma.sync ----===//
+//
+// The linear_cross_entropy_grad kernels of attn-map-to-gpu. The logits are
+// never held whole: a host loop walks the vocabulary in chunks of
+// `chunk` classes (LinearCrossEntropyGradPlan), and per chunk c
+//   1. grad-logits  G = dloss/dlogits of hidden W_c^T (recomputed on tensor
+//                   cores from the saved LSE), into an N x chunk workspace;
+//   2. grad-hidden  grad_hidden += G W_c, an f32 sum carried across chunks
+//                   as grad_hidden itself plus a bf16 low-order workspace;
+//   3. grad-weight  grad_weight[c rows] = G^T hidden;
+//   4. grad-bias    grad_bias[c] = column sums of G (with a bias).
+// The three products share one block-tile engine (`Product`): block_m x
+// block_n f32 tiles, block_d-deep steps through a cp.async pipeline, each
+// operand K-major or transposed in global memory, read by ldmatrix (.trans
+// for the transposed ones) into mma.sync m16n8k16.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+#include "../Builders/AsyncCopy.h"
+#include "../Builders/KernelBuilder.h"
+#include "../Builders/MmaSync.h"
+
+#include "attn/Dialect/Attn/Utils/LossGradElement.h"
+#include "attn/Dialect/Attn/Utils/StaticShape.h"
+
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::gpu_kernel;
+
+namespace {
+
+using Plan = LinearCrossEntropyGradPlan;
+
+/// How one operand of a product lies in global memory (a 2-D memref).
+/// Element (i, k), with i the operand's own output dim (m of A, n of B),
+/// is mem[outer0 + i][k0 + k] when K-major, else mem[k0 + k][outer0 + i].
+/// Elements at or past the limits read as 0. The contiguous dim's limit is
+/// a multiple of 8 (16-byte copies).
+struct Operand {
+  Value mem;
+  bool kMajor;
+  Value outer0;
+  int64_t outerLimit;
+  Value k0;
+  int64_t kLimit;
+};
+
+/// One block's block_m x block_n tile of A B over `depth` (K), on warps
+/// laid out (warps / 2) x 2.
+class Product {
+public:
+  Product(const Plan &p, KernelBuilder &kb, Value tid, Operand a, Operand b,
+          int64_t depth)
+      : p(p), kb(kb), tid(tid), a(a), b(b), depth(depth) {
+    lane = kb.rem(tid, 32);
+    Value warp = kb.div(tid, 32);
+    warpRow0 = kb.mul(kb.div(warp, Plan::warpsN()), warpRows());
+    warpCol0 = kb.mul(kb.rem(warp, Plan::warpsN()), warpCols());
+  }
+
+  int64_t warpRows() const { return p.blockM / p.warpsM(); }
+  int64_t warpCols() const { return p.blockN / Plan::warpsN(); }
+  int64_t mTiles() const { return warpRows() / 16; }
+  int64_t nTiles() const { return warpCols() / 8; }
+
+  /// The accumulators, [mt * nTiles + nt].
+  SmallVector<Accumulator> run();
+
+  /// The tile row of accumulator rows mt, half (c[2 half + e]).
+  Value row(int64_t mt, int64_t half) {
+    return kb.add(warpRow0,
+                  kb.add(kb.div(lane, 4), mt * 16 + half * 8));
+  }
+  /// The tile column of accumulator columns nt, e.
+  Value col(int64_t nt, int64_t e) {
+    return kb.add(warpCol0, kb.add(kb.mul(kb.rem(lane, 4), 2), nt * 8 + e));
+  }
+
+private:
+  /// Shared rows x cols of one stage of an operand of `rows` output rows.
+  std::pair<int64_t, int64_t> tileShape(const Operand &o, int64_t rows) {
+    return o.kMajor ? std::make_pair(rows, p.blockD + kLdmatrixRowPad)
+                    : std::make_pair(p.blockD, rows + kLdmatrixRowPad);
+  }
+  void load(const Operand &o, Value smem, int64_t rows, Value step,
+            Value stage);
+  void multiply(SmallVector<Accumulator> &acc, Value stage);
+
+  const Plan &p;
+  KernelBuilder &kb;
+  Value tid, lane, warpRow0, warpCol0;
+  Operand a, b;
+  int64_t depth;
+  Value sA, sB;
+};
+
+void Product::load(const Operand &o, Value smem, int64_t rows, Value step,
+                   Value stage) {
+  Value kBase = kb.add(o.k0, kb.mul(step, p.blockD));
+  // 16-byte chunks along the contiguous dim of the global tile.
+  int64_t contiguous = o.kMajor ? p.blockD : rows;
+  int64_t lines = o.kMajor ? rows : p.blockD;
+  int64_t perLine = contiguous / 8;
+  kb.forEachStrided(tid, lines * perLine, 32 * p.warps,
+                    [&](KernelBuilder &kb, Value c) {
+    Value line = kb.div(c, perLine);
+    Value at = kb.mul(kb.rem(c, perLine), 8);
+    Value outer = o.kMajor ? kb.add(o.outer0, line) : kb.add(o.outer0, at);
+    Value k = o.kMajor ? kb.add(kBase, at) : kb.add(kBase, line);
+    Value valid = kb.andI(kb.lt(outer, o.outerLimit), kb.lt(k, o.kLimit));
+    Value n = kb.select(valid, kb.idx(8), kb.idx(0));
+    SmallVector<Value> src =
+        o.kMajor ? SmallVector<Value>{kb.minI(outer, o.outerLimit - 1),
+                                      kb.minI(k, o.kLimit - 8)}
+                 : SmallVector<Value>{kb.minI(k, o.kLimit - 1),
+                                      kb.minI(outer, o.outerLimit - 8)};
+    asyncCopy(kb, smem, {stage, line, at}, o.mem, src, 8, n);
+  });
+}
+
+void Product::multiply(SmallVector<Accumulator> &acc, Value stage) {
+  Type et = p.elementType;
+  Value l8 = kb.rem(lane, 8), l16 = kb.div(lane, 16);
+  Value mid = kb.rem(kb.div(lane, 8), 2);
+  for (int64_t kt = 0; kt < p.blockD / 16; ++kt) {
+    // A: K-major rows m at k0 / k0 + 8 (lanes 0-15 / 16-31); transposed,
+    // k rows k0..k0+15 at m0 / m0 + 8 by .trans.
+    SmallVector<Fragment> af;
+    for (int64_t mt = 0; mt < mTiles(); ++mt) {
+      Value m0 = kb.add(warpRow0, mt * 16);
+      SmallVector<Value> r =
+          a.kMajor
+              ? loadMatrix(kb, sA,
+                           {stage, kb.add(m0, kb.rem(lane, 16)),
+                            kb.add(kb.mul(l16, 8), kt * 16)},
+                           4, false, et)
+              : loadMatrix(kb, sA,
+                           {stage, kb.add(kb.add(l8, kb.mul(l16, 8)), kt * 16),
+                            kb.add(m0, kb.mul(mid, 8))},
+                           4, true, et);
+      af.push_back({r[0], r[1], r[2], r[3]});
+    }
+    // B, two n8 tiles at a time: K-major rows n at k0 / k0 + 8; transposed,
+    // k rows at n0 / n0 + 8 by .trans.
+    for (int64_t np = 0; np < nTiles() / 2; ++np) {
+      Value n0 = kb.add(warpCol0, np * 16);
+      SmallVector<Value> r =
+          b.kMajor
+              ? loadMatrix(kb, sB,
+                           {stage, kb.add(n0, kb.add(l8, kb.mul(l16, 8))),
+                            kb.add(kb.mul(mid, 8), kt * 16)},
+                           4, false, et)
+              : loadMatrix(kb, sB,
+                           {stage, kb.add(kb.add(l8, kb.mul(mid, 8)), kt * 16),
+                            kb.add(n0, kb.mul(l16, 8))},
+                           4, true, et);
+      for (int64_t mt = 0; mt < mTiles(); ++mt) {
+        Accumulator &c0 = acc[mt * nTiles() + 2 * np];
+        Accumulator &c1 = acc[mt * nTiles() + 2 * np + 1];
+        c0 = mmaSync(kb, af[mt], r[0], r[1], c0, et);
+        c1 = mmaSync(kb, af[mt], r[2], r[3], c1, et);
+      }
+    }
+  }
+}
+
+SmallVector<Accumulator> Product::run() {
+  OpBuilder &builder = kb.builder();
+  Location loc = kb.location();
+  auto [aRows, aCols] = tileShape(a, p.blockM);
+  auto [bRows, bCols] = tileShape(b, p.blockN);
+  // The plan sizes each operand's region for the larger of its layouts.
+  int64_t aRegion =
+      2 * p.stages *
+      std::max(p.blockM * (p.blockD + kLdmatrixRowPad),
+               p.blockD * (p.blockM + kLdmatrixRowPad));
+  sA = kb.sharedView({p.stages, aRows, aCols}, p.elementType, 0);
+  sB = kb.sharedView({p.stages, bRows, bCols}, p.elementType, aRegion);
+
+  Value steps = kb.idx((depth + p.blockD - 1) / p.blockD);
+  auto loadStep = [&](KernelBuilder &, Value step, Value stage) {
+    load(a, sA, p.blockM, step, stage);
+    load(b, sB, p.blockN, step, stage);
+  };
+  CpAsyncPipeline(kb, p.stages).prologue(steps, loadStep);
+
+  int64_t tiles = mTiles() * nTiles();
+  SmallVector<Value> init;
+  for (int64_t i = 0; i < tiles; ++i) {
+    Accumulator z = zeroAccumulator(kb);
+    init.append(z.begin(), z.end());
+  }
+  auto loop =
+      scf::ForOp::create(builder, loc, kb.idx(0), steps, kb.idx(1), init);
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(loop.getBody());
+    Value it = loop.getInductionVar();
+    Value stage = CpAsyncPipeline(kb, p.stages).step(it, steps, loadStep);
+    ValueRange args = loop.getRegionIterArgs();
+    SmallVector<Accumulator> acc;
+    for (int64_t i = 0; i < tiles; ++i)
+      acc.push_back({args[4 * i], args[4 * i + 1], args[4 * i + 2],
+                     args[4 * i + 3]});
+    multiply(acc, stage);
+    SmallVector<Value> next;
+    for (const Accumulator &c : acc)
+      next.append(c.begin(), c.end());
+    scf::YieldOp::create(builder, loc, next);
+  }
+  asyncWait(kb, 0);
+  SmallVector<Accumulator> out;
+  ValueRange r = loop.getResults();
+  for (int64_t i = 0; i < tiles; ++i)
+    out.push_back({r[4 * i], r[4 * i + 1], r[4 * i + 2], r[4 * i + 3]});
+  return out;
+}
+
+/// The four launches of one chunk, built inside the host loop over chunks.
+struct ChunkKernels {
+  const Plan &p;
+  Value hidden, weight, bias, labels, lse, upstream;
+  Value gradHidden, gradWeight, gradBias;
+  /// N x chunk logit gradients; the low-order half of grad_hidden's sum
+  /// (null when one chunk covers V).
+  Value work, low;
+
+  void gradLogits(OpBuilder &b, Location loc, Value c);
+  void gradHiddenStep(OpBuilder &b, Location loc, Value c);
+  void gradWeightRows(OpBuilder &b, Location loc, Value c);
+  void gradBiasColumns(OpBuilder &b, Location loc, Value c);
+};
+
+void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
+  buildLaunch(b, loc, p.facts.grid, 32 * p.warps, p.sharedBytes(),
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
+    Value tid = launch.getThreadIds().x;
+    Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
+    Value col0 = kb.mul(launch.getBlockIds().y, p.blockN);
+    Value class0 = kb.add(kb.mul(c, p.chunk), col0);
+    Product prod(p, kb, tid, {hidden, true, row0, p.tokens, kb.idx(0), p.hidden},
+                 {weight, true, class0, p.vocab, kb.idx(0), p.hidden},
+                 p.hidden);
+    SmallVector<Accumulator> acc = prod.run();
+
+    Type labelType = cast<MemRefType>(labels.getType()).getElementType();
+    LossGradSpec spec{p.ignoreIndex, p.labelSmoothing, p.zLoss, p.softcap,
+                      p.labelSmoothing != 0
+                          ? kb.f32(p.labelSmoothing / double(p.vocab))
+                          : Value(),
+                      p.filter};
+    // The bias and class index of each of this thread's columns.
+    SmallVector<Value> classes, biases, labelColumns;
+    for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
+      for (int64_t e = 0; e < 2; ++e) {
+        Value v = kb.add(class0, prod.col(nt, e));
+        classes.push_back(v);
+        labelColumns.push_back(
+            arith::IndexCastOp::create(b, loc, labelType, v));
+        if (bias)
+          biases.push_back(kb.extF(memref::LoadOp::create(
+              b, loc, bias, ValueRange{kb.minI(v, p.vocab - 1)})));
+      }
+    for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
+      for (int64_t half = 0; half < 2; ++half) {
+        Value localRow = prod.row(mt, half);
+        Value token = kb.add(row0, localRow);
+        Value at = kb.minI(token, p.tokens - 1);
+        Value label = memref::LoadOp::create(b, loc, labels, ValueRange{at});
+        Value rowLse = memref::LoadOp::create(b, loc, lse, ValueRange{at});
+        Value up = p.reduction == Reduction::none
+                       ? memref::LoadOp::create(b, loc, upstream,
+                                                ValueRange{at})
+                       : memref::LoadOp::create(b, loc, upstream,
+                                                ValueRange{});
+        SmallVector<Value> grads;
+        for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
+          for (int64_t e = 0; e < 2; ++e) {
+            int64_t j = 2 * nt + e;
+            Value logit = acc[mt * prod.nTiles() + nt][2 * half + e];
+            if (bias)
+              logit = kb.addF(logit, biases[j]);
+            Value g = buildLossGradElement(b, loc, spec, logit, label,
+                                           labelColumns[j], rowLse, up);
+            grads.push_back(kb.truncF(
+                kb.select(kb.lt(classes[j], p.vocab), g, kb.f32(0.0)),
+                p.elementType));
+          }
+        kb.ifThen(kb.lt(token, p.tokens), [&](KernelBuilder &kb) {
+          for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
+            for (int64_t e = 0; e < 2; ++e)
+              memref::StoreOp::create(
+                  b, loc, grads[2 * nt + e], work,
+                  ValueRange{token, kb.add(col0, prod.col(nt, e))});
+        });
+      }
+  });
+}
+
+void ChunkKernels::gradHiddenStep(OpBuilder &b, Location loc, Value c) {
+  std::array<int64_t, 3> grid = {ceilDiv(p.tokens, p.blockM),
+                                 ceilDiv(p.hidden, p.blockN), 1};
+  buildLaunch(b, loc, grid, 32 * p.warps, p.sharedBytes(),
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
+    Value tid = launch.getThreadIds().x;
+    Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
+    Value col0 = kb.mul(launch.getBlockIds().y, p.blockN);
+    Product prod(p, kb, tid, {work, true, row0, p.tokens, kb.idx(0), p.chunk},
+                 {weight, false, col0, p.hidden, kb.mul(c, p.chunk), p.vocab},
+                 p.chunk);
+    SmallVector<Accumulator> acc = prod.run();
+    Value first = kb.eqI(c, 0);
+    Value last = kb.eqI(c, p.chunks() - 1);
+    Type bf16 = b.getBF16Type();
+    for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
+      for (int64_t half = 0; half < 2; ++half)
+        for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value token = kb.add(row0, prod.row(mt, half));
+            Value d = kb.add(col0, prod.col(nt, e));
+            Value x = acc[mt * prod.nTiles() + nt][2 * half + e];
+            kb.ifThen(kb.andI(kb.lt(token, p.tokens), kb.lt(d, p.hidden)),
+                      [&](KernelBuilder &kb) {
+              SmallVector<Value, 2> at = {token, d};
+              if (!low) {
+                memref::StoreOp::create(b, loc, kb.truncF(x, p.elementType),
+                                        gradHidden, at);
+                return;
+              }
+              // The running f32 sum is grad_hidden + low (both 16-bit).
+              Value sum = kb.ifElse(
+                  first, {b.getF32Type()},
+                  [&](KernelBuilder &) { return SmallVector<Value>{x}; },
+                  [&](KernelBuilder &kb) {
+                    Value hi = kb.extF(
+                        memref::LoadOp::create(b, loc, gradHidden, at));
+                    Value lo =
+                        kb.extF(memref::LoadOp::create(b, loc, low, at));
+                    return SmallVector<Value>{kb.addF(kb.addF(hi, lo), x)};
+                  })[0];
+              Value hi = kb.truncF(sum, p.elementType);
+              memref::StoreOp::create(b, loc, hi, gradHidden, at);
+              kb.ifThen(arith::XOrIOp::create(b, loc, last, kb.i1(true)),
+                        [&](KernelBuilder &kb) {
+                memref::StoreOp::create(
+                    b, loc, kb.truncF(kb.subF(sum, kb.extF(hi)), bf16), low,
+                    at);
+              });
+            });
+          }
+  });
+}
+
+void ChunkKernels::gradWeightRows(OpBuilder &b, Location loc, Value c) {
+  std::array<int64_t, 3> grid = {p.chunk / p.blockM,
+                                 ceilDiv(p.hidden, p.blockN), 1};
+  buildLaunch(b, loc, grid, 32 * p.warps, p.sharedBytes(),
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
+    Value tid = launch.getThreadIds().x;
+    Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
+    Value col0 = kb.mul(launch.getBlockIds().y, p.blockN);
+    Product prod(p, kb, tid, {work, false, row0, p.chunk, kb.idx(0), p.tokens},
+                 {hidden, false, col0, p.hidden, kb.idx(0), p.tokens},
+                 p.tokens);
+    SmallVector<Accumulator> acc = prod.run();
+    Value class0 = kb.add(kb.mul(c, p.chunk), row0);
+    for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
+      for (int64_t half = 0; half < 2; ++half)
+        for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
+          for (int64_t e = 0; e < 2; ++e) {
+            Value v = kb.add(class0, prod.row(mt, half));
+            Value d = kb.add(col0, prod.col(nt, e));
+            Value x = acc[mt * prod.nTiles() + nt][2 * half + e];
+            kb.ifThen(kb.andI(kb.lt(v, p.vocab), kb.lt(d, p.hidden)),
+                      [&](KernelBuilder &kb) {
+              memref::StoreOp::create(b, loc, kb.truncF(x, p.elementType),
+                                      gradWeight, ValueRange{v, d});
+            });
+          }
+  });
+}
+
+void ChunkKernels::gradBiasColumns(OpBuilder &b, Location loc, Value c) {
+  // A thread per class sums its column of G over the tokens, four partial
+  // sums in flight.
+  constexpr int64_t threads = 256, unroll = 4;
+  buildLaunch(b, loc, {ceilDiv(p.chunk, threads), 1, 1}, threads, 0,
+              [&](gpu::LaunchOp launch, KernelBuilder &kb) {
+    Value j = kb.add(kb.mul(launch.getBlockIds().x, threads),
+                     launch.getThreadIds().x);
+    Value v = kb.add(kb.mul(c, p.chunk), j);
+    kb.ifThen(kb.andI(kb.lt(j, p.chunk), kb.lt(v, p.vocab)),
+              [&](KernelBuilder &kb) {
+      int64_t whole = p.tokens / unroll * unroll;
+      SmallVector<Value> init(unroll, kb.f32(0.0));
+      auto loop = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(whole),
+                                     kb.idx(unroll), init);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(loop.getBody());
+        SmallVector<Value> next;
+        for (int64_t u = 0; u < unroll; ++u) {
+          Value n = kb.add(loop.getInductionVar(), u);
+          next.push_back(kb.addF(
+              loop.getRegionIterArgs()[u],
+              kb.extF(memref::LoadOp::create(b, loc, work, ValueRange{n, j}))));
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      Value sum = kb.addF(kb.addF(loop.getResult(0), loop.getResult(1)),
+                          kb.addF(loop.getResult(2), loop.getResult(3)));
+      for (int64_t n = whole; n < p.tokens; ++n)
+        sum = kb.addF(sum, kb.extF(memref::LoadOp::create(
+                               b, loc, work, ValueRange{kb.idx(n), j})));
+      memref::StoreOp::create(b, loc, kb.truncF(sum, p.elementType), gradBias,
+                              ValueRange{v});
+    });
+  });
+}
+
+} // namespace
+
+void mlir::attn::gpu_kernel::buildLinearCrossEntropyGrad(
+    OpBuilder &b, Location loc, const LinearCrossEntropyGradPlan &plan,
+    Value hidden, Value weight, Value bias, Value labels, Value lse,
+    Value upstream, Value gradHidden, Value gradWeight, Value gradBias) {
+  ChunkKernels k{plan,   hidden,     weight,     bias,     labels, lse,
+                 upstream, gradHidden, gradWeight, gradBias, Value(), Value()};
+  k.work = memref::AllocOp::create(
+      b, loc, MemRefType::get({plan.tokens, plan.chunk}, plan.elementType));
+  if (plan.chunks() > 1)
+    k.low = memref::AllocOp::create(
+        b, loc, MemRefType::get({plan.tokens, plan.hidden}, b.getBF16Type()));
+  auto chunks = scf::ForOp::create(
+      b, loc, arith::ConstantIndexOp::create(b, loc, 0),
+      arith::ConstantIndexOp::create(b, loc, plan.chunks()),
+      arith::ConstantIndexOp::create(b, loc, 1));
+  {
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(chunks.getBody());
+    Value c = chunks.getInductionVar();
+    k.gradLogits(b, loc, c);
+    k.gradHiddenStep(b, loc, c);
+    k.gradWeightRows(b, loc, c);
+    if (bias)
+      k.gradBiasColumns(b, loc, c);
+  }
+  memref::DeallocOp::create(b, loc, k.work);
+  if (k.low)
+    memref::DeallocOp::create(b, loc, k.low);
+}

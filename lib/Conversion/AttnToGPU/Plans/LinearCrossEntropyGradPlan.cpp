@@ -1,0 +1,137 @@
+//===- LinearCrossEntropyGradPlan.cpp - schedules of the CCE backward -----===//
+//
+// The linear cross-entropy backward of attn-map-to-gpu is three products
+// per vocabulary chunk (Plans.h): grad-logits = hidden W_c^T (K = D),
+// grad_hidden += G W_c (K = chunk), grad_weight[c] = G^T hidden (K = N).
+// One schedule tiles all three: block_m x block_n output tiles, block_d
+// deep steps, `stages` cp.async buffers, warps laid out (warps / 2) x 2,
+// each warp holding (block_m / (warps / 2)) x (block_n / 2) f32
+// accumulators. The chunk is derived, not scheduled: the most classes
+// whose N x chunk workspace stays within kGradWorkspaceBytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PlanChecks.h"
+
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::attn;
+using namespace mlir::attn::plan_detail;
+
+std::string
+mlir::attn::unsupportedLinearCrossEntropyGrad(LinearCrossEntropyGradOp op) {
+  std::string why = unsupportedOperands({op.getHidden(), op.getWeight()},
+                                        /*allowF32=*/false);
+  if (!why.empty())
+    return why;
+  // 16-byte copies along the hidden dim (and 16-element MMA steps).
+  if (cast<ShapedType>(op.getHidden().getType()).getDimSize(1) % 16 != 0)
+    return "hidden size is not a multiple of 16";
+  return "";
+}
+
+int64_t LinearCrossEntropyGradPlan::sharedBytes() const {
+  // An operand tile of `rows` rows, K-major (rows x (block_d + pad)) or
+  // transposed (block_d x (rows + pad)); the launches differ only in which,
+  // so all take the larger.
+  auto tile = [&](int64_t rows) {
+    return std::max(rows * (blockD + kLdmatrixRowPad),
+                    blockD * (rows + kLdmatrixRowPad));
+  };
+  return 2 * stages * (tile(blockM) + tile(blockN));
+}
+
+int64_t LinearCrossEntropyGradPlan::workspaceBytes() const {
+  int64_t bytes = saturatingMul(saturatingMul(tokens, chunk), 2);
+  if (chunks() > 1 && !elementType.isF32())
+    bytes = saturatingAdd(bytes, saturatingMul(saturatingMul(tokens, hidden), 2));
+  return bytes;
+}
+
+FailureOr<LinearCrossEntropyGradPlan>
+mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
+                                       ScheduleAttr schedule,
+                                       const ChipInfo &chip,
+                                       PlanDiagnostic emitError) {
+  auto h = cast<ShapedType>(op.getHidden().getType());
+  LinearCrossEntropyGradPlan p;
+  p.tokens = h.getDimSize(0);
+  p.hidden = h.getDimSize(1);
+  p.vocab = cast<ShapedType>(op.getWeight().getType()).getDimSize(0);
+  p.elementType = h.getElementType();
+  p.hasBias = bool(op.getBias());
+  p.reduction = op.getReduction();
+  p.ignoreIndex = op.getIgnoreIndex();
+  p.labelSmoothing = op.getLabelSmoothing().convertToDouble();
+  p.zLoss = op.getZLoss().convertToDouble();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    p.softcap = cap->convertToDouble();
+  if (std::optional<APFloat> eps = op.getGradFilter())
+    p.filter = eps->convertToDouble();
+  p.blockM = schedule.getBlockM();
+  p.blockN = schedule.getBlockN();
+  p.blockD = schedule.getBlockD();
+  p.warps = schedule.getWarps();
+  p.stages = schedule.getStages();
+
+  PlanChecker c(chip, emitError);
+  if (failed(c.require(p.warps % 2 == 0, "warps",
+                       "(" + Twine(p.warps) +
+                           ") must be even: warps are laid out (warps / 2) "
+                           "x 2 over a tile")) ||
+      failed(c.require(p.blockM > 0 && p.blockM % (16 * p.warpsM()) == 0 &&
+                           p.blockM <= 256,
+                       "block_m",
+                       "(" + Twine(p.blockM) +
+                           ") must be a multiple of 16 x warps / 2 (" +
+                           Twine(16 * p.warpsM()) + ") up to 256")) ||
+      failed(c.require(p.blockN > 0 && p.blockN % 32 == 0 && p.blockN <= 256,
+                       "block_n",
+                       "(" + Twine(p.blockN) +
+                           ") must be a multiple of 32 up to 256: two "
+                           "warps of 16-column pairs across a tile")) ||
+      failed(c.require(p.blockD > 0 && p.blockD % 16 == 0 && p.blockD <= 128,
+                       "block_d",
+                       "(" + Twine(p.blockD) +
+                           ") must be a multiple of 16 up to 128")) ||
+      failed(c.require(p.stages >= 2, "stages",
+                       "(" + Twine(p.stages) +
+                           ") must be at least 2: the steps are "
+                           "double-buffered")) ||
+      failed(c.require(schedule.getSplit() == 1, "split",
+                       "must be 1: the backward's chunks are sized by its "
+                       "workspace")))
+    return failure();
+
+  // The most classes per chunk within the workspace budget, a multiple of
+  // both tiles (chunks are tiled by block_n in grad-logits and by block_m
+  // in grad-weight), and no more than V needs. One chunk when all of V fits
+  // the budget; else the low-order half of grad_hidden takes its share.
+  int64_t unit = std::lcm(p.blockM, p.blockN);
+  int64_t whole = ceilDiv(p.vocab, unit) * unit;
+  int64_t rowBytes = saturatingMul(p.tokens, 2);
+  int64_t budget = kGradWorkspaceBytes;
+  if (saturatingMul(rowBytes, whole) > budget)
+    budget = std::max(kMinGradChunkBytes,
+                      budget - saturatingMul(rowBytes, p.hidden));
+  p.chunk = std::clamp(budget / rowBytes / unit * unit, unit, whole);
+
+  LaunchFacts &f = p.facts;
+  f.family = KernelFamily::LinearCrossEntropyGrad;
+  f.mma = MmaKind::MmaSync;
+  f.mmaN = 8;
+  f.threads = 32 * p.warps;
+  f.grid = {ceilDiv(p.tokens, p.blockM), p.chunk / p.blockN, 1};
+  f.sharedBytes = p.sharedBytes();
+  f.accumulatorRegisters = p.blockM / p.warpsM() * (p.blockN / 2) / 32;
+  if (failed(c.finishLaunch(f)))
+    return failure();
+  // The grad-hidden and grad-weight grids.
+  LaunchFacts other = f;
+  other.grid = {std::max(ceilDiv(p.tokens, p.blockM), p.chunk / p.blockM),
+                ceilDiv(p.hidden, p.blockN), 1};
+  if (failed(c.finishLaunch(other)))
+    return failure();
+  return p;
+}
