@@ -170,11 +170,12 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         // attn-tile's Cut-Cross-Entropy backward reads the tiles (the host
         // path); a GPU the kernels do not take runs the decomposition,
         // which reads none of them. The kernels: 128 x 128 product tiles
-        // on 8 warps (32 x 64 each), 32-deep steps, 4 stages (80 KiB).
+        // on two warpgroups (wgmma on sm_90a; 32 x 64 per warp on
+        // mma.sync), 64-deep steps, 4 stages (129 KiB).
         if (!chip.isGpu() ||
             getKernelFamily(o, chip) != KernelFamily::LinearCrossEntropyGrad)
           return make(64, 128, 64, 4, 1, 1, 1);
-        return make(128, 128, 32, 8, 4, 1, 1);
+        return make(128, 128, 64, 8, 4, 1, 1);
       })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
 }

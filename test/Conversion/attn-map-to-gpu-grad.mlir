@@ -83,15 +83,62 @@ func.func @attention_grad(%q: tensor<1x4x128x64xbf16>, %k: tensor<1x2x128x64xbf1
 
 // -----
 
+// The chunked tensor-core backward: the mean's one-block scale, the
+// N x chunk workspace (V = 1000 in one chunk of 1024 classes), then a host
+// loop over the chunks of grad-logits, grad-hidden, grad-weight and the
+// bias's column sums.
 // CHECK-LABEL: func @linear_cross_entropy_grad
-// CHECK: attn.linear_cross_entropy_grad
-// CHECK-NOT: gpu.launch
+// CHECK-NOT: attn.linear_cross_entropy_grad
+// CHECK: memref.alloc() : memref<f32>
+// CHECK: gpu.launch
+// CHECK: memref.alloc() : memref<16x1024xbf16>
+// CHECK-NOT: memref.alloc
+// CHECK: scf.for
+// CHECK-COUNT-4: gpu.launch blocks
+// CHECK: memref.dealloc
 func.func @linear_cross_entropy_grad(%h: tensor<16x128xbf16>, %w: tensor<1000x128xbf16>, %b: tensor<1000xbf16>,
                                      %y: tensor<16xi64>, %lse: tensor<16xf32>, %dl: tensor<f32>)
     -> (tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<1000xbf16>) {
-  // expected-remark @below {{attn-map-to-gpu: no kernel for this linear_cross_entropy_grad (not an op of a kernel family); it takes the simple GPU mapping}}
   %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<1000xbf16>), %lse, %dl {label_smoothing = 0.1 : f32, softcap = 30.0 : f32}
       : tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<16xi64>, tensor<16xf32>, tensor<f32>
       -> tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<1000xbf16>
   return %dh, %dw, %db : tensor<16x128xbf16>, tensor<1000x128xbf16>, tensor<1000xbf16>
+}
+
+// -----
+
+// More classes than the 64 MiB aim holds at once: chunks of 8064 classes
+// (a 4096 x 8064 x 2-byte workspace beside the 4096 x 16 low-order half of
+// grad_hidden's sum), four chunks of three launches (no bias).
+// CHECK-LABEL: func @linear_cross_entropy_grad_chunks
+// CHECK: memref.alloc() : memref<4096x8064xbf16>
+// CHECK: memref.alloc() : memref<4096x16xbf16>
+// CHECK: %[[FOUR:.*]] = arith.constant 4 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[FOUR]]
+// CHECK-COUNT-3: gpu.launch blocks
+// CHECK-NOT: gpu.launch blocks
+// CHECK: return
+func.func @linear_cross_entropy_grad_chunks(%h: tensor<4096x16xbf16>, %w: tensor<32000x16xbf16>,
+                                            %y: tensor<4096xi64>, %lse: tensor<4096xf32>, %dl: tensor<4096xf32>)
+    -> (tensor<4096x16xbf16>, tensor<32000x16xbf16>) {
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<none>}
+      : tensor<4096x16xbf16>, tensor<32000x16xbf16>, tensor<4096xi64>, tensor<4096xf32>, tensor<4096xf32>
+      -> tensor<4096x16xbf16>, tensor<32000x16xbf16>
+  return %dh, %dw : tensor<4096x16xbf16>, tensor<32000x16xbf16>
+}
+
+// -----
+
+// f32 operands: no tensor-core kernel; the decomposition's simple mapping.
+// CHECK-LABEL: func @linear_cross_entropy_grad_f32
+// CHECK: attn.linear_cross_entropy_grad
+// CHECK-NOT: gpu.launch
+func.func @linear_cross_entropy_grad_f32(%h: tensor<16x128xf32>, %w: tensor<1000x128xf32>,
+                                         %y: tensor<16xi64>, %lse: tensor<16xf32>, %dl: tensor<f32>)
+    -> (tensor<16x128xf32>, tensor<1000x128xf32>) {
+  // expected-remark @below {{attn-map-to-gpu: no kernel for this linear_cross_entropy_grad (element type is not bf16 or f16); it takes the simple GPU mapping}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl
+      : tensor<16x128xf32>, tensor<1000x128xf32>, tensor<16xi64>, tensor<16xf32>, tensor<f32>
+      -> tensor<16x128xf32>, tensor<1000x128xf32>
+  return %dh, %dw : tensor<16x128xf32>, tensor<1000x128xf32>
 }

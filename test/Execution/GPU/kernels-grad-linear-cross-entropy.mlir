@@ -6,7 +6,8 @@
 // sizes (N in {1, 17, 113, 1023}; V in {301, 4099, 32000, 128256}; hidden
 // sizes 16 to 256), one to three chunks, every attribute, gradient
 // filtering, all labels ignored, f16, i32 labels, and pinned schedules (2, 4
-// and 8 warps; 32- to 256-row tiles; 16- to 64-deep steps; 2 and 3 stages).
+// and 8 warps; 32- to 256-row tiles; 16- to 64-deep steps; 2 to 5 stages;
+// wgmma, the default on sm_90a, and mma.sync).
 // bench/check_gpu.sh runs them on the GPU against the float64 reference
 // (bench/gpu_check.list); here lit checks that each compiles to an sm_90a
 // package through the backward kernels (no simple-mapping remark), that a
@@ -18,22 +19,33 @@
 // RUN: FileCheck %s --check-prefix=PTX --input-file=%t/n4000_v20000_d16_mean_chunks3_kernels.ptx
 // RUN: %ptxas -arch=sm_90a -v %t/n4000_v20000_d16_mean_chunks3_kernels.ptx -o %t/check.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
 // REMARK-NOT: simple GPU mapping
-// The mean's one-block scale, then per chunk: grad-logits (K-major operands),
-// grad-hidden (the weight chunk transposed), grad-weight (both transposed)
-// and the bias's column sums; ptxas spills nothing.
+// The mean's one-block scale, then per chunk: grad-logits (K-major wgmma
+// operands: transpose flags 0, 0), grad-hidden (the weight chunk N-major:
+// 0, 1), grad-weight (G and hidden both M/N-major: 1, 1), all fed by
+// cp.async and waiting on one wgmma group in flight, and the bias's column
+// sums; ptxas spills nothing.
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel(
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_0(
-// PTX-DAG: cp.async.cg.shared.global
-// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX: cp.async.cg.shared.global
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 0;
+// PTX: wgmma.wait_group.sync.aligned 1;
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_1(
-// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
-// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
-// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 1;
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_2(
-// PTX-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
-// PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 1, 1;
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_3(
+// The mma.sync form of a pinned schedule (w4_bm64_bn64_bd64_s2: two
+// stages): ldmatrix (.trans for the transposed operands) into mma.sync.
+// RUN: FileCheck %s --check-prefix=MMA --input-file=%t/w4_bm64_bn64_bd64_s2_kernels.ptx
+// MMA: .entry w4_bm64_bn64_bd64_s2_kernel_0(
+// MMA-DAG: ldmatrix.sync.aligned.m8n8.x4.shared.b16
+// MMA-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
+// MMA: .entry w4_bm64_bn64_bd64_s2_kernel_1(
+// MMA-DAG: ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16
+// MMA-DAG: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // PTXAS-NOT: bytes spill stores, [1-9]
 // PTXAS: 0 bytes spill stores, 0 bytes spill loads
 // PTXAS-NOT: bytes spill stores, [1-9]
@@ -48,6 +60,8 @@
 // CHECK-DAG: "kernel": "w4_bm64_bn64_bd64_s2_kernel"
 // CHECK-DAG: "kernel": "w8_bm256_bn128_bd32_s3_kernel"
 // CHECK-DAG: "kernel": "w2_bm32_bn256_bd16_s2_chunks_kernel"
+// CHECK-DAG: "kernel": "wg_w4_bm64_bn256_s3_chunks_kernel"
+// CHECK-DAG: "kernel": "wg_w8_bm128_bn64_s5_f16_kernel"
 // CHECK-DAG: "mapping": "attn-map-to-gpu"
 
 func.func @n1_v301_d64_mean(%h: tensor<1x64xbf16>, %w: tensor<301x64xbf16>, %y: tensor<1xi64>, %lse: tensor<1xf32>, %dl: tensor<f32>) -> (tensor<1x64xbf16>, tensor<301x64xbf16>) {
@@ -104,4 +118,14 @@ func.func @w2_bm32_bn256_bd16_s2_chunks(%h: tensor<4000x48xbf16>, %w: tensor<900
   %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<9000xbf16>), %lse, %dl {reduction = #attn.reduction<sum>, schedule = #attn.schedule<block_m = 32, block_n = 256, block_d = 16, warps = 2, stages = 2>}
       : tensor<4000x48xbf16>, tensor<9000x48xbf16>, tensor<4000xi32>, tensor<4000xf32>, tensor<f32> -> tensor<4000x48xbf16>, tensor<9000x48xbf16>, tensor<9000xbf16>
   return %dh, %dw, %db : tensor<4000x48xbf16>, tensor<9000x48xbf16>, tensor<9000xbf16>
+}
+func.func @wg_w4_bm64_bn256_s3_chunks(%h: tensor<3000x64xbf16>, %w: tensor<30011x64xbf16>, %b: tensor<30011xbf16>, %y: tensor<3000xi64>, %lse: tensor<3000xf32>, %dl: tensor<f32>) -> (tensor<3000x64xbf16>, tensor<30011x64xbf16>, tensor<30011xbf16>) {
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<30011xbf16>), %lse, %dl {schedule = #attn.schedule<block_m = 64, block_n = 256, block_d = 64, warps = 4, stages = 3>}
+      : tensor<3000x64xbf16>, tensor<30011x64xbf16>, tensor<3000xi64>, tensor<3000xf32>, tensor<f32> -> tensor<3000x64xbf16>, tensor<30011x64xbf16>, tensor<30011xbf16>
+  return %dh, %dw, %db : tensor<3000x64xbf16>, tensor<30011x64xbf16>, tensor<30011xbf16>
+}
+func.func @wg_w8_bm128_bn64_s5_f16(%h: tensor<77x192xf16>, %w: tensor<2049x192xf16>, %y: tensor<77xi64>, %lse: tensor<77xf32>, %dl: tensor<77xf32>) -> (tensor<77x192xf16>, tensor<2049x192xf16>) {
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<none>, softcap = 20.0 : f32, schedule = #attn.schedule<block_m = 128, block_n = 64, block_d = 64, warps = 8, stages = 5>}
+      : tensor<77x192xf16>, tensor<2049x192xf16>, tensor<77xi64>, tensor<77xf32>, tensor<77xf32> -> tensor<77x192xf16>, tensor<2049x192xf16>
+  return %dh, %dw : tensor<77x192xf16>, tensor<2049x192xf16>
 }

@@ -295,7 +295,7 @@ planLinearCrossEntropy(LinearCrossEntropyOp op, ScheduleAttr schedule,
 ///  4. with a bias, grad_bias[c] = column sums of G.
 /// All three products are block_m x block_n tiles over block_d-deep steps
 /// through `stages` cp.async buffers, on `warps` warps laid out
-/// (warps / 2) x 2. Nothing is atomic: every element is written by one
+/// (warps / 2) x 2 (mma.sync) or a warpgroup per 64 rows (wgmma). Nothing is atomic: every element is written by one
 /// thread, in a fixed order (deterministic).
 struct LinearCrossEntropyGradPlan {
   int64_t tokens, hidden, vocab;
@@ -304,6 +304,10 @@ struct LinearCrossEntropyGradPlan {
   int64_t blockM, blockN, blockD, warps, stages;
   /// Classes per chunk: a multiple of block_m and block_n.
   int64_t chunk;
+  /// sm_90a: the products on warpgroup MMA (a warpgroup per 64 rows of a
+  /// tile, block_n columns; 64-deep steps in 128-byte-swizzled slabs, one
+  /// wgmma group in flight), else mma.sync.
+  bool warpgroupMma = false;
   Reduction reduction;
   int64_t ignoreIndex;
   double labelSmoothing, zLoss;

@@ -43,7 +43,8 @@ Type mlir::attn::gpu_kernel::warpgroupAccumulatorType(KernelBuilder &kb,
 
 Value mlir::attn::gpu_kernel::wgmma(KernelBuilder &kb, Value descA,
                                     Value descB, Value acc, int64_t n,
-                                    Type elementType, bool transposeB) {
+                                    Type elementType, bool transposeB,
+                                    bool transposeA) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   MLIRContext *ctx = b.getContext();
@@ -54,7 +55,8 @@ Value mlir::attn::gpu_kernel::wgmma(KernelBuilder &kb, Value descA,
       NVVM::MMAShapeAttr::get(ctx, 64, n, 16), type, type,
       NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
       NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one), one, one,
-      NVVM::MMALayoutAttr::get(ctx, NVVM::MMALayout::row),
+      NVVM::MMALayoutAttr::get(ctx, transposeA ? NVVM::MMALayout::col
+                                               : NVVM::MMALayout::row),
       NVVM::MMALayoutAttr::get(ctx, transposeB ? NVVM::MMALayout::row
                                                : NVVM::MMALayout::col),
       /*satfinite=*/nullptr);

@@ -35,10 +35,10 @@ Value wgmmaDescriptor(KernelBuilder &kb, Value address,
 /// x the warp's index in its warpgroup + lane / 4, + 8).
 Type warpgroupAccumulatorType(KernelBuilder &kb, int64_t n);
 
-/// acc += A (m64 x k16) * B (k16 x n), both in shared memory; A K-major, B
-/// K-major or (`transposeB`) N-major.
+/// acc += A (m64 x k16) * B (k16 x n), both in shared memory; A K-major or
+/// (`transposeA`) M-major, B K-major or (`transposeB`) N-major.
 Value wgmma(KernelBuilder &kb, Value descA, Value descB, Value acc, int64_t n,
-            Type elementType, bool transposeB = false);
+            Type elementType, bool transposeB = false, bool transposeA = false);
 
 /// acc += A (m64 x k16, in registers: each warp's 16 rows as the m16k16
 /// operand of mma.sync) * B (k16 x n in shared memory, N-major when

@@ -20,11 +20,13 @@
 #include "../Builders/AsyncCopy.h"
 #include "../Builders/KernelBuilder.h"
 #include "../Builders/MmaSync.h"
+#include "../Builders/Wgmma.h"
 
 #include "attn/Dialect/Attn/Utils/LossGradElement.h"
 #include "attn/Dialect/Attn/Utils/StaticShape.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -48,21 +50,54 @@ struct Operand {
   int64_t kLimit;
 };
 
-/// One block's block_m x block_n tile of A B over `depth` (K), on warps
-/// laid out (warps / 2) x 2.
+/// Stores `pair` (two 16-bit values) at mem[row][col], mem[row][col+1] in
+/// one 4-byte access (col and the row length are even).
+void storePair(OpBuilder &b, Location loc, std::array<Value, 2> pair,
+               Value mem, Value row, Value col) {
+  Value v = vector::FromElementsOp::create(
+      b, loc, VectorType::get({2}, pair[0].getType()), ValueRange(pair));
+  vector::StoreOp::create(b, loc, v, mem, ValueRange{row, col},
+                          /*nontemporal=*/false, llvm::MaybeAlign(4));
+}
+
+/// Loads mem[row][col], mem[row][col+1] in one access, as f32.
+std::array<Value, 2> loadPair(KernelBuilder &kb, Value mem, Value row,
+                              Value col) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  Type et = cast<MemRefType>(mem.getType()).getElementType();
+  Value v = vector::LoadOp::create(b, loc, VectorType::get({2}, et), mem,
+                                   ValueRange{row, col}, /*nontemporal=*/false,
+                                   llvm::MaybeAlign(4));
+  return {kb.extF(vector::ExtractOp::create(b, loc, v, 0)),
+          kb.extF(vector::ExtractOp::create(b, loc, v, 1))};
+}
+
+/// One block's block_m x block_n tile of A B over `depth` (K): on mma.sync,
+/// warps laid out (warps / 2) x 2; on wgmma, a warpgroup per 64 rows (each
+/// warp's accumulators are then 16 rows by block_n, as on mma.sync).
 class Product {
 public:
   Product(const Plan &p, KernelBuilder &kb, Value tid, Operand a, Operand b,
           int64_t depth)
       : p(p), kb(kb), tid(tid), a(a), b(b), depth(depth) {
     lane = kb.rem(tid, 32);
-    Value warp = kb.div(tid, 32);
+    warp = kb.div(tid, 32);
+    if (p.warpgroupMma) {
+      warpRow0 = kb.mul(warp, 16);
+      warpCol0 = kb.idx(0);
+      return;
+    }
     warpRow0 = kb.mul(kb.div(warp, Plan::warpsN()), warpRows());
     warpCol0 = kb.mul(kb.rem(warp, Plan::warpsN()), warpCols());
   }
 
-  int64_t warpRows() const { return p.blockM / p.warpsM(); }
-  int64_t warpCols() const { return p.blockN / Plan::warpsN(); }
+  int64_t warpRows() const {
+    return p.warpgroupMma ? 16 : p.blockM / p.warpsM();
+  }
+  int64_t warpCols() const {
+    return p.warpgroupMma ? p.blockN : p.blockN / Plan::warpsN();
+  }
   int64_t mTiles() const { return warpRows() / 16; }
   int64_t nTiles() const { return warpCols() / 8; }
 
@@ -88,10 +123,11 @@ private:
   void load(const Operand &o, Value smem, int64_t rows, Value step,
             Value stage);
   void multiply(SmallVector<Accumulator> &acc, Value stage);
+  SmallVector<Accumulator> runWarpgroup();
 
   const Plan &p;
   KernelBuilder &kb;
-  Value tid, lane, warpRow0, warpCol0;
+  Value tid, lane, warp, warpRow0, warpCol0;
   Operand a, b;
   int64_t depth;
   Value sA, sB;
@@ -117,7 +153,17 @@ void Product::load(const Operand &o, Value smem, int64_t rows, Value step,
                                       kb.minI(k, o.kLimit - 8)}
                  : SmallVector<Value>{kb.minI(k, o.kLimit - 1),
                                       kb.minI(outer, o.outerLimit - 8)};
-    asyncCopy(kb, smem, {stage, line, at}, o.mem, src, 8, n);
+    if (!p.warpgroupMma) {
+      asyncCopy(kb, smem, {stage, line, at}, o.mem, src, 8, n);
+      return;
+    }
+    // 128-byte-swizzled slabs of 64 contiguous elements: K-major, slabs of
+    // block_d columns by `rows` rows; N/M-major, of `rows` columns by
+    // block_d rows.
+    Value chunk = kb.rem(c, perLine);
+    Value dst = kb.add(kb.mul(stage, rows * p.blockD),
+                       swizzledOffset(kb, line, chunk, lines));
+    asyncCopy(kb, smem, {dst}, o.mem, src, 8, n);
   });
 }
 
@@ -167,7 +213,96 @@ void Product::multiply(SmallVector<Accumulator> &acc, Value stage) {
   }
 }
 
+SmallVector<Accumulator> Product::runWarpgroup() {
+  OpBuilder &builder = kb.builder();
+  Location loc = kb.location();
+  Type et = p.elementType;
+  int64_t aStage = p.blockM * p.blockD, bStage = p.blockN * p.blockD;
+  Value raw = kb.sharedBytes();
+  Value base = kb.sharedAddress(raw);
+  Value pad = kb.rem(kb.sub(kb.idx(1024), kb.rem(base, 1024)), 1024);
+  sA = kb.sharedView(raw, {p.stages * aStage}, et, pad);
+  sB = kb.sharedView(raw, {p.stages * bStage}, et,
+                     kb.add(pad, 2 * p.stages * aStage));
+  Value addrA = kb.add(base, pad);
+  Value addrB = kb.add(addrA, 2 * p.stages * aStage);
+  Value group = kb.div(warp, 4);
+
+  // Loads run stages - 2 steps ahead of the wgmma of a step and one wgmma
+  // group stays in flight: the stage a load overwrites was read by the
+  // group of two steps back, which every warpgroup waited for before the
+  // barrier at the head of this step.
+  int64_t ahead = p.stages - 2;
+  int64_t total = (depth + p.blockD - 1) / p.blockD;
+  Value steps = kb.idx(total);
+  auto loadStep = [&](KernelBuilder &kb, Value step) {
+    Value stage = kb.rem(step, p.stages);
+    load(a, sA, p.blockM, step, stage);
+    load(b, sB, p.blockN, step, stage);
+  };
+  for (int64_t s = 0; s < ahead; ++s) {
+    kb.ifThen(kb.lt(kb.idx(s), steps),
+              [&](KernelBuilder &kb) { loadStep(kb, kb.idx(s)); });
+    asyncCommit(kb);
+  }
+  Type accType = warpgroupAccumulatorType(kb, p.blockN);
+  Value zero = LLVM::ZeroOp::create(builder, loc, accType);
+  auto loop = scf::ForOp::create(builder, loc, kb.idx(0), steps, kb.idx(1),
+                                 ValueRange{zero});
+  {
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(loop.getBody());
+    Value step = loop.getInductionVar();
+    asyncWait(kb, ahead - 1);
+    fenceProxyAsync(kb);
+    kb.barrier();
+    Value stage = kb.rem(step, p.stages);
+    Value stageA = kb.add(addrA, kb.mul(stage, 2 * aStage));
+    Value stageB = kb.add(addrB, kb.mul(stage, 2 * bStage));
+    Value acc = loop.getRegionIterArgs()[0];
+    wgmmaFence(kb);
+    for (int64_t kt = 0; kt < p.blockD / 16; ++kt) {
+      // K-major: 16-element steps 32 bytes apart in the one 64-column slab
+      // of K (a warpgroup's 64 rows 8 KB apart). M/N-major: 16 rows of 128
+      // bytes per step, slabs of 64 columns block_d rows apart (a
+      // warpgroup's 64 rows are one slab of A).
+      Value descA =
+          a.kMajor
+              ? wgmmaDescriptor(kb, kb.add(kb.add(stageA, kb.mul(group, 8192)),
+                                           32 * kt))
+              : wgmmaDescriptor(
+                    kb,
+                    kb.add(kb.add(stageA, kb.mul(group, 128 * p.blockD)),
+                           kt * 16 * 128),
+                    /*leadingBytes=*/128 * p.blockD);
+      Value descB =
+          b.kMajor ? wgmmaDescriptor(kb, kb.add(stageB, 32 * kt))
+                   : wgmmaDescriptor(kb, kb.add(stageB, kt * 16 * 128),
+                                     /*leadingBytes=*/128 * p.blockD);
+      acc = wgmma(kb, descA, descB, acc, p.blockN, et,
+                  /*transposeB=*/!b.kMajor, /*transposeA=*/!a.kMajor);
+    }
+    wgmmaCommit(kb);
+    wgmmaWait(kb, 1);
+    Value next = kb.add(step, ahead);
+    kb.ifThen(kb.lt(next, steps),
+              [&](KernelBuilder &kb) { loadStep(kb, next); });
+    asyncCommit(kb);
+    scf::YieldOp::create(builder, loc, acc);
+  }
+  wgmmaWait(kb, 0);
+  asyncWait(kb, 0);
+  Value acc = loop.getResult(0);
+  SmallVector<Accumulator> out(nTiles());
+  for (int64_t nt = 0; nt < nTiles(); ++nt)
+    for (int64_t i = 0; i < 4; ++i)
+      out[nt][i] = LLVM::ExtractValueOp::create(builder, loc, acc, 4 * nt + i);
+  return out;
+}
+
 SmallVector<Accumulator> Product::run() {
+  if (p.warpgroupMma)
+    return runWarpgroup();
   OpBuilder &builder = kb.builder();
   Location loc = kb.location();
   auto [aRows, aCols] = tileShape(a, p.blockM);
@@ -291,10 +426,8 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
           }
         kb.ifThen(kb.lt(token, p.tokens), [&](KernelBuilder &kb) {
           for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
-            for (int64_t e = 0; e < 2; ++e)
-              memref::StoreOp::create(
-                  b, loc, grads[2 * nt + e], work,
-                  ValueRange{token, kb.add(col0, prod.col(nt, e))});
+            storePair(b, loc, {grads[2 * nt], grads[2 * nt + 1]}, work, token,
+                      kb.add(col0, prod.col(nt, 0)));
         });
       }
   });
@@ -313,44 +446,49 @@ void ChunkKernels::gradHiddenStep(OpBuilder &b, Location loc, Value c) {
                  p.chunk);
     SmallVector<Accumulator> acc = prod.run();
     Value first = kb.eqI(c, 0);
-    Value last = kb.eqI(c, p.chunks() - 1);
+    Value notLast = kb.xorI(kb.eqI(c, p.chunks() - 1), kb.i1(true));
     Type bf16 = b.getBF16Type();
     for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
       for (int64_t half = 0; half < 2; ++half)
-        for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
-          for (int64_t e = 0; e < 2; ++e) {
-            Value token = kb.add(row0, prod.row(mt, half));
-            Value d = kb.add(col0, prod.col(nt, e));
-            Value x = acc[mt * prod.nTiles() + nt][2 * half + e];
-            kb.ifThen(kb.andI(kb.lt(token, p.tokens), kb.lt(d, p.hidden)),
-                      [&](KernelBuilder &kb) {
-              SmallVector<Value, 2> at = {token, d};
-              if (!low) {
-                memref::StoreOp::create(b, loc, kb.truncF(x, p.elementType),
-                                        gradHidden, at);
-                return;
-              }
-              // The running f32 sum is grad_hidden + low (both 16-bit).
-              Value sum = kb.ifElse(
-                  first, {b.getF32Type()},
-                  [&](KernelBuilder &) { return SmallVector<Value>{x}; },
-                  [&](KernelBuilder &kb) {
-                    Value hi = kb.extF(
-                        memref::LoadOp::create(b, loc, gradHidden, at));
-                    Value lo =
-                        kb.extF(memref::LoadOp::create(b, loc, low, at));
-                    return SmallVector<Value>{kb.addF(kb.addF(hi, lo), x)};
-                  })[0];
-              Value hi = kb.truncF(sum, p.elementType);
-              memref::StoreOp::create(b, loc, hi, gradHidden, at);
-              kb.ifThen(arith::XOrIOp::create(b, loc, last, kb.i1(true)),
-                        [&](KernelBuilder &kb) {
-                memref::StoreOp::create(
-                    b, loc, kb.truncF(kb.subF(sum, kb.extF(hi)), bf16), low,
-                    at);
-              });
+        for (int64_t nt = 0; nt < prod.nTiles(); ++nt) {
+          Value token = kb.add(row0, prod.row(mt, half));
+          Value d = kb.add(col0, prod.col(nt, 0));
+          const Accumulator &x = acc[mt * prod.nTiles() + nt];
+          std::array<Value, 2> xs = {x[2 * half], x[2 * half + 1]};
+          kb.ifThen(kb.andI(kb.lt(token, p.tokens), kb.lt(d, p.hidden)),
+                    [&](KernelBuilder &kb) {
+            if (!low) {
+              storePair(b, loc,
+                        {kb.truncF(xs[0], p.elementType),
+                         kb.truncF(xs[1], p.elementType)},
+                        gradHidden, token, d);
+              return;
+            }
+            // The running f32 sum is grad_hidden + low (both 16-bit).
+            Type f32 = b.getF32Type();
+            SmallVector<Value> sum = kb.ifElse(
+                first, {f32, f32},
+                [&](KernelBuilder &) {
+                  return SmallVector<Value>{xs[0], xs[1]};
+                },
+                [&](KernelBuilder &kb) {
+                  std::array<Value, 2> hi = loadPair(kb, gradHidden, token, d);
+                  std::array<Value, 2> lo = loadPair(kb, low, token, d);
+                  return SmallVector<Value>{
+                      kb.addF(kb.addF(hi[0], lo[0]), xs[0]),
+                      kb.addF(kb.addF(hi[1], lo[1]), xs[1])};
+                });
+            std::array<Value, 2> hi = {kb.truncF(sum[0], p.elementType),
+                                       kb.truncF(sum[1], p.elementType)};
+            storePair(b, loc, hi, gradHidden, token, d);
+            kb.ifThen(notLast, [&](KernelBuilder &kb) {
+              storePair(b, loc,
+                        {kb.truncF(kb.subF(sum[0], kb.extF(hi[0])), bf16),
+                         kb.truncF(kb.subF(sum[1], kb.extF(hi[1])), bf16)},
+                        low, token, d);
             });
-          }
+          });
+        }
   });
 }
 
@@ -369,17 +507,18 @@ void ChunkKernels::gradWeightRows(OpBuilder &b, Location loc, Value c) {
     Value class0 = kb.add(kb.mul(c, p.chunk), row0);
     for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
       for (int64_t half = 0; half < 2; ++half)
-        for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
-          for (int64_t e = 0; e < 2; ++e) {
-            Value v = kb.add(class0, prod.row(mt, half));
-            Value d = kb.add(col0, prod.col(nt, e));
-            Value x = acc[mt * prod.nTiles() + nt][2 * half + e];
-            kb.ifThen(kb.andI(kb.lt(v, p.vocab), kb.lt(d, p.hidden)),
-                      [&](KernelBuilder &kb) {
-              memref::StoreOp::create(b, loc, kb.truncF(x, p.elementType),
-                                      gradWeight, ValueRange{v, d});
-            });
-          }
+        for (int64_t nt = 0; nt < prod.nTiles(); ++nt) {
+          Value v = kb.add(class0, prod.row(mt, half));
+          Value d = kb.add(col0, prod.col(nt, 0));
+          const Accumulator &x = acc[mt * prod.nTiles() + nt];
+          kb.ifThen(kb.andI(kb.lt(v, p.vocab), kb.lt(d, p.hidden)),
+                    [&](KernelBuilder &kb) {
+            storePair(b, loc,
+                      {kb.truncF(x[2 * half], p.elementType),
+                       kb.truncF(x[2 * half + 1], p.elementType)},
+                      gradWeight, v, d);
+          });
+        }
   });
 }
 

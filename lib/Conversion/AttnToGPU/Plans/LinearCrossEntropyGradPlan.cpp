@@ -32,6 +32,9 @@ mlir::attn::unsupportedLinearCrossEntropyGrad(LinearCrossEntropyGradOp op) {
 }
 
 int64_t LinearCrossEntropyGradPlan::sharedBytes() const {
+  // Swizzled slabs need no padding; tiles start 1024-byte aligned.
+  if (warpgroupMma)
+    return 2 * stages * (blockM + blockN) * blockD + 1024;
   // An operand tile of `rows` rows, K-major (rows x (block_d + pad)) or
   // transposed (block_d x (rows + pad)); the launches differ only in which,
   // so all take the larger.
@@ -117,14 +120,24 @@ mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
                       budget - saturatingMul(rowBytes, p.hidden));
   p.chunk = std::clamp(budget / rowBytes / unit * unit, unit, whole);
 
+  // Warpgroup MMA where the chip has it and the schedule fits its tiles:
+  // a warpgroup per 64 rows, 64-deep steps (one swizzled slab of K), whole
+  // 64-column slabs of the N-major operands, and a stage for the wgmma
+  // group in flight.
+  p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
+                   p.blockM == 16 * p.warps && p.blockD == 64 &&
+                   p.blockN % 64 == 0 && p.stages >= 3;
+
   LaunchFacts &f = p.facts;
   f.family = KernelFamily::LinearCrossEntropyGrad;
-  f.mma = MmaKind::MmaSync;
-  f.mmaN = 8;
+  f.mma = p.warpgroupMma ? MmaKind::Wgmma : MmaKind::MmaSync;
+  f.mmaN = p.warpgroupMma ? p.blockN : 8;
   f.threads = 32 * p.warps;
   f.grid = {ceilDiv(p.tokens, p.blockM), p.chunk / p.blockN, 1};
   f.sharedBytes = p.sharedBytes();
-  f.accumulatorRegisters = p.blockM / p.warpsM() * (p.blockN / 2) / 32;
+  f.accumulatorRegisters = p.warpgroupMma
+                               ? p.blockN / 2
+                               : p.blockM / p.warpsM() * (p.blockN / 2) / 32;
   if (failed(c.finishLaunch(f)))
     return failure();
   // The grad-hidden and grad-weight grids.
