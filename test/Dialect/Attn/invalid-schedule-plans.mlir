@@ -185,3 +185,53 @@ func.func @ce_grad_rows_per_block(%z: tensor<8x1000xbf16>, %y: tensor<8xi64>, %l
   %0 = attn.cross_entropy_grad %z, %y, %lse, %dl {schedule = #attn.schedule<block_m = 3, warps = 4>} : tensor<8x1000xbf16>, tensor<8xi64>, tensor<8xf32>, tensor<f32> -> tensor<8x1000xbf16>
   return %0 : tensor<8x1000xbf16>
 }
+
+// linear_cross_entropy_grad's chunked backward kernels: product tiles on
+// (warps / 2) x 2 warps or a warpgroup per 64 rows.
+// -----
+
+func.func @lce_grad_odd_warps(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule warps (1) must be even: warps are laid out (warps / 2) x 2 over a tile}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 16, block_n = 64, block_d = 32, warps = 1, stages = 2>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_block_m(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule block_m (48) must be a multiple of 16 x warps / 2 (32) up to 256}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 48, block_n = 64, block_d = 32, warps = 4, stages = 2>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_block_n(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule block_n (48) must be a multiple of 32 up to 256: two warps of 16-column pairs across a tile}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 48, block_d = 32, warps = 4, stages = 2>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_block_d(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule block_d (256) must be a multiple of 16 up to 128}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 256, warps = 4, stages = 2>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_one_stage(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule stages (1) must be at least 2: the steps are double-buffered}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 32, warps = 4, stages = 1>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_shared_memory(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule tiles need 557056 bytes of shared memory; sm_90a allows 232448 per block}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 256, block_n = 256, block_d = 128, warps = 8, stages = 4>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}

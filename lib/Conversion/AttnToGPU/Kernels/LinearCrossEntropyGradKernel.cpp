@@ -387,22 +387,12 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
                           ? kb.f32(p.labelSmoothing / double(p.vocab))
                           : Value(),
                       p.filter};
-    // The bias and class index of each of this thread's columns.
-    SmallVector<Value> classes, biases, labelColumns;
-    for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
-      for (int64_t e = 0; e < 2; ++e) {
-        Value v = kb.add(class0, prod.col(nt, e));
-        classes.push_back(v);
-        labelColumns.push_back(
-            arith::IndexCastOp::create(b, loc, labelType, v));
-        if (bias)
-          biases.push_back(kb.extF(memref::LoadOp::create(
-              b, loc, bias, ValueRange{kb.minI(v, p.vocab - 1)})));
-      }
+    // Row by row, a column pair at a time (only a pair's class indices and
+    // bias are live beside the accumulators): the gradient of each logit,
+    // 0 past V, stored as one 4-byte pair.
     for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
       for (int64_t half = 0; half < 2; ++half) {
-        Value localRow = prod.row(mt, half);
-        Value token = kb.add(row0, localRow);
+        Value token = kb.add(row0, prod.row(mt, half));
         Value at = kb.minI(token, p.tokens - 1);
         Value label = memref::LoadOp::create(b, loc, labels, ValueRange{at});
         Value rowLse = memref::LoadOp::create(b, loc, lse, ValueRange{at});
@@ -411,24 +401,27 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
                                                 ValueRange{at})
                        : memref::LoadOp::create(b, loc, upstream,
                                                 ValueRange{});
-        SmallVector<Value> grads;
-        for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
+        Value rowValid = kb.lt(token, p.tokens);
+        for (int64_t nt = 0; nt < prod.nTiles(); ++nt) {
+          std::array<Value, 2> grads;
           for (int64_t e = 0; e < 2; ++e) {
-            int64_t j = 2 * nt + e;
+            Value v = kb.add(class0, prod.col(nt, e));
             Value logit = acc[mt * prod.nTiles() + nt][2 * half + e];
             if (bias)
-              logit = kb.addF(logit, biases[j]);
-            Value g = buildLossGradElement(b, loc, spec, logit, label,
-                                           labelColumns[j], rowLse, up);
-            grads.push_back(kb.truncF(
-                kb.select(kb.lt(classes[j], p.vocab), g, kb.f32(0.0)),
-                p.elementType));
+              logit = kb.addF(logit, kb.extF(memref::LoadOp::create(
+                                         b, loc, bias,
+                                         ValueRange{kb.minI(v, p.vocab - 1)})));
+            Value g = buildLossGradElement(
+                b, loc, spec, logit, label,
+                arith::IndexCastOp::create(b, loc, labelType, v), rowLse, up);
+            grads[e] = kb.truncF(
+                kb.select(kb.lt(v, p.vocab), g, kb.f32(0.0)), p.elementType);
           }
-        kb.ifThen(kb.lt(token, p.tokens), [&](KernelBuilder &kb) {
-          for (int64_t nt = 0; nt < prod.nTiles(); ++nt)
-            storePair(b, loc, {grads[2 * nt], grads[2 * nt + 1]}, work, token,
+          kb.ifThen(rowValid, [&](KernelBuilder &kb) {
+            storePair(b, loc, grads, work, token,
                       kb.add(col0, prod.col(nt, 0)));
-        });
+          });
+        }
       }
   });
 }
