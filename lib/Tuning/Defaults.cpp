@@ -169,13 +169,20 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
       .Case([&](LinearCrossEntropyGradOp o) {
         // attn-tile's Cut-Cross-Entropy backward reads the tiles (the host
         // path); a GPU the kernels do not take runs the decomposition,
-        // which reads none of them. The kernels: 128 x 128 product tiles
-        // on two warpgroups (wgmma on sm_90a; 32 x 64 per warp on
-        // mma.sync), 64-deep steps, 4 stages (129 KiB).
+        // which reads none of them. The kernels: 128 x 256 product tiles
+        // on two warpgroups (wgmma on sm_90a; 32 x 128 per warp on
+        // mma.sync), 64-deep steps, 4 stages (193 KiB): the fastest of
+        // bench/lce_grad_schedules.py's sweep on the H200 at both LLM
+        // shapes (1.14x and 1.21x 128 x 128 tiles,
+        // bench/results/2026-12-02-h200-lce-grad-schedules.log).
+        // Without wgmma: 128 x 128 tiles, 32-deep steps (80 KiB, within
+        // an A100's shared memory).
         if (!chip.isGpu() ||
             getKernelFamily(o, chip) != KernelFamily::LinearCrossEntropyGrad)
           return make(64, 128, 64, 4, 1, 1, 1);
-        return make(128, 128, 64, 8, 4, 1, 1);
+        if (!chip.hasWarpgroupMma)
+          return make(128, 128, 32, 8, 4, 1, 1);
+        return make(128, 256, 64, 8, 4, 1, 1);
       })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
 }

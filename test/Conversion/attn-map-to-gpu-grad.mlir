@@ -1,5 +1,5 @@
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s
-// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu=chip=sm_80 | FileCheck %s
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s --check-prefixes=CHECK,SM90
+// RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu=chip=sm_80 | FileCheck %s --check-prefixes=CHECK,SM80
 
 // softmax_grad and log_softmax_grad over the last dim run the softmax
 // family's row kernel, reading y and dy (16 rows of 4096 bf16: a row per
@@ -107,14 +107,18 @@ func.func @linear_cross_entropy_grad(%h: tensor<16x128xbf16>, %w: tensor<1000x12
 
 // -----
 
-// More classes than the 64 MiB aim holds at once: chunks of 8064 classes
-// (a 4096 x 8064 x 2-byte workspace beside the 4096 x 16 low-order half of
-// grad_hidden's sum), four chunks of three launches (no bias).
+// More classes than the 64 MiB aim holds at once: a 4096 x chunk x 2-byte
+// workspace beside the 4096 x 16 low-order half of grad_hidden's sum, and
+// chunks of three launches (no bias). sm_90a's 128 x 256 wgmma tiles give
+// chunks of 7936 classes (five), sm_80's 128 x 128 mma.sync tiles 8064
+// (four).
 // CHECK-LABEL: func @linear_cross_entropy_grad_chunks
-// CHECK: memref.alloc() : memref<4096x8064xbf16>
+// SM90: memref.alloc() : memref<4096x7936xbf16>
+// SM80: memref.alloc() : memref<4096x8064xbf16>
 // CHECK: memref.alloc() : memref<4096x16xbf16>
-// CHECK: %[[FOUR:.*]] = arith.constant 4 : index
-// CHECK: scf.for %{{.*}} = %{{.*}} to %[[FOUR]]
+// SM90: %[[CHUNKS:.*]] = arith.constant 5 : index
+// SM80: %[[CHUNKS:.*]] = arith.constant 4 : index
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[CHUNKS]]
 // CHECK-COUNT-3: gpu.launch blocks
 // CHECK-NOT: gpu.launch blocks
 // CHECK: return

@@ -27,14 +27,14 @@
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel(
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_0(
 // PTX: cp.async.cg.shared.global
-// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 0;
 // PTX: wgmma.wait_group.sync.aligned 1;
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_1(
-// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 1;
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_2(
-// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 1, 1;
 // PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_3(
 // The mma.sync form of a pinned schedule (w4_bm64_bn64_bd64_s2: two
