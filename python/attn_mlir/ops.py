@@ -421,20 +421,24 @@ def cross_entropy(logits: Tensor, labels: Tensor, *,
 
 
 def _linear_signature(h: Tensor, w: Tensor, y: Tensor, has_bias: bool,
-                      *attributes) -> LinearCrossEntropySignature:
+                      *attributes, grad_filter: Optional[float] = None
+                      ) -> LinearCrossEntropySignature:
     op = "linear_cross_entropy"
     return LinearCrossEntropySignature(
         hidden=tuple(h.shape), weight=tuple(w.shape),
         dtype=_float_dtype(op, "hidden", h), label_dtype=_label_dtype(op, y),
-        has_bias=has_bias, **_loss_attributes(*attributes))
+        has_bias=has_bias, grad_filter=grad_filter,
+        **_loss_attributes(*attributes))
 
 
 @torch.library.custom_op("attn_mlir::linear_cross_entropy_forward",
                          mutates_args=())
 def _linear_forward(h: Tensor, w: Tensor, y: Tensor, bias: Optional[Tensor],
                     ignore_index: int, label_smoothing: float, z_loss: float,
-                    softcap: Optional[float], reduction: str
-                    ) -> Tuple[Tensor, Tensor]:
+                    softcap: Optional[float], reduction: str,
+                    grad_filter: Optional[float]) -> Tuple[Tensor, Tensor]:
+    # grad_filter only reaches the backward (through the autograd context);
+    # the forward's package does not depend on it.
     signature = _linear_signature(h, w, y, bias is not None, ignore_index,
                                   label_smoothing, z_loss, softcap,
                                   reduction)
@@ -444,7 +448,7 @@ def _linear_forward(h: Tensor, w: Tensor, y: Tensor, bias: Optional[Tensor],
 
 @_linear_forward.register_fake
 def _(h, w, y, bias, ignore_index, label_smoothing, z_loss, softcap,
-      reduction):
+      reduction, grad_filter):
     n = h.shape[0]
     return (h.new_empty(_loss_shape(n, reduction), dtype=torch.float32),
             h.new_empty((n,), dtype=torch.float32))
@@ -455,11 +459,11 @@ def _(h, w, y, bias, ignore_index, label_smoothing, z_loss, softcap,
 def _linear_backward(h: Tensor, w: Tensor, y: Tensor, bias: Optional[Tensor],
                      lse: Tensor, dloss: Tensor, ignore_index: int,
                      label_smoothing: float, z_loss: float,
-                     softcap: Optional[float], reduction: str
-                     ) -> List[Tensor]:
+                     softcap: Optional[float], reduction: str,
+                     grad_filter: Optional[float]) -> List[Tensor]:
     signature = _linear_signature(h, w, y, bias is not None, ignore_index,
                                   label_smoothing, z_loss, softcap,
-                                  reduction)
+                                  reduction, grad_filter=grad_filter)
     operands = (h, w, y) if bias is None else (h, w, y, bias)
     return list(_as_tuple(_run(signature, "backward", *operands, lse,
                                dloss)))
@@ -467,7 +471,7 @@ def _linear_backward(h: Tensor, w: Tensor, y: Tensor, bias: Optional[Tensor],
 
 @_linear_backward.register_fake
 def _(h, w, y, bias, lse, dloss, ignore_index, label_smoothing, z_loss,
-      softcap, reduction):
+      softcap, reduction, grad_filter):
     grads = [torch.empty_like(h), torch.empty_like(w)]
     if bias is not None:
         grads.append(torch.empty_like(bias))
@@ -485,7 +489,7 @@ def _linear_grad(ctx, dloss, grad_lse):
     grads = _linear_backward(h, w, y, bias, lse, dloss.float().contiguous(),
                              *ctx.attributes)
     dbias = grads[2] if bias is not None else None
-    return (grads[0], grads[1], None, dbias) + (None,) * 5
+    return (grads[0], grads[1], None, dbias) + (None,) * 6
 
 
 _linear_forward.register_autograd(_linear_grad, setup_context=_linear_setup)
@@ -496,13 +500,19 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, labels: Tensor,
                          ignore_index: int = -100,
                          label_smoothing: float = 0.0, z_loss: float = 0.0,
                          softcap: Optional[float] = None,
-                         reduction: str = "mean") -> Tensor:
+                         reduction: str = "mean",
+                         grad_filter: Optional[float] = None) -> Tensor:
     """``cross_entropy(hidden @ weight.T + bias, labels, ...)`` without ever
     materializing the logits (Cut Cross-Entropy), forward and backward.
 
     hidden ``[..., D]``, weight ``[V, D]``, optional bias ``[V]`` (one float
     dtype), labels ``[...]`` int32/int64; attributes as
-    :func:`cross_entropy`. Gradients reach hidden, weight and bias."""
+    :func:`cross_entropy`. Gradients reach hidden, weight and bias.
+    ``grad_filter=eps`` (in (0, 1); None, the default, is exact) is Cut
+    Cross-Entropy's gradient filtering: elements of d loss / d logit below
+    eps are taken as 0 and the backward skips the products of all-zero
+    tiles (the error bound is in attn.linear_cross_entropy_grad's
+    documentation; 2**-12 is Cut Cross-Entropy's choice for bf16)."""
     op = "linear_cross_entropy"
     tensors = (hidden, weight, labels) + ((bias,) if bias is not None else ())
     _check_loss_call(op, tensors, reduction)
@@ -521,6 +531,9 @@ def linear_cross_entropy(hidden: Tensor, weight: Tensor, labels: Tensor,
     h, y, attributes = _flatten_tokens(hidden, labels, ignore_index,
                                        label_smoothing, z_loss, softcap,
                                        reduction)
-    _linear_signature(h, weight, y, bias is not None, *attributes)
-    loss, _ = _linear_forward(h, weight, y, bias, *attributes)
+    if grad_filter is not None:
+        grad_filter = float(grad_filter)
+    _linear_signature(h, weight, y, bias is not None, *attributes,
+                      grad_filter=grad_filter)
+    loss, _ = _linear_forward(h, weight, y, bias, *attributes, grad_filter)
     return _unflatten_loss(loss, labels, reduction)

@@ -352,9 +352,16 @@ class LinearCrossEntropySignature(_LossAttributes):
     dtype: str
     label_dtype: str = "i64"
     has_bias: bool = False
+    # Cut Cross-Entropy's gradient filtering (the backward only): None is
+    # exact.
+    grad_filter: Optional[float] = None
 
     def __post_init__(self):
         op = "linear_cross_entropy"
+        if self.grad_filter is not None and not (0.0 < self.grad_filter
+                                                 < 1.0):
+            raise SignatureError(f"{op}: grad_filter must be in (0, 1), got "
+                                 f"{self.grad_filter}")
         _check_dtype(f"{op}: hidden and weight", self.dtype, FLOAT_DTYPES)
         _check_dtype(f"{op}: labels", self.label_dtype, LABEL_DTYPES)
         _check_shape(f"{op}: hidden", self.hidden, 2)
@@ -399,9 +406,14 @@ class LinearCrossEntropySignature(_LossAttributes):
         args += [("%lse", lse), ("%dloss", loss)]
         names = ", ".join(n for n, _ in results)
         types = ", ".join(t for _, t in results)
+        attributes = self._loss_attributes()
+        if self.grad_filter is not None:
+            entry = f"grad_filter = {_f32(self.grad_filter)}"
+            attributes = (attributes[:-1] + f", {entry}}}" if attributes
+                          else _attributes([entry]))
         body = (f"  {names} = attn.linear_cross_entropy_grad %h, %w, %y"
                 f"{self._bias_use(b)}, %lse, %dloss"
-                f"{self._loss_attributes()}\n"
+                f"{attributes}\n"
                 f"      : {h}, {w}, {y}, {lse}, {loss} -> {types}\n")
         return self._module("linear_cross_entropy_backward", args, body,
                             results)

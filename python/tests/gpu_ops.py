@@ -74,6 +74,8 @@ LINEAR = [
                                  "label_smoothing": 0.1, "z_loss": 1e-4},
      0.1),
 ]
+# Gradient filtering: (N, D, V, grad_filter), bf16, mean.
+FILTERED = (113, 128, 1000, 2e-3)
 # torch.compile(fullgraph=True) case: (B, H, T, D, V).
 COMPILED = (2, 4, 128, 64, 512)
 
@@ -111,6 +113,9 @@ def signatures():
                                          dtype=dtype, has_bias=bias,
                                          **loss_attributes(attrs))
              for n, d, v, dtype, bias, attrs, _ in LINEAR]
+    n, d, v, eps = FILTERED
+    sigs.append(LinearCrossEntropySignature(hidden=(n, d), weight=(v, d),
+                                            dtype="bf16", grad_filter=eps))
     b, h, t, d, v = COMPILED
     sigs.append(AttentionSignature((b, h, t, d), (b, h, t, d), (b, h, t, d),
                                    "bf16", causal=True))
@@ -319,6 +324,48 @@ def run_checks() -> int:
         for label, a, r, r64 in zip(("loss", "dh", "dW", "dbias"), ours,
                                     ref, ref64):
             compare(name, label, a, r, r64, dtype)
+
+    # Gradient filtering: V = 1000 and eps = 2e-3 (about half the
+    # probabilities fall below it). Ours against the filtered gradient in
+    # float64, the base error being the same filtered gradient rounded to
+    # bf16 and multiplied in float32, as the kernels do; and ours must be
+    # at least 3x closer to the filtered gradient than to the exact one (a
+    # filter not applied fails).
+    n, d, v, eps = FILTERED
+    name = f"linear_cross_entropy {n}x{d} V{v} bf16 grad_filter {eps}"
+    h = torch.randn(n, d, device=dev).to(torch.bfloat16)
+    w = (torch.randn(v, d, device=dev) / math.sqrt(d)).to(torch.bfloat16)
+    y = labels_for(n, v, 0.2, -100)
+    gout = torch.randn((), device=dev)
+    ins = leaves(h, w)
+    loss = attn_mlir.linear_cross_entropy(ins[0], ins[1], y, grad_filter=eps)
+    ours = list(grads_of(loss, ins, gout))
+    keep = y != -100
+    rows = torch.arange(n, device=dev)[keep]
+
+    def dlogits(exact):
+        g = torch.softmax(h.double() @ w.double().t(), dim=-1)
+        g[rows, y[keep]] -= 1.0
+        if not exact:
+            g[g.abs() < eps] = 0.0
+        g[~keep] = 0.0
+        return g * (gout.double() / keep.sum().clamp(min=1))
+
+    g64, exact64 = dlogits(False), dlogits(True)
+    ref64 = [g64 @ w.double(), g64.t() @ h.double()]
+    g16 = g64.to(torch.bfloat16).float()
+    ref = [g16 @ w.float(), g16.t() @ h.float()]
+    for label, a, r, r64 in zip(("dh", "dW"), ours, ref, ref64):
+        compare(name, label, a, r, r64, "bf16")
+    to_filtered = (ours[0].double() - ref64[0]).abs().max().item()
+    to_exact = (ours[0].double() - exact64 @ w.double()).abs().max().item()
+    results.append((name, "dh: distance to the exact gradient / 3 (must "
+                    "exceed the distance to the filtered one)",
+                    to_filtered, to_exact / 3, to_filtered < to_exact / 3))
+    if not to_filtered < to_exact / 3:
+        failures.append(f"{name}: dh is {to_filtered:.3g} from the filtered "
+                        f"gradient and {to_exact:.3g} from the exact one: "
+                        f"the filter does not show")
 
     # torch.compile with fullgraph=True: any graph break raises.
     b, hh, t, d, v = COMPILED

@@ -7,7 +7,9 @@
 // sizes 16 to 256), one to three chunks, every attribute, gradient
 // filtering, all labels ignored, f16, i32 labels, and pinned schedules (2, 4
 // and 8 warps; 32- to 256-row tiles; 16- to 64-deep steps; 2 to 5 stages;
-// wgmma, the default on sm_90a, and mma.sync).
+// wgmma, the default on sm_90a, and mma.sync), and gradient filtering that
+// skips the products of all-zero tiles (skip_*: logits near 0 and a filter
+// of 0.01 leave only the label columns, so most tiles are skipped).
 // bench/check_gpu.sh runs them on the GPU against the float64 reference
 // (bench/gpu_check.list); here lit checks that each compiles to an sm_90a
 // package through the backward kernels (no simple-mapping remark), that a
@@ -62,6 +64,7 @@
 // CHECK-DAG: "kernel": "w2_bm32_bn256_bd16_s2_chunks_kernel"
 // CHECK-DAG: "kernel": "wg_w4_bm64_bn256_s3_chunks_kernel"
 // CHECK-DAG: "kernel": "wg_w8_bm128_bn64_s5_f16_kernel"
+// CHECK-DAG: "kernel": "skip_n300_v100000_d64_filter_kernel"
 // CHECK-DAG: "mapping": "attn-map-to-gpu"
 
 func.func @n1_v301_d64_mean(%h: tensor<1x64xbf16>, %w: tensor<301x64xbf16>, %y: tensor<1xi64>, %lse: tensor<1xf32>, %dl: tensor<f32>) -> (tensor<1x64xbf16>, tensor<301x64xbf16>) {
@@ -128,4 +131,9 @@ func.func @wg_w8_bm128_bn64_s5_f16(%h: tensor<77x192xf16>, %w: tensor<2049x192xf
   %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {reduction = #attn.reduction<none>, softcap = 20.0 : f32, schedule = #attn.schedule<block_m = 128, block_n = 64, block_d = 64, warps = 8, stages = 5>}
       : tensor<77x192xf16>, tensor<2049x192xf16>, tensor<77xi64>, tensor<77xf32>, tensor<77xf32> -> tensor<77x192xf16>, tensor<2049x192xf16>
   return %dh, %dw : tensor<77x192xf16>, tensor<2049x192xf16>
+}
+func.func @skip_n300_v100000_d64_filter(%h: tensor<300x64xbf16>, %w: tensor<100000x64xbf16>, %y: tensor<300xi64>, %lse: tensor<300xf32>, %dl: tensor<f32>) -> (tensor<300x64xbf16>, tensor<100000x64xbf16>) {
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, %dl {grad_filter = 1.0e-2 : f32}
+      : tensor<300x64xbf16>, tensor<100000x64xbf16>, tensor<300xi64>, tensor<300xf32>, tensor<f32> -> tensor<300x64xbf16>, tensor<100000x64xbf16>
+  return %dh, %dw : tensor<300x64xbf16>, tensor<100000x64xbf16>
 }

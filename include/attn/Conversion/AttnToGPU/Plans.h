@@ -308,6 +308,12 @@ struct LinearCrossEntropyGradPlan {
   /// tile, block_n columns; 64-deep steps in 128-byte-swizzled slabs, one
   /// wgmma group in flight), else mma.sync.
   bool warpgroupMma = false;
+  /// With grad_filter on wgmma: grad-logits flags each of its tiles that
+  /// has a nonzero gradient, and grad-hidden / grad-weight skip the steps
+  /// whose operand tile is all zero (Cut Cross-Entropy's gradient
+  /// filtering saving work); the tiles must nest (block_d | block_m |
+  /// block_n).
+  bool skipTiles = false;
   Reduction reduction;
   int64_t ignoreIndex;
   double labelSmoothing, zLoss;

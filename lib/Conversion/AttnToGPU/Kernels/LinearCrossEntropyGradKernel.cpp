@@ -28,6 +28,8 @@
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 
+#include <functional>
+
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::gpu_kernel;
@@ -78,9 +80,13 @@ std::array<Value, 2> loadPair(KernelBuilder &kb, Value mem, Value row,
 /// warp's accumulators are then 16 rows by block_n, as on mma.sync).
 class Product {
 public:
+  /// Whether step `step` (block_d deep) has a nonzero operand tile; the
+  /// steps it rejects are skipped (wgmma only; null: none is).
+  using StepFilter = std::function<Value(KernelBuilder &, Value)>;
+
   Product(const Plan &p, KernelBuilder &kb, Value tid, Operand a, Operand b,
-          int64_t depth)
-      : p(p), kb(kb), tid(tid), a(a), b(b), depth(depth) {
+          int64_t depth, StepFilter active = nullptr)
+      : p(p), kb(kb), tid(tid), a(a), b(b), depth(depth), active(active) {
     lane = kb.rem(tid, 32);
     warp = kb.div(tid, 32);
     if (p.warpgroupMma) {
@@ -130,6 +136,7 @@ private:
   Value tid, lane, warp, warpRow0, warpCol0;
   Operand a, b;
   int64_t depth;
+  StepFilter active;
   Value sA, sB;
 };
 
@@ -236,9 +243,15 @@ SmallVector<Accumulator> Product::runWarpgroup() {
   int64_t total = (depth + p.blockD - 1) / p.blockD;
   Value steps = kb.idx(total);
   auto loadStep = [&](KernelBuilder &kb, Value step) {
-    Value stage = kb.rem(step, p.stages);
-    load(a, sA, p.blockM, step, stage);
-    load(b, sB, p.blockN, step, stage);
+    auto issue = [&](KernelBuilder &kb) {
+      Value stage = kb.rem(step, p.stages);
+      load(a, sA, p.blockM, step, stage);
+      load(b, sB, p.blockN, step, stage);
+    };
+    if (active)
+      kb.ifThen(active(kb, step), issue);
+    else
+      issue(kb);
   };
   for (int64_t s = 0; s < ahead; ++s) {
     kb.ifThen(kb.lt(kb.idx(s), steps),
@@ -259,7 +272,7 @@ SmallVector<Accumulator> Product::runWarpgroup() {
     Value stage = kb.rem(step, p.stages);
     Value stageA = kb.add(addrA, kb.mul(stage, 2 * aStage));
     Value stageB = kb.add(addrB, kb.mul(stage, 2 * bStage));
-    Value acc = loop.getRegionIterArgs()[0];
+    auto multiplyStep = [&](KernelBuilder &kb, Value acc) {
     wgmmaFence(kb);
     for (int64_t kt = 0; kt < p.blockD / 16; ++kt) {
       // K-major: 16-element steps 32 bytes apart in the one 64-column slab
@@ -282,6 +295,18 @@ SmallVector<Accumulator> Product::runWarpgroup() {
       acc = wgmma(kb, descA, descB, acc, p.blockN, et,
                   /*transposeB=*/!b.kMajor, /*transposeA=*/!a.kMajor);
     }
+    return acc;
+    };
+    Value acc = loop.getRegionIterArgs()[0];
+    if (active)
+      acc = kb.ifElse(
+          active(kb, step), {accType},
+          [&](KernelBuilder &kb) {
+            return SmallVector<Value>{multiplyStep(kb, acc)};
+          },
+          [&](KernelBuilder &) { return SmallVector<Value>{acc}; })[0];
+    else
+      acc = multiplyStep(kb, acc);
     wgmmaCommit(kb);
     wgmmaWait(kb, 1);
     Value next = kb.add(step, ahead);
@@ -360,8 +385,17 @@ struct ChunkKernels {
   Value hidden, weight, bias, labels, lse, upstream;
   Value gradHidden, gradWeight, gradBias;
   /// N x chunk logit gradients; the low-order half of grad_hidden's sum
-  /// (null when one chunk covers V).
-  Value work, low;
+  /// (null when one chunk covers V); with tile skipping, a nonzero flag
+  /// per grad-logits tile [row tiles, chunk / block_n] (else null).
+  Value work, low, flags;
+
+  /// Whether grad-logits tile (row tile, column tile) has a nonzero.
+  Value tileActive(KernelBuilder &kb, Value rowTile, Value colTile) {
+    Value f = memref::LoadOp::create(kb.builder(), kb.location(), flags,
+                                     ValueRange{rowTile, colTile});
+    return arith::CmpIOp::create(kb.builder(), kb.location(),
+                                 arith::CmpIPredicate::ne, f, kb.i32(0));
+  }
 
   void gradLogits(OpBuilder &b, Location loc, Value c);
   void gradHiddenStep(OpBuilder &b, Location loc, Value c);
@@ -390,6 +424,7 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
     // Row by row, a column pair at a time (only a pair's class indices and
     // bias are live beside the accumulators): the gradient of each logit,
     // 0 past V, stored as one 4-byte pair.
+    Value nonzero = kb.i1(false);
     for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
       for (int64_t half = 0; half < 2; ++half) {
         Value token = kb.add(row0, prod.row(mt, half));
@@ -402,6 +437,7 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
                        : memref::LoadOp::create(b, loc, upstream,
                                                 ValueRange{});
         Value rowValid = kb.lt(token, p.tokens);
+        Value zeroF = kb.f32(0.0);
         for (int64_t nt = 0; nt < prod.nTiles(); ++nt) {
           std::array<Value, 2> grads;
           for (int64_t e = 0; e < 2; ++e) {
@@ -414,8 +450,13 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
             Value g = buildLossGradElement(
                 b, loc, spec, logit, label,
                 arith::IndexCastOp::create(b, loc, labelType, v), rowLse, up);
-            grads[e] = kb.truncF(
-                kb.select(kb.lt(v, p.vocab), g, kb.f32(0.0)), p.elementType);
+            g = kb.select(kb.lt(v, p.vocab), g, zeroF);
+            if (flags)
+              nonzero = kb.orI(
+                  nonzero,
+                  kb.andI(rowValid, kb.cmpF(arith::CmpFPredicate::UNE, g,
+                                            zeroF)));
+            grads[e] = kb.truncF(g, p.elementType);
           }
           kb.ifThen(rowValid, [&](KernelBuilder &kb) {
             storePair(b, loc, grads, work, token,
@@ -423,6 +464,27 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
           });
         }
       }
+    if (!flags)
+      return;
+    // The tile's flag: any thread's nonzero, through a shared word after
+    // the operand stages.
+    Value slot = kb.sharedView({1}, b.getI32Type(), p.sharedBytes() - 16);
+    Value zeroIdx = kb.idx(0);
+    Value first = kb.eqI(tid, 0);
+    kb.barrier();
+    kb.ifThen(first, [&](KernelBuilder &kb) {
+      memref::StoreOp::create(b, loc, kb.i32(0), slot, ValueRange{zeroIdx});
+    });
+    kb.barrier();
+    kb.ifThen(nonzero, [&](KernelBuilder &kb) {
+      memref::StoreOp::create(b, loc, kb.i32(1), slot, ValueRange{zeroIdx});
+    });
+    kb.barrier();
+    kb.ifThen(first, [&](KernelBuilder &kb) {
+      memref::StoreOp::create(
+          b, loc, memref::LoadOp::create(b, loc, slot, ValueRange{zeroIdx}),
+          flags, ValueRange{launch.getBlockIds().x, launch.getBlockIds().y});
+    });
   });
 }
 
@@ -434,9 +496,18 @@ void ChunkKernels::gradHiddenStep(OpBuilder &b, Location loc, Value c) {
     Value tid = launch.getThreadIds().x;
     Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
     Value col0 = kb.mul(launch.getBlockIds().y, p.blockN);
+    // With tile skipping, step s reads classes [s block_d, (s + 1)
+    // block_d) of this block's rows: one grad-logits tile's.
+    Value rowTile = launch.getBlockIds().x;
+    Product::StepFilter active;
+    if (flags)
+      active = [&](KernelBuilder &kb, Value step) {
+        return tileActive(kb, rowTile,
+                          kb.div(kb.mul(step, p.blockD), p.blockN));
+      };
     Product prod(p, kb, tid, {work, true, row0, p.tokens, kb.idx(0), p.chunk},
                  {weight, false, col0, p.hidden, kb.mul(c, p.chunk), p.vocab},
-                 p.chunk);
+                 p.chunk, active);
     SmallVector<Accumulator> acc = prod.run();
     Value first = kb.eqI(c, 0);
     Value notLast = kb.xorI(kb.eqI(c, p.chunks() - 1), kb.i1(true));
@@ -493,9 +564,18 @@ void ChunkKernels::gradWeightRows(OpBuilder &b, Location loc, Value c) {
     Value tid = launch.getThreadIds().x;
     Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
     Value col0 = kb.mul(launch.getBlockIds().y, p.blockN);
+    // With tile skipping, step s reads tokens [s block_d, (s + 1) block_d)
+    // of this block's block_m classes: one grad-logits tile's.
+    Value colTile = kb.div(row0, p.blockN);
+    Product::StepFilter active;
+    if (flags)
+      active = [&](KernelBuilder &kb, Value step) {
+        return tileActive(kb, kb.div(kb.mul(step, p.blockD), p.blockM),
+                          colTile);
+      };
     Product prod(p, kb, tid, {work, false, row0, p.chunk, kb.idx(0), p.tokens},
                  {hidden, false, col0, p.hidden, kb.idx(0), p.tokens},
-                 p.tokens);
+                 p.tokens, active);
     SmallVector<Accumulator> acc = prod.run();
     Value class0 = kb.add(kb.mul(c, p.chunk), row0);
     for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
@@ -559,10 +639,18 @@ void mlir::attn::gpu_kernel::buildLinearCrossEntropyGrad(
     OpBuilder &b, Location loc, const LinearCrossEntropyGradPlan &plan,
     Value hidden, Value weight, Value bias, Value labels, Value lse,
     Value upstream, Value gradHidden, Value gradWeight, Value gradBias) {
-  ChunkKernels k{plan,   hidden,     weight,     bias,     labels, lse,
-                 upstream, gradHidden, gradWeight, gradBias, Value(), Value()};
+  ChunkKernels k{plan,       hidden,     weight,   bias,
+                 labels,     lse,        upstream, gradHidden,
+                 gradWeight, gradBias,   Value(),  Value(),
+                 Value()};
   k.work = memref::AllocOp::create(
       b, loc, MemRefType::get({plan.tokens, plan.chunk}, plan.elementType));
+  if (plan.skipTiles)
+    k.flags = memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({ceilDiv(plan.tokens, plan.blockM),
+                         plan.chunk / plan.blockN},
+                        b.getI32Type()));
   if (plan.chunks() > 1)
     k.low = memref::AllocOp::create(
         b, loc, MemRefType::get({plan.tokens, plan.hidden}, b.getBF16Type()));
@@ -583,4 +671,6 @@ void mlir::attn::gpu_kernel::buildLinearCrossEntropyGrad(
   memref::DeallocOp::create(b, loc, k.work);
   if (k.low)
     memref::DeallocOp::create(b, loc, k.low);
+  if (k.flags)
+    memref::DeallocOp::create(b, loc, k.flags);
 }

@@ -33,9 +33,11 @@ mlir::attn::unsupportedLinearCrossEntropyGrad(LinearCrossEntropyGradOp op) {
 }
 
 int64_t LinearCrossEntropyGradPlan::sharedBytes() const {
-  // Swizzled slabs need no padding; tiles start 1024-byte aligned.
+  // Swizzled slabs need no padding; tiles start 1024-byte aligned; with
+  // tile skipping, 16 bytes for the block's nonzero flag follow.
   if (warpgroupMma)
-    return 2 * stages * (blockM + blockN) * blockD + 1024;
+    return 2 * stages * (blockM + blockN) * blockD + 1024 +
+           (skipTiles ? 16 : 0);
   // An operand tile of `rows` rows, K-major (rows x (block_d + pad)) or
   // transposed (block_d x (rows + pad)); the launches differ only in which,
   // so all take the larger.
@@ -125,6 +127,9 @@ mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
   p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
                    p.blockM == 16 * p.warps && p.blockD == 64 &&
                    p.blockN % 64 == 0 && p.stages >= 3;
+
+  p.skipTiles = p.filter && p.warpgroupMma && p.blockM % p.blockD == 0 &&
+                p.blockN % p.blockM == 0;
 
   LaunchFacts &f = p.facts;
   f.family = KernelFamily::LinearCrossEntropyGrad;
