@@ -255,16 +255,22 @@ FailureOr<RowPlan> planRows(Operation *op, ScheduleAttr schedule,
 // Linear cross-entropy (Cut Cross-Entropy)
 //===----------------------------------------------------------------------===//
 
-struct LinearCrossEntropyPlan {
+/// A static linear cross-entropy problem (hidden [tokens, hidden], weight
+/// [vocab, hidden], 16-bit elements) and the loss attributes its forward
+/// and backward share.
+struct LinearCrossEntropyProblem {
   int64_t tokens, hidden, vocab;
   Type elementType;
+  int64_t ignoreIndex;
+  double labelSmoothing, zLoss;
+  std::optional<double> softcap;
+};
+
+struct LinearCrossEntropyPlan : LinearCrossEntropyProblem {
   int64_t blockM, blockN, blockD, warps, stages, split;
   /// sm_90a: logits tiles on warpgroup MMA (one m64 x block_n wgmma tile
   /// per warpgroup), else mma.sync m16n8k16 (16 tokens per warp).
   bool warpgroupMma = false;
-  int64_t ignoreIndex;
-  double labelSmoothing, zLoss;
-  std::optional<double> softcap;
   LaunchFacts facts;
 
   /// Shared-memory row pitch in elements: padded for ldmatrix; the
@@ -297,9 +303,7 @@ planLinearCrossEntropy(LinearCrossEntropyOp op, ScheduleAttr schedule,
 /// through `stages` cp.async buffers, on `warps` warps laid out
 /// (warps / 2) x 2 (mma.sync) or a warpgroup per 64 rows (wgmma). Nothing is atomic: every element is written by one
 /// thread, in a fixed order (deterministic).
-struct LinearCrossEntropyGradPlan {
-  int64_t tokens, hidden, vocab;
-  Type elementType;
+struct LinearCrossEntropyGradPlan : LinearCrossEntropyProblem {
   bool hasBias;
   int64_t blockM, blockN, blockD, warps, stages;
   /// Classes per chunk: a multiple of block_m and block_n.
@@ -315,9 +319,7 @@ struct LinearCrossEntropyGradPlan {
   /// block_n).
   bool skipTiles = false;
   Reduction reduction;
-  int64_t ignoreIndex;
-  double labelSmoothing, zLoss;
-  std::optional<double> softcap, filter;
+  std::optional<double> filter;
   /// The grad-logits launch (the grad-hidden and grad-weight launches have
   /// the same block and tiles).
   LaunchFacts facts;

@@ -22,14 +22,7 @@ using namespace mlir::attn::plan_detail;
 
 std::string
 mlir::attn::unsupportedLinearCrossEntropyGrad(LinearCrossEntropyGradOp op) {
-  std::string why = unsupportedOperands({op.getHidden(), op.getWeight()},
-                                        /*allowF32=*/false);
-  if (!why.empty())
-    return why;
-  // 16-byte copies along the hidden dim (and 16-element MMA steps).
-  if (cast<ShapedType>(op.getHidden().getType()).getDimSize(1) % 16 != 0)
-    return "hidden size is not a multiple of 16";
-  return "";
+  return unsupportedLinearOperands(op);
 }
 
 int64_t LinearCrossEntropyGradPlan::sharedBytes() const {
@@ -60,19 +53,10 @@ mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
                                        ScheduleAttr schedule,
                                        const ChipInfo &chip,
                                        PlanDiagnostic emitError) {
-  auto h = cast<ShapedType>(op.getHidden().getType());
   LinearCrossEntropyGradPlan p;
-  p.tokens = h.getDimSize(0);
-  p.hidden = h.getDimSize(1);
-  p.vocab = cast<ShapedType>(op.getWeight().getType()).getDimSize(0);
-  p.elementType = h.getElementType();
+  readLinearProblem(op, p);
   p.hasBias = bool(op.getBias());
   p.reduction = op.getReduction();
-  p.ignoreIndex = op.getIgnoreIndex();
-  p.labelSmoothing = op.getLabelSmoothing().convertToDouble();
-  p.zLoss = op.getZLoss().convertToDouble();
-  if (std::optional<APFloat> cap = op.getSoftcap())
-    p.softcap = cap->convertToDouble();
   if (std::optional<APFloat> eps = op.getGradFilter())
     p.filter = eps->convertToDouble();
   p.blockM = schedule.getBlockM();

@@ -17,13 +17,7 @@ using namespace mlir::attn::plan_detail;
 
 std::string
 mlir::attn::unsupportedLinearCrossEntropy(LinearCrossEntropyOp op) {
-  std::string why = unsupportedOperands({op.getHidden(), op.getWeight()},
-                                        /*allowF32=*/false);
-  if (!why.empty())
-    return why;
-  if (cast<ShapedType>(op.getHidden().getType()).getDimSize(1) % 16 != 0)
-    return "hidden size is not a multiple of 16";
-  return "";
+  return unsupportedLinearOperands(op);
 }
 
 int64_t LinearCrossEntropyPlan::pitch() const {
@@ -40,17 +34,8 @@ FailureOr<LinearCrossEntropyPlan>
 mlir::attn::planLinearCrossEntropy(LinearCrossEntropyOp op,
                                    ScheduleAttr schedule, const ChipInfo &chip,
                                    PlanDiagnostic emitError) {
-  auto h = cast<ShapedType>(op.getHidden().getType());
   LinearCrossEntropyPlan p;
-  p.tokens = h.getDimSize(0);
-  p.hidden = h.getDimSize(1);
-  p.vocab = cast<ShapedType>(op.getWeight().getType()).getDimSize(0);
-  p.elementType = h.getElementType();
-  p.ignoreIndex = op.getIgnoreIndex();
-  p.labelSmoothing = op.getLabelSmoothing().convertToDouble();
-  p.zLoss = op.getZLoss().convertToDouble();
-  if (std::optional<APFloat> cap = op.getSoftcap())
-    p.softcap = cap->convertToDouble();
+  readLinearProblem(op, p);
   p.blockM = schedule.getBlockM();
   p.blockN = schedule.getBlockN();
   p.blockD = schedule.getBlockD();

@@ -130,6 +130,35 @@ std::string unsupportedOperands(ValueRange operands, bool allowF32);
 std::string unsupportedAttentionOperands(ValueRange operands, Value mask,
                                          int64_t maxHeadDim);
 
+/// Why no kernel takes linear_cross_entropy(_grad) `op`'s operands, or "":
+/// unsupportedOperands, or a hidden size that is not a multiple of 16
+/// (16-byte copies along it, 16-element MMA steps).
+template <typename OpT> std::string unsupportedLinearOperands(OpT op) {
+  std::string why = unsupportedOperands({op.getHidden(), op.getWeight()},
+                                        /*allowF32=*/false);
+  if (!why.empty())
+    return why;
+  if (cast<ShapedType>(op.getHidden().getType()).getDimSize(1) % 16 != 0)
+    return "hidden size is not a multiple of 16";
+  return "";
+}
+
+/// Reads the problem of linear_cross_entropy or its gradient (shapes,
+/// element type, loss attributes).
+template <typename OpT>
+void readLinearProblem(OpT op, LinearCrossEntropyProblem &p) {
+  auto h = cast<ShapedType>(op.getHidden().getType());
+  p.tokens = h.getDimSize(0);
+  p.hidden = h.getDimSize(1);
+  p.vocab = cast<ShapedType>(op.getWeight().getType()).getDimSize(0);
+  p.elementType = h.getElementType();
+  p.ignoreIndex = op.getIgnoreIndex();
+  p.labelSmoothing = op.getLabelSmoothing().convertToDouble();
+  p.zLoss = op.getZLoss().convertToDouble();
+  if (std::optional<APFloat> cap = op.getSoftcap())
+    p.softcap = cap->convertToDouble();
+}
+
 /// Reads the problem of an attention op or its gradient (shapes, element
 /// type, scale, softcap, masks).
 template <typename OpT> void readAttentionProblem(OpT op, AttentionProblem &p) {
