@@ -139,3 +139,45 @@ module attributes {gpu.container_module} {
     return
   }
 }
+
+// -----
+
+// Host loops unroll into the launch sequence only with constant bounds and
+// step (attn-emit-kernel-package-loops.mlir), and allocate nothing.
+module attributes {gpu.container_module} {
+  func.func @dynamic_loop(%a: memref<4xf32>, %n: index) attributes {attn.spec = #attn.function_spec<name = "dynamic_loop", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "f32", shape = [4]>, #attn.tensor_arg<name = "arg1", role = "input", dtype = "i64", shape = []>]>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    // expected-error @+1 {{attn-emit-kernel-package: a host loop needs constant bounds, a positive constant step and no results}}
+    scf.for %i = %c0 to %n step %c1 {
+      gpu.launch_func @m::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%a : memref<4xf32>)
+    }
+    return
+  }
+  gpu.module @m [#nvvm.target<chip = "sm_90a", features = "+ptx80">] {
+    llvm.func @k(%a: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
+      llvm.return
+    }
+  }
+}
+
+// -----
+
+module attributes {gpu.container_module} {
+  func.func @alloc_in_loop(%a: memref<4xf32>) attributes {attn.spec = #attn.function_spec<name = "alloc_in_loop", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "f32", shape = [4]>]>} {
+    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    scf.for %i = %c0 to %c2 step %c1 {
+      // expected-error @+1 {{attn-emit-kernel-package: temporary buffers must be allocated outside host loops}}
+      %t = memref.alloc() : memref<4xf32>
+      gpu.launch_func @m::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%t : memref<4xf32>)
+    }
+    return
+  }
+  gpu.module @m [#nvvm.target<chip = "sm_90a", features = "+ptx80">] {
+    llvm.func @k(%a: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
+      llvm.return
+    }
+  }
+}

@@ -73,3 +73,34 @@ func.func @dynamic_bounds(%a: memref<?xf32>, %n: index) {
   }
   return
 }
+
+// -----
+
+// A host loop of kernel launches (the linear cross-entropy backward's chunk
+// loop) is a launch sequence: it stays on the host, not wrapped in a
+// single-thread launch; a loop that also computes is wrapped.
+// CHECK-LABEL: func @launch_loop
+// CHECK: scf.for
+// CHECK-NEXT: gpu.launch blocks
+// CHECK: gpu.terminator
+// CHECK-NEXT: }
+// CHECK-NEXT: }
+// CHECK: gpu.launch blocks
+// CHECK: scf.for
+// CHECK: memref.store
+func.func @launch_loop(%a: memref<4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c4 = arith.constant 4 : index
+  %z = arith.constant 0.0 : f32
+  scf.for %i = %c0 to %c4 step %c1 {
+    gpu.launch blocks(%bx, %by, %bz) in (%gx = %c1, %gy = %c1, %gz = %c1) threads(%tx, %ty, %tz) in (%sx = %c1, %sy = %c1, %sz = %c1) {
+      memref.store %z, %a[%i] : memref<4xf32>
+      gpu.terminator
+    }
+  }
+  scf.for %i = %c0 to %c4 step %c1 {
+    memref.store %z, %a[%i] : memref<4xf32>
+  }
+  return
+}

@@ -102,7 +102,11 @@ mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
   if (saturatingMul(rowBytes, whole) > budget)
     budget = std::max(kMinGradChunkBytes,
                       budget - saturatingMul(rowBytes, p.hidden));
-  p.chunk = std::clamp(budget / rowBytes / unit * unit, unit, whole);
+  // Few tokens allow many classes per chunk: no more than the grid's y
+  // limit of grad-logits tiles (65535 x block_n).
+  int64_t gridCap = 65535 * p.blockN / unit * unit;
+  p.chunk = std::clamp(budget / rowBytes / unit * unit, unit,
+                       std::min(whole, gridCap));
 
   // Warpgroup MMA where the chip has it and the schedule fits its tiles:
   // a warpgroup per 64 rows, 64-deep steps (one swizzled slab of K), whole
