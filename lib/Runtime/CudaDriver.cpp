@@ -132,6 +132,8 @@ bool CudaDriver::load(std::string &error) {
       resolver.resolve(cuStreamSynchronize, {"cuStreamSynchronize"}, true,
                        error) &&
       resolver.resolve(cuStreamQuery, {"cuStreamQuery"}, false, error) &&
+      resolver.resolve(cuTensorMapEncodeTiled, {"cuTensorMapEncodeTiled"},
+                       false, error) &&
       resolver.resolve(cuEventCreate, {"cuEventCreate"}, true, error) &&
       resolver.resolve(cuEventDestroy, {"cuEventDestroy_v2", "cuEventDestroy"},
                        true, error) &&

@@ -32,6 +32,8 @@ DeviceFunction::load(const CudaDriver &driver, const KernelPackage &package,
 }
 
 DeviceFunction::~DeviceFunction() {
+  if (tensorMapBuffer)
+    driver.cuMemFree(tensorMapBuffer);
   for (CUdeviceptr buffer : temps)
     if (buffer)
       driver.cuMemFree(buffer);
@@ -196,6 +198,89 @@ bool DeviceFunction::allocateTemps(std::string &error) {
                              spec.name,
                          error))
       return false;
+  size_t maps = 0;
+  for (const LaunchSpec &launch : spec.launches) {
+    firstTensorMap.push_back(maps);
+    for (const LaunchArg &arg : launch.args)
+      maps += arg.kind == LaunchArg::Kind::TensorMap;
+  }
+  if (maps == 0)
+    return true;
+  if (!driver.cuTensorMapEncodeTiled) {
+    error = "function " + spec.name +
+            " uses TMA tensor maps, but the CUDA driver has no "
+            "cuTensorMapEncodeTiled (CUDA 12 or newer is needed)";
+    return false;
+  }
+  tensorMaps.assign(maps, CUtensorMap());
+  tensorMapWritten.assign(maps, false);
+  return driver.allocate(maps * sizeof(CUtensorMap), tensorMapBuffer,
+                         "the tensor maps of function " + spec.name, error);
+}
+
+/// cuTensorMapEncodeTiled's code of a swizzle span / an L2 promotion size
+/// in bytes (0: none), both checked by the manifest parser.
+static int swizzleCode(int64_t bytes) {
+  return bytes == 128 ? 3 : bytes == 64 ? 2 : bytes == 32 ? 1 : 0;
+}
+static int l2PromotionCode(int64_t bytes) {
+  return bytes == 256 ? 3 : bytes == 128 ? 2 : bytes == 64 ? 1 : 0;
+}
+
+bool DeviceFunction::updateTensorMaps(size_t index, const CUdeviceptr *args,
+                                      CUstream stream,
+                                      std::string &error) const {
+  const LaunchSpec &launchSpec = spec.launches[index];
+  size_t slot = firstTensorMap[index];
+  for (size_t a = 0; a < launchSpec.args.size(); ++a) {
+    const LaunchArg &arg = launchSpec.args[a];
+    if (arg.kind != LaunchArg::Kind::TensorMap)
+      continue;
+    const TensorMapSpec &map = arg.tensorMap;
+    size_t rank = map.shape.size();
+    cuuint64_t dims[5], strides[4];
+    cuuint32_t box[5], elementStrides[5];
+    cuuint64_t stride = dtypeBytes(map.dtype);
+    // Innermost first.
+    for (size_t r = 0; r < rank; ++r) {
+      dims[r] = static_cast<cuuint64_t>(map.shape[rank - 1 - r]);
+      box[r] = static_cast<cuuint32_t>(map.box[rank - 1 - r]);
+      elementStrides[r] = 1;
+      stride *= dims[r];
+      if (r + 1 < rank)
+        strides[r] = stride;
+    }
+    int dataType = map.dtype == DType::BF16   ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16
+                   : map.dtype == DType::F16 ? CU_TENSOR_MAP_DATA_TYPE_FLOAT16
+                                             : CU_TENSOR_MAP_DATA_TYPE_FLOAT32;
+    CUdeviceptr base = map.inArg ? args[map.index] : temps[map.index];
+    CUtensorMap encoded;
+    if (!driver.check(
+            driver.cuTensorMapEncodeTiled(
+                &encoded, dataType, static_cast<cuuint32_t>(rank),
+                reinterpret_cast<void *>(base), dims, strides, box,
+                elementStrides, /*interleave=*/0, swizzleCode(map.swizzle),
+                l2PromotionCode(map.l2Promotion), /*oobFill: zeros=*/0),
+            describeLaunch(index) + ": cuTensorMapEncodeTiled of argument " +
+                std::to_string(a) +
+                " (its buffer must be 16-byte aligned)",
+            error))
+      return false;
+    if (!tensorMapWritten[slot] ||
+        std::memcmp(&encoded, &tensorMaps[slot], sizeof(encoded)) != 0) {
+      tensorMaps[slot] = encoded;
+      // From pageable memory: staged before the call returns.
+      if (!driver.check(
+              driver.cuMemcpyHtoDAsync(tensorMapBuffer +
+                                           slot * sizeof(CUtensorMap),
+                                       &tensorMaps[slot], sizeof(CUtensorMap),
+                                       stream),
+              describeLaunch(index) + ": copying a tensor map", error))
+        return false;
+      tensorMapWritten[slot] = true;
+    }
+    ++slot;
+  }
   return true;
 }
 
@@ -215,6 +300,9 @@ bool DeviceFunction::launch(size_t index, const CUdeviceptr *args,
   const LaunchSpec &launchSpec = spec.launches[index];
   // Each parameter's value lives in its own 8-byte slot; the driver copies
   // as many bytes from each as the kernel's parameter has.
+  if (!updateTensorMaps(index, args, stream, error))
+    return false;
+  size_t mapSlot = firstTensorMap.empty() ? 0 : firstTensorMap[index];
   std::vector<uint64_t> slots(launchSpec.args.size(), 0);
   std::vector<void *> params(launchSpec.args.size(), nullptr);
   for (size_t i = 0; i < launchSpec.args.size(); ++i) {
@@ -245,6 +333,11 @@ bool DeviceFunction::launch(size_t index, const CUdeviceptr *args,
     case LaunchArg::Kind::F64: {
       double value = arg.floatValue;
       std::memcpy(slot, &value, sizeof(value));
+      break;
+    }
+    case LaunchArg::Kind::TensorMap: {
+      CUdeviceptr map = tensorMapBuffer + mapSlot++ * sizeof(CUtensorMap);
+      std::memcpy(slot, &map, sizeof(map));
       break;
     }
     }

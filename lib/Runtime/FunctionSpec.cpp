@@ -4,7 +4,9 @@
 
 #include "JsonFields.h"
 
+#include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <cstring>
 #include <limits>
 
@@ -160,6 +162,130 @@ static bool parseTensorSpec(const JsonValue &json, const std::string &path,
   return true;
 }
 
+/// The "index" of an "arg" (`isArg`) or "temp" reference at `path`.
+static bool parseBufferIndex(const JsonValue &json, const std::string &path,
+                             const FunctionSpec &spec, bool isArg,
+                             int64_t &result, std::string &error) {
+  size_t count = isArg ? spec.args.size() : spec.tempBytes.size();
+  const JsonValue *index = requireMember(json, path, "index", error);
+  if (!index)
+    return false;
+  if (!index->isInteger() || index->getInteger() < 0 ||
+      static_cast<uint64_t>(index->getInteger()) >= count)
+    return failAt(*index, memberPath(path, "index"),
+                  std::string("no ") + (isArg ? "argument" : "temporary") +
+                      " with index " + writeJson(*index, 0) + " (the " +
+                      "function has " + std::to_string(count) + ")",
+                  error);
+  result = index->getInteger();
+  return true;
+}
+
+/// Reads "name": one of `allowed`.
+static bool readChoice(const JsonValue &json, const std::string &path,
+                       const char *name, std::initializer_list<int64_t> allowed,
+                       int64_t &value, std::string &error) {
+  if (!readInteger(json, path, name, value, error, 0, 1 << 20))
+    return false;
+  if (std::find(allowed.begin(), allowed.end(), value) != allowed.end())
+    return true;
+  std::string list;
+  for (int64_t a : allowed)
+    list += (list.empty() ? "" : ", ") + std::to_string(a);
+  return failAt(*json.find(name), memberPath(path, name),
+                "must be one of " + list, error);
+}
+
+/// A "tensor_map" launch argument: checks what cuTensorMapEncodeTiled
+/// requires of the description, so that a bad manifest fails at load.
+static bool parseTensorMap(const JsonValue &json, const std::string &path,
+                           const FunctionSpec &spec, TensorMapSpec &map,
+                           std::string &error) {
+  const JsonValue *buffer = requireMember(json, path, "buffer", error);
+  std::string bufferPath = memberPath(path, "buffer"), bufferKind, dtype;
+  if (!buffer || !expectObject(*buffer, bufferPath, error) ||
+      !readString(*buffer, bufferPath, "kind", bufferKind, error))
+    return false;
+  if (bufferKind != "arg" && bufferKind != "temp")
+    return failAt(*buffer->find("kind"), memberPath(bufferPath, "kind"),
+                  "a tensor map's buffer is an \"arg\" or a \"temp\"",
+                  error);
+  map.inArg = bufferKind == "arg";
+  if (!parseBufferIndex(*buffer, bufferPath, spec, map.inArg, map.index,
+                        error) ||
+      !readString(json, path, "dtype", dtype, error))
+    return false;
+  if (!parseDType(dtype, map.dtype) ||
+      (map.dtype != DType::BF16 && map.dtype != DType::F16 &&
+       map.dtype != DType::F32))
+    return failAt(*json.find("dtype"), memberPath(path, "dtype"),
+                  "a tensor map's dtype is bf16, f16 or f32", error);
+  int64_t element = static_cast<int64_t>(dtypeBytes(map.dtype));
+  auto readDims = [&](const char *name, int64_t max,
+                      std::vector<int64_t> &dims) {
+    const JsonValue *array = readArray(json, path, name, error);
+    if (!array)
+      return false;
+    dims.clear();
+    for (size_t i = 0; i < array->getArray().size(); ++i) {
+      int64_t d;
+      if (!checkInteger(array->getArray()[i],
+                        elementPath(memberPath(path, name), i), 1, max, d,
+                        error))
+        return false;
+      dims.push_back(d);
+    }
+    if (dims.empty() || dims.size() > 5)
+      return failAt(*array, memberPath(path, name),
+                    "a tensor map has rank 1 to 5", error);
+    return true;
+  };
+  if (!readDims("shape", int64_t(1) << 32, map.shape) ||
+      !readDims("box", 256, map.box))
+    return false;
+  if (map.shape.size() != map.box.size())
+    return failAt(*json.find("box"), memberPath(path, "box"),
+                  "has rank " + std::to_string(map.box.size()) +
+                      " but the shape has rank " +
+                      std::to_string(map.shape.size()),
+                  error);
+  if (!readChoice(json, path, "swizzle", {0, 32, 64, 128}, map.swizzle,
+                  error) ||
+      !readChoice(json, path, "l2_promotion", {0, 64, 128, 256},
+                  map.l2Promotion, error))
+    return false;
+  // Strides (every dim but the innermost) are multiples of 16 bytes; the
+  // box's rows are whole 16-byte units and fit the swizzle span.
+  int64_t innerBytes = map.shape.back() * element;
+  int64_t boxBytes = map.box.back() * element;
+  if (map.shape.size() > 1 && innerBytes % 16 != 0)
+    return failAt(*json.find("shape"), memberPath(path, "shape"),
+                  "rows of " + std::to_string(innerBytes) +
+                      " bytes are not a multiple of 16 (TMA's stride unit)",
+                  error);
+  if (boxBytes % 16 != 0 || (map.swizzle != 0 && boxBytes > map.swizzle))
+    return failAt(*json.find("box"), memberPath(path, "box"),
+                  "box rows of " + std::to_string(boxBytes) +
+                      " bytes must be a multiple of 16 and, swizzled, at "
+                      "most the swizzle span",
+                  error);
+  int64_t bytes = element;
+  for (int64_t d : map.shape) {
+    if (bytes > maxBufferBytes / d)
+      return failAt(*json.find("shape"), memberPath(path, "shape"),
+                    "tensor map is larger than 2^48 bytes", error);
+    bytes *= d;
+  }
+  int64_t available =
+      map.inArg ? spec.args[map.index].bytes() : spec.tempBytes[map.index];
+  if (bytes > available)
+    return failAt(*json.find("shape"), memberPath(path, "shape"),
+                  "describes " + std::to_string(bytes) +
+                      " bytes but its buffer has " + std::to_string(available),
+                  error);
+  return true;
+}
+
 static bool parseLaunchArg(const JsonValue &json, const std::string &path,
                            const FunctionSpec &spec, LaunchArg &arg,
                            std::string &error) {
@@ -170,19 +296,11 @@ static bool parseLaunchArg(const JsonValue &json, const std::string &path,
   if (kind == "arg" || kind == "temp") {
     bool isArg = kind == "arg";
     arg.kind = isArg ? LaunchArg::Kind::Arg : LaunchArg::Kind::Temp;
-    size_t count = isArg ? spec.args.size() : spec.tempBytes.size();
-    const JsonValue *index = requireMember(json, path, "index", error);
-    if (!index)
-      return false;
-    if (!index->isInteger() || index->getInteger() < 0 ||
-        static_cast<uint64_t>(index->getInteger()) >= count)
-      return failAt(*index, memberPath(path, "index"),
-                    std::string("no ") + (isArg ? "argument" : "temporary") +
-                        " with index " + writeJson(*index, 0) + " (the " +
-                        "function has " + std::to_string(count) + ")",
-                    error);
-    arg.index = index->getInteger();
-    return true;
+    return parseBufferIndex(json, path, spec, isArg, arg.index, error);
+  }
+  if (kind == "tensor_map") {
+    arg.kind = LaunchArg::Kind::TensorMap;
+    return parseTensorMap(json, path, spec, arg.tensorMap, error);
   }
   if (kind == "i64" || kind == "i32") {
     bool is64 = kind == "i64";
@@ -380,6 +498,8 @@ static const char *launchArgKindName(LaunchArg::Kind kind) {
     return "f32";
   case LaunchArg::Kind::F64:
     return "f64";
+  case LaunchArg::Kind::TensorMap:
+    return "tensor_map";
   }
   return "?";
 }
@@ -450,6 +570,25 @@ JsonValue attn::runtime::functionSpecToJson(const FunctionSpec &spec) {
       case LaunchArg::Kind::F64:
         argJson.set("value", JsonValue::number(arg.floatValue));
         break;
+      case LaunchArg::Kind::TensorMap: {
+        const TensorMapSpec &map = arg.tensorMap;
+        auto dims = [](const std::vector<int64_t> &values) {
+          JsonValue array = JsonValue::array();
+          for (int64_t v : values)
+            array.push(JsonValue::integer(v));
+          return array;
+        };
+        argJson.set("buffer",
+                    JsonValue::object(
+                        {{"kind", JsonValue::string(map.inArg ? "arg" : "temp")},
+                         {"index", JsonValue::integer(map.index)}}));
+        argJson.set("dtype", JsonValue::string(dtypeName(map.dtype)));
+        argJson.set("shape", dims(map.shape));
+        argJson.set("box", dims(map.box));
+        argJson.set("swizzle", JsonValue::integer(map.swizzle));
+        argJson.set("l2_promotion", JsonValue::integer(map.l2Promotion));
+        break;
+      }
       }
       launchArgs.push(std::move(argJson));
     }

@@ -10,6 +10,7 @@
 
 #include "attn/Conversion/AttnToGPU/Plans.h"
 #include "attn/Dialect/Attn/IR/AttnOps.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
 #include "attn/Dialect/Attn/Utils/StaticShape.h"
 
 #include "llvm/ADT/TypeSwitch.h"
@@ -44,8 +45,9 @@ static int64_t wholeWaveSplit(int64_t rowTiles, int64_t vocabTiles,
 static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
   MLIRContext *ctx = op->getContext();
   auto make = [&](int64_t bm, int64_t bn, int64_t bd, int64_t w, int64_t st,
-                  int64_t sp, int64_t p) {
-    return ScheduleAttr::get(ctx, bm, bn, bd, w, st, sp, p, chip.name);
+                  int64_t sp, int64_t p, StringRef pipeline = kPipelineCpAsync) {
+    return ScheduleAttr::get(ctx, bm, bn, bd, w, st, sp, p, pipeline,
+                             chip.name);
   };
   // The host runs attn-tile's loops: the sm_90a choices shape them as well
   // as any (only the tiles and splits matter there).
@@ -196,7 +198,8 @@ ScheduleAttr mlir::attn::getPreferredSchedule(Operation *op,
   // defaults, as the enumeration holds them.
   return ScheduleAttr::get(op->getContext(), s.getBlockM(), s.getBlockN(),
                            s.getBlockD(), /*warps=*/4, /*stages=*/1,
-                           s.getSplit(), s.getPasses(), chip.name);
+                           s.getSplit(), s.getPasses(), kPipelineCpAsync,
+                           chip.name);
 }
 
 ScheduleAttr mlir::attn::getDefaultSchedule(Operation *op, StringRef chip) {

@@ -36,6 +36,7 @@ struct Candidates {
   SmallVector<int64_t> blockM, blockN, blockD = {0}, warps = {4},
                                        stages = {1}, split = {1},
                                        passes = {1};
+  SmallVector<StringRef> pipelines = {kPipelineCpAsync};
   /// Further block_m candidates, per warp: block_m = r x warps.
   SmallVector<int64_t> rowsPerWarp;
   /// Derives block_n from the split (the whole row over the blocks).
@@ -48,9 +49,11 @@ static void addLegal(Operation *op, StringRef chip, const Candidates &c,
   MLIRContext *ctx = op->getContext();
   auto consider = [&](int64_t bm, int64_t bn, int64_t bd, int64_t w,
                       int64_t st, int64_t sp, int64_t p) {
-    auto s = ScheduleAttr::get(ctx, bm, bn, bd, w, st, sp, p, chip);
-    if (isLegalSchedule(op, s))
-      out.insert(s);
+    for (StringRef pipeline : c.pipelines) {
+      auto s = ScheduleAttr::get(ctx, bm, bn, bd, w, st, sp, p, pipeline, chip);
+      if (isLegalSchedule(op, s))
+        out.insert(s);
+    }
   };
   for (int64_t w : c.warps)
     for (int64_t p : c.passes)
@@ -159,6 +162,7 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
         c.warps = warps;
         c.rowsPerWarp = {16, 32};
         c.stages = {2, 3, 4, 5, 6, 7, 8};
+        c.pipelines = {kPipelineCpAsync, kPipelineTma};
       })
       .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
         int64_t row = staticDimOr(o.getInput(), o.getDim(), 0);

@@ -31,6 +31,17 @@ using CUmodule = CUmod_st *;
 using CUfunction = CUfunc_st *;
 using CUstream = CUstream_st *;
 using CUevent = CUevent_st *;
+/// An encoded TMA tensor map: 128 opaque bytes, 64-byte aligned.
+struct alignas(64) CUtensorMap {
+  unsigned long long opaque[16];
+};
+using cuuint32_t = unsigned;
+using cuuint64_t = unsigned long long;
+/// cuTensorMapEncodeTiled's enumerations (CUtensorMapDataType, ...), by
+/// value.
+constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT16 = 6;
+constexpr int CU_TENSOR_MAP_DATA_TYPE_FLOAT32 = 7;
+constexpr int CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 = 9;
 
 constexpr CUresult CUDA_SUCCESS = 0;
 constexpr CUresult CUDA_ERROR_INVALID_VALUE = 1;
@@ -156,6 +167,14 @@ public:
   CUresult (*cuEventQuery)(cuda::CUevent event) = nullptr;
   CUresult (*cuEventElapsedTime)(float *milliseconds, cuda::CUevent start,
                                  cuda::CUevent end) = nullptr;
+  /// Optional (CUDA 12+ drivers; null when absent): packages with tensor
+  /// maps then fail to launch with an error.
+  CUresult (*cuTensorMapEncodeTiled)(
+      cuda::CUtensorMap *map, int dataType, cuda::cuuint32_t rank,
+      void *globalAddress, const cuda::cuuint64_t *globalDim,
+      const cuda::cuuint64_t *globalStrides, const cuda::cuuint32_t *boxDim,
+      const cuda::cuuint32_t *elementStrides, int interleave, int swizzle,
+      int l2Promotion, int oobFill) = nullptr;
   CUresult (*cuLaunchKernel)(cuda::CUfunction function, unsigned gridX,
                              unsigned gridY, unsigned gridZ, unsigned blockX,
                              unsigned blockY, unsigned blockZ,

@@ -71,6 +71,11 @@ private:
                     std::string &error);
   bool checkParameters(size_t index, std::string &error) const;
   bool allocateTemps(std::string &error);
+  /// Encodes the tensor maps of launch `index` over `args` and the
+  /// temporaries, and copies those that changed to their device slots
+  /// (stream-ordered, so a launch in flight keeps the maps it was given).
+  bool updateTensorMaps(size_t index, const cuda::CUdeviceptr *args,
+                        cuda::CUstream stream, std::string &error) const;
 
   const CudaDriver &driver;
   /// A copy, so that it does not depend on the caller's package.
@@ -79,6 +84,13 @@ private:
   /// The kernel of each launch of `spec`.
   std::vector<cuda::CUfunction> launches;
   std::vector<cuda::CUdeviceptr> temps;
+  /// The tensor-map arguments, in launch order: one 128-byte device slot
+  /// each in `tensorMapBuffer`, and the bytes last copied to it.
+  cuda::CUdeviceptr tensorMapBuffer = 0;
+  /// Per launch, the slot of its first tensor map.
+  std::vector<size_t> firstTensorMap;
+  mutable std::vector<cuda::CUtensorMap> tensorMaps;
+  mutable std::vector<bool> tensorMapWritten;
 };
 
 } // namespace attn::runtime

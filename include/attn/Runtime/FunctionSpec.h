@@ -65,9 +65,24 @@ struct OpSpec {
   JsonValue attributes = JsonValue::object();
 };
 
+/// A TMA tensor map over an argument or temporary buffer (row-major, the
+/// whole buffer or its prefix): the runtime encodes it at launch time
+/// (cuTensorMapEncodeTiled) and passes a device pointer to its 128 bytes.
+struct TensorMapSpec {
+  /// The buffer: an argument (else a temporary) and its index.
+  bool inArg = true;
+  int64_t index = 0;
+  DType dtype = DType::BF16;
+  /// Dims and box, outermost first; rank 1 to 5.
+  std::vector<int64_t> shape, box;
+  /// Bytes of the swizzle pattern (0, 32, 64 or 128) and of the L2
+  /// promotion (0, 64, 128 or 256). Out-of-bounds elements read as zeros.
+  int64_t swizzle = 0, l2Promotion = 0;
+};
+
 /// One kernel parameter of a launch.
 struct LaunchArg {
-  enum class Kind { Arg, Temp, I64, I32, F32, F64 };
+  enum class Kind { Arg, Temp, I64, I32, F32, F64, TensorMap };
   Kind kind = Kind::Arg;
   /// For Arg and Temp: the index into FunctionSpec::args or ::tempBytes.
   int64_t index = 0;
@@ -75,6 +90,8 @@ struct LaunchArg {
   int64_t intValue = 0;
   /// For F32 and F64.
   double floatValue = 0;
+  /// For TensorMap.
+  TensorMapSpec tensorMap;
 };
 
 /// One kernel launch of a GPU function.

@@ -12,7 +12,9 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -177,6 +179,10 @@ public:
 private:
   FailureOr<BufferRef> traceBuffer(Value v, Operation *user);
   FailureOr<json::Value> describeLaunchArg(Value v, gpu::LaunchFuncOp launch);
+  /// A tensor map the kernel takes as a pointer to its 128 bytes: what the
+  /// runtime needs to encode it (cuTensorMapEncodeTiled) at launch time.
+  FailureOr<json::Value> describeTensorMap(nvgpu::TmaCreateDescriptorOp op,
+                                           gpu::LaunchFuncOp launch);
   /// Appends the temporaries and launches of the ops of `block`; a host
   /// loop (scf.for with constant bounds, no results) is unrolled into the
   /// sequence, its induction variable a constant in each copy.
@@ -212,7 +218,88 @@ FailureOr<BufferRef> PackageWriter::traceBuffer(Value v, Operation *user) {
 }
 
 FailureOr<json::Value>
+PackageWriter::describeTensorMap(nvgpu::TmaCreateDescriptorOp op,
+                                 gpu::LaunchFuncOp launch) {
+  auto cast = op.getTensor().getDefiningOp<memref::CastOp>();
+  auto type = cast ? dyn_cast<MemRefType>(cast.getSource().getType())
+                   : MemRefType();
+  if (!type || !type.hasStaticShape() || !type.getLayout().isIdentity())
+    return launch.emitError("attn-emit-kernel-package: a tensor map must "
+                            "describe a static memref with the identity "
+                            "layout");
+  FailureOr<BufferRef> ref = traceBuffer(cast.getSource(), launch);
+  if (failed(ref))
+    return failure();
+  auto map = op.getTensorMap().getType();
+  MemRefType boxType = map.getTensor();
+  Type element = type.getElementType();
+  StringRef dtype = element.isBF16()  ? "bf16"
+                    : element.isF16() ? "f16"
+                    : element.isF32() ? "f32"
+                                      : "";
+  if (dtype.empty() || boxType.getRank() != type.getRank() ||
+      boxType.getElementType() != element)
+    return launch.emitError("attn-emit-kernel-package: a tensor map of "
+                            "bf16, f16 or f32 whose box has the tensor's "
+                            "rank and element type is expected");
+  json::Array shape, box;
+  for (int64_t d : type.getShape())
+    shape.push_back(d);
+  for (int64_t d : boxType.getShape())
+    box.push_back(d);
+  int64_t swizzle = 0;
+  switch (map.getSwizzle()) {
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_NONE:
+    swizzle = 0;
+    break;
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_32B:
+    swizzle = 32;
+    break;
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_64B:
+    swizzle = 64;
+    break;
+  case nvgpu::TensorMapSwizzleKind::SWIZZLE_128B:
+    swizzle = 128;
+    break;
+  }
+  if (map.getInterleave() != nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE ||
+      map.getOob() != nvgpu::TensorMapOOBKind::OOB_ZERO)
+    return launch.emitError("attn-emit-kernel-package: tensor maps are "
+                            "packaged without interleave and with zero fill "
+                            "only");
+  int64_t l2 = 0;
+  switch (map.getL2promo()) {
+  case nvgpu::TensorMapL2PromoKind::L2PROMO_NONE:
+    l2 = 0;
+    break;
+  case nvgpu::TensorMapL2PromoKind::L2PROMO_64B:
+    l2 = 64;
+    break;
+  case nvgpu::TensorMapL2PromoKind::L2PROMO_128B:
+    l2 = 128;
+    break;
+  case nvgpu::TensorMapL2PromoKind::L2PROMO_256B:
+    l2 = 256;
+    break;
+  }
+  return json::Value(json::Object{
+      {"kind", "tensor_map"},
+      {"buffer", json::Object{{"kind", ref->kind}, {"index", ref->index}}},
+      {"dtype", dtype},
+      {"shape", std::move(shape)},
+      {"box", std::move(box)},
+      {"swizzle", swizzle},
+      {"l2_promotion", l2}});
+}
+
+FailureOr<json::Value>
 PackageWriter::describeLaunchArg(Value v, gpu::LaunchFuncOp launch) {
+  // A tensor map: created on the host, passed as a pointer.
+  if (auto cast = v.getDefiningOp<UnrealizedConversionCastOp>())
+    if (cast->getNumOperands() == 1)
+      if (auto create = cast->getOperand(0)
+                            .getDefiningOp<nvgpu::TmaCreateDescriptorOp>())
+        return describeTensorMap(create, launch);
   if (auto memref = dyn_cast<MemRefType>(v.getType())) {
     if (!memref.getLayout().isIdentity())
       return launch.emitError("attn-emit-kernel-package: kernel operands "
@@ -329,8 +416,11 @@ LogicalResult PackageWriter::describeBlock(Block &block, json::Array &temps,
           {"args", std::move(args)}});
       continue;
     }
+    // Tensor maps are encoded at launch time from their descriptions
+    // (describeTensorMap).
     if (isa<memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
-            memref::DeallocOp, func::ReturnOp, scf::YieldOp>(op) ||
+            memref::DeallocOp, func::ReturnOp, scf::YieldOp,
+            nvgpu::TmaCreateDescriptorOp, UnrealizedConversionCastOp>(op) ||
         op.hasTrait<OpTrait::ConstantLike>())
       continue;
     return op.emitError() << "attn-emit-kernel-package: host op '"

@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/NVGPU/IR/NVGPUDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
@@ -38,7 +39,12 @@ bool staysOnHost(Operation *op) {
              memref::ExpandShapeOp, memref::CollapseShapeOp, memref::CastOp,
              memref::ReinterpretCastOp, memref::SubViewOp, arith::ConstantOp,
              gpu::LaunchOp, func::ReturnOp>(op) ||
-         op->hasTrait<OpTrait::ConstantLike>();
+         op->hasTrait<OpTrait::ConstantLike>() ||
+         // A TMA tensor map made on the host and passed to a kernel as a
+         // pointer (Builders/Tma.h).
+         isa<nvgpu::TmaCreateDescriptorOp>(op) ||
+         (isa<UnrealizedConversionCastOp>(op) && op->getNumOperands() == 1 &&
+          op->getOperand(0).getDefiningOp<nvgpu::TmaCreateDescriptorOp>());
 }
 
 /// Creates an empty gpu.launch of `grid` x `threads` and returns it with the

@@ -235,3 +235,47 @@ func.func @lce_grad_shared_memory(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf1
   %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 256, block_n = 256, block_d = 128, warps = 8, stages = 4>} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
   return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
 }
+
+// -----
+
+// The tma pipeline (warp specialization) needs sm_90a's TMA.
+func.func @tma_pipeline_sm80(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule pipeline "tma" needs sm_90a's TMA and warpgroup MMA; sm_80 has neither}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "tma", chip = "sm_80">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+func.func @tma_pipeline_warps(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule warps (16) must be 4 or 8 with pipeline "tma": one or two computing warpgroups}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 256, block_n = 64, warps = 16, stages = 2, pipeline = "tma">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+func.func @tma_pipeline_rows(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule block_m (256) must be 16 x warps with pipeline "tma": a warpgroup per 64 query rows}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 256, block_n = 64, warps = 8, stages = 2, pipeline = "tma">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+func.func @tma_pipeline_head_dim(%q: tensor<1x2x64x80xbf16>) -> tensor<1x2x64x80xbf16> {
+  // expected-error @below {{schedule pipeline "tma" needs a head dim that is a multiple of 64 (whole 128-byte swizzled slabs), but it is 80}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "tma">} : tensor<1x2x64x80xbf16>, tensor<1x2x64x80xbf16>, tensor<1x2x64x80xbf16> -> tensor<1x2x64x80xbf16>
+  return %o : tensor<1x2x64x80xbf16>
+}
+
+// -----
+
+// Q, three stages of 256-key K and V tiles at head dim 128, and the
+// mbarriers exceed the H200's 227 KiB.
+func.func @tma_pipeline_shared(%q: tensor<1x2x64x128xbf16>) -> tensor<1x2x64x128xbf16> {
+  // expected-error @below {{schedule tiles need 427008 bytes of shared memory; sm_90a allows 232448 per block}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 256, warps = 8, stages = 3, pipeline = "tma">} : tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16>, tensor<1x2x64x128xbf16> -> tensor<1x2x64x128xbf16>
+  return %o : tensor<1x2x64x128xbf16>
+}
+

@@ -464,3 +464,19 @@ func.func @cross_entropy_logits_overflow(%z: tensor<3074457345618258603x2xf16>, 
   %0 = attn.cross_entropy %z, %y : tensor<3074457345618258603x2xf16>, tensor<3074457345618258603xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }
+
+// -----
+
+func.func @schedule_unknown_pipeline(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @+1 {{schedule pipeline must be "cp_async" or "tma", but is "bulk"}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "bulk">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
+func.func @schedule_pipeline_not_attention(%x: tensor<4x1024xf32>) -> tensor<4x1024xf32> {
+  // expected-error @+1 {{schedule pipeline "tma" does not apply to this op and must be "cp_async"}}
+  %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 1024, pipeline = "tma">} : tensor<4x1024xf32> -> tensor<4x1024xf32>
+  return %y : tensor<4x1024xf32>
+}

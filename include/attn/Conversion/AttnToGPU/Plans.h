@@ -77,6 +77,10 @@ struct LaunchFacts {
   int64_t accumulatorRegisters = 0;
   /// Blocks an SM holds at once, bounded by shared memory and threads.
   int64_t blocksPerSM = 0;
+  /// Registers per thread of the warps that compute, where the kernel moves
+  /// registers from a producer warpgroup to them (setmaxnreg); 0: every
+  /// thread gets an even share of the register file.
+  int64_t registerLimit = 0;
 
   /// "wgmma.m64n64k16", "mma.sync.m16n8k16", or "" without tensor cores.
   std::string tensorCore() const;
@@ -115,7 +119,21 @@ struct AttentionPlan : AttentionProblem {
   /// sm_90a: QK^T and PV on warpgroup MMA (a warpgroup per 64 query rows),
   /// else mma.sync (a warp per 16 or 32 rows).
   bool warpgroupMma = false;
+  /// The "tma" pipeline (warp specialization): `warps` compute, and one
+  /// more warpgroup, the producer, loads K and V tiles with TMA into
+  /// `stages` buffers whose fill and release are mbarrier handshakes.
+  bool tma = false;
   LaunchFacts facts;
+
+  /// Warps of the launch: the computing warps and the producer's.
+  int64_t launchWarps() const { return warps + (tma ? 4 : 0); }
+  /// Registers a producer thread keeps (setmaxnreg.dec), and a computing
+  /// thread gets (setmaxnreg.inc), with two computing warpgroups.
+  static constexpr int64_t kProducerRegisters = 24;
+  static constexpr int64_t kConsumerRegisters = 240;
+  /// Shared-memory bytes of the mbarriers of the tma pipeline: full and
+  /// empty, for K and V, per stage (static shared memory).
+  int64_t barrierBytes() const { return tma ? 4 * 8 * stages : 0; }
 };
 
 /// Why the tensor-core attention kernel cannot compute `op` under any

@@ -199,6 +199,20 @@ public:
     return SmallVector<Value>(op.getResults());
   }
 
+  /// An scf.if with no results and an else region.
+  void ifThenElse(Value cond, function_ref<void(KernelBuilder &)> thenBody,
+                  function_ref<void(KernelBuilder &)> elseBody) {
+    auto op = scf::IfOp::create(b, loc, TypeRange{}, cond, /*withElse=*/true);
+    for (auto [region, body] :
+         {std::make_pair(&op.getThenRegion(), thenBody),
+          std::make_pair(&op.getElseRegion(), elseBody)}) {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPoint(region->front().getTerminator());
+      KernelBuilder nested(b, loc);
+      body(nested);
+    }
+  }
+
   /// An scf.if with no results.
   void ifThen(Value cond, function_ref<void(KernelBuilder &)> body) {
     auto op = scf::IfOp::create(b, loc, TypeRange{}, cond, /*withElse=*/false);

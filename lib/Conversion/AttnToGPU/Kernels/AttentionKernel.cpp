@@ -32,6 +32,8 @@ void AttentionKernel::carveSharedMemory() {
                        kb.add(pad, qBytes));
     sV = kb.sharedView(raw, {s.stages * s.blockN * s.headDim}, s.elementType,
                        kb.add(pad, qBytes + kvBytes));
+    smemRaw = raw;
+    smemPad = pad;
     Value aligned = kb.add(base, pad);
     addrQ = kb.add(aligned, kb.mul(kb.div(warp, 4), 64 * 128));
     addrK = kb.add(aligned, qBytes);
@@ -282,8 +284,11 @@ void AttentionKernel::build() {
 
   auto [tileFirst, tileEnd] = keyTileRange();
   Value numTiles = kb.sub(tileEnd, tileFirst);
+  if (s.tma)
+    return buildTmaLoop(tileFirst, numTiles);
   if (s.warpgroupMma)
-    return buildWarpgroupLoop(tileFirst, numTiles);  buildMmaSyncLoop(tileFirst, numTiles);
+    return buildWarpgroupLoop(tileFirst, numTiles);
+  buildMmaSyncLoop(tileFirst, numTiles);
 }
 
 void mlir::attn::gpu_kernel::buildAttention(OpBuilder &b, Location loc,
@@ -304,10 +309,18 @@ void mlir::attn::gpu_kernel::buildAttention(OpBuilder &b, Location loc,
         MemRefType::get({spec.split, spec.batch, spec.qHeads, spec.queries},
                         f32));
   }
+  // The tma pipeline's tensor maps: K and V as 64-column slabs of key
+  // tiles; keys past the end read as zeros.
+  Value keyMap, valueMap;
+  if (spec.tma) {
+    SmallVector<int64_t> box = {1, 1, spec.blockN, 64};
+    keyMap = createTensorMap(b, loc, k, box);
+    valueMap = createTensorMap(b, loc, v, box);
+  }
   buildLaunch(b, loc, spec.facts.grid, spec.facts.threads, spec.facts.sharedBytes,
               [&](gpu::LaunchOp launch, KernelBuilder &kb) {
                 AttentionKernel(spec, launch, kb, q, k, v, out, lse, partialOut,
-                                partialLse)
+                                partialLse, keyMap, valueMap)
                     .build();
               });
   if (spec.split > 1) {

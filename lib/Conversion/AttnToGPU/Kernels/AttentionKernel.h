@@ -16,6 +16,7 @@
 #include "../Builders/AsyncCopy.h"
 #include "../Builders/KernelBuilder.h"
 #include "../Builders/MmaSync.h"
+#include "../Builders/Tma.h"
 #include "../Builders/WarpOps.h"
 #include "../Builders/Wgmma.h"
 
@@ -56,14 +57,31 @@ struct OnlineSoftmaxState {
   }
 };
 
+/// Where the warpgroup key loop (AttentionKernel::warpgroupKeyLoop) hands
+/// control to the way K/V tiles arrive; unset hooks do nothing.
+struct WarpgroupLoopHooks {
+  /// Before the QK^T of tile 0.
+  function_ref<void(KernelBuilder &)> firstKeys;
+  /// At the head of step j, before the QK^T of tile j + 1.
+  function_ref<void(KernelBuilder &, Value)> nextKeys;
+  /// Once the QK^T of tile t has landed.
+  function_ref<void(KernelBuilder &, Value)> keysDone;
+  /// In step j: once the PV of tile j - 1 has landed (also at j = 0, when
+  /// there was none), and before the PV of tile j reads V.
+  function_ref<void(KernelBuilder &, Value)> previousValuesDone;
+  function_ref<void(KernelBuilder &, Value)> valuesReady;
+};
+
 /// Builds the body of one attention kernel launch.
 class AttentionKernel {
 public:
   AttentionKernel(const AttentionPlan &spec, gpu::LaunchOp launch,
                   KernelBuilder &kb, Value q, Value k, Value v, Value out,
-                  Value lse, Value partialOut, Value partialLse)
+                  Value lse, Value partialOut, Value partialLse,
+                  Value keyMap = Value(), Value valueMap = Value())
       : s(spec), launch(launch), kb(kb), math{kb}, q(q), k(k), v(v),
-        out(out), lse(lse), partialOut(partialOut), partialLse(partialLse) {}
+        out(out), lse(lse), partialOut(partialOut), partialLse(partialLse),
+        keyMap(keyMap), valueMap(valueMap) {}
 
   void build();
 
@@ -114,8 +132,21 @@ private:
   /// Softmax of the complete `scores` of key tile `tile`, then, once all
   /// but `pendingGroups` wgmma groups are done, O = O * alpha + P V (issued,
   /// not waited for). Returns O.
+  /// `previousDone` runs once the previous PV has landed, `beforeValues`
+  /// before this PV reads V (the tma pipeline's release and wait).
   Value warpgroupStep(OnlineSoftmaxState &state, Value scores, Value out,
-                      Value tile, Value stage, int64_t pendingGroups);
+                      Value tile, Value stage, int64_t pendingGroups,
+                      function_ref<void(KernelBuilder &)> previousDone = {},
+                      function_ref<void(KernelBuilder &)> beforeValues = {});
+  /// The warp-specialized key loop (AttentionTma.cpp): a producer
+  /// warpgroup streams K/V tiles with TMA, the others run the wgmma loop.
+  void buildTmaLoop(Value tileFirst, Value numTiles);
+  /// The online-softmax key loop on warpgroup MMA, two wgmma groups in
+  /// flight; returns the state to write.
+  OnlineSoftmaxState warpgroupKeyLoop(Value tileFirst, Value numTiles,
+                                      const WarpgroupLoopHooks &hooks);
+  /// The box of one TMA copy of K or V: a 64-column slab of a key tile.
+  SmallVector<int64_t> keyValueBox() const { return {1, 1, s.blockN, 64}; }
   Value tileNeedsMask(Value tile);
   /// Whether key `key` is visible from query `query`.
   Value visible(Value query, Value key);
@@ -126,10 +157,15 @@ private:
   KernelBuilder &kb;
   KernelMath math;
   Value q, k, v, out, lse, partialOut, partialLse;
+  /// The tma pipeline: the tensor maps of K and V (pointers), else null.
+  Value keyMap, valueMap;
 
   // Per-block and per-thread values.
   Value tid, lane, warp, rowTile0, kvHead, batch, splitIndex;
   Value sQ, sK, sV;
+  /// The dynamic shared memory and the byte offset of its 1024-byte aligned
+  /// part (wgmma).
+  Value smemRaw, smemPad;
   /// wgmma: shared byte addresses of the warpgroup's Q rows and of stage 0
   /// of K and V.
   Value addrQ, addrK, addrV;

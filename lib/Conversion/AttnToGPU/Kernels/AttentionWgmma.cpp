@@ -35,9 +35,11 @@ Value AttentionKernel::warpgroupScores(Value stage) {
   return acc;
 }
 
-Value AttentionKernel::warpgroupStep(OnlineSoftmaxState &state, Value scores,
-                                     Value out, Value tile, Value stage,
-                                     int64_t pendingGroups) {
+Value AttentionKernel::warpgroupStep(
+    OnlineSoftmaxState &state, Value scores, Value out, Value tile,
+    Value stage, int64_t pendingGroups,
+    function_ref<void(KernelBuilder &)> previousDone,
+    function_ref<void(KernelBuilder &)> beforeValues) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   // The softmax of a complete score tile runs while the tensor cores still
@@ -53,6 +55,8 @@ Value AttentionKernel::warpgroupStep(OnlineSoftmaxState &state, Value scores,
 
   // The previous PV must have landed before O is rescaled in registers.
   wgmmaWait(kb, pendingGroups);
+  if (previousDone)
+    previousDone(kb);
   for (int64_t i = 0; i < s.headDim / 2; ++i) {
     Value o = LLVM::ExtractValueOp::create(b, loc, out, i);
     out = LLVM::InsertValueOp::create(b, loc, out,
@@ -63,6 +67,8 @@ Value AttentionKernel::warpgroupStep(OnlineSoftmaxState &state, Value scores,
   // keys (2 KB of 128-byte rows) per step, 64-column slabs block_n rows
   // apart.
   Value vStage = kb.add(addrV, kb.mul(stage, 2 * s.blockN * s.headDim));
+  if (beforeValues)
+    beforeValues(kb);
   wgmmaFence(kb);
   for (int64_t kt = 0; kt < s.blockN / 16; ++kt)
     out = wgmmaRegisterA(kb, 
@@ -75,8 +81,6 @@ Value AttentionKernel::warpgroupStep(OnlineSoftmaxState &state, Value scores,
 }
 
 void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
   // Tile j + 1 + ahead is loaded during step j into the stage of tile j - 2,
   // whose PV every warpgroup waited for before the barrier of step j.
   int64_t ahead = s.stages - 3;
@@ -94,6 +98,31 @@ void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
   fenceProxyAsync(kb);
   kb.barrier();
 
+  WarpgroupLoopHooks hooks;
+  auto nextKeys = [&](KernelBuilder &lb, Value j) {
+    asyncWait(lb, ahead - 1 < 0 ? 0 : ahead - 1);
+    fenceProxyAsync(lb);
+    lb.barrier();
+    Value later = lb.add(j, 1 + ahead);
+    lb.ifThen(lb.lt(later, numTiles),
+              [&](KernelBuilder &kb) { loadTile(kb, later); });
+    asyncCommit(lb);
+  };
+  hooks.nextKeys = nextKeys;
+  OnlineSoftmaxState state = warpgroupKeyLoop(tileFirst, numTiles, hooks);
+  asyncWait(kb, 0);
+  writeResults(state);
+}
+
+OnlineSoftmaxState
+AttentionKernel::warpgroupKeyLoop(Value tileFirst, Value numTiles,
+                                  const WarpgroupLoopHooks &hooks) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto call = [](auto hook, KernelBuilder &kb, auto... args) {
+    if (hook)
+      hook(kb, args...);
+  };
   Type outType = warpgroupAccumulatorType(kb, s.headDim);
   Value zeroOut = LLVM::ZeroOp::create(b, loc, outType);
   OnlineSoftmaxState init;
@@ -119,8 +148,10 @@ void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
   SmallVector<Value> result = kb.ifElse(
       kb.lt(kb.idx(0), numTiles), types,
       [&](KernelBuilder &kb) {
+        call(hooks.firstKeys, kb);
         Value first = warpgroupScores(kb.idx(0));
         wgmmaWait(kb, 0);
+        call(hooks.keysDone, kb, kb.idx(0));
         // Steps 0 .. numTiles - 2 issue the next QK^T before their softmax.
         SmallVector<Value> carried = pack(zeroOut, init);
         carried.push_back(first);
@@ -133,20 +164,18 @@ void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
           KernelBuilder lb(b, loc);
           Value j = loop.getInductionVar();
           ValueRange args = loop.getRegionIterArgs();
-          asyncWait(lb, ahead - 1 < 0 ? 0 : ahead - 1);
-          fenceProxyAsync(lb);
-          lb.barrier();
-          Value later = lb.add(j, 1 + ahead);
-          lb.ifThen(lb.lt(later, numTiles),
-                    [&](KernelBuilder &kb) { loadTile(kb, later); });
-          asyncCommit(lb);
-          Value nextScores = warpgroupScores(lb.rem(lb.add(j, 1), s.stages));
+          call(hooks.nextKeys, lb, j);
+          Value next = lb.add(j, 1);
+          Value nextScores = warpgroupScores(lb.rem(next, s.stages));
           OnlineSoftmaxState st = unpack(args);
-          Value o = warpgroupStep(st, args.back(), args[0],
-                                  lb.add(tileFirst, j), lb.rem(j, s.stages),
-                                  /*pendingGroups=*/1);
+          Value o = warpgroupStep(
+              st, args.back(), args[0], lb.add(tileFirst, j),
+              lb.rem(j, s.stages), /*pendingGroups=*/1,
+              [&](KernelBuilder &kb) { call(hooks.previousValuesDone, kb, j); },
+              [&](KernelBuilder &kb) { call(hooks.valuesReady, kb, j); });
           // The next scores land; this PV may still run.
           wgmmaWait(lb, 1);
+          call(hooks.keysDone, lb, next);
           SmallVector<Value> yielded = pack(o, st);
           yielded.push_back(nextScores);
           scf::YieldOp::create(b, loc, yielded);
@@ -154,14 +183,17 @@ void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
         ValueRange res = loop.getResults();
         OnlineSoftmaxState st = unpack(res);
         Value last = kb.sub(numTiles, kb.idx(1));
-        Value o = warpgroupStep(st, res.back(), res[0],
-                                kb.add(tileFirst, last),
-                                kb.rem(last, s.stages), /*pendingGroups=*/0);
+        Value o = warpgroupStep(
+            st, res.back(), res[0], kb.add(tileFirst, last),
+            kb.rem(last, s.stages), /*pendingGroups=*/0,
+            [&](KernelBuilder &kb) {
+              call(hooks.previousValuesDone, kb, last);
+            },
+            [&](KernelBuilder &kb) { call(hooks.valuesReady, kb, last); });
         wgmmaWait(kb, 0);
         return pack(o, st);
       },
       [&](KernelBuilder &) { return initValues; });
-  asyncWait(kb, 0);
 
   OnlineSoftmaxState state = unpack(result);
   state.out.resize(dTiles());
@@ -169,6 +201,5 @@ void AttentionKernel::buildWarpgroupLoop(Value tileFirst, Value numTiles) {
     for (int64_t i = 0; i < 4; ++i)
       state.out[dt][i] =
           LLVM::ExtractValueOp::create(b, loc, result[0], 4 * dt + i);
-  writeResults(state);
+  return state;
 }
-

@@ -11,6 +11,8 @@
 
 #include "PlanChecks.h"
 
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
 #include <cmath>
 
 using namespace mlir;
@@ -27,6 +29,7 @@ int64_t mlir::attn::attentionSharedBytes(const AttentionPlan &p) {
   // The Q tile and `stages` K and V tiles, 16-bit. wgmma tiles are 128-byte
   // swizzled slabs from a 1024-byte aligned base (room to align it);
   // mma.sync rows are padded by 8 elements for conflict-free ldmatrix.
+  // (The tma pipeline's mbarriers are static: barrierBytes.)
   if (p.warpgroupMma)
     return 2 * p.headDim * (p.blockM + 2 * p.stages * p.blockN) + 1024;
   return 2 * (p.headDim + kLdmatrixRowPad) * (p.blockM + 2 * p.stages * p.blockN);
@@ -63,15 +66,43 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   // Warpgroup MMA where the chip has it and the schedule fits its tiles: a
   // warpgroup per 64 query rows, head dims in whole 64-column slabs,
   // block_n up to 256, and stages for the two wgmma groups in flight.
+  p.tma = schedule.getPipeline() == kPipelineTma;
   p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
                    p.blockM == 16 * p.warps && p.headDim % 64 == 0 &&
-                   p.blockN <= 256 && p.stages >= 4;
+                   p.blockN <= 256 && (p.stages >= 4 || p.tma);
+  // The tma pipeline (warp specialization) feeds warpgroup MMA only: one
+  // or two computing warpgroups beside the producer, whose TMA boxes are
+  // 64-column slabs of at most 256 rows. K and V have their own empty
+  // barriers, so that two stages already overlap a load with the math.
+  if (p.tma &&
+      (failed(c.require(chip.hasWarpgroupMma, "pipeline",
+                        "\"tma\" needs sm_90a's TMA and warpgroup MMA; " +
+                            chip.name + " has neither")) ||
+       failed(c.require(p.warps == 4 || p.warps == 8, "warps",
+                        "(" + Twine(p.warps) +
+                            ") must be 4 or 8 with pipeline \"tma\": one or "
+                            "two computing warpgroups")) ||
+       failed(c.require(p.blockM == 16 * p.warps, "block_m",
+                        "(" + Twine(p.blockM) +
+                            ") must be 16 x warps with pipeline \"tma\": a "
+                            "warpgroup per 64 query rows")) ||
+       failed(c.require(p.headDim % 64 == 0, "pipeline",
+                        "\"tma\" needs a head dim that is a multiple of 64 "
+                        "(whole 128-byte swizzled slabs), but it is " +
+                            Twine(p.headDim))) ||
+       failed(c.require(p.blockN <= 256, "block_n",
+                        "(" + Twine(p.blockN) +
+                            ") must be at most 256 with pipeline \"tma\": "
+                            "the TMA box and wgmma's N"))))
+    return failure();
 
   LaunchFacts &f = p.facts;
   f.family = KernelFamily::Attention;
   f.mma = p.warpgroupMma ? MmaKind::Wgmma : MmaKind::MmaSync;
   f.mmaN = p.warpgroupMma ? p.blockN : 8;
-  f.threads = 32 * p.warps;
+  f.threads = 32 * p.launchWarps();
+  if (p.tma)
+    f.registerLimit = AttentionPlan::kConsumerRegisters;
   f.grid = {ceilDiv(p.packedRows(), p.blockM), p.kvHeads,
             saturatingMul(p.batch, p.split)};
   f.sharedBytes = attentionSharedBytes(p);
@@ -84,7 +115,16 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   else
     f.accumulatorRegisters =
         p.blockM / p.warps / 16 * (p.headDim / 2 + p.blockN / 2);
-  if (failed(c.finishLaunch(f)))
+  if (failed(c.finishLaunch(f)) ||
+      failed(c.require(f.sharedBytes + p.barrierBytes() +
+                               PlanChecker::kStaticSharedBytes <=
+                           chip.sharedMemoryPerBlock,
+                       "stages",
+                       "(" + Twine(p.stages) + ") need " +
+                           Twine(f.sharedBytes + p.barrierBytes()) +
+                           " bytes of shared memory with their mbarriers; " +
+                           chip.name + " allows " +
+                           Twine(chip.sharedMemoryPerBlock) + " per block")))
     return failure();
   return p;
 }

@@ -49,15 +49,15 @@ public:
                            " allows " + Twine(chip.sharedMemoryPerBlock) +
                            " per block")) ||
         failed(require(facts.accumulatorRegisters + kRegisterOverhead <=
-                           registerBudget(facts.threads),
+                           registerBudget(facts),
                        "tiles",
                        "keep " + Twine(facts.accumulatorRegisters) +
                            " accumulator registers per thread; with " +
                            Twine(facts.threads) + " threads per block " +
                            chip.name + " leaves " +
-                           Twine(registerBudget(facts.threads) -
+                           Twine(registerBudget(facts) -
                                  kRegisterOverhead) +
-                           " (" + Twine(registerBudget(facts.threads)) +
+                           " (" + Twine(registerBudget(facts)) +
                            " registers, " + Twine(kRegisterOverhead) +
                            " for addresses and loop state)")) ||
         failed(require(facts.cluster <= chip.maxClusterSize, "split",
@@ -87,6 +87,10 @@ public:
 
   /// Registers a thread may hold when `threads` threads share the SM's
   /// register file (one block per SM at least must fit).
+  int64_t registerBudget(const LaunchFacts &facts) const {
+    return facts.registerLimit > 0 ? facts.registerLimit
+                                   : registerBudget(facts.threads);
+  }
   int64_t registerBudget(int64_t threads) const {
     return std::min(chip.maxRegistersPerThread,
                     chip.registersPerSM / std::max<int64_t>(threads, 1));

@@ -56,7 +56,19 @@ LogicalResult mlir::attn::verifyScheduleStructure(
       failed(c.require(s.getStages() >= 1 && s.getStages() <= 8, "stages",
                        "must be in [1, 8], but is " + Twine(s.getStages()))) ||
       failed(c.require(s.getSplit() >= 1, "split",
-                       "must be >= 1, but is " + Twine(s.getSplit()))))
+                       "must be >= 1, but is " + Twine(s.getSplit()))) ||
+      failed(c.require(s.getPipeline() == kPipelineCpAsync ||
+                           s.getPipeline() == kPipelineTma,
+                       "pipeline",
+                       "must be \"" + Twine(kPipelineCpAsync) + "\" or \"" +
+                           kPipelineTma + "\", but is \"" + s.getPipeline() +
+                           "\"")) ||
+      failed(c.require(isa<AttentionOp>(op) ||
+                           s.getPipeline() == kPipelineCpAsync,
+                       "pipeline",
+                       "\"" + Twine(s.getPipeline()) +
+                           "\" does not apply to this op and must be \"" +
+                           kPipelineCpAsync + "\"")))
     return failure();
 
   auto attnOp = dyn_cast<AttnOpInterface>(op);

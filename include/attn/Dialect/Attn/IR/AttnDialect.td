@@ -76,6 +76,7 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     | `stages`  | K/V pipeline depth   | -                     | -               | pipeline depth       |
     | `split`   | split-KV (decoding)  | blocks per row (a cluster, sm_90+; passes = 1) | split-V | split-V |
     | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
+    | `pipeline`| `"cp_async"` (every warp loads) or `"tma"` (a producer warpgroup issues TMA, sm_90a) | - | - | - |
     | `chip`    | a chip of lib/Target (`"sm_90a"`, `"h200-sxm"`, ...; `"host"` for attn-tile's CPU loops) ||||
 
     Fields that do not apply to an op must keep their default.
@@ -100,6 +101,7 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     DefaultValuedParameter<"int64_t", "1">:$stages,
     DefaultValuedParameter<"int64_t", "1">:$split,
     DefaultValuedParameter<"int64_t", "1">:$passes,
+    StringRefParameter<"how K/V tiles reach shared memory", "\"cp_async\"">:$pipeline,
     StringRefParameter<"target chip", "\"sm_90a\"">:$chip
   );
   let assemblyFormat = "`<` struct(params) `>`";

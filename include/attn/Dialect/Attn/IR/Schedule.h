@@ -20,6 +20,13 @@
 
 namespace mlir::attn {
 
+/// The values of a schedule's `pipeline` field: every warp of the block
+/// streams K/V tiles with cp.async (the default), or a producer warpgroup
+/// issues TMA copies that complete on mbarriers while the other warpgroups
+/// compute (attention on sm_90a).
+inline constexpr StringLiteral kPipelineCpAsync = "cp_async";
+inline constexpr StringLiteral kPipelineTma = "tma";
+
 /// Checks the structure of `schedule` against `op` (its kind, shapes and
 /// element types); errors go through `emitError` ("schedule <field> ...").
 LogicalResult

@@ -1,0 +1,124 @@
+// The warp-specialized attention forward (schedule pipeline = "tma",
+// sm_90a): a producer warpgroup streams K/V tiles with TMA copies that
+// complete on mbarriers, the other warpgroups run the warpgroup-MMA key loop
+// with more registers (setmaxnreg). Odd sizes (M, N in {1, 17, 113, 1023,
+// 4000, 4099}), keys past the end zero-filled by TMA, head dims 64 to 256,
+// f16, GQA 4:1 and MQA, causal, window with softcap, split-KV decoding,
+// one and two computing warpgroups, 2 to 4 stages, 64- to 256-key tiles.
+// bench/check_gpu.sh runs every function on the GPU against the float64
+// reference (bench/gpu_kernels.list); here lit checks the manifest's tensor
+// maps and what makes the kernel what it is: the producer's TMA copies and
+// register hand-over, mbarrier waits instead of CTA barriers in the key
+// loop, wgmma, and no spills.
+// REQUIRES: ptxas
+// RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=h200-sxm package-dir=%t" -o /dev/null
+// RUN: FileCheck %s --input-file=%t/manifest.json
+// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/tma_square_1023_causal_d128_kernels.ptx
+// RUN: %ptxas -arch=sm_90a -v %t/tma_square_1023_causal_d128_kernels.ptx -o %t/check.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
+// Three warpgroups; K and V as tensor maps of 64-column slabs of 128-key
+// tiles, 128-byte swizzled.
+// CHECK: "kernel": "tma_square_1023_causal_d128_kernel"
+// CHECK: "block": [
+// CHECK-NEXT: 384,
+// CHECK: "kind": "tensor_map"
+// CHECK-NEXT: "box": [
+// CHECK-NEXT: 1,
+// CHECK-NEXT: 1,
+// CHECK-NEXT: 128,
+// CHECK-NEXT: 64
+// CHECK-NEXT: ],
+// CHECK-NEXT: "buffer": {
+// CHECK-NEXT: "index": 1,
+// CHECK-NEXT: "kind": "arg"
+// CHECK-NEXT: },
+// CHECK-NEXT: "dtype": "bf16",
+// CHECK-NEXT: "kind": "tensor_map",
+// CHECK-NEXT: "l2_promotion": 256,
+// CHECK-NEXT: "shape": [
+// CHECK-NEXT: 1,
+// CHECK-NEXT: 2,
+// CHECK-NEXT: 1023,
+// CHECK-NEXT: 128
+// CHECK-NEXT: ],
+// CHECK-NEXT: "swizzle": 128
+// PTX: .maxntid 384, 1, 1
+// PTX: mbarrier.init.shared.b64
+// PTX: setmaxnreg.dec.sync.aligned.u32 24;
+// PTX: prefetch.tensormap
+// PTX: mbarrier.try_wait.parity.shared.b64
+// PTX: mbarrier.arrive.expect_tx.shared.b64
+// PTX: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// PTX: setmaxnreg.inc.sync.aligned.u32 240;
+// PTX: mbarrier.try_wait.parity.shared.b64
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: mbarrier.arrive.shared.b64
+// PTX-NOT: bar.sync
+// PTX: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// PTX: ret;
+// PTXAS: 0 bytes spill stores, 0 bytes spill loads
+// CHECK-DAG: "kernel": "tma_square_1_kernel"
+// CHECK-DAG: "kernel": "tma_square_17_kernel"
+// CHECK-DAG: "kernel": "tma_m113_n1023_d128_kernel"
+// CHECK-DAG: "kernel": "tma_square_1023_causal_d128_kernel"
+// CHECK-DAG: "kernel": "tma_m1023_n17_causal_d64_kernel"
+// CHECK-DAG: "kernel": "tma_m17_n4000_d64_bn160_kernel"
+// CHECK-DAG: "kernel": "tma_gqa4_causal_d128_stages4_kernel"
+// CHECK-DAG: "kernel": "tma_mqa_window_softcap_d64_kernel"
+// CHECK-DAG: "kernel": "tma_one_warpgroup_d256_kernel"
+// CHECK-DAG: "kernel": "tma_f16_d192_kernel"
+// CHECK-DAG: "kernel": "tma_decode_split4_d128_kernel"
+
+func.func @tma_square_1(%q: tensor<1x2x1x64xbf16>, %k: tensor<1x2x1x64xbf16>, %v: tensor<1x2x1x64xbf16>) -> (tensor<1x2x1x64xbf16>, tensor<1x2x1xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x1x64xbf16>, tensor<1x2x1x64xbf16>, tensor<1x2x1x64xbf16> -> tensor<1x2x1x64xbf16>, tensor<1x2x1xf32>
+  return %o, %l : tensor<1x2x1x64xbf16>, tensor<1x2x1xf32>
+}
+
+func.func @tma_square_17(%q: tensor<1x2x17x64xbf16>, %k: tensor<1x2x17x64xbf16>, %v: tensor<1x2x17x64xbf16>) -> (tensor<1x2x17x64xbf16>, tensor<1x2x17xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x17x64xbf16>, tensor<1x2x17x64xbf16>, tensor<1x2x17x64xbf16> -> tensor<1x2x17x64xbf16>, tensor<1x2x17xf32>
+  return %o, %l : tensor<1x2x17x64xbf16>, tensor<1x2x17xf32>
+}
+
+func.func @tma_m113_n1023_d128(%q: tensor<2x2x113x128xbf16>, %k: tensor<2x2x1023x128xbf16>, %v: tensor<2x2x1023x128xbf16>) -> (tensor<2x2x113x128xbf16>, tensor<2x2x113xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<2x2x113x128xbf16>, tensor<2x2x1023x128xbf16>, tensor<2x2x1023x128xbf16> -> tensor<2x2x113x128xbf16>, tensor<2x2x113xf32>
+  return %o, %l : tensor<2x2x113x128xbf16>, tensor<2x2x113xf32>
+}
+
+func.func @tma_square_1023_causal_d128(%q: tensor<1x2x1023x128xbf16>, %k: tensor<1x2x1023x128xbf16>, %v: tensor<1x2x1023x128xbf16>) -> (tensor<1x2x1023x128xbf16>, tensor<1x2x1023xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x1023x128xbf16>, tensor<1x2x1023x128xbf16>, tensor<1x2x1023x128xbf16> -> tensor<1x2x1023x128xbf16>, tensor<1x2x1023xf32>
+  return %o, %l : tensor<1x2x1023x128xbf16>, tensor<1x2x1023xf32>
+}
+
+func.func @tma_m1023_n17_causal_d64(%q: tensor<1x2x1023x64xbf16>, %k: tensor<1x2x17x64xbf16>, %v: tensor<1x2x17x64xbf16>) -> (tensor<1x2x1023x64xbf16>, tensor<1x2x1023xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 3, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x1023x64xbf16>, tensor<1x2x17x64xbf16>, tensor<1x2x17x64xbf16> -> tensor<1x2x1023x64xbf16>, tensor<1x2x1023xf32>
+  return %o, %l : tensor<1x2x1023x64xbf16>, tensor<1x2x1023xf32>
+}
+
+func.func @tma_m17_n4000_d64_bn160(%q: tensor<1x2x17x64xbf16>, %k: tensor<1x2x4000x64xbf16>, %v: tensor<1x2x4000x64xbf16>) -> (tensor<1x2x17x64xbf16>, tensor<1x2x17xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 160, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x17x64xbf16>, tensor<1x2x4000x64xbf16>, tensor<1x2x4000x64xbf16> -> tensor<1x2x17x64xbf16>, tensor<1x2x17xf32>
+  return %o, %l : tensor<1x2x17x64xbf16>, tensor<1x2x17xf32>
+}
+
+func.func @tma_gqa4_causal_d128_stages4(%q: tensor<2x8x113x128xbf16>, %k: tensor<2x2x1023x128xbf16>, %v: tensor<2x2x1023x128xbf16>) -> (tensor<2x8x113x128xbf16>, tensor<2x8x113xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 4, pipeline = "tma", chip = "h200-sxm">} : tensor<2x8x113x128xbf16>, tensor<2x2x1023x128xbf16>, tensor<2x2x1023x128xbf16> -> tensor<2x8x113x128xbf16>, tensor<2x8x113xf32>
+  return %o, %l : tensor<2x8x113x128xbf16>, tensor<2x8x113xf32>
+}
+
+func.func @tma_mqa_window_softcap_d64(%q: tensor<1x4x113x64xbf16>, %k: tensor<1x1x1023x64xbf16>, %v: tensor<1x1x1023x64xbf16>) -> (tensor<1x4x113x64xbf16>, tensor<1x4x113xf32>) {
+  %o, %l = attn.attention %q, %k, %v {window = array<i64: 32, 8>, softcap = 30.0 : f32, schedule = #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x4x113x64xbf16>, tensor<1x1x1023x64xbf16>, tensor<1x1x1023x64xbf16> -> tensor<1x4x113x64xbf16>, tensor<1x4x113xf32>
+  return %o, %l : tensor<1x4x113x64xbf16>, tensor<1x4x113xf32>
+}
+
+func.func @tma_one_warpgroup_d256(%q: tensor<1x2x113x256xbf16>, %k: tensor<1x2x1023x256xbf16>, %v: tensor<1x2x1023x256xbf16>) -> (tensor<1x2x113x256xbf16>, tensor<1x2x113xf32>) {
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 64, block_n = 32, warps = 4, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x113x256xbf16>, tensor<1x2x1023x256xbf16>, tensor<1x2x1023x256xbf16> -> tensor<1x2x113x256xbf16>, tensor<1x2x113xf32>
+  return %o, %l : tensor<1x2x113x256xbf16>, tensor<1x2x113xf32>
+}
+
+func.func @tma_f16_d192(%q: tensor<1x2x113x192xf16>, %k: tensor<1x2x1023x192xf16>, %v: tensor<1x2x1023x192xf16>) -> (tensor<1x2x113x192xf16>, tensor<1x2x113xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "tma", chip = "h200-sxm">} : tensor<1x2x113x192xf16>, tensor<1x2x1023x192xf16>, tensor<1x2x1023x192xf16> -> tensor<1x2x113x192xf16>, tensor<1x2x113xf32>
+  return %o, %l : tensor<1x2x113x192xf16>, tensor<1x2x113xf32>
+}
+
+func.func @tma_decode_split4_d128(%q: tensor<2x8x1x128xbf16>, %k: tensor<2x2x4099x128xbf16>, %v: tensor<2x2x4099x128xbf16>) -> (tensor<2x8x1x128xbf16>, tensor<2x8x1xf32>) {
+  %o, %l = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 4, stages = 2, split = 4, pipeline = "tma", chip = "h200-sxm">} : tensor<2x8x1x128xbf16>, tensor<2x2x4099x128xbf16>, tensor<2x2x4099x128xbf16> -> tensor<2x8x1x128xbf16>, tensor<2x8x1xf32>
+  return %o, %l : tensor<2x8x1x128xbf16>, tensor<2x8x1xf32>
+}
