@@ -6,6 +6,7 @@
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
 #include "attn/Tuning/Tuning.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -75,6 +76,16 @@ struct AttnSelectSchedulePass
     // trained on, the hand-written default is the safer choice.
     std::optional<std::string> outside =
         costModel.whyOutsideTrainedDomain(op, info);
+    // A measured default the model has no features for (the TMA pipeline)
+    // cannot be compared with the model's pick: it stands, like a default
+    // outside the trained domain.
+    if (!outside) {
+      ScheduleAttr preferred = getDefaultSchedule(op, info.name);
+      if (preferred.getPipeline() != kPipelineCpAsync)
+        outside = "its default uses pipeline \"" +
+                  preferred.getPipeline().str() +
+                  "\", which the model has no features for";
+    }
     bool keepDefault = outside && guard;
     if (keepDefault && !report)
       return;

@@ -56,6 +56,23 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
       .Case([&](AttentionOp o) {
         int64_t m = staticDimOr(o.getQuery(), 2, 4096);
         int64_t n = staticDimOr(o.getKey(), 2, 4096);
+        int64_t dHead = staticDimOr(o.getQuery(), 3, 128);
+        if (m <= 16 && n >= 1024 && chip.hasWarpgroupMma && dHead == 128) {
+          // Decoding on sm_90a: the TMA pipeline with one computing
+          // warpgroup (the query heads of a KV head packed into its 64
+          // rows), 128-key tiles through 3 stages, and enough splits for
+          // two blocks per SM (measured at batch 1, 64 heads, 128k keys:
+          // 0.149 ms, 0.92x cuDNN, against 0.230 ms on mma.sync;
+          // bench/results/2026-12-02-h200-attention-tma.md).
+          int64_t batch = staticDimOr(o.getQuery(), 0, 1);
+          int64_t kvHeads = staticDimOr(o.getKey(), 1, 1);
+          int64_t qHeads = staticDimOr(o.getQuery(), 1, 1);
+          int64_t rowTiles = ceilDiv(qHeads / std::max<int64_t>(kvHeads, 1) * m, 64);
+          int64_t base = std::max<int64_t>(1, batch * kvHeads * rowTiles);
+          int64_t split = std::clamp<int64_t>(ceilDiv(2 * sms, base), 1, 16);
+          split = std::min<int64_t>(split, std::max<int64_t>(1, n / 512));
+          return make(64, 128, 0, 4, 3, split, 1, kPipelineTma);
+        }
         if (m <= 16 && n >= 1024) {
           // Decoding: few query rows, split the keys across blocks; one
           // warp covers the 16 rows.
@@ -64,6 +81,21 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           return make(16, 64, 0, 1, 2, split, 1);
         }
         int64_t d = staticDimOr(o.getQuery(), 3, 128);
+        if (chip.hasWarpgroupMma && (d == 128 || d == 256)) {
+          // The TMA pipeline (a producer warpgroup, two computing ones),
+          // measured on the H200 against the cp.async loop below
+          // (bench/results/2026-12-02-h200-attention-tma.md): head dim 128,
+          // 112-key tiles through 3 stages (1.11 against 1.36 ms at 4 x 16
+          // heads x 4096), 128-key tiles through 2 when causal (0.65
+          // against 0.88 ms); head dim 256, 64-key tiles through 2 (1.11
+          // against 1.52 ms). At head dim 64 the cp.async loop stays ahead
+          // (0.77 against 0.88 ms).
+          if (d == 256)
+            return make(128, 64, 0, 8, 2, 1, 1, kPipelineTma);
+          if (o.getCausal())
+            return make(128, 128, 0, 8, 2, 1, 1, kPipelineTma);
+          return make(128, 112, 0, 8, 3, 1, 1, kPipelineTma);
+        }
         if (chip.hasWarpgroupMma && d % 64 == 0) {
           // Warpgroup MMA: two warpgroups of 64 query rows, 64-key tiles
           // (32 at head dim 256) through 5 stages (4 at 256).

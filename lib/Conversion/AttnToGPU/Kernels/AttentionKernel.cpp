@@ -26,7 +26,15 @@ void AttentionKernel::carveSharedMemory() {
     int64_t kvBytes = 2 * s.stages * s.blockN * s.headDim;
     Value raw = kb.sharedBytes();
     Value base = kb.sharedAddress(raw);
+    // MLIR's dynamic-shared-memory symbol is a one-byte static variable
+    // that the kernel reads past; the tma pipeline's mbarriers are static
+    // variables too, placed beside it. So there the tiles start at the
+    // first 1024-byte boundary strictly above the symbol: past every static
+    // variable (they take less than 1024 bytes from offset 0), inside the
+    // 1024 bytes of room the plan adds.
     Value pad = kb.rem(kb.sub(kb.idx(1024), kb.rem(base, 1024)), 1024);
+    if (s.tma)
+      pad = kb.sub(kb.idx(1024), kb.rem(base, 1024));
     sQ = kb.sharedView(raw, {s.blockM * s.headDim}, s.elementType, pad);
     sK = kb.sharedView(raw, {s.stages * s.blockN * s.headDim}, s.elementType,
                        kb.add(pad, qBytes));
