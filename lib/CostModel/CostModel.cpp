@@ -1,6 +1,7 @@
 //===- CostModel.cpp - scoring schedules without running them -------------===//
 
 #include "attn/CostModel/CostModel.h"
+#include "attn/Dialect/Attn/IR/Schedule.h"
 
 #include "attn/CostModel/Features.h"
 #include "attn/Tuning/Tuning.h"
@@ -149,10 +150,16 @@ std::string CostModel::describe() const {
 
 std::optional<std::string>
 CostModel::whyOutsideTrainedDomain(Operation *op, const ChipInfo &chip) const {
+  // A measured default the models have no features for (the TMA pipeline)
+  // cannot be compared with their pick: it stands, as outside the domain.
+  ScheduleAttr preferred = getDefaultSchedule(op, chip.name);
+  if (preferred && preferred.getPipeline() != kPipelineCpAsync)
+    return "its default uses pipeline \"" + preferred.getPipeline().str() +
+           "\", which the cost model has no features for";
   if (!domain)
     return std::nullopt;
   FailureOr<SmallVector<double>> features =
-      computeFeatures(op, getDefaultSchedule(op, chip.name), chip);
+      computeFeatures(op, preferred, chip);
   if (failed(features))
     return std::nullopt;
   return domain->whyOutside(*features);

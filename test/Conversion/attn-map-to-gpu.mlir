@@ -1,7 +1,8 @@
 // RUN: attn-opt %s -split-input-file -verify-diagnostics --attn-map-to-gpu | FileCheck %s
 
-// Attention (GQA 4:1, causal, LSE) on sm_90a with head dim 128 (the default
-// schedule 128 x 64, 8 warps, 5 stages): two warpgroups of 64 query rows;
+// Attention (GQA 4:1, causal, LSE) on sm_90a with head dim 128 on the
+// cp.async pipeline (schedule 128 x 64, 8 warps, 5 stages): two warpgroups
+// of 64 query rows;
 // Q and K/V tiles arrive by cp.async into 128-byte-swizzled slabs past a
 // 1024-byte aligned base; the first QK^T (8 wgmma m64n64k16 over the head
 // dim) is waited for, then each step of the key loop issues the next QK^T
@@ -46,7 +47,7 @@
 // CHECK: gpu.terminator
 // CHECK-NOT: attn.attention
 func.func @attention_wgmma(%q: tensor<2x8x100x128xbf16>, %k: tensor<2x2x130x128xbf16>, %v: tensor<2x2x130x128xbf16>) -> (tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>) {
-  %o, %l = attn.attention %q, %k, %v {causal} : tensor<2x8x100x128xbf16>, tensor<2x2x130x128xbf16>, tensor<2x2x130x128xbf16> -> tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>
+  %o, %l = attn.attention %q, %k, %v {causal, schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 5>} : tensor<2x8x100x128xbf16>, tensor<2x2x130x128xbf16>, tensor<2x2x130x128xbf16> -> tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>
   return %o, %l : tensor<2x8x100x128xbf16>, tensor<2x8x100xf32>
 }
 
@@ -95,8 +96,9 @@ func.func @attention_gqa_causal(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x130x
 
 // -----
 
-// Decoding (one query row, 4096 keys): the default schedule gives one warp
-// per block and 8 splits of the key tiles; the splits write f32 partial
+// Decoding (one query row, 4096 keys) on mma.sync (head dim 128 takes the
+// TMA pipeline by default: @attention_tma): one warp per block and 8 splits
+// of the key tiles; the splits write f32 partial
 // outputs and LSEs, and a second kernel merges them.
 // CHECK-LABEL: func @decode_split
 // CHECK-DAG: %[[PO:.+]] = memref.alloc() : memref<8x1x4x1x128xf32>
@@ -109,7 +111,7 @@ func.func @attention_gqa_causal(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x130x
 // CHECK: memref.dealloc %[[PO]]
 // CHECK: memref.dealloc %[[PL]]
 func.func @decode_split(%q: tensor<1x4x1x128xbf16>, %k: tensor<1x1x4096x128xbf16>, %v: tensor<1x1x4096x128xbf16>) -> tensor<1x4x1x128xbf16> {
-  %o = attn.attention %q, %k, %v : tensor<1x4x1x128xbf16>, tensor<1x1x4096x128xbf16>, tensor<1x1x4096x128xbf16> -> tensor<1x4x1x128xbf16>
+  %o = attn.attention %q, %k, %v {schedule = #attn.schedule<block_m = 16, block_n = 64, warps = 1, stages = 2, split = 8>} : tensor<1x4x1x128xbf16>, tensor<1x1x4096x128xbf16>, tensor<1x1x4096x128xbf16> -> tensor<1x4x1x128xbf16>
   return %o : tensor<1x4x1x128xbf16>
 }
 
@@ -353,4 +355,42 @@ func.func @empty_rows(%x: tensor<0x8xbf16>) -> tensor<0x8xbf16> {
   // expected-remark @below {{attn-map-to-gpu: no kernel for this softmax (an empty tensor)}}
   %y = attn.softmax %x, dim = 1 : tensor<0x8xbf16> -> tensor<0x8xbf16>
   return %y : tensor<0x8xbf16>
+}
+
+// -----
+
+// Attention on sm_90a at head dim 128 takes the TMA pipeline by default
+// (128 x 112 tiles, 8 computing warps, 3 stages): the host makes a tensor
+// map of K and of V (64-column slabs of 112-key tiles, 128-byte swizzled,
+// rows past the end zero-filled) and passes each as a pointer; the launch
+// has a producer warpgroup more (384 threads). Thread 0 initializes the 12
+// mbarriers; the producer drops to 24 registers and one of its threads
+// waits on a stage's empty barrier, arms its full barrier with the tile's
+// bytes and issues the copies; the computing warpgroups raise theirs to 240
+// and wait on full barriers, with no CTA barrier in the key loop.
+// CHECK-LABEL: func @attention_tma
+// CHECK: %[[KM:.+]] = nvgpu.tma.create.descriptor %{{.+}} box[%c1{{.*}}, %c1{{.*}}, %c112{{.*}}, %c64{{.*}}] : memref<*xbf16> -> <tensor = memref<1x1x112x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = l2promo_256b, oob = zero, interleave = none>
+// CHECK: %[[KP:.+]] = builtin.unrealized_conversion_cast %[[KM]] {{.*}} to !llvm.ptr
+// CHECK: nvgpu.tma.create.descriptor
+// CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.+}} = %c384{{(_[0-9]+)?}}, {{.*}})
+// CHECK: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 12>
+// CHECK: nvgpu.mbarrier.init
+// CHECK: nvvm.fence.mbarrier.init
+// CHECK: gpu.barrier
+// CHECK: nvvm.setmaxregister decrease 24
+// CHECK: llvm.ptrtoint %[[KP]]
+// CHECK: nvgpu.tma.prefetch.descriptor
+// CHECK: scf.for
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: nvgpu.mbarrier.arrive.expect_tx %{{.+}}[%{{.+}}], %c28672
+// CHECK-COUNT-2: nvgpu.tma.async.load
+// CHECK: nvvm.setmaxregister increase 240
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: nvvm.bar.warp.sync
+// CHECK: nvvm.wgmma.mma_async
+// CHECK-NOT: gpu.barrier
+// CHECK: nvgpu.mbarrier.arrive
+func.func @attention_tma(%q: tensor<1x2x300x128xbf16>, %k: tensor<1x2x300x128xbf16>, %v: tensor<1x2x300x128xbf16>) -> tensor<1x2x300x128xbf16> {
+  %o = attn.attention %q, %k, %v : tensor<1x2x300x128xbf16>, tensor<1x2x300x128xbf16>, tensor<1x2x300x128xbf16> -> tensor<1x2x300x128xbf16>
+  return %o : tensor<1x2x300x128xbf16>
 }
