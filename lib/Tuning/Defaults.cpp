@@ -57,18 +57,22 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         int64_t m = staticDimOr(o.getQuery(), 2, 4096);
         int64_t n = staticDimOr(o.getKey(), 2, 4096);
         int64_t dHead = staticDimOr(o.getQuery(), 3, 128);
-        if (m <= 16 && n >= 1024 && chip.hasWarpgroupMma && dHead == 128) {
-          // Decoding on sm_90a: the TMA pipeline with one computing
-          // warpgroup (the query heads of a KV head packed into its 64
-          // rows), 128-key tiles through 3 stages, and enough splits for
-          // two blocks per SM (measured at batch 1, 64 heads, 128k keys:
-          // 0.149 ms, 0.92x cuDNN, against 0.230 ms on mma.sync;
+        int64_t batch = staticDimOr(o.getQuery(), 0, 1);
+        int64_t kvHeads = staticDimOr(o.getKey(), 1, 1);
+        int64_t qHeads = staticDimOr(o.getQuery(), 1, 1);
+        int64_t rowTiles =
+            ceilDiv(qHeads / std::max<int64_t>(kvHeads, 1) * m, 64);
+        int64_t base = std::max<int64_t>(1, batch * kvHeads * rowTiles);
+        if (m <= 16 && n >= 1024 && chip.hasWarpgroupMma && dHead == 128 &&
+            base <= 32) {
+          // Decoding few KV heads on sm_90a: the TMA pipeline with one
+          // computing warpgroup (the query heads of a KV head packed into
+          // its 64 rows), 128-key tiles through 3 stages, and enough splits
+          // for two blocks per SM. Measured at batch 1, 64 query heads, 8
+          // KV heads, 128k keys: 0.149 ms (3.6 TB/s, 0.93x cuDNN) against
+          // 0.230 ms on mma.sync; at batch 8 (64 KV-head blocks) mma.sync
+          // stays ahead (0.083 against 0.090 ms at 8k keys;
           // bench/results/2026-12-02-h200-attention-tma.md).
-          int64_t batch = staticDimOr(o.getQuery(), 0, 1);
-          int64_t kvHeads = staticDimOr(o.getKey(), 1, 1);
-          int64_t qHeads = staticDimOr(o.getQuery(), 1, 1);
-          int64_t rowTiles = ceilDiv(qHeads / std::max<int64_t>(kvHeads, 1) * m, 64);
-          int64_t base = std::max<int64_t>(1, batch * kvHeads * rowTiles);
           int64_t split = std::clamp<int64_t>(ceilDiv(2 * sms, base), 1, 16);
           split = std::min<int64_t>(split, std::max<int64_t>(1, n / 512));
           return make(64, 128, 0, 4, 3, split, 1, kPipelineTma);
