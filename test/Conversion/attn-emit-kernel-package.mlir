@@ -181,3 +181,26 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// A tensor map packaged from nvgpu.tma.create.descriptor must describe a
+// static memref: a dynamic one has no shape the manifest could hold.
+!map = !nvgpu.tensormap.descriptor<tensor = memref<1x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = none, oob = zero, interleave = none>
+module attributes {gpu.container_module} {
+  func.func @dynamic_map(%a: memref<?x64xbf16>) attributes {attn.spec = #attn.function_spec<name = "dynamic_map", args = [#attn.tensor_arg<name = "arg0", role = "input", dtype = "bf16", shape = [4, 64]>]>} {
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    %u = memref.cast %a : memref<?x64xbf16> to memref<*xbf16>
+    %d = nvgpu.tma.create.descriptor %u box[%c1, %c64] : memref<*xbf16> -> !map
+    %p = builtin.unrealized_conversion_cast %d : !map to !llvm.ptr
+    // expected-error @+1 {{attn-emit-kernel-package: a tensor map must describe a static memref with the identity layout}}
+    gpu.launch_func @m::@k blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1) args(%p : !llvm.ptr)
+    return
+  }
+  gpu.module @m [#nvvm.target<chip = "sm_90a", features = "+ptx80">] {
+    llvm.func @k(%p: !llvm.ptr) attributes {gpu.kernel, nvvm.kernel} {
+      llvm.return
+    }
+  }
+}

@@ -247,41 +247,18 @@ PackageWriter::describeTensorMap(nvgpu::TmaCreateDescriptorOp op,
     shape.push_back(d);
   for (int64_t d : boxType.getShape())
     box.push_back(d);
-  int64_t swizzle = 0;
-  switch (map.getSwizzle()) {
-  case nvgpu::TensorMapSwizzleKind::SWIZZLE_NONE:
-    swizzle = 0;
-    break;
-  case nvgpu::TensorMapSwizzleKind::SWIZZLE_32B:
-    swizzle = 32;
-    break;
-  case nvgpu::TensorMapSwizzleKind::SWIZZLE_64B:
-    swizzle = 64;
-    break;
-  case nvgpu::TensorMapSwizzleKind::SWIZZLE_128B:
-    swizzle = 128;
-    break;
-  }
+  // The enums count powers of two: swizzle 32 << (k - 1) bytes, L2
+  // promotion 64 << (k - 1) bytes, 0 for none.
+  auto bytesOf = [](uint32_t k, int64_t first) -> int64_t {
+    return k == 0 ? 0 : first << (k - 1);
+  };
+  int64_t swizzle = bytesOf(static_cast<uint32_t>(map.getSwizzle()), 32);
+  int64_t l2 = bytesOf(static_cast<uint32_t>(map.getL2promo()), 64);
   if (map.getInterleave() != nvgpu::TensorMapInterleaveKind::INTERLEAVE_NONE ||
       map.getOob() != nvgpu::TensorMapOOBKind::OOB_ZERO)
     return launch.emitError("attn-emit-kernel-package: tensor maps are "
                             "packaged without interleave and with zero fill "
                             "only");
-  int64_t l2 = 0;
-  switch (map.getL2promo()) {
-  case nvgpu::TensorMapL2PromoKind::L2PROMO_NONE:
-    l2 = 0;
-    break;
-  case nvgpu::TensorMapL2PromoKind::L2PROMO_64B:
-    l2 = 64;
-    break;
-  case nvgpu::TensorMapL2PromoKind::L2PROMO_128B:
-    l2 = 128;
-    break;
-  case nvgpu::TensorMapL2PromoKind::L2PROMO_256B:
-    l2 = 256;
-    break;
-  }
   return json::Value(json::Object{
       {"kind", "tensor_map"},
       {"buffer", json::Object{{"kind", ref->kind}, {"index", ref->index}}},
