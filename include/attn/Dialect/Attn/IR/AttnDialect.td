@@ -81,10 +81,13 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
 
     Fields that do not apply to an op must keep their default.
     `softmax_grad` and `log_softmax_grad` take the softmax family's fields
-    (the same row kernels, reading y and dy); `logsumexp_grad`,
-    `cross_entropy_grad`, `linear_cross_entropy_grad` and `attention_grad`
-    have no tiled form or kernel yet: every field but `warps` and `chip`
-    keeps its default.
+    (the same row kernels, reading y and dy); `logsumexp_grad` and
+    `cross_entropy_grad` take `block_m` (rows per block or warp of their
+    elementwise row kernel) and `warps`; `attention_grad` takes `block_m`
+    (queries of a dK/dV tile), `block_n` (keys of a dQ tile), `warps` and
+    `stages`; `linear_cross_entropy_grad` takes `block_m`, `block_n` and
+    `block_d` (its product tiles), `warps` and `stages`. A grad op's
+    all-default schedule is its decomposition (docs/Tiling.md).
 
     ```mlir
     %o = attn.attention %q, %k, %v {causal,
