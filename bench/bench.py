@@ -322,6 +322,9 @@ def loss_peers(torch, case, x):
 
 PEERS = {"attention": attention_peers, "softmax": softmax_peers,
          "cross_entropy": loss_peers, "linear_cross_entropy": loss_peers}
+# Every name the peer lists above use (--peers is checked against them).
+PEER_NAMES = ("sdpa_flash", "sdpa_cudnn", "flex_compiled", "torch_softmax",
+              "copy", "torch_eager", "torch_compiled", "matmul_bf16")
 
 
 def measure(torch, timer, name, setup, check, tolerance) -> dict:
@@ -376,7 +379,7 @@ def measure(torch, timer, name, setup, check, tolerance) -> dict:
 
 
 def run_case(case: dict, seed: int, packages: Path, budget_ms: float,
-             max_reps: int, baseline: Path = None) -> list:
+             max_reps: int, baseline: Path = None, peers=None) -> list:
     import torch
     torch.backends.cuda.matmul.allow_tf32 = False
     timer = Timer(torch, budget_ms, max_reps)
@@ -403,10 +406,20 @@ def run_case(case: dict, seed: int, packages: Path, budget_ms: float,
             lambda: ours(torch, case, x, baseline / case["name"]), check,
             tolerance))
     for name, setup in PEERS[case["op"]](torch, case, x):
+        if peers is not None and name not in peers:
+            continue
         # Peers return bf16 losses; judge each by its own output dtype.
         records.append(measure(torch, timer, name, setup, check,
                                TOLERANCE["bf16"]))
     return records
+
+
+def peer_filter(text: str):
+    """--peers: None (all), or the set of peer names to run ("none": no
+    peer, for schedule sweeps of our packages alone)."""
+    if text == "all":
+        return None
+    return set() if text == "none" else set(text.split(","))
 
 
 def worker(args) -> int:
@@ -415,7 +428,8 @@ def worker(args) -> int:
     records = run_case(case, args.seed, Path(args.packages), args.budget_ms,
                        args.max_reps,
                        Path(args.baseline_packages)
-                       if args.baseline_packages else None)
+                       if args.baseline_packages else None,
+                       peer_filter(args.peers))
     Path(args.worker_out).write_text(json.dumps(records))
     return 0
 
@@ -598,6 +612,10 @@ def main() -> int:
                         help="timed milliseconds per implementation "
                              "(at least 5 and at most --max-reps runs)")
     parser.add_argument("--max-reps", type=int, default=100)
+    parser.add_argument("--peers", default="all",
+                        help="comma-separated peers to run (e.g. "
+                             "sdpa_cudnn,copy), 'none' for ours alone, or "
+                             "'all' (the default)")
     parser.add_argument("--timeout", type=float, default=900,
                         help="seconds a case's worker may take")
     parser.add_argument("--list", action="store_true",
@@ -608,6 +626,11 @@ def main() -> int:
 
     if args.worker:
         return worker(args)
+    unknown_peers = sorted((peer_filter(args.peers) or set()) -
+                           set(PEER_NAMES))
+    if unknown_peers:
+        parser.error(f"unknown peers {unknown_peers}; known: "
+                     f"{', '.join(PEER_NAMES)}, all, none")
     cases = load_cases(args.cases_file)
     if args.cases:
         wanted = args.cases.split(",")
@@ -638,7 +661,7 @@ def main() -> int:
                    args.cases_file, "--seed", str(args.seed + index),
                    "--budget-ms", str(args.budget_ms), "--max-reps",
                    str(args.max_reps), "--baseline-packages",
-                   args.baseline_packages]
+                   args.baseline_packages, "--peers", args.peers]
         records, log = run_worker(command, args.timeout, tail=400)
         with open(out / "bench.log", "a") as handle:
             handle.write(f"==== {case['name']}\n{log}\n")

@@ -8,7 +8,9 @@
 # and synccheck (SANITIZE=0 skips it). Exit status 1 if any run failed or
 # the sanitizer reported an error, a hazard or a CUDA API error. Then
 # python/tests/gpu_ops.py checks the PyTorch ops (TORCH_OPS=0 skips it).
-# CHECK_FILTER=<bash regex> restricts the run to the matching functions;
+# CHECK_FILTER=<bash regex> restricts the run to the functions whose
+# "<package> <function>" (e.g. "kernels-attention-tma tma_square_17")
+# matches;
 # SEEDS (default "1 2 3") are the input seeds of each function.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +35,9 @@ pass=0; fail=0
 summary=()
 while read -r src fn opts; do
   [[ -z "$src" || "$src" == \#* ]] && continue
-  # CHECK_FILTER=<regex>: only the functions it matches (a partial check).
-  [[ -n "${CHECK_FILTER:-}" && ! "$fn" =~ $CHECK_FILTER ]] && continue
+  # CHECK_FILTER=<regex>: only the "<package> <function>" lines it matches
+  # (a partial check).
+  [[ -n "${CHECK_FILTER:-}" && ! "$(basename "$src" .mlir) $fn" =~ $CHECK_FILTER ]] && continue
   pkg="build-packages/$(basename "$src" .mlir)"
   for seed in $seeds; do
     # shellcheck disable=SC2086

@@ -6,6 +6,7 @@
 # $OUT/sanitize_gpu.log and prints a table last. Exit status 1 if a tool
 # reports an error or hazard in a kernel, a CUDA API error, or a run that
 # fails its check. bench/check_gpu.sh runs it after its own checks.
+# CHECK_FILTER=<bash regex> restricts it as it does check_gpu.sh.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/latest}
@@ -23,6 +24,9 @@ bad=0
 rows=()
 while read -r pkg fn opts; do
   [[ -z "$pkg" || "$pkg" == \#* ]] && continue
+  # CHECK_FILTER=<regex>: only the "<package> <function>" lines it
+  # matches, as in check_gpu.sh.
+  [[ -n "${CHECK_FILTER:-}" && ! "$pkg $fn" =~ $CHECK_FILTER ]] && continue
   line="$(printf '%-18s %-32s' "$pkg" "$fn")"
   for tool in memcheck racecheck synccheck; do
     # shellcheck disable=SC2086
