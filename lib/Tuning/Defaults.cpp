@@ -63,17 +63,16 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         int64_t rowTiles =
             ceilDiv(qHeads / std::max<int64_t>(kvHeads, 1) * m, 64);
         int64_t base = std::max<int64_t>(1, batch * kvHeads * rowTiles);
-        if (m <= 16 && n >= 1024 && chip.hasWarpgroupMma && dHead == 128 &&
-            base <= 32) {
-          // Decoding few KV heads on sm_90a: the TMA pipeline with one
-          // computing warpgroup (the query heads of a KV head packed into
-          // its 64 rows), 128-key tiles through 3 stages, and enough splits
-          // for two blocks per SM. Measured at batch 1, 64 query heads, 8
-          // KV heads, 128k keys: 0.149 ms (3.6 TB/s, 0.93x cuDNN) against
-          // 0.230 ms on mma.sync; at batch 8 (64 KV-head blocks) mma.sync
-          // stays ahead (0.083 against 0.090 ms at 8k keys;
-          // bench/results/2026-12-02-h200-attention-tma.md).
-          int64_t split = std::clamp<int64_t>(ceilDiv(2 * sms, base), 1, 16);
+        if (m <= 16 && n >= 1024 && chip.hasWarpgroupMma && dHead == 128) {
+          // Decoding on sm_90a: the TMA pipeline with one computing
+          // warpgroup (the query heads of a KV head packed into its 64
+          // rows), 128-key tiles through 3 stages (208 KB: one block per
+          // SM), and as many splits as fill one wave. Measured on the H200
+          // (bench/results/2026-12-02-h200-attention-pingpong*): batch 1,
+          // 64 query heads, 8 KV heads, 128k keys, 16 splits: 0.143 ms
+          // (0.96x cuDNN); batch 8 x 32 heads (8 KV), 64k keys: 0.520 ms at
+          // 2 splits (one wave), 0.524 at 4, 0.567 at 5, 0.553 on mma.sync.
+          int64_t split = std::clamp<int64_t>(sms / base, 1, 16);
           split = std::min<int64_t>(split, std::max<int64_t>(1, n / 512));
           return make(64, 128, 0, 4, 3, split, 1, kPipelineTma);
         }
@@ -85,25 +84,24 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           return make(16, 64, 0, 1, 2, split, 1);
         }
         int64_t d = staticDimOr(o.getQuery(), 3, 128);
-        if (chip.hasWarpgroupMma && (d == 128 || d == 256)) {
-          // The TMA pipeline (a producer warpgroup, two computing ones),
-          // measured on the H200 against the cp.async loop below
-          // (bench/results/2026-12-02-h200-attention-tma.md): head dim 128,
-          // 112-key tiles through 3 stages (1.11 against 1.36 ms at 4 x 16
-          // heads x 4096), 128-key tiles through 2 when causal (0.65
-          // against 0.88 ms); head dim 256, 64-key tiles through 2 (1.11
-          // against 1.52 ms). At head dim 64 the cp.async loop stays ahead
-          // (0.77 against 0.88 ms).
+        if (chip.hasWarpgroupMma && (d == 64 || d == 128 || d == 256)) {
+          // The TMA pipeline with ping-pong (a producer warpgroup, two
+          // computing ones taking turns at the tensor cores), measured on
+          // the H200 against cooperative TMA and the cp.async loop
+          // (bench/results/2026-12-02-h200-attention-pingpong*.md, cuDNN in
+          // the same run): head dim 128, 128-key tiles through 2 stages
+          // (0.92 ms at 4 x 16 heads x 4096, cooperative 0.98-1.09;
+          // causal 0.52 ms, 160-key tiles 0.51 when M == N); head dim 256,
+          // 64-key tiles (0.90 against 0.96 ms cooperative; 80-key tiles
+          // ran in 0.85 but spill 16-44 bytes where keys need masking);
+          // head dim 64, 192-key tiles (0.68 against 0.76 ms on cp.async).
           if (d == 256)
-            return make(128, 64, 0, 8, 2, 1, 1, kPipelineTma);
-          // Causal with as many queries as keys: 128-key tiles through 2
-          // stages; other causal shapes spill there (512 bytes at 113
-          // queries x 1023 keys), so 96-key tiles through 3 (0.74 ms).
+            return make(128, 64, 0, 8, 2, 1, 1, kPipelineTmaPingPong);
+          if (d == 64)
+            return make(128, 192, 0, 8, 2, 1, 1, kPipelineTmaPingPong);
           if (o.getCausal() && m == n)
-            return make(128, 128, 0, 8, 2, 1, 1, kPipelineTma);
-          if (o.getCausal())
-            return make(128, 96, 0, 8, 3, 1, 1, kPipelineTma);
-          return make(128, 112, 0, 8, 3, 1, 1, kPipelineTma);
+            return make(128, 160, 0, 8, 2, 1, 1, kPipelineTmaPingPong);
+          return make(128, 128, 0, 8, 2, 1, 1, kPipelineTmaPingPong);
         }
         if (chip.hasWarpgroupMma && d % 64 == 0) {
           // Warpgroup MMA: two warpgroups of 64 query rows, 64-key tiles

@@ -159,10 +159,14 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
           c.blockM = {16, 32, 64, 128, 256};
           return;
         }
+        // wgmma takes any N that is a multiple of 16 (the PV's k): the
+        // fastest Hopper tiles are not powers of two (96, 112, 176).
+        if (info->hasWarpgroupMma)
+          c.blockN = {16, 32, 64, 96, 112, 128, 160, 176, 192, 256};
         c.warps = warps;
         c.rowsPerWarp = {16, 32};
         c.stages = {2, 3, 4, 5, 6, 7, 8};
-        c.pipelines = {kPipelineCpAsync, kPipelineTma};
+        c.pipelines = {kPipelineCpAsync, kPipelineTma, kPipelineTmaPingPong};
       })
       .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
         int64_t row = staticDimOr(o.getInput(), o.getDim(), 0);

@@ -5,12 +5,16 @@
 // of 64 query rows;
 // Q and K/V tiles arrive by cp.async into 128-byte-swizzled slabs past a
 // 1024-byte aligned base; the first QK^T (8 wgmma m64n64k16 over the head
-// dim) is waited for, then each step of the key loop issues the next QK^T
-// before the softmax of the current scores, waits for the previous PV only
-// to rescale O, and issues PV as wgmma m64n128k16 with P from registers
+// dim, the first without accumulator) is waited for and its softmax runs;
+// then step j of the key loop issues the QK^T of tile j, rescales O and
+// issues the PV of tile j - 1 as wgmma m64n128k16 with P from registers
 // (inline PTX: nvvm.wgmma.mma_async takes A only from shared memory) and V
-// transposed. The loop carries O (64 f32), the running max and sum (2
-// rows each) and the next scores (32 f32). The last key tile is peeled.
+// transposed, waits for the scores only, and runs tile j's softmax while
+// that PV is in flight. Empty asm statements pin the accumulators around
+// the waits and keep the in-flight P live, so that ptxas lets the wgmmas
+// run asynchronously. The loop carries O (64 f32), the running max, sum and
+// O rescale (2 rows each) and the previous tile's P (16 registers). The
+// last tile's PV is peeled.
 // Causal: block x takes row tile 3 - x (the heaviest tiles start first).
 // CHECK-LABEL: func @attention_wgmma
 // CHECK: gpu.launch blocks(%[[BX:.+]], %{{.+}}, %{{.+}}) in (%{{.+}} = %c4{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c256{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c197632_i32
@@ -18,30 +22,36 @@
 // CHECK: memref.extract_aligned_pointer_as_index
 // CHECK: nvgpu.device_async_copy {{.*}} : memref<2x8x100x128xbf16> to memref<16384xbf16, #gpu.address_space<workgroup>>
 // CHECK: nvgpu.device_async_copy {{.*}} : memref<2x2x130x128xbf16> to memref<40960xbf16, #gpu.address_space<workgroup>>
-// CHECK: nvvm.cp.async.wait.group 2
+// CHECK: nvvm.cp.async.wait.group 3
 // CHECK-NEXT: nvvm.fence.proxy {kind = #nvvm.proxy_kind<async.shared>, space = #nvvm.shared_space<cta>}
 // CHECK-NEXT: gpu.barrier
 // CHECK: scf.if
 // CHECK: nvvm.wgmma.fence.aligned
-// CHECK-COUNT-8: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <zero>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
+// CHECK-COUNT-7: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>, D[<f32>, <one>], A[<bf16>, <one>, <row>], B[<bf16>, <one>, <col>]
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
-// CHECK: %{{.+}}:6 = scf.for
-// CHECK: nvvm.cp.async.wait.group 1
+// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "", "=f
+// CHECK: math.exp2 {{.*}} fastmath<afn>
+// CHECK: %{{.+}}:23 = scf.for
+// CHECK: nvvm.cp.async.wait.group 2
 // CHECK-NEXT: nvvm.fence.proxy
 // CHECK-NEXT: gpu.barrier
 // CHECK: nvgpu.device_async_copy
 // CHECK: nvvm.cp.async.commit.group
+// CHECK: nvvm.wgmma.fence.aligned
 // CHECK-COUNT-8: nvvm.wgmma.mma_async
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
-// CHECK: gpu.shuffle  xor
-// CHECK: math.exp2 {{.*}} fastmath<afn>
-// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
-// CHECK: nvvm.wgmma.fence.aligned
+// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "", "=f
+// CHECK-NEXT: nvvm.wgmma.fence.aligned
 // CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, p, 1, 1, 1;
 // CHECK: nvvm.wgmma.commit.group.sync.aligned
 // CHECK-NEXT: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: gpu.shuffle  xor
+// CHECK: math.exp2 {{.*}} fastmath<afn>
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: llvm.inline_asm has_side_effects asm_dialect = att "", "r,r,r,r
 // CHECK: scf.yield
-// CHECK: llvm.inline_asm
+// CHECK: llvm.inline_asm has_side_effects {{.*}}wgmma.mma_async.sync.aligned.m64n128k16
 // CHECK: nvvm.wgmma.wait.group.sync.aligned 0
 // CHECK: vector.store {{.*}} : memref<2x8x100x128xbf16>, vector<2xbf16>
 // CHECK: gpu.terminator
@@ -359,21 +369,25 @@ func.func @empty_rows(%x: tensor<0x8xbf16>) -> tensor<0x8xbf16> {
 
 // -----
 
-// Attention on sm_90a at head dim 128 takes the TMA pipeline by default
-// (128 x 112 tiles, 8 computing warps, 3 stages): the host makes a tensor
-// map of K and of V (64-column slabs of 112-key tiles, 128-byte swizzled,
-// rows past the end zero-filled) and passes each as a pointer; the launch
-// has a producer warpgroup more (384 threads). Thread 0 initializes the 12
-// mbarriers; the producer drops to 24 registers and one of its threads
-// waits on a stage's empty barrier, arms its full barrier with the tile's
-// bytes and issues the copies; the computing warpgroups raise theirs to 240
-// and wait on full barriers, with no CTA barrier in the key loop.
+// Attention on sm_90a at head dim 128 takes the TMA pipeline with ping-pong
+// by default (128 x 128 tiles, 8 computing warps, 2 stages): the host makes
+// a tensor map of K and of V (64-column slabs of 128-key tiles, 128-byte
+// swizzled, rows past the end zero-filled) and passes each as a pointer;
+// the launch has a producer warpgroup more (384 threads). Thread 0
+// initializes the 8 mbarriers; the producer drops to 24 registers and one
+// of its threads waits on a stage's empty barrier, arms its full barrier
+// with the tile's bytes and issues the copies; the computing warpgroups
+// raise theirs to 240, wait on full barriers, with no CTA barrier in the
+// key loop, and take turns at the tensor cores through named barriers
+// (warpgroup 1 arrives at 1 to let warpgroup 0 begin; each turn syncs on
+// the warpgroup's own barrier and arrives at the other's). The first MMA
+// of each QK^T ignores its accumulator (D scale zero).
 // CHECK-LABEL: func @attention_tma
-// CHECK: %[[KM:.+]] = nvgpu.tma.create.descriptor %{{.+}} box[%c1{{.*}}, %c1{{.*}}, %c112{{.*}}, %c64{{.*}}] : memref<*xbf16> -> <tensor = memref<1x1x112x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = l2promo_256b, oob = zero, interleave = none>
+// CHECK: %[[KM:.+]] = nvgpu.tma.create.descriptor %{{.+}} box[%c1{{.*}}, %c1{{.*}}, %c128{{.*}}, %c64{{.*}}] : memref<*xbf16> -> <tensor = memref<1x1x128x64xbf16, #gpu.address_space<workgroup>>, swizzle = swizzle_128b, l2promo = l2promo_256b, oob = zero, interleave = none>
 // CHECK: %[[KP:.+]] = builtin.unrealized_conversion_cast %[[KM]] {{.*}} to !llvm.ptr
 // CHECK: nvgpu.tma.create.descriptor
 // CHECK: gpu.launch {{.*}} threads({{.*}}) in (%{{.+}} = %c384{{(_[0-9]+)?}}, {{.*}})
-// CHECK: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 12>
+// CHECK: nvgpu.mbarrier.create -> <memorySpace = #gpu.address_space<workgroup>, num_barriers = 8>
 // CHECK: nvgpu.mbarrier.init
 // CHECK: nvvm.fence.mbarrier.init
 // CHECK: gpu.barrier
@@ -382,9 +396,13 @@ func.func @empty_rows(%x: tensor<0x8xbf16>) -> tensor<0x8xbf16> {
 // CHECK: nvgpu.tma.prefetch.descriptor
 // CHECK: scf.for
 // CHECK: nvgpu.mbarrier.try_wait.parity
-// CHECK: nvgpu.mbarrier.arrive.expect_tx %{{.+}}[%{{.+}}], %c28672
+// CHECK: nvgpu.mbarrier.arrive.expect_tx %{{.+}}[%{{.+}}], %c32768
 // CHECK-COUNT-2: nvgpu.tma.async.load
 // CHECK: nvvm.setmaxregister increase 240
+// CHECK: nvvm.barrier.arrive id = %c1_i32{{.*}} number_of_threads = %c256_i32
+// CHECK: nvvm.barrier id = %[[MINE:.+]] number_of_threads = %c256_i32
+// CHECK: nvvm.wgmma.mma_async {{.*}} D[<f32>, <zero>]
+// CHECK: nvvm.barrier.arrive id = %[[OTHER:[^ ]+]] number_of_threads
 // CHECK: nvgpu.mbarrier.try_wait.parity
 // CHECK: nvvm.bar.warp.sync
 // CHECK: nvvm.wgmma.mma_async

@@ -26,9 +26,9 @@
 // SHIPPED: attn-select-schedule-domain.mlir:[[@LINE+4]]:8: remark: attn-select-schedule: {{[0-9]+}} candidates scored by learned ({{.*}}) {{.*}}h200-sxm.json in
 // RANK: # @attention_inside op 0 attn.attention on h200-sxm: {{[0-9]+}} candidates ranked by
 // RANK-NEXT: @attention_inside 1 #attn.schedule<
-func.func @attention_inside(%q: tensor<2x8x1024x64xbf16>, %k: tensor<2x8x1024x64xbf16>, %v: tensor<2x8x1024x64xbf16>) -> tensor<2x8x1024x64xbf16> {
-  %o = attn.attention %q, %k, %v {causal} : tensor<2x8x1024x64xbf16>, tensor<2x8x1024x64xbf16>, tensor<2x8x1024x64xbf16> -> tensor<2x8x1024x64xbf16>
-  return %o : tensor<2x8x1024x64xbf16>
+func.func @attention_inside(%q: tensor<2x8x1024x192xbf16>, %k: tensor<2x8x1024x192xbf16>, %v: tensor<2x8x1024x192xbf16>) -> tensor<2x8x1024x192xbf16> {
+  %o = attn.attention %q, %k, %v {causal} : tensor<2x8x1024x192xbf16>, tensor<2x8x1024x192xbf16>, tensor<2x8x1024x192xbf16> -> tensor<2x8x1024x192xbf16>
+  return %o : tensor<2x8x1024x192xbf16>
 }
 
 // The benchmark's linear cross-entropy: 4.4x the FLOPs of the largest

@@ -27,10 +27,10 @@
 // LEARNED-NEXT: #1 #attn.schedule<{{.*}}>: predicted {{[0-9.]+}} us
 // NOMODEL: remark: attn-select-schedule: no cost model ships for chip 'sm_80'; the hand-written default schedule applies
 // NOMODEL: attn.attention %arg0, %arg1, %arg2 {causal} : 
-func.func @attention(%q: tensor<2x8x1024x64xbf16>, %k: tensor<2x8x1024x64xbf16>,
-                     %v: tensor<2x8x1024x64xbf16>) -> tensor<2x8x1024x64xbf16> {
-  %o = attn.attention %q, %k, %v {causal} : tensor<2x8x1024x64xbf16>, tensor<2x8x1024x64xbf16>, tensor<2x8x1024x64xbf16> -> tensor<2x8x1024x64xbf16>
-  return %o : tensor<2x8x1024x64xbf16>
+func.func @attention(%q: tensor<2x8x1024x192xbf16>, %k: tensor<2x8x1024x192xbf16>,
+                     %v: tensor<2x8x1024x192xbf16>) -> tensor<2x8x1024x192xbf16> {
+  %o = attn.attention %q, %k, %v {causal} : tensor<2x8x1024x192xbf16>, tensor<2x8x1024x192xbf16>, tensor<2x8x1024x192xbf16> -> tensor<2x8x1024x192xbf16>
+  return %o : tensor<2x8x1024x192xbf16>
 }
 
 // CHECK-LABEL: func.func @softmax
@@ -68,12 +68,13 @@ func.func @dynamic(%x: tensor<?x1000xbf16>) -> tensor<?x1000xbf16> {
   return %r : tensor<?x1000xbf16>
 }
 
-// Head dim 128 on the H200: the default is the TMA pipeline, which the
-// model has no features for (it never ranks it), so the measured default
-// stands and nothing is attached.
+// Head dim 128 on the H200: the default is the TMA pipeline with
+// ping-pong, which the model has no features for (it never ranks it), so
+// the measured default stands and nothing is attached. (Head dim 192
+// above keeps the cp.async loop, which the model ranks.)
 // CHECK-LABEL: func.func @attention_tma_default
 // CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x1024x128xbf16>
-// REPORT: remark: attn-select-schedule: the hand-written default schedule #attn.schedule<block_m = 128, block_n = 112, warps = 8, stages = 3, pipeline = "tma", chip = "h200-sxm"> applies: the op lies outside the cost model's trained domain (its default uses pipeline "tma", which the cost model has no features for)
+// REPORT: remark: attn-select-schedule: the hand-written default schedule #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma_pingpong", chip = "h200-sxm"> applies: the op lies outside the cost model's trained domain (its default uses pipeline "tma_pingpong", which the cost model has no features for)
 func.func @attention_tma_default(%q: tensor<2x8x1024x128xbf16>, %k: tensor<2x8x1024x128xbf16>, %v: tensor<2x8x1024x128xbf16>) -> tensor<2x8x1024x128xbf16> {
   %o = attn.attention %q, %k, %v : tensor<2x8x1024x128xbf16>, tensor<2x8x1024x128xbf16>, tensor<2x8x1024x128xbf16> -> tensor<2x8x1024x128xbf16>
   return %o : tensor<2x8x1024x128xbf16>

@@ -2,7 +2,8 @@
 // The attn-map-to-gpu kernels assemble for sm_90a and sm_80. On sm_90a,
 // attention and linear cross-entropy take warpgroup MMA (wgmma, with the
 // async-proxy fence after cp.async; PV with P from registers; attention's
-// K/V arrive by TMA, its default pipeline at head dim 128, causal here); on sm_80
+// K/V arrive by TMA, its default pipeline at head dim 128 with ping-pong
+// between the computing warpgroups and 160-key tiles, causal here); on sm_80
 // they take mma.sync + ldmatrix; the row kernels are the same on both. The
 // PTX holds the tensor-core and async-copy instructions, and kernels=0
 // gives the simple mapping instead.
@@ -29,9 +30,17 @@
 // ATT90: cp.async.cg.shared.global
 // ATT90: fence.proxy.async.shared::cta
 // ATT90: cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
-// ATT90: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16
+// ATT90: setmaxnreg.inc.sync.aligned.u32 240;
+// ATT90: bar.sync {{%r[0-9]+}}, 256;
+// ATT90: wgmma.mma_async.sync.aligned.m64n160k16.f32.bf16.bf16
 // ATT90: ex2.approx
+// ATT90: bar.sync {{%r[0-9]+}}, 256;
+// ATT90: wgmma.mma_async.sync.aligned.m64n160k16.f32.bf16.bf16
 // ATT90: wgmma.mma_async.sync.aligned.m64n128k16.f32.bf16.bf16 {{.*}}, {%r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}, %r{{[0-9]+}}}, %rd{{[0-9]+}}, p, 1, 1, 1;
+// ATT90: wgmma.wait_group.sync.aligned 1;
+// ATT90-NEXT: // begin inline asm
+// ATT90-NEXT: // end inline asm
+// ATT90-NEXT: mbarrier.arrive.shared.b64
 // ATT90-NOT: mma.sync
 // LCE: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // LCE-NOT: wgmma
@@ -52,8 +61,8 @@
 // The manifest says which functions run attn-map-to-gpu's kernels, and
 // under which schedule (the defaults here; LCE with its split-V).
 // SPEC: "mapping": "attn-map-to-gpu",
-// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = \"tma\">"
-// SPEC-NEXT: "tensor_core": "wgmma.m64n128k16"
+// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 160, warps = 8, stages = 2, pipeline = \"tma_pingpong\">"
+// SPEC-NEXT: "tensor_core": "wgmma.m64n160k16"
 // SPEC: "mapping": "attn-map-to-gpu",
 // SPEC: "schedule": "#attn.schedule<block_m = 1, block_n = 4096>"
 // SPEC: "mapping": "attn-map-to-gpu",

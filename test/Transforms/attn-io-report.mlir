@@ -89,7 +89,7 @@ func.func @split_kv(%q: tensor<1x2x1x64xf16>, %k: tensor<1x2x256x64xf16>, %v: te
 // Without a schedule, the default for sm_90a; the report names the kernel
 // its plan launches (the launch facts beside the IO figures).
 func.func @kernel_facts(%q: tensor<1x4x256x128xbf16>) -> tensor<1x4x256x128xbf16> {
-  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 128, block_n = 112, warps = 8, stages = 3, pipeline = "tma">: tiled read 1310720 B, write 262144 B, 134217728 FLOP, 262144 exp; unfused read 6029312 B, write 3407872 B, 134217728 FLOP, 524288 exp; traffic 6.00x; kernel: attention on wgmma.m64n112k16, 384 threads, grid 2x4x1, 205824 B shared}}
+  // expected-remark @+1 {{attn-io-report: attn.attention under #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma_pingpong">: tiled read 1310720 B, write 262144 B, 134217728 FLOP, 262144 exp; unfused read 6029312 B, write 3407872 B, 134217728 FLOP, 524288 exp; traffic 6.00x; kernel: attention on wgmma.m64n128k16, 384 threads, grid 2x4x1, 164864 B shared}}
   %o = attn.attention %q, %q, %q : tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16>, tensor<1x4x256x128xbf16> -> tensor<1x4x256x128xbf16>
   return %o : tensor<1x4x256x128xbf16>
 }

@@ -455,9 +455,26 @@ LogicalResult PackageWriter::writeBinaries(StringRef ptxasPath, StringRef chip,
                                 << logText;
     llvm::StringMap<KernelResources> info = parsePtxasInfo(logText);
     llvm::sys::fs::remove(logPath);
+    // ptxas's performance warnings (e.g. C7513: every wgmma serialized;
+    // C7508: setmaxnreg ignored) mean a kernel runs far below what its
+    // schedule promises: say so, and keep them in the manifest.
+    json::Array warnings;
+    SmallVector<StringRef> logLines;
+    logText.split(logLines, '\n');
+    for (StringRef line : logLines) {
+      size_t at = line.find("Potential Performance Loss");
+      if (at == StringRef::npos)
+        continue;
+      StringRef text = line.drop_front(line.find('(') < at ? line.find('(')
+                                                            : at)
+                           .trim();
+      binary.emitWarning() << "ptxas: " << text;
+      warnings.push_back(text.str());
+    }
     binaries.push_back(json::Object{{"name", name},
                                     {"ptx", name + ".ptx"},
-                                    {"cubin", name + ".cubin"}});
+                                    {"cubin", name + ".cubin"},
+                                    {"ptxas_warnings", std::move(warnings)}});
     // In name order, so that manifests are reproducible.
     SmallVector<StringRef> names;
     for (auto &entry : info)

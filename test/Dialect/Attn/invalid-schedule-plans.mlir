@@ -255,6 +255,15 @@ func.func @tma_pipeline_warps(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf
 
 // -----
 
+// Ping-pong alternates two computing warpgroups.
+func.func @tma_pingpong_warps(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule warps (4) must be 8 with pipeline "tma_pingpong": two computing warpgroups take turns}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 4, stages = 2, pipeline = "tma_pingpong">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
 func.func @tma_pipeline_rows(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
   // expected-error @below {{schedule block_m (256) must be 16 x warps with pipeline "tma": a warpgroup per 64 query rows}}
   %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 256, block_n = 64, warps = 8, stages = 2, pipeline = "tma">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>

@@ -468,7 +468,7 @@ func.func @cross_entropy_logits_overflow(%z: tensor<3074457345618258603x2xf16>, 
 // -----
 
 func.func @schedule_unknown_pipeline(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
-  // expected-error @+1 {{schedule pipeline must be "cp_async" or "tma", but is "bulk"}}
+  // expected-error @+1 {{schedule pipeline must be "cp_async", "tma" or "tma_pingpong", but is "bulk"}}
   %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "bulk">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
   return %o : tensor<1x2x64x64xbf16>
 }

@@ -123,6 +123,15 @@ struct AttentionPlan : AttentionProblem {
   /// more warpgroup, the producer, loads K and V tiles with TMA into
   /// `stages` buffers whose fill and release are mbarrier handshakes.
   bool tma = false;
+  /// "tma_pingpong": the two computing warpgroups take turns issuing their
+  /// MMAs (named barriers), each one's softmax under the other's GEMMs.
+  bool pingPong = false;
+  /// The tma pipeline's register hand-over (setmaxnreg): the producer gives
+  /// registers up and the computing warps take them, where the launch
+  /// leaves fewer per thread than those need (with two computing
+  /// warpgroups, 168). ptxas ignores setmaxnreg (C7508) in a kernel that
+  /// needs fewer, and with one computing warpgroup every thread has 255.
+  bool handOverRegisters = false;
   LaunchFacts facts;
 
   /// Warps of the launch: the computing warps and the producer's.

@@ -18,6 +18,21 @@ Value mlir::attn::gpu_kernel::warpReduce(KernelBuilder &kb, Value v,
   return v;
 }
 
+void mlir::attn::gpu_kernel::namedBarrierSync(KernelBuilder &kb, Value id,
+                                              int64_t threads) {
+  assert(threads % 32 == 0 && "a named barrier counts whole warps");
+  NVVM::BarrierOp::create(kb.builder(), kb.location(), /*res=*/Type(), id,
+                          kb.i32(threads), /*reductionOp=*/nullptr,
+                          /*reductionPredicate=*/Value());
+}
+
+void mlir::attn::gpu_kernel::namedBarrierArrive(KernelBuilder &kb, Value id,
+                                                int64_t threads) {
+  assert(threads % 32 == 0 && "a named barrier counts whole warps");
+  NVVM::BarrierArriveOp::create(kb.builder(), kb.location(), id,
+                                kb.i32(threads));
+}
+
 void mlir::attn::gpu_kernel::clusterBarrier(KernelBuilder &kb) {
   OpBuilder &b = kb.builder();
   NVVM::ClusterArriveOp::create(b, kb.location(), b.getUnitAttr());

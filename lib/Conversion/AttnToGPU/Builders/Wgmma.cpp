@@ -41,10 +41,39 @@ Type mlir::attn::gpu_kernel::warpgroupAccumulatorType(KernelBuilder &kb,
       b.getContext(), SmallVector<Type>(n / 2, b.getF32Type()));
 }
 
+/// An i32 register of a 16-bit pair (vector<2xf16>), else `v` itself.
+static Value asRegister(KernelBuilder &kb, Value v) {
+  if (!isa<VectorType>(v.getType()))
+    return v;
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  return vector::ExtractOp::create(
+      b, loc,
+      vector::BitCastOp::create(b, loc, VectorType::get({1}, b.getI32Type()),
+                                v),
+      0);
+}
+
+static LLVM::InlineAsmOp emptyAsm(KernelBuilder &kb, TypeRange results,
+                                  ValueRange operands, StringRef constraints) {
+  OpBuilder &b = kb.builder();
+  return LLVM::InlineAsmOp::create(
+      b, kb.location(), results, operands, b.getStringAttr(""),
+      b.getStringAttr(constraints), /*has_side_effects=*/b.getUnitAttr(),
+      /*is_align_stack=*/nullptr, /*tail_call_kind=*/nullptr,
+      LLVM::AsmDialectAttr::get(b.getContext(), LLVM::AsmDialect::AD_ATT),
+      /*operand_attrs=*/nullptr);
+}
+
+Value mlir::attn::gpu_kernel::newAccumulator(KernelBuilder &kb, int64_t n) {
+  return LLVM::UndefOp::create(kb.builder(), kb.location(),
+                               warpgroupAccumulatorType(kb, n));
+}
+
 Value mlir::attn::gpu_kernel::wgmma(KernelBuilder &kb, Value descA,
                                     Value descB, Value acc, int64_t n,
                                     Type elementType, bool transposeB,
-                                    bool transposeA) {
+                                    bool transposeA, bool accumulate) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   MLIRContext *ctx = b.getContext();
@@ -54,7 +83,10 @@ Value mlir::attn::gpu_kernel::wgmma(KernelBuilder &kb, Value descA,
       b, loc, acc.getType(), acc, descA, descB,
       NVVM::MMAShapeAttr::get(ctx, 64, n, 16), type, type,
       NVVM::WGMMATypesAttr::get(ctx, NVVM::WGMMATypes::f32),
-      NVVM::WGMMAScaleOutAttr::get(ctx, NVVM::WGMMAScaleOut::one), one, one,
+      NVVM::WGMMAScaleOutAttr::get(ctx, accumulate
+                                            ? NVVM::WGMMAScaleOut::one
+                                            : NVVM::WGMMAScaleOut::zero),
+      one, one,
       NVVM::MMALayoutAttr::get(ctx, transposeA ? NVVM::MMALayout::col
                                                : NVVM::MMALayout::row),
       NVVM::MMALayoutAttr::get(ctx, transposeB ? NVVM::MMALayout::row
@@ -89,14 +121,7 @@ Value mlir::attn::gpu_kernel::wgmmaRegisterA(KernelBuilder &kb,
   for (int64_t i = 0; i < 4; ++i) {
     text += (i ? ", $" : "$") + std::to_string(2 * regs + i);
     constraints += ",r";
-    Value reg = a[i];
-    if (!reg.getType().isInteger(32))
-      reg = vector::ExtractOp::create(
-          b, loc,
-          vector::BitCastOp::create(b, loc,
-                                    VectorType::get({1}, b.getI32Type()), reg),
-          0);
-    operands.push_back(reg);
+    operands.push_back(asRegister(kb, a[i]));
   }
   text += "}, $" + std::to_string(2 * regs + 4) + ", p, 1, 1, " +
           (transposeB ? "1" : "0") + ";\n}\n";
@@ -109,6 +134,35 @@ Value mlir::attn::gpu_kernel::wgmmaRegisterA(KernelBuilder &kb,
              LLVM::AsmDialectAttr::get(ctx, LLVM::AsmDialect::AD_ATT),
              /*operand_attrs=*/nullptr)
       .getResult(0);
+}
+
+Value mlir::attn::gpu_kernel::fenceAccumulator(KernelBuilder &kb, Value acc) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  auto type = cast<LLVM::LLVMStructType>(acc.getType());
+  int64_t regs = type.getBody().size();
+  SmallVector<Value> operands;
+  std::string constraints;
+  for (int64_t i = 0; i < regs; ++i) {
+    operands.push_back(LLVM::ExtractValueOp::create(b, loc, acc, i));
+    constraints += (i ? ",=f" : "=f");
+  }
+  for (int64_t i = 0; i < regs; ++i)
+    constraints += "," + std::to_string(i);
+  return emptyAsm(kb, type, operands, constraints).getResult(0);
+}
+
+void mlir::attn::gpu_kernel::keepOperandsAlive(KernelBuilder &kb,
+                                               ArrayRef<Value> values) {
+  SmallVector<Value> operands;
+  std::string constraints;
+  for (Value v : values) {
+    Value reg = asRegister(kb, v);
+    constraints += std::string(constraints.empty() ? "" : ",") +
+                   (reg.getType().isF32() ? "f" : "r");
+    operands.push_back(reg);
+  }
+  emptyAsm(kb, TypeRange{}, operands, constraints);
 }
 
 void mlir::attn::gpu_kernel::wgmmaFence(KernelBuilder &kb) {

@@ -36,9 +36,18 @@ Value wgmmaDescriptor(KernelBuilder &kb, Value address,
 Type warpgroupAccumulatorType(KernelBuilder &kb, int64_t n);
 
 /// acc += A (m64 x k16) * B (k16 x n), both in shared memory; A K-major or
-/// (`transposeA`) M-major, B K-major or (`transposeB`) N-major.
+/// (`transposeA`) M-major, B K-major or (`transposeB`) N-major. Without
+/// `accumulate`, acc = A * B: the first step of a product takes an
+/// undefined `acc` (newAccumulator), so that no instruction defines the
+/// accumulator between wgmma.fence and the MMA (ptxas would serialize every
+/// wgmma of the kernel, warning C7513).
 Value wgmma(KernelBuilder &kb, Value descA, Value descB, Value acc, int64_t n,
-            Type elementType, bool transposeB = false, bool transposeA = false);
+            Type elementType, bool transposeB = false, bool transposeA = false,
+            bool accumulate = true);
+
+/// An undefined m64nN accumulator for a product's first, non-accumulating
+/// wgmma.
+Value newAccumulator(KernelBuilder &kb, int64_t n);
 
 /// acc += A (m64 x k16, in registers: each warp's 16 rows as the m16k16
 /// operand of mma.sync) * B (k16 x n in shared memory, N-major when
@@ -46,6 +55,20 @@ Value wgmma(KernelBuilder &kb, Value descA, Value descB, Value acc, int64_t n,
 /// this one is inline PTX.
 Value wgmmaRegisterA(KernelBuilder &kb, const Fragment &a, Value descB,
                      Value acc, int64_t n, Type elementType, bool transposeB);
+
+/// Pins the accumulator `acc` (an m64nN struct) at this point of the
+/// instruction stream and returns it: an empty asm statement that reads and
+/// redefines every register (CUTLASS's warpgroup_fence_operand). Before
+/// wgmma.fence it keeps register updates (O's rescale) from sinking into
+/// the MMA's pipeline stage; after a wgmma.wait_group it keeps reads (and
+/// copies) of the results from rising above the wait. ptxas serializes
+/// every wgmma of a kernel whose in-flight registers are touched (C7513).
+Value fenceAccumulator(KernelBuilder &kb, Value acc);
+
+/// Keeps the register operands `values` (an A fragment in flight) live up
+/// to this point, so that no later definition reuses their registers while
+/// a wgmma may still read them.
+void keepOperandsAlive(KernelBuilder &kb, ArrayRef<Value> values);
 
 void wgmmaFence(KernelBuilder &kb);
 void wgmmaCommit(KernelBuilder &kb);

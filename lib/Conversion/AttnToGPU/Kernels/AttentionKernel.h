@@ -58,18 +58,28 @@ struct OnlineSoftmaxState {
 };
 
 /// Where the warpgroup key loop (AttentionKernel::warpgroupKeyLoop) hands
-/// control to the way K/V tiles arrive; unset hooks do nothing.
+/// control to the way K/V tiles arrive and to the warpgroups' turn-taking;
+/// unset hooks do nothing. Tiles are counted from the block's first.
 struct WarpgroupLoopHooks {
+  /// Once, before anything else of a block with key tiles.
+  function_ref<void(KernelBuilder &)> start;
   /// Before the QK^T of tile 0.
   function_ref<void(KernelBuilder &)> firstKeys;
-  /// At the head of step j, before the QK^T of tile j + 1.
+  /// At the head of step j >= 1, before the QK^T of tile j.
   function_ref<void(KernelBuilder &, Value)> nextKeys;
   /// Once the QK^T of tile t has landed.
   function_ref<void(KernelBuilder &, Value)> keysDone;
-  /// In step j: once the PV of tile j - 1 has landed (also at j = 0, when
-  /// there was none), and before the PV of tile j reads V.
-  function_ref<void(KernelBuilder &, Value)> previousValuesDone;
+  /// Before the PV of tile t reads V.
   function_ref<void(KernelBuilder &, Value)> valuesReady;
+  /// Once the PV of tile t has landed.
+  function_ref<void(KernelBuilder &, Value)> valuesDone;
+  /// Around the MMAs a step issues (the QK^T of tile t and the PV of tile
+  /// t - 1): the warpgroups' turn (ping-pong). No branch belongs here: ptxas
+  /// serializes wgmmas whose pipeline stages it cannot follow.
+  function_ref<void(KernelBuilder &)> beforeMmas;
+  function_ref<void(KernelBuilder &)> afterMmas;
+  /// Once, after the last PV of a block with key tiles has landed.
+  function_ref<void(KernelBuilder &)> finish;
 };
 
 /// Builds the body of one attention kernel launch.
@@ -128,21 +138,26 @@ private:
   void buildMmaSyncLoop(Value tileFirst, Value numTiles);
   /// The key loop and epilogue on warpgroup MMA (AttentionWgmma.cpp).
   void buildWarpgroupLoop(Value tileFirst, Value numTiles);
+  /// Issues S = Q K^T of the K tile in `stage` (one wgmma group).
   Value warpgroupScores(Value stage);
-  /// Softmax of the complete `scores` of key tile `tile`, then, once all
-  /// but `pendingGroups` wgmma groups are done, O = O * alpha + P V (issued,
-  /// not waited for). Returns O.
-  /// `previousDone` runs once the previous PV has landed, `beforeValues`
-  /// before this PV reads V (the tma pipeline's release and wait).
-  Value warpgroupStep(OnlineSoftmaxState &state, Value scores, Value out,
-                      Value tile, Value stage, int64_t pendingGroups,
-                      function_ref<void(KernelBuilder &)> previousDone = {},
-                      function_ref<void(KernelBuilder &)> beforeValues = {});
+  /// The softmax of tile `tile`'s complete `scores`: carries `state`'s max
+  /// and sum, sets each row slot's rescale of O in `alpha`, and returns P
+  /// as one m16k16 register operand per 16 keys.
+  SmallVector<Fragment> warpgroupSoftmax(OnlineSoftmaxState &state,
+                                         Value scores, Value tile,
+                                         SmallVector<Value> &alpha);
+  /// O = O * alpha + P V with V in `stage` (issued as one wgmma group, not
+  /// waited for); `beforeValues` runs before it reads V. Returns O.
+  Value warpgroupValues(Value out, ArrayRef<Value> alpha,
+                        ArrayRef<Fragment> p, Value stage,
+                        function_ref<void(KernelBuilder &)> beforeValues);
   /// The warp-specialized key loop (AttentionTma.cpp): a producer
   /// warpgroup streams K/V tiles with TMA, the others run the wgmma loop.
   void buildTmaLoop(Value tileFirst, Value numTiles);
-  /// The online-softmax key loop on warpgroup MMA, two wgmma groups in
-  /// flight; returns the state to write.
+  /// The online-softmax key loop on warpgroup MMA (FlashAttention-3's
+  /// order): step j issues the QK^T of tile j and the PV of tile j - 1,
+  /// then runs tile j's softmax while that PV is in flight; returns the
+  /// state to write.
   OnlineSoftmaxState warpgroupKeyLoop(Value tileFirst, Value numTiles,
                                       const WarpgroupLoopHooks &hooks);
   /// The box of one TMA copy of K or V: a 64-column slab of a key tile.

@@ -12,7 +12,9 @@
 //   empty K / empty V: one arrival per computing thread once its
 //     warpgroup's QK^T (for K) or PV (for V) of the stage's tile has landed.
 // K and V are released separately, so that with two stages the producer
-// refills K while the PV of the previous tile still reads V.
+// refills K while the PV of the previous tile still reads V. With
+// "tma_pingpong" the two computing warpgroups also take turns issuing
+// their MMAs (named barriers 1 and 2).
 //
 //===----------------------------------------------------------------------===//
 
@@ -61,6 +63,7 @@ void AttentionKernel::buildTmaLoop(Value tileFirst, Value numTiles) {
   // CTA-wide barrier follows.
   kb.barrier();
 
+  bool handOver = s.handOverRegisters;
   SmallVector<int64_t> box = keyValueBox();
   int64_t slabs = s.headDim / 64;
   int64_t tileBytes = 2 * s.blockN * s.headDim;
@@ -68,7 +71,8 @@ void AttentionKernel::buildTmaLoop(Value tileFirst, Value numTiles) {
   // registers. An if/else, so that nothing the consumers use stays live
   // through the producer's part.
   auto producer = [&](KernelBuilder &kb) {
-    setMaxRegisters(kb, AttentionPlan::kProducerRegisters,
+    if (handOver)
+      setMaxRegisters(kb, AttentionPlan::kProducerRegisters,
                       /*increase=*/false);
     kb.ifThen(kb.eqI(tid, computeThreads), [&](KernelBuilder &kb) {
       Value kMap = tensorMapInKernel(kb, keyMap, box, s.elementType);
@@ -109,7 +113,8 @@ void AttentionKernel::buildTmaLoop(Value tileFirst, Value numTiles) {
   };
 
   auto consumers = [&](KernelBuilder &kb) {
-    setMaxRegisters(kb, AttentionPlan::kConsumerRegisters,
+    if (handOver)
+      setMaxRegisters(kb, AttentionPlan::kConsumerRegisters,
                       /*increase=*/true);
     auto waitFull = [&](KernelBuilder &kb, Barrier which, Value j) {
       bars.wait(kb, barrier(kb, which, stageOf(kb, j)), roundParity(kb, j),
@@ -124,25 +129,56 @@ void AttentionKernel::buildTmaLoop(Value tileFirst, Value numTiles) {
       waitFull(kb, Barrier::FullKeys, kb.idx(0));
     };
     auto nextKeys = [&](KernelBuilder &kb, Value j) {
-      waitFull(kb, Barrier::FullKeys, kb.add(j, 1));
+      waitFull(kb, Barrier::FullKeys, j);
     };
     auto keysDone = [&](KernelBuilder &kb, Value t) {
       release(kb, Barrier::EmptyKeys, t);
     };
-    auto previousValuesDone = [&](KernelBuilder &kb, Value j) {
-      kb.ifThen(kb.lt(kb.idx(0), j), [&](KernelBuilder &kb) {
-        release(kb, Barrier::EmptyValues, kb.sub(j, kb.idx(1)));
-      });
+    auto valuesReady = [&](KernelBuilder &kb, Value t) {
+      waitFull(kb, Barrier::FullValues, t);
     };
-    auto valuesReady = [&](KernelBuilder &kb, Value j) {
-      waitFull(kb, Barrier::FullValues, j);
+    auto valuesDone = [&](KernelBuilder &kb, Value t) {
+      release(kb, Barrier::EmptyValues, t);
     };
     WarpgroupLoopHooks hooks;
     hooks.firstKeys = firstKeys;
     hooks.nextKeys = nextKeys;
     hooks.keysDone = keysDone;
-    hooks.previousValuesDone = previousValuesDone;
     hooks.valuesReady = valuesReady;
+    hooks.valuesDone = valuesDone;
+
+    // Ping-pong: warpgroup w issues a step's MMAs once named barrier 1 + w
+    // has the other's arrival, and then arrives at the other's barrier, so
+    // that the two alternate at the tensor cores and each one's softmax
+    // runs under the other's GEMMs. Warpgroup 1 arrives first, to let 0
+    // begin; both run the same tiles, so warpgroup 0 takes the arrival of
+    // warpgroup 1's last step at the end and no barrier is left
+    // half-arrived at exit. The ids are selected, not branched on.
+    Value second = kb.le(kb.idx(128), tid);
+    Value mine = kb.select(second, kb.i32(2), kb.i32(1));
+    Value other = kb.select(second, kb.i32(1), kb.i32(2));
+    auto start = [&](KernelBuilder &kb) {
+      kb.ifThen(second, [&](KernelBuilder &kb) {
+        namedBarrierArrive(kb, kb.i32(1), 256);
+      });
+    };
+    auto beforeMmas = [&](KernelBuilder &kb) {
+      namedBarrierSync(kb, mine, 256);
+    };
+    auto afterMmas = [&](KernelBuilder &kb) {
+      namedBarrierArrive(kb, other, 256);
+    };
+    auto finish = [&](KernelBuilder &kb) {
+      kb.ifThen(kb.lt(tid, kb.idx(128)), [&](KernelBuilder &kb) {
+        namedBarrierSync(kb, kb.i32(1), 256);
+      });
+    };
+    if (s.pingPong) {
+      hooks.start = start;
+      hooks.beforeMmas = beforeMmas;
+      hooks.afterMmas = afterMmas;
+      hooks.finish = finish;
+    }
     writeResults(warpgroupKeyLoop(tileFirst, numTiles, hooks));
   };
   kb.ifThenElse(kb.le(kb.idx(computeThreads), tid), producer, consumers);

@@ -66,7 +66,8 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   // Warpgroup MMA where the chip has it and the schedule fits its tiles: a
   // warpgroup per 64 query rows, head dims in whole 64-column slabs,
   // block_n up to 256, and stages for the two wgmma groups in flight.
-  p.tma = schedule.getPipeline() == kPipelineTma;
+  p.tma = isTmaPipeline(schedule.getPipeline());
+  p.pingPong = schedule.getPipeline() == kPipelineTmaPingPong;
   p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
                    p.blockM == 16 * p.warps && p.headDim % 64 == 0 &&
                    p.blockN <= 256 && (p.stages >= 4 || p.tma);
@@ -93,7 +94,11 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
        failed(c.require(p.blockN <= 256, "block_n",
                         "(" + Twine(p.blockN) +
                             ") must be at most 256 with pipeline \"tma\": "
-                            "the TMA box and wgmma's N"))))
+                            "the TMA box and wgmma's N")) ||
+       failed(c.require(!p.pingPong || p.warps == 8, "warps",
+                        "(" + Twine(p.warps) +
+                            ") must be 8 with pipeline \"tma_pingpong\": "
+                            "two computing warpgroups take turns"))))
     return failure();
 
   LaunchFacts &f = p.facts;
@@ -107,14 +112,23 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
             saturatingMul(p.batch, p.split)};
   f.sharedBytes = attentionSharedBytes(p);
   // f32 accumulators per thread: the output tile and the scores of a key
-  // tile. wgmma: 64 x D and 64 x block_n per 128 threads, with the next
-  // tile's scores in flight too. mma.sync: per m16 row tile of the warp,
-  // D / 8 + block_n / 8 n8 tiles of 4 values.
+  // tile. wgmma: 64 x D and 64 x block_n per 128 threads, with the previous
+  // tile's P (16-bit pairs, half as many registers) held for its PV in
+  // flight. mma.sync: per m16 row tile of the warp, D / 8 + block_n / 8 n8
+  // tiles of 4 values.
   if (p.warpgroupMma)
-    f.accumulatorRegisters = p.headDim / 2 + p.blockN;
+    f.accumulatorRegisters = p.headDim / 2 + p.blockN / 2 + p.blockN / 4;
   else
     f.accumulatorRegisters =
         p.blockM / p.warps / 16 * (p.headDim / 2 + p.blockN / 2);
+  // The producer hands registers to the computing warps only where these
+  // may need more than the launch leaves each thread (ptxas ignores
+  // setmaxnreg, C7508, where the kernel needs fewer). The margin is twice
+  // the check's overhead: at 144 accumulators + 24 within 168, ptxas
+  // spilled 164 bytes (head dim 192, block_n 64).
+  p.handOverRegisters =
+      p.tma && f.accumulatorRegisters + 2 * PlanChecker::kRegisterOverhead >
+                   c.registerBudget(f.threads);
   if (failed(c.finishLaunch(f)) ||
       failed(c.require(f.sharedBytes + p.barrierBytes() +
                                PlanChecker::kStaticSharedBytes <=

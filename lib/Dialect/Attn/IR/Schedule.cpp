@@ -58,11 +58,11 @@ LogicalResult mlir::attn::verifyScheduleStructure(
       failed(c.require(s.getSplit() >= 1, "split",
                        "must be >= 1, but is " + Twine(s.getSplit()))) ||
       failed(c.require(s.getPipeline() == kPipelineCpAsync ||
-                           s.getPipeline() == kPipelineTma,
+                           isTmaPipeline(s.getPipeline()),
                        "pipeline",
-                       "must be \"" + Twine(kPipelineCpAsync) + "\" or \"" +
-                           kPipelineTma + "\", but is \"" + s.getPipeline() +
-                           "\"")) ||
+                       "must be \"" + Twine(kPipelineCpAsync) + "\", \"" +
+                           kPipelineTma + "\" or \"" + kPipelineTmaPingPong +
+                           "\", but is \"" + s.getPipeline() + "\"")) ||
       failed(c.require(isa<AttentionOp>(op) ||
                            s.getPipeline() == kPipelineCpAsync,
                        "pipeline",

@@ -76,7 +76,7 @@ def Attn_ScheduleAttr : AttrDef<Attn_Dialect, "Schedule"> {
     | `stages`  | K/V pipeline depth   | -                     | -               | pipeline depth       |
     | `split`   | split-KV (decoding)  | blocks per row (a cluster, sm_90+; passes = 1) | split-V | split-V |
     | `passes`  | -                    | 1 (one read) or 2     | -               | -                    |
-    | `pipeline`| `"cp_async"` (every warp loads) or `"tma"` (a producer warpgroup issues TMA, sm_90a) | - | - | - |
+    | `pipeline`| `"cp_async"` (every warp loads), `"tma"` (a producer warpgroup issues TMA, sm_90a) or `"tma_pingpong"` (the same, two computing warpgroups taking turns at the tensor cores) | - | - | - |
     | `chip`    | a chip of lib/Target (`"sm_90a"`, `"h200-sxm"`, ...; `"host"` for attn-tile's CPU loops) ||||
 
     Fields that do not apply to an op must keep their default.

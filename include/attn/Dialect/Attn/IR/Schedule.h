@@ -23,9 +23,19 @@ namespace mlir::attn {
 /// The values of a schedule's `pipeline` field: every warp of the block
 /// streams K/V tiles with cp.async (the default), or a producer warpgroup
 /// issues TMA copies that complete on mbarriers while the other warpgroups
-/// compute (attention on sm_90a).
+/// compute (attention on sm_90a). With "tma" the computing warpgroups issue
+/// their MMAs whenever they are ready (CUTLASS's "cooperative"); with
+/// "tma_pingpong" two of them take turns through named barriers, so that
+/// one's softmax runs while the other's GEMMs hold the tensor cores
+/// (CUTLASS's and FlashAttention-3's "ping-pong").
 inline constexpr StringLiteral kPipelineCpAsync = "cp_async";
 inline constexpr StringLiteral kPipelineTma = "tma";
+inline constexpr StringLiteral kPipelineTmaPingPong = "tma_pingpong";
+
+/// Whether `pipeline` is one of the TMA pipelines.
+inline bool isTmaPipeline(StringRef pipeline) {
+  return pipeline == kPipelineTma || pipeline == kPipelineTmaPingPong;
+}
 
 /// Checks the structure of `schedule` against `op` (its kind, shapes and
 /// element types); errors go through `emitError` ("schedule <field> ...").
