@@ -7,7 +7,8 @@
 # case of every kernel variant under compute-sanitizer memcheck, racecheck
 # and synccheck (SANITIZE=0 skips it). Exit status 1 if any run failed or
 # the sanitizer reported an error, a hazard or a CUDA API error. Then
-# python/tests/gpu_ops.py checks the PyTorch ops (TORCH_OPS=0 skips it).
+# python/tests/gpu_ops.py checks the PyTorch ops and python/tests/fa_grid.py
+# attention over FlashAttention-3's sequence grid (TORCH_OPS=0 skips both).
 # CHECK_FILTER=<bash regex> restricts the run to the functions whose
 # "<package> <function>" (e.g. "kernels-attention-tma tma_square_17")
 # matches;
@@ -76,6 +77,15 @@ if [ "${TORCH_OPS:-1}" != 0 ]; then
   grep -E "^FAIL|checks passed" "$OUT/gpu_ops.log" | tee -a "$LOG"
   [ "$torch_ops" -eq 0 ] || tail -20 "$OUT/gpu_ops.log"
   echo "gpu_ops.py exit status $torch_ops (log: $OUT/gpu_ops.log)" | tee -a "$LOG"
+  # FlashAttention's criterion over FlashAttention-3's sequence grid.
+  echo "== attention over FlashAttention-3's grid (python/tests/fa_grid.py)" | tee -a "$LOG"
+  ATTN_MLIR_PACKAGES=build-packages/python \
+    ATTN_RUNTIME_LIB=$PWD/build-rt/lib/libAttnRuntimeC.so \
+    python3 python/tests/fa_grid.py > "$OUT/fa_grid.log" 2>&1
+  grid=$?
+  grep -E "^FAIL|grid points pass" "$OUT/fa_grid.log" | tee -a "$LOG"
+  echo "fa_grid.py exit status $grid (log: $OUT/fa_grid.log)" | tee -a "$LOG"
+  [ "$grid" -eq 0 ] || torch_ops=1
 fi
 sanitize=0
 if [ "${SANITIZE:-1}" != 0 ]; then

@@ -33,6 +33,8 @@ for src in bench/mlir/*.mlir; do
   echo "compile $src -> $PKG/$name"
   "$ATTN_OPT" "$src" --attn-to-cubin="chip=$CHIP model=$MODEL package-dir=$PKG/$name" -o /dev/null
 done
-# The PyTorch ops' packages for python/tests/gpu_ops.py (check_gpu.sh).
+# The PyTorch ops' packages for python/tests/gpu_ops.py and fa_grid.py
+# (check_gpu.sh).
 python3 python/tests/gpu_ops.py --precompile "$PKG/python" --chip "$CHIP" -j 2
+python3 python/tests/fa_grid.py --precompile "$PKG/python" --chip "$CHIP" -j 2
 du -sh "$PKG"
