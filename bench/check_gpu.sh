@@ -68,24 +68,24 @@ done < <(cat bench/gpu_check.list bench/gpu_kernels.list)
 # own implementations through torch.autograd, and under torch.compile; their
 # packages come from compile_packages.sh (build-packages/python).
 torch_ops=0
+# torch_check TITLE SCRIPT SUMMARY-REGEX: one of the PyTorch-side checks.
+torch_check() {
+  local name
+  name=$(basename "$2" .py)
+  echo "== $1 ($2)" | tee -a "$LOG"
+  ATTN_MLIR_PACKAGES=build-packages/python \
+    ATTN_RUNTIME_LIB=$PWD/build-rt/lib/libAttnRuntimeC.so \
+    python3 "$2" > "$OUT/$name.log" 2>&1
+  local rc=$?
+  grep -E "^FAIL|$3" "$OUT/$name.log" | tee -a "$LOG"
+  [ "$rc" -eq 0 ] || tail -20 "$OUT/$name.log"
+  echo "$name.py exit status $rc (log: $OUT/$name.log)" | tee -a "$LOG"
+  [ "$rc" -eq 0 ] || torch_ops=1
+}
 if [ "${TORCH_OPS:-1}" != 0 ]; then
-  echo "== PyTorch ops (python/tests/gpu_ops.py)" | tee -a "$LOG"
-  ATTN_MLIR_PACKAGES=build-packages/python \
-    ATTN_RUNTIME_LIB=$PWD/build-rt/lib/libAttnRuntimeC.so \
-    python3 python/tests/gpu_ops.py > "$OUT/gpu_ops.log" 2>&1
-  torch_ops=$?
-  grep -E "^FAIL|checks passed" "$OUT/gpu_ops.log" | tee -a "$LOG"
-  [ "$torch_ops" -eq 0 ] || tail -20 "$OUT/gpu_ops.log"
-  echo "gpu_ops.py exit status $torch_ops (log: $OUT/gpu_ops.log)" | tee -a "$LOG"
+  torch_check "PyTorch ops" python/tests/gpu_ops.py "checks passed"
   # FlashAttention's criterion over FlashAttention-3's sequence grid.
-  echo "== attention over FlashAttention-3's grid (python/tests/fa_grid.py)" | tee -a "$LOG"
-  ATTN_MLIR_PACKAGES=build-packages/python \
-    ATTN_RUNTIME_LIB=$PWD/build-rt/lib/libAttnRuntimeC.so \
-    python3 python/tests/fa_grid.py > "$OUT/fa_grid.log" 2>&1
-  grid=$?
-  grep -E "^FAIL|grid points pass" "$OUT/fa_grid.log" | tee -a "$LOG"
-  echo "fa_grid.py exit status $grid (log: $OUT/fa_grid.log)" | tee -a "$LOG"
-  [ "$grid" -eq 0 ] || torch_ops=1
+  torch_check "attention over FlashAttention-3's grid" python/tests/fa_grid.py "grid points pass"
 fi
 sanitize=0
 if [ "${SANITIZE:-1}" != 0 ]; then

@@ -13,7 +13,6 @@ plus a rounding allowance.
     ATTN_MLIR_PACKAGES=DIR python3 python/tests/fa_grid.py             # GPU
 """
 
-import argparse
 import math
 import os
 import sys
@@ -22,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 os.pardir))
 
-from gpu_ops import attention_signature, criterion_bound, ref_attention  # noqa: E402,E501
+from gpu_ops import (attention_signature, criterion_bound,  # noqa: E402
+                     precompile_or_run, ref_attention)
 
 # FlashAttention-3's (seqlen_q, seqlen_k) grid, and two odd pairs.
 SEQLENS = [(1, 1), (1, 3), (2, 1), (511, 1), (3, 513), (64, 128),
@@ -109,18 +109,9 @@ def run() -> int:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--precompile", metavar="DIR",
-                        help="compile the grid's packages into DIR and exit")
-    parser.add_argument("--chip", default="h200-sxm")
-    parser.add_argument("-j", "--jobs", type=int, default=0)
-    args = parser.parse_args()
-    if args.precompile:
-        from attn_mlir.precompile import precompile
-        precompile([attention_signature(c) for c in cases()],
-                   args.precompile, args.chip, jobs=args.jobs)
-        return 0
-    return run()
+    return precompile_or_run(
+        __doc__.split("\n")[0],
+        lambda: [attention_signature(c) for c in cases()], run)
 
 
 if __name__ == "__main__":

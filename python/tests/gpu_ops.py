@@ -454,20 +454,29 @@ def run_checks() -> int:
     return 0 if not failures else 1
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def precompile_or_run(description, signatures_of, run, after=None) -> int:
+    """The two modes of a GPU check script: ``--precompile DIR`` compiles
+    the packages of ``signatures_of()`` (forward and backward; then
+    ``after(DIR, chip)``) and needs no GPU; without it, ``run()`` on the
+    GPU."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--precompile", metavar="DIR",
                         help="compile the cases' packages into DIR and exit")
     parser.add_argument("--chip", default="h200-sxm")
     parser.add_argument("-j", "--jobs", type=int, default=0)
     args = parser.parse_args()
-    if args.precompile:
-        from attn_mlir.precompile import precompile
-        precompile(signatures(), args.precompile, args.chip,
-                   jobs=args.jobs)
-        compile_grad_example(args.precompile, args.chip)
-        return 0
-    return run_checks()
+    if not args.precompile:
+        return run()
+    from attn_mlir.precompile import precompile
+    precompile(signatures_of(), args.precompile, args.chip, jobs=args.jobs)
+    if after:
+        after(args.precompile, args.chip)
+    return 0
+
+
+def main() -> int:
+    return precompile_or_run(__doc__.split("\n")[0], signatures, run_checks,
+                             compile_grad_example)
 
 
 if __name__ == "__main__":
