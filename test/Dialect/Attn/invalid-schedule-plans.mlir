@@ -255,6 +255,15 @@ func.func @tma_pipeline_warps(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf
 
 // -----
 
+// The diagnostics name the pipeline the schedule asks for.
+func.func @tma_pingpong_sm80(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @below {{schedule pipeline "tma_pingpong" needs sm_90a's TMA and warpgroup MMA; sm_80 has neither}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 128, block_n = 64, warps = 8, stages = 2, pipeline = "tma_pingpong", chip = "sm_80">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}
+
+// -----
+
 // Ping-pong alternates two computing warpgroups.
 func.func @tma_pingpong_warps(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
   // expected-error @below {{schedule warps (4) must be 8 with pipeline "tma_pingpong": two computing warpgroups take turns}}

@@ -75,26 +75,29 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   // or two computing warpgroups beside the producer, whose TMA boxes are
   // 64-column slabs of at most 256 rows. K and V have their own empty
   // barriers, so that two stages already overlap a load with the math.
+  std::string pipelineName = ("\"" + schedule.getPipeline() + "\"").str();
   if (p.tma &&
       (failed(c.require(chip.hasWarpgroupMma, "pipeline",
-                        "\"tma\" needs sm_90a's TMA and warpgroup MMA; " +
+                        pipelineName +
+                            " needs sm_90a's TMA and warpgroup MMA; " +
                             chip.name + " has neither")) ||
        failed(c.require(p.warps == 4 || p.warps == 8, "warps",
                         "(" + Twine(p.warps) +
-                            ") must be 4 or 8 with pipeline \"tma\": one or "
-                            "two computing warpgroups")) ||
-       failed(c.require(p.blockM == 16 * p.warps, "block_m",
-                        "(" + Twine(p.blockM) +
-                            ") must be 16 x warps with pipeline \"tma\": a "
-                            "warpgroup per 64 query rows")) ||
+                            ") must be 4 or 8 with pipeline " + pipelineName +
+                            ": one or two computing warpgroups")) ||
+       failed(c.require(
+           p.blockM == 16 * p.warps, "block_m",
+           "(" + Twine(p.blockM) + ") must be 16 x warps with pipeline " +
+               pipelineName + ": a warpgroup per 64 query rows")) ||
        failed(c.require(p.headDim % 64 == 0, "pipeline",
-                        "\"tma\" needs a head dim that is a multiple of 64 "
-                        "(whole 128-byte swizzled slabs), but it is " +
+                        pipelineName +
+                            " needs a head dim that is a multiple of 64 "
+                            "(whole 128-byte swizzled slabs), but it is " +
                             Twine(p.headDim))) ||
        failed(c.require(p.blockN <= 256, "block_n",
                         "(" + Twine(p.blockN) +
-                            ") must be at most 256 with pipeline \"tma\": "
-                            "the TMA box and wgmma's N")) ||
+                            ") must be at most 256 with pipeline " +
+                            pipelineName + ": the TMA box and wgmma's N")) ||
        failed(c.require(!p.pingPong || p.warps == 8, "warps",
                         "(" + Twine(p.warps) +
                             ") must be 8 with pipeline \"tma_pingpong\": "
