@@ -249,8 +249,6 @@ void AttentionKernel::writeResults(const OnlineSoftmaxState &state) {
 }
 
 void AttentionKernel::build() {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
   tid = launch.getThreadIds().x;
   lane = kb.rem(tid, 32);
   warp = kb.div(tid, 32);
