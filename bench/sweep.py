@@ -81,7 +81,10 @@ def main() -> int:
     (out / "mlir").mkdir(parents=True, exist_ok=True)
     expanded = out / "cases.json"
     expanded.write_text(json.dumps({"cases": cases}, indent=1))
-    load_cases(expanded)  # Unique names, known ops.
+    try:
+        load_cases(expanded)  # Unique names, known ops.
+    except ValueError as error:
+        parser.error(f"{args.sweep}: {error}")
     for case in cases:
         (out / "mlir" / f"{case['name']}.mlir").write_text(render(case))
     print(f"sweep: {len(cases)} cases in {expanded}")
