@@ -173,6 +173,9 @@ FailureOr<AttentionPlan> planAttention(AttentionOp op, ScheduleAttr schedule,
 /// Each gradient element is written by one thread, once: deterministic.
 struct AttentionGradPlan : AttentionProblem {
   int64_t blockM, blockN, warps, stages;
+  /// Warpgroup MMA (sm_90a): a warpgroup per 64 rows, tiles in 128-byte
+  /// swizzled slabs; else mma.sync with a warp per 16 rows.
+  bool warpgroupMma = false;
   /// The dK/dV launch (the larger one): what the cost model reads.
   LaunchFacts facts;
   /// The dQ launch.
@@ -181,16 +184,24 @@ struct AttentionGradPlan : AttentionProblem {
   /// Query rows (dQ) or keys (dK/dV) of a block.
   int64_t blockRows() const { return 16 * warps; }
   int64_t pitch() const { return headDim + kLdmatrixRowPad; }
+  /// Bytes of a 16-bit tile of `rows` rows of the head dim: rows padded for
+  /// ldmatrix, or swizzled slabs (wgmma).
+  int64_t tileBytes(int64_t rows) const {
+    return 2 * rows * (warpgroupMma ? headDim : pitch());
+  }
+  /// Room to align the wgmma tiles' base to 1024 bytes.
+  int64_t alignmentBytes() const { return warpgroupMma ? 1024 : 0; }
   /// Dynamic shared memory of the dQ launch: Q and dO of the block, and
   /// `stages` K and V tiles.
   int64_t querySharedBytes() const {
-    return 2 * pitch() * (2 * blockRows() + 2 * stages * blockN);
+    return tileBytes(2 * blockRows() + 2 * stages * blockN) +
+           alignmentBytes();
   }
   /// Of the dK/dV launch: K and V of the block, `stages` Q and dO tiles,
   /// and their LSE and D (f32).
   int64_t keySharedBytes() const {
-    return 2 * pitch() * (2 * blockRows() + 2 * stages * blockM) +
-           8 * stages * blockM;
+    return tileBytes(2 * blockRows() + 2 * stages * blockM) +
+           8 * stages * blockM + alignmentBytes();
   }
 };
 

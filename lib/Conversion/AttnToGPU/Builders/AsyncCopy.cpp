@@ -1,6 +1,7 @@
 //===- AsyncCopy.cpp - the cp.async multi-stage pipeline ------------------===//
 
 #include "AsyncCopy.h"
+#include "Wgmma.h"
 
 using namespace mlir;
 using namespace mlir::attn::gpu_kernel;
@@ -35,6 +36,8 @@ void CpAsyncPipeline::prologue(Value total, StageLoader load) {
 
 Value CpAsyncPipeline::step(Value it, Value total, StageLoader load) {
   asyncWait(kb, stages - 2);
+  if (asyncProxyReads)
+    fenceProxyAsync(kb);
   kb.barrier();
   Value ahead = kb.add(it, stages - 1);
   kb.ifThen(kb.lt(ahead, total), [&](KernelBuilder &kb) {

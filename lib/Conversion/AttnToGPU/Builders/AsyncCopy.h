@@ -30,8 +30,12 @@ class CpAsyncPipeline {
 public:
   using StageLoader = function_ref<void(KernelBuilder &, Value, Value)>;
 
-  CpAsyncPipeline(KernelBuilder &kb, int64_t stages)
-      : kb(kb), stages(stages) {}
+  /// With `asyncProxyReads`, the stages are read by the async proxy
+  /// (wgmma operands): each step fences the landed copies into it before
+  /// its barrier.
+  CpAsyncPipeline(KernelBuilder &kb, int64_t stages,
+                  bool asyncProxyReads = false)
+      : kb(kb), stages(stages), asyncProxyReads(asyncProxyReads) {}
 
   /// Issues steps 0 .. stages - 2, one commit group each (empty groups keep
   /// the count uniform).
@@ -45,6 +49,7 @@ public:
 private:
   KernelBuilder &kb;
   int64_t stages;
+  bool asyncProxyReads;
 };
 
 } // namespace mlir::attn::gpu_kernel

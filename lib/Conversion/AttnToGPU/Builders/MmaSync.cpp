@@ -45,6 +45,16 @@ Value mlir::attn::gpu_kernel::packPair(KernelBuilder &kb, Value lo, Value hi,
   return operandForm(kb, t, elementType);
 }
 
+Fragment mlir::attn::gpu_kernel::accumulatorOperand(KernelBuilder &kb,
+                                                    const Accumulator &lo,
+                                                    const Accumulator &hi,
+                                                    Type elementType) {
+  return {packPair(kb, lo[0], lo[1], elementType),
+          packPair(kb, lo[2], lo[3], elementType),
+          packPair(kb, hi[0], hi[1], elementType),
+          packPair(kb, hi[2], hi[3], elementType)};
+}
+
 Accumulator mlir::attn::gpu_kernel::mmaSync(KernelBuilder &kb,
                                             const Fragment &a, Value b0,
                                             Value b1, const Accumulator &c,

@@ -37,6 +37,13 @@ SmallVector<Value> loadMatrix(KernelBuilder &kb, Value smem,
 /// Packs two f32 values into an mma operand register of `elementType`.
 Value packPair(KernelBuilder &kb, Value lo, Value hi, Type elementType);
 
+/// Accumulator tiles `lo` and `hi` (n8 columns k0 .. k0 + 7 and
+/// k0 + 8 .. k0 + 15 of 16 rows), rounded to `elementType` and repacked as
+/// the m16k16 A operand of those columns: how P and dS feed the next MMA
+/// from registers.
+Fragment accumulatorOperand(KernelBuilder &kb, const Accumulator &lo,
+                            const Accumulator &hi, Type elementType);
+
 /// d = a * b + c on m16n8k16 with 16-bit operands, f32 accumulation.
 Accumulator mmaSync(KernelBuilder &kb, const Fragment &a, Value b0, Value b1,
                     const Accumulator &c, Type elementType);

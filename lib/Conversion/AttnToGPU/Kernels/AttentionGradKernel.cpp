@@ -1,4 +1,4 @@
-//===- AttentionGradKernel.cpp - FlashAttention-2 backward on mma.sync ----===//
+//===- AttentionGradKernel.cpp - the FlashAttention-2 backward -----------===//
 //
 // The backward of attn.attention (attn.attention_grad) as two launches,
 // both recomputing the probabilities from the saved LSE, with no atomics
@@ -17,33 +17,26 @@
 //     tile, transposed: S^T = K Q^T, dP^T = V dO^T, dV += P^T dO,
 //     dK += dS^T Q; the sum over the group's heads stays in registers.
 //
-// A warp owns 16 rows; its operands come from shared memory by ldmatrix,
-// its products are mma.sync m16n8k16 with f32 accumulation, and P and dS
-// are repacked from accumulators into A operands in registers.
+// A warp owns 16 rows. On mma.sync (this file) its operands come from
+// shared memory by ldmatrix, its products are m16n8k16 with f32
+// accumulation, and P and dS are repacked from accumulators into A operands
+// in registers; warpgroup MMA (AttentionGradWgmma.cpp) keeps that per-warp
+// layout and the math of this file.
 //
 //===----------------------------------------------------------------------===//
 
-#include "Kernels.h"
-#include "../Builders/AsyncCopy.h"
-#include "../Builders/KernelBuilder.h"
-#include "../Builders/MmaSync.h"
-#include "../Builders/WarpOps.h"
+#include "AttentionGradKernel.h"
 
-#include "attn/Dialect/Attn/Utils/MaskGeometry.h"
 #include "attn/Dialect/Attn/Utils/StaticShape.h"
 
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 
-#include <functional>
-
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::gpu_kernel;
+using namespace mlir::attn::gpu_kernel::attention_grad;
 
 namespace {
-
-/// Shared-memory indices of element (row, col) of a tile.
-using TileIndex = std::function<SmallVector<Value>(Value, Value)>;
 
 /// The 16-row tile products of one warp on mma.sync.
 struct WarpMma {
@@ -102,13 +95,8 @@ struct WarpMma {
   /// operand kt.
   SmallVector<Fragment> asOperands(ArrayRef<Accumulator> x) {
     SmallVector<Fragment> ops;
-    for (int64_t kt = 0; kt < int64_t(x.size()) / 2; ++kt) {
-      const Accumulator &lo = x[2 * kt], &hi = x[2 * kt + 1];
-      ops.push_back({packPair(kb, lo[0], lo[1], et),
-                     packPair(kb, lo[2], lo[3], et),
-                     packPair(kb, hi[0], hi[1], et),
-                     packPair(kb, hi[2], hi[3], et)});
-    }
+    for (int64_t kt = 0; kt < int64_t(x.size()) / 2; ++kt)
+      ops.push_back(accumulatorOperand(kb, x[2 * kt], x[2 * kt + 1], et));
     return ops;
   }
 };
@@ -131,100 +119,51 @@ SmallVector<Accumulator> unflatten(ValueRange values, int64_t first,
   return out;
 }
 
-/// The operands and results of attention_grad, and the D = rowsum(dO O)
-/// buffer the dQ launch writes for the dK/dV launch.
-struct GradBuffers {
-  Value q, k, v, out, lse, dout, dq, dk, dv, delta;
-};
+} // namespace
 
-class AttentionGradKernel {
-public:
-  AttentionGradKernel(const AttentionGradPlan &plan, gpu::LaunchOp launch,
-                      KernelBuilder &kb, const GradBuffers &buf)
-      : s(plan), kb(kb), math{kb}, buf(buf),
-        mma{kb, Value(), plan.elementType} {
-    tid = launch.getThreadIds().x;
-    lane = kb.rem(tid, 32);
-    warp = kb.div(tid, 32);
-    mma.lane = lane;
-    blockX = launch.getBlockIds().x;
-    kvHead = launch.getBlockIds().y;
-    batch = launch.getBlockIds().z;
-  }
+AttentionGradKernel::AttentionGradKernel(const AttentionGradPlan &plan,
+                                         gpu::LaunchOp launch,
+                                         KernelBuilder &kb,
+                                         const GradBuffers &buf)
+    : s(plan), kb(kb), math{kb}, buf(buf) {
+  tid = launch.getThreadIds().x;
+  lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  blockX = launch.getBlockIds().x;
+  kvHead = launch.getBlockIds().y;
+  batch = launch.getBlockIds().z;
+}
 
-  void buildQueryGradient();
-  void buildKeyValueGradient();
+MaskGeometry<KernelMath> AttentionGradKernel::geometry() {
+  return MaskGeometry<KernelMath>(math, s.mask(), kb.idx(s.queries),
+                                  kb.idx(s.keys));
+}
 
-private:
-  int64_t rowsPerBlock() const { return s.blockRows(); }
-  int64_t chunksPerRow() const { return s.headDim / 8; }
-  int64_t dTiles() const { return s.headDim / 8; }
-  /// What turns a raw score into the exponent base 2 of softmax.
-  double log2Factor() const {
-    return s.softcap ? kLog2e : s.scale * kLog2e;
-  }
+std::pair<Value, Value> AttentionGradKernel::headAndQuery(Value row) {
+  if (s.group() == 1)
+    return {kvHead, row};
+  return {kb.add(kb.mul(kvHead, s.group()), kb.div(row, s.queries)),
+          kb.rem(row, s.queries)};
+}
 
-  MaskGeometry<KernelMath> geometry() {
-    return MaskGeometry<KernelMath>(math, s.mask(), kb.idx(s.queries),
-                                    kb.idx(s.keys));
-  }
-  std::pair<Value, Value> headAndQuery(Value row) {
-    if (s.group() == 1)
-      return {kvHead, row};
-    return {kb.add(kb.mul(kvHead, s.group()), kb.div(row, s.queries)),
-            kb.rem(row, s.queries)};
-  }
-  Value divU(Value x, Value y) {
-    return kb.builder().createOrFold<arith::DivUIOp>(kb.location(), x, y);
-  }
-  Value remU(Value x, Value y) {
-    return kb.builder().createOrFold<arith::RemUIOp>(kb.location(), x, y);
-  }
+Value AttentionGradKernel::divU(Value x, Value y) {
+  return kb.builder().createOrFold<arith::DivUIOp>(kb.location(), x, y);
+}
 
-  /// The LSE of a row in base 2, +inf for a row that sees no key (so that
-  /// exp2(x - lse2) is 0 there).
-  Value log2Lse(Value lse, Value valid) {
-    Value none = kb.cmpF(arith::CmpFPredicate::OEQ, lse, kb.negInf());
-    Value inf = kb.f32(std::numeric_limits<double>::infinity());
-    return kb.select(kb.orI(none, kb.xorI(valid, kb.i1(true))), inf,
-                     kb.mulF(lse, kb.f32(kLog2e)));
-  }
+Value AttentionGradKernel::remU(Value x, Value y) {
+  return kb.builder().createOrFold<arith::RemUIOp>(kb.location(), x, y);
+}
 
-  /// Loads 16-byte chunks of `rows` rows of `src` [B, H, rows, D] into the
-  /// tile `dst` (at `dstAt`): row r is `rowOf(r)` = (head, index, valid);
-  /// rows that are not valid are zero-filled.
-  void loadRows(Value dst, const TileIndex &dstAt, Value src, int64_t rows,
-                function_ref<std::tuple<Value, Value, Value>(Value)> rowOf);
-
-  /// Turns the raw scores `sc` (row slot h of tile t: row `rowIndex(t, e)`,
-  /// column `colIndex(t, e)`) into P in place and returns dS (with the
-  /// softcap's derivative; scale applied later), given per-element lse2,
-  /// D and dP, and whether the tile needs the mask.
-  SmallVector<Accumulator>
-  probabilitiesAndGradient(SmallVector<Accumulator> &sc,
-                           ArrayRef<Accumulator> dp, Value needMask,
-                           function_ref<Value(int64_t t, int64_t e)> query,
-                           function_ref<Value(int64_t t, int64_t e)> key,
-                           function_ref<Value(int64_t t, int64_t e)> lse2,
-                           function_ref<Value(int64_t t, int64_t e)> delta);
-
-  /// Stores the accumulator tiles `acc` of a warp's 16 rows, times
-  /// `factor`, into `dst` [B, H, rows, D] at row slot h's (head, row) when
-  /// valid.
-  void storeRows(ArrayRef<Accumulator> acc, double factor, Value dst,
-                 ArrayRef<std::tuple<Value, Value, Value>> slots);
-
-  const AttentionGradPlan &s;
-  KernelBuilder &kb;
-  KernelMath math;
-  const GradBuffers &buf;
-  WarpMma mma;
-  Value tid, lane, warp, blockX, kvHead, batch;
-};
+Value AttentionGradKernel::log2Lse(Value lse, Value valid) {
+  Value none = kb.cmpF(arith::CmpFPredicate::OEQ, lse, kb.negInf());
+  Value inf = kb.f32(std::numeric_limits<double>::infinity());
+  return kb.select(kb.orI(none, kb.xorI(valid, kb.i1(true))), inf,
+                   kb.mulF(lse, kb.f32(kLog2e)));
+}
 
 void AttentionGradKernel::loadRows(
     Value dst, const TileIndex &dstAt, Value src, int64_t rows,
-    function_ref<std::tuple<Value, Value, Value>(Value)> rowOf) {
+    function_ref<RowSlot(Value)> rowOf) {
   kb.forEachStrided(tid, rows * chunksPerRow(), 32 * s.warps,
                     [&](KernelBuilder &kb, Value c) {
     Value r = kb.div(c, chunksPerRow());
@@ -283,7 +222,7 @@ SmallVector<Accumulator> AttentionGradKernel::probabilitiesAndGradient(
 
 void AttentionGradKernel::storeRows(
     ArrayRef<Accumulator> acc, double factor, Value dst,
-    ArrayRef<std::tuple<Value, Value, Value>> slots) {
+    ArrayRef<RowSlot> slots) {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   Value col = kb.mul(kb.rem(lane, 4), 2);
@@ -307,15 +246,135 @@ void AttentionGradKernel::storeRows(
   }
 }
 
-void AttentionGradKernel::buildQueryGradient() {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
-  int64_t rows = s.packedRows(), R = rowsPerBlock(), pitch = s.pitch();
+Value AttentionGradKernel::queryBlockRow() {
   // Causal: the last row tiles see the most keys; start them first.
   Value rowTile = blockX;
   if (s.causal)
-    rowTile = kb.sub(kb.idx(ceilDiv(rows, R) - 1), rowTile);
-  Value row0 = kb.mul(rowTile, R);
+    rowTile = kb.sub(kb.idx(ceilDiv(s.packedRows(), rowsPerBlock()) - 1),
+                     rowTile);
+  return kb.mul(rowTile, rowsPerBlock());
+}
+
+std::pair<Value, Value> AttentionGradKernel::queryRange(Value row0) {
+  // The block's query range (rows of several heads cover all queries).
+  int64_t rows = s.packedRows();
+  Value lastRow = kb.minI(kb.add(row0, rowsPerBlock() - 1), rows - 1);
+  if (s.group() == 1)
+    return {row0, lastRow};
+  Value sameHead = kb.cmpI(arith::CmpIPredicate::eq, kb.div(row0, s.queries),
+                           kb.div(lastRow, s.queries));
+  return {kb.select(sameHead, kb.rem(row0, s.queries), kb.idx(0)),
+          kb.select(sameHead, kb.rem(lastRow, s.queries),
+                    kb.idx(s.queries - 1))};
+}
+
+RowSlot AttentionGradKernel::packedRow(Value row) {
+  int64_t rows = s.packedRows();
+  auto [head, query] = headAndQuery(kb.minI(row, rows - 1));
+  return {head, query, kb.lt(row, rows)};
+}
+
+QueryRows AttentionGradKernel::queryRows(Value row0) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  QueryRows r;
+  Value col = kb.mul(kb.rem(lane, 4), 2);
+  auto pairType = VectorType::get({2}, s.elementType);
+  for (int64_t h = 0; h < 2; ++h) {
+    auto [head, query, valid] = packedRow(
+        kb.add(row0, kb.add(kb.mul(warp, 16), kb.add(kb.div(lane, 4), 8 * h))));
+    r.slots.push_back({head, query, valid});
+    r.query.push_back(query);
+    Value sum = kb.f32(0.0);
+    for (int64_t dt = 0; dt < dTiles(); ++dt) {
+      SmallVector<Value> at = {batch, head, query, kb.add(col, dt * 8)};
+      Value o = vector::LoadOp::create(b, loc, pairType, buf.out, at);
+      Value d = vector::LoadOp::create(b, loc, pairType, buf.dout, at);
+      for (int64_t e = 0; e < 2; ++e)
+        sum = kb.fma(kb.extF(vector::ExtractOp::create(b, loc, o, e)),
+                     kb.extF(vector::ExtractOp::create(b, loc, d, e)), sum);
+    }
+    sum = warpReduce(kb, sum, 3, /*isMax=*/false);
+    r.delta.push_back(sum);
+    kb.ifThen(kb.andI(valid, kb.eqI(kb.rem(lane, 4), 0)),
+              [&](KernelBuilder &kb) {
+                memref::StoreOp::create(b, loc, sum, buf.delta,
+                                        ValueRange{batch, head, query});
+              });
+    Value l = memref::LoadOp::create(b, loc, buf.lse,
+                                     ValueRange{batch, head, query});
+    r.lse2.push_back(log2Lse(l, valid));
+  }
+  return r;
+}
+
+std::pair<Value, Value> AttentionGradKernel::stepTile(Value step,
+                                                      Value tileFirst,
+                                                      Value perHead) {
+  Value head = kb.add(kb.mul(kvHead, s.group()), divU(step, perHead));
+  Value query0 = kb.mul(kb.add(tileFirst, remU(step, perHead)), s.blockM);
+  return {head, query0};
+}
+
+void AttentionGradKernel::loadQueryTile(Value step, Value stage,
+                                        Value tileFirst, Value perHead,
+                                        Value sQ, Value sdO,
+                                        const TileIndex &at, Value sL,
+                                        Value sD) {
+  Location loc = kb.location();
+  auto [head, query0] = stepTile(step, tileFirst, perHead);
+  auto queryRow = [&](Value r) -> RowSlot {
+    Value query = kb.add(query0, r);
+    return {head, kb.minI(query, s.queries - 1), kb.lt(query, s.queries)};
+  };
+  loadRows(sQ, at, buf.q, s.blockM, queryRow);
+  loadRows(sdO, at, buf.dout, s.blockM, queryRow);
+  // The LSE (base 2) and D of the tile's queries, by plain loads: the
+  // stage was last read before this step's barrier.
+  kb.forEachStrided(tid, s.blockM, 32 * s.warps,
+                    [&](KernelBuilder &kb, Value r) {
+    auto [h, query, valid] = queryRow(r);
+    OpBuilder &b = kb.builder();
+    SmallVector<Value> idx = {batch, h, query};
+    Value l = memref::LoadOp::create(b, loc, buf.lse, idx);
+    Value d = memref::LoadOp::create(b, loc, buf.delta, idx);
+    memref::StoreOp::create(b, loc, log2Lse(l, valid), sL,
+                            ValueRange{stage, r});
+    memref::StoreOp::create(b, loc, kb.select(valid, d, kb.f32(0.0)), sD,
+                            ValueRange{stage, r});
+  });
+}
+
+SmallVector<RowSlot> AttentionGradKernel::keyRows(Value key0,
+                                                  SmallVector<Value> &rowKey) {
+  SmallVector<RowSlot> slots;
+  for (int64_t h = 0; h < 2; ++h) {
+    Value key = kb.add(key0, kb.add(kb.mul(warp, 16),
+                                    kb.add(kb.div(lane, 4), 8 * h)));
+    rowKey.push_back(key);
+    slots.push_back({kvHead, kb.minI(key, s.keys - 1), kb.lt(key, s.keys)});
+  }
+  return slots;
+}
+
+void AttentionGradKernel::buildQueryGradient() {
+  if (s.warpgroupMma)
+    return buildQueryGradientWgmma();
+  buildQueryGradientMmaSync();
+}
+
+void AttentionGradKernel::buildKeyValueGradient() {
+  if (s.warpgroupMma)
+    return buildKeyValueGradientWgmma();
+  buildKeyValueGradientMmaSync();
+}
+
+void AttentionGradKernel::buildQueryGradientMmaSync() {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  int64_t R = rowsPerBlock(), pitch = s.pitch();
+  WarpMma mma{kb, lane, s.elementType};
+  Value row0 = queryBlockRow();
 
   Value sQ = kb.sharedView({R, pitch}, s.elementType, 0);
   Value sdO = kb.sharedView({R, pitch}, s.elementType, 2 * R * pitch);
@@ -325,22 +384,7 @@ void AttentionGradKernel::buildQueryGradient() {
   Value sV = kb.sharedView({s.stages, s.blockN, pitch}, s.elementType,
                            4 * R * pitch + kvBytes);
   TileIndex at2 = [](Value r, Value c) { return SmallVector<Value>{r, c}; };
-
-  // The block's query range (rows of several heads cover all queries).
-  Value lastRow = kb.minI(kb.add(row0, R - 1), rows - 1);
-  Value queryLo = row0, queryHi = lastRow;
-  if (s.group() > 1) {
-    Value sameHead = kb.cmpI(arith::CmpIPredicate::eq,
-                             kb.div(row0, s.queries),
-                             kb.div(lastRow, s.queries));
-    queryLo = kb.select(sameHead, kb.rem(row0, s.queries), kb.idx(0));
-    queryHi = kb.select(sameHead, kb.rem(lastRow, s.queries),
-                        kb.idx(s.queries - 1));
-  }
-  auto packedRow = [&](Value row) -> std::tuple<Value, Value, Value> {
-    auto [head, query] = headAndQuery(kb.minI(row, rows - 1));
-    return {head, query, kb.lt(row, rows)};
-  };
+  auto [queryLo, queryHi] = queryRange(row0);
 
   // Q and dO of the block, then the first K/V tiles.
   auto blockRow = [&](Value r) { return packedRow(kb.add(row0, r)); };
@@ -352,7 +396,7 @@ void AttentionGradKernel::buildQueryGradient() {
   Value numTiles = kb.sub(tileEnd, tileFirst);
   auto loadTile = [&](KernelBuilder &kb, Value step, Value stage) {
     Value key0 = kb.mul(kb.add(tileFirst, step), s.blockN);
-    auto keyRow = [&](Value r) -> std::tuple<Value, Value, Value> {
+    auto keyRow = [&](Value r) -> RowSlot {
       Value key = kb.add(key0, r);
       return {kvHead, kb.minI(key, s.keys - 1), kb.lt(key, s.keys)};
     };
@@ -365,40 +409,11 @@ void AttentionGradKernel::buildQueryGradient() {
   CpAsyncPipeline pipeline(kb, s.stages);
   pipeline.prologue(numTiles, loadTile);
 
-  // Per row slot of the thread: its row, D = rowsum(dO O) (written for the
-  // dK/dV launch) and the LSE in base 2.
-  SmallVector<std::tuple<Value, Value, Value>> slots;
-  SmallVector<Value> rowQuery, lse2, delta;
-  Value col = kb.mul(kb.rem(lane, 4), 2);
-  auto pairType = VectorType::get({2}, s.elementType);
-  for (int64_t h = 0; h < 2; ++h) {
-    auto [head, query, valid] = packedRow(
-        kb.add(row0, kb.add(kb.mul(warp, 16), kb.add(kb.div(lane, 4), 8 * h))));
-    slots.push_back({head, query, valid});
-    rowQuery.push_back(query);
-    Value sum = kb.f32(0.0);
-    for (int64_t dt = 0; dt < dTiles(); ++dt) {
-      SmallVector<Value> at = {batch, head, query, kb.add(col, dt * 8)};
-      Value o = vector::LoadOp::create(b, loc, pairType, buf.out, at);
-      Value d = vector::LoadOp::create(b, loc, pairType, buf.dout, at);
-      for (int64_t e = 0; e < 2; ++e)
-        sum = kb.fma(kb.extF(vector::ExtractOp::create(b, loc, o, e)),
-                     kb.extF(vector::ExtractOp::create(b, loc, d, e)), sum);
-    }
-    sum = warpReduce(kb, sum, 3, /*isMax=*/false);
-    delta.push_back(sum);
-    kb.ifThen(kb.andI(valid, kb.eqI(kb.rem(lane, 4), 0)),
-              [&](KernelBuilder &kb) {
-                memref::StoreOp::create(b, loc, sum, buf.delta,
-                                        ValueRange{batch, head, query});
-              });
-    Value l = memref::LoadOp::create(b, loc, buf.lse,
-                                     ValueRange{batch, head, query});
-    lse2.push_back(log2Lse(l, valid));
-  }
+  QueryRows rows = queryRows(row0);
   asyncWait(kb, s.stages - 2);
   kb.barrier();
 
+  Value col = kb.mul(kb.rem(lane, 4), 2);
   int64_t nTiles = s.blockN / 8;
   SmallVector<Accumulator> dq(dTiles(), zeroAccumulator(kb));
   auto loop = scf::ForOp::create(b, loc, kb.idx(0), numTiles, kb.idx(1),
@@ -427,22 +442,23 @@ void AttentionGradKernel::buildQueryGradient() {
     Value colBase = kb.add(start, col);
     SmallVector<Accumulator> ds = probabilitiesAndGradient(
         sc, dp, needMask,
-        [&](int64_t, int64_t e) { return rowQuery[e / 2]; },
+        [&](int64_t, int64_t e) { return rows.query[e / 2]; },
         [&](int64_t t, int64_t e) { return kb.add(colBase, t * 8 + e % 2); },
-        [&](int64_t, int64_t e) { return lse2[e / 2]; },
-        [&](int64_t, int64_t e) { return delta[e / 2]; });
+        [&](int64_t, int64_t e) { return rows.lse2[e / 2]; },
+        [&](int64_t, int64_t e) { return rows.delta[e / 2]; });
     mma.productNN(acc, mma.asOperands(ds), sK, at3);
     scf::YieldOp::create(b, loc, flatten({acc}));
   }
   asyncWait(kb, 0);
   storeRows(unflatten(loop.getResults(), 0, dTiles()), s.scale, buf.dq,
-            slots);
+            rows.slots);
 }
 
-void AttentionGradKernel::buildKeyValueGradient() {
+void AttentionGradKernel::buildKeyValueGradientMmaSync() {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
   int64_t R = rowsPerBlock(), pitch = s.pitch(), bm = s.blockM;
+  WarpMma mma{kb, lane, s.elementType};
   Value key0 = kb.mul(blockX, R);
   Value keyLast = kb.minI(kb.add(key0, R - 1), s.keys - 1);
 
@@ -459,9 +475,8 @@ void AttentionGradKernel::buildKeyValueGradient() {
                            4 * R * pitch + 2 * tileBytes + 4 * s.stages * bm);
   TileIndex at2 = [](Value r, Value c) { return SmallVector<Value>{r, c}; };
 
-  // K and V of the block, then the first query tiles: step t is query tile
-  // t mod n of head t / n of the group.
-  auto blockKey = [&](Value r) -> std::tuple<Value, Value, Value> {
+  // K and V of the block, then the first query tiles.
+  auto blockKey = [&](Value r) -> RowSlot {
     Value key = kb.add(key0, r);
     return {kvHead, kb.minI(key, s.keys - 1), kb.lt(key, s.keys)};
   };
@@ -472,35 +487,11 @@ void AttentionGradKernel::buildKeyValueGradient() {
   auto [tileFirst, tileEnd] = g.queryTiles(key0, keyLast, bm);
   Value perHead = kb.sub(tileEnd, tileFirst);
   Value numSteps = kb.mul(perHead, kb.idx(s.group()));
-  auto stepTile = [&](KernelBuilder &kb, Value step) {
-    Value head = kb.add(kb.mul(kvHead, s.group()), divU(step, perHead));
-    Value query0 = kb.mul(kb.add(tileFirst, remU(step, perHead)), bm);
-    return std::make_pair(head, query0);
-  };
-  auto loadTile = [&](KernelBuilder &kb, Value step, Value stage) {
-    auto [head, query0] = stepTile(kb, step);
-    auto queryRow = [&](Value r) -> std::tuple<Value, Value, Value> {
-      Value query = kb.add(query0, r);
-      return {head, kb.minI(query, s.queries - 1), kb.lt(query, s.queries)};
-    };
+  auto loadTile = [&](KernelBuilder &, Value step, Value stage) {
     TileIndex at3 = [stage](Value r, Value c) {
       return SmallVector<Value>{stage, r, c};
     };
-    loadRows(sQ, at3, buf.q, bm, queryRow);
-    loadRows(sdO, at3, buf.dout, bm, queryRow);
-    // The LSE (base 2) and D of the tile's queries, by plain loads: the
-    // stage was last read before this step's barrier.
-    kb.forEachStrided(tid, bm, 32 * s.warps, [&](KernelBuilder &kb, Value r) {
-      auto [h, query, valid] = queryRow(r);
-      OpBuilder &b = kb.builder();
-      SmallVector<Value> at = {batch, h, query};
-      Value l = memref::LoadOp::create(b, loc, buf.lse, at);
-      Value d = memref::LoadOp::create(b, loc, buf.delta, at);
-      memref::StoreOp::create(b, loc, log2Lse(l, valid), sL,
-                              ValueRange{stage, r});
-      memref::StoreOp::create(b, loc, kb.select(valid, d, kb.f32(0.0)), sD,
-                              ValueRange{stage, r});
-    });
+    loadQueryTile(step, stage, tileFirst, perHead, sQ, sdO, at3, sL, sD);
   };
   CpAsyncPipeline pipeline(kb, s.stages);
   pipeline.prologue(numSteps, loadTile);
@@ -510,13 +501,7 @@ void AttentionGradKernel::buildKeyValueGradient() {
   // The keys of the thread's two accumulator rows.
   Value col = kb.mul(kb.rem(lane, 4), 2);
   SmallVector<Value> rowKey;
-  SmallVector<std::tuple<Value, Value, Value>> slots;
-  for (int64_t h = 0; h < 2; ++h) {
-    Value key = kb.add(key0, kb.add(kb.mul(warp, 16),
-                                    kb.add(kb.div(lane, 4), 8 * h)));
-    rowKey.push_back(key);
-    slots.push_back({kvHead, kb.minI(key, s.keys - 1), kb.lt(key, s.keys)});
-  }
+  SmallVector<RowSlot> slots = keyRows(key0, rowKey);
 
   int64_t nTiles = bm / 8;
   SmallVector<Accumulator> zero(dTiles(), zeroAccumulator(kb));
@@ -527,7 +512,7 @@ void AttentionGradKernel::buildKeyValueGradient() {
     b.setInsertionPointToStart(loop.getBody());
     Value it = loop.getInductionVar();
     Value stage = pipeline.step(it, numSteps, loadTile);
-    Value query0 = stepTile(kb, it).second;
+    Value query0 = stepTile(it, tileFirst, perHead).second;
     TileIndex at3 = [stage](Value r, Value c) {
       return SmallVector<Value>{stage, r, c};
     };
@@ -567,8 +552,6 @@ void AttentionGradKernel::buildKeyValueGradient() {
   storeRows(unflatten(loop.getResults(), dTiles(), dTiles()), 1.0, buf.dv,
             slots);
 }
-
-} // namespace
 
 void mlir::attn::gpu_kernel::buildAttentionGrad(
     OpBuilder &b, Location loc, const AttentionGradPlan &plan, Value q,

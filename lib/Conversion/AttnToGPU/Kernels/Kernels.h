@@ -22,8 +22,6 @@ namespace mlir::attn::gpu_kernel {
 void buildAttention(OpBuilder &b, Location loc, const AttentionPlan &plan,
                     Value q, Value k, Value v, Value out, Value lse);
 
-/// The softmax-family row kernel of `plan` from `in` [rows, cols] into `out`
-/// ([rows, cols], or [rows] for logsumexp).
 /// The FlashAttention-2 backward: the dQ launch (which also writes
 /// D = rowsum(dO O) to a scratch buffer), then the dK/dV launch.
 void buildAttentionGrad(OpBuilder &b, Location loc,
@@ -31,6 +29,8 @@ void buildAttentionGrad(OpBuilder &b, Location loc,
                         Value v, Value out, Value lse, Value dout, Value dq,
                         Value dk, Value dv);
 
+/// The softmax-family row kernel of `plan` from `in` [rows, cols] into `out`
+/// ([rows, cols], or [rows] for logsumexp).
 void buildSoftmaxRows(OpBuilder &b, Location loc, const RowPlan &plan,
                       Value in, Value out);
 

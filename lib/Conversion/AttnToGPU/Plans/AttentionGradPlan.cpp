@@ -1,12 +1,14 @@
 //===- AttentionGradPlan.cpp - which schedules the backward kernel runs ---===//
 //
-// The FlashAttention-2 backward of attn-map-to-gpu runs two launches on
-// mma.sync: dQ over blocks of 16 x warps packed query rows (key tiles of
-// block_n keys), and dK/dV over blocks of 16 x warps keys (query tiles of
-// block_m queries). A warp holds, per 16 rows, the f32 gradient
-// accumulators of its rows across the whole loop: dQ's (head dim / 2
-// registers), or dK's and dV's (head dim) beside the transposed scores and
-// dP of a query tile (block_m); that bounds the head dim at 128.
+// The FlashAttention-2 backward of attn-map-to-gpu runs two launches: dQ
+// over blocks of 16 x warps packed query rows (key tiles of block_n keys),
+// and dK/dV over blocks of 16 x warps keys (query tiles of block_m
+// queries). A warp holds, per 16 rows, the f32 gradient accumulators of its
+// rows across the whole loop: dQ's (head dim / 2 registers), or dK's and
+// dV's (head dim) beside the transposed scores and dP of a query tile
+// (block_m); that bounds the head dim at 128. On sm_90a, schedules of whole
+// warpgroups over head dims of whole 64-column slabs run every product on
+// warpgroup MMA (a warpgroup per 64 rows); others run mma.sync.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,12 +61,17 @@ mlir::attn::planAttentionGrad(AttentionGradOp op, ScheduleAttr schedule,
                        "must be 1: the backward kernels do not split")))
     return failure();
 
+  // Warpgroup MMA where the chip has it and the schedule fits its tiles:
+  // whole warpgroups, whole 64-column slabs of the head dim.
+  p.warpgroupMma =
+      chip.hasWarpgroupMma && p.warps % 4 == 0 && p.headDim % 64 == 0;
+
   // The dQ launch: D / 2 accumulator registers for dQ, and the scores and
   // dP of a key tile.
   LaunchFacts &q = p.queryFacts;
   q.family = KernelFamily::AttentionGrad;
-  q.mma = MmaKind::MmaSync;
-  q.mmaN = 8;
+  q.mma = p.warpgroupMma ? MmaKind::Wgmma : MmaKind::MmaSync;
+  q.mmaN = p.warpgroupMma ? p.blockN : 8;
   q.threads = 32 * p.warps;
   q.grid = {ceilDiv(p.packedRows(), p.blockRows()), p.kvHeads, p.batch};
   q.sharedBytes = p.querySharedBytes();
@@ -77,6 +84,7 @@ mlir::attn::planAttentionGrad(AttentionGradOp op, ScheduleAttr schedule,
   LaunchFacts &f = p.facts;
   f = q;
   f.grid = {ceilDiv(p.keys, p.blockRows()), p.kvHeads, p.batch};
+  f.mmaN = p.warpgroupMma ? p.blockM : 8;
   f.sharedBytes = p.keySharedBytes();
   f.accumulatorRegisters = p.headDim + p.blockM;
   if (failed(c.finishLaunch(f)))
