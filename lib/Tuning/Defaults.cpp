@@ -198,9 +198,13 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
       .Case([&](AttentionGradOp o) {
         // The host: attn-tile's FlashAttention-2 backward, 64 x 64 tiles. A
         // GPU op the kernels do not take: the decomposition, which reads no
-        // tiles. The kernels: 4 warps of 16 rows, 64-query dK/dV tiles and
-        // 64-key dQ tiles, double-buffered (at head dim 128 the dK, dV,
-        // scores and dP of a warp take 192 registers).
+        // tiles. The kernels: 4 warps of 16 rows (one warpgroup on wgmma),
+        // 64-query dK/dV tiles and 64-key dQ tiles, double-buffered (at
+        // head dim 128 the dK, dV, scores and dP of a warp take 192
+        // registers). On the H200 the fastest or within 4% of it of the
+        // sweep bench/sweeps/attention-grad-hopper.json (8 warps, 128-key
+        // dQ tiles or 3 stages were no faster;
+        // bench/results/2026-12-02-h200-attention-grad-wgmma-sweep.md).
         if (!chip.isGpu())
           return make(64, 64, 0, 4, 1, 1, 1);
         if (getKernelFamily(o, chip) != KernelFamily::AttentionGrad)

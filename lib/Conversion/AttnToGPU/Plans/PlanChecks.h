@@ -44,7 +44,7 @@ public:
         failed(require(facts.sharedBytes + kStaticSharedBytes <=
                            chip.sharedMemoryPerBlock,
                        "tiles",
-                       "need " + Twine(facts.sharedBytes) +
+                       "need " + Twine(facts.sharedBytes + kStaticSharedBytes) +
                            " bytes of shared memory; " + chip.name +
                            " allows " + Twine(chip.sharedMemoryPerBlock) +
                            " per block")) ||
