@@ -300,25 +300,29 @@ func.func @softmax_cluster_one_warp(%x: tensor<16x4096xbf16>) -> tensor<16x4096x
 // -----
 
 // attention_grad (GQA 4:1, causal, head dim 64; the default 64 x 64, 4
-// warps, 2 stages): D = rowsum(dO O) gets an f32 scratch buffer; the dQ
-// launch takes ceil(4 x 100 / 64) = 7 blocks of packed query rows per KV
-// head and batch, Q and dO of the block and two stages of 64-key K and V
-// tiles (2 x 72 x (2 x 64 + 2 x 2 x 64) = 55296 bytes, rows padded by 8),
-// and carries dQ (8 m16n8 tiles, 32 f32) through the key loop; the dK/dV
-// launch takes ceil(130 / 64) = 3 blocks of keys, adds the stages' LSE and
-// D (1024 bytes), and carries dK and dV (64 f32). Both recompute the
-// scores on mma.sync from cp.async tiles.
+// warps, 2 stages) takes the warpgroup-MMA kernels on sm_90a: D =
+// rowsum(dO O) gets an f32 scratch buffer; the dQ launch takes
+// ceil(4 x 100 / 64) = 7 blocks of packed query rows per KV head and batch,
+// Q and dO of the block and two stages of 64-key K and V tiles in
+// 128-byte-swizzled rows (2 x 64 x 64 x 2 + 2 x 2 x 64 x 64 x 2 = 49152
+// bytes) after a 1024-byte aligned start (50176), and carries dQ (one
+// m64n64 accumulator, 32 f32) through the key loop; the dK/dV launch takes
+// ceil(130 / 64) = 3 blocks of keys, adds the stages' LSE and D (1024
+// bytes), and carries dK and dV. Both recompute the scores on wgmma from
+// cp.async tiles.
 // CHECK-LABEL: func @attention_grad_gqa_causal
 // CHECK: %[[D:.+]] = memref.alloc() : memref<2x8x100xf32>
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c7, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c55296_i32
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c7, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) in (%{{.+}} = %c128{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c50176_i32
 // CHECK: nvgpu.device_async_copy
 // CHECK: memref.store %{{.+}}, %[[D]]
-// CHECK: scf.for {{.*}} -> (f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32) {
-// CHECK: nvvm.mma.sync
-// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c3{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) dynamic_shared_memory_size %c56320_i32
+// CHECK: scf.for {{.*}} -> (!llvm.struct<(f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32, f32)>) {
+// CHECK: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 64, k = 16>
+// CHECK-NOT: nvvm.mma.sync
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c3{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c2{{(_[0-9]+)?}}) threads({{.*}}) dynamic_shared_memory_size %c51200_i32
 // CHECK: memref.load %[[D]]
 // CHECK: scf.for
-// CHECK: nvvm.mma.sync
+// CHECK: nvvm.wgmma.mma_async
+// CHECK-NOT: nvvm.mma.sync
 // CHECK: memref.dealloc %[[D]]
 // CHECK-NOT: attn.attention_grad
 func.func @attention_grad_gqa_causal(%q: tensor<2x8x100x64xbf16>, %k: tensor<2x2x130x64xbf16>, %v: tensor<2x2x130x64xbf16>, %o: tensor<2x8x100x64xbf16>, %l: tensor<2x8x100xf32>, %do: tensor<2x8x100x64xbf16>) -> (tensor<2x8x100x64xbf16>, tensor<2x2x130x64xbf16>, tensor<2x2x130x64xbf16>) {

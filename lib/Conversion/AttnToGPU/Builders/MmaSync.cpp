@@ -55,6 +55,17 @@ Fragment mlir::attn::gpu_kernel::accumulatorOperand(KernelBuilder &kb,
           packPair(kb, hi[2], hi[3], elementType)};
 }
 
+SmallVector<Fragment>
+mlir::attn::gpu_kernel::accumulatorOperands(KernelBuilder &kb,
+                                            ArrayRef<Accumulator> x,
+                                            Type elementType) {
+  SmallVector<Fragment> ops;
+  for (int64_t kt = 0; kt < int64_t(x.size()) / 2; ++kt)
+    ops.push_back(accumulatorOperand(kb, x[2 * kt], x[2 * kt + 1],
+                                     elementType));
+  return ops;
+}
+
 Accumulator mlir::attn::gpu_kernel::mmaSync(KernelBuilder &kb,
                                             const Fragment &a, Value b0,
                                             Value b1, const Accumulator &c,

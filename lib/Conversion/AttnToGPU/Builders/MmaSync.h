@@ -44,6 +44,12 @@ Value packPair(KernelBuilder &kb, Value lo, Value hi, Type elementType);
 Fragment accumulatorOperand(KernelBuilder &kb, const Accumulator &lo,
                             const Accumulator &hi, Type elementType);
 
+/// The m16k16 A operands of accumulator tiles `x`, two n8 tiles
+/// (accumulatorOperand) each.
+SmallVector<Fragment> accumulatorOperands(KernelBuilder &kb,
+                                          ArrayRef<Accumulator> x,
+                                          Type elementType);
+
 /// d = a * b + c on m16n8k16 with 16-bit operands, f32 accumulation.
 Accumulator mmaSync(KernelBuilder &kb, const Fragment &a, Value b0, Value b1,
                     const Accumulator &c, Type elementType);

@@ -94,10 +94,7 @@ struct WarpMma {
   /// Accumulator tiles 2 kt and 2 kt + 1 of `x`, repacked as the m16k16 A
   /// operand kt.
   SmallVector<Fragment> asOperands(ArrayRef<Accumulator> x) {
-    SmallVector<Fragment> ops;
-    for (int64_t kt = 0; kt < int64_t(x.size()) / 2; ++kt)
-      ops.push_back(accumulatorOperand(kb, x[2 * kt], x[2 * kt + 1], et));
-    return ops;
+    return accumulatorOperands(kb, x, et);
   }
 };
 

@@ -134,15 +134,6 @@ SmallVector<Accumulator> accumulatorTiles(KernelBuilder &kb, Value acc,
   return tiles;
 }
 
-/// The m16k16 A operands of accumulator tiles (two n8 tiles each).
-SmallVector<Fragment> operandsOf(KernelBuilder &kb, ArrayRef<Accumulator> x,
-                                 Type et) {
-  SmallVector<Fragment> ops;
-  for (int64_t kt = 0; kt < int64_t(x.size()) / 2; ++kt)
-    ops.push_back(accumulatorOperand(kb, x[2 * kt], x[2 * kt + 1], et));
-  return ops;
-}
-
 /// The registers of A operands in flight.
 SmallVector<Value> registersOf(ArrayRef<SmallVector<Fragment>> operands) {
   SmallVector<Value> regs;
@@ -228,7 +219,7 @@ void AttentionGradKernel::buildQueryGradientWgmma() {
         [&](int64_t, int64_t e) { return rows.lse2[e / 2]; },
         [&](int64_t, int64_t e) { return rows.delta[e / 2]; });
 
-    SmallVector<Fragment> dsOps = operandsOf(kb, ds, et);
+    SmallVector<Fragment> dsOps = accumulatorOperands(kb, ds, et);
     Value acc = fenceAccumulator(kb, loop.getRegionIterArgs()[0]);
     wgmmaFence(kb);
     acc = accumulateProduct(kb, acc, dsOps, kTile, bn, D, et);
@@ -329,8 +320,8 @@ void AttentionGradKernel::buildKeyValueGradientWgmma() {
               .getResult();
         });
 
-    SmallVector<Fragment> pOps = operandsOf(kb, sc, et);
-    SmallVector<Fragment> dsOps = operandsOf(kb, ds, et);
+    SmallVector<Fragment> pOps = accumulatorOperands(kb, sc, et);
+    SmallVector<Fragment> dsOps = accumulatorOperands(kb, ds, et);
     Value dk = fenceAccumulator(kb, loop.getRegionIterArgs()[0]);
     Value dv = fenceAccumulator(kb, loop.getRegionIterArgs()[1]);
     wgmmaFence(kb);
