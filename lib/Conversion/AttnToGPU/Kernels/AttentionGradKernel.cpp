@@ -217,6 +217,27 @@ SmallVector<Accumulator> AttentionGradKernel::probabilitiesAndGradient(
   return ds;
 }
 
+SmallVector<Accumulator> AttentionGradKernel::keyTileGradient(
+    SmallVector<Accumulator> &sc, ArrayRef<Accumulator> dp, Value needMask,
+    Value query0, Value col, ArrayRef<Value> rowKey, Value stage, Value sL,
+    Value sD) {
+  auto local = [&](int64_t t, int64_t e) {
+    return kb.add(col, t * 8 + e % 2);
+  };
+  auto fromStage = [&](Value array) {
+    return [&, array](int64_t t, int64_t e) {
+      return memref::LoadOp::create(kb.builder(), kb.location(), array,
+                                    ValueRange{stage, local(t, e)})
+          .getResult();
+    };
+  };
+  return probabilitiesAndGradient(
+      sc, dp, needMask,
+      [&](int64_t t, int64_t e) { return kb.add(query0, local(t, e)); },
+      [&](int64_t, int64_t e) { return rowKey[e / 2]; }, fromStage(sL),
+      fromStage(sD));
+}
+
 void AttentionGradKernel::storeRows(
     ArrayRef<Accumulator> acc, double factor, Value dst,
     ArrayRef<RowSlot> slots) {
@@ -525,21 +546,8 @@ void AttentionGradKernel::buildKeyValueGradientMmaSync() {
     Value queryLast = kb.add(query0, bm - 1);
     Value needMask = g.crossesBoundary(query0, queryLast, key0,
                                        kb.add(key0, R - 1));
-    auto local = [&](int64_t t, int64_t e) { return kb.add(col, t * 8 + e % 2); };
-    SmallVector<Accumulator> ds = probabilitiesAndGradient(
-        sc, dp, needMask,
-        [&](int64_t t, int64_t e) { return kb.add(query0, local(t, e)); },
-        [&](int64_t, int64_t e) { return rowKey[e / 2]; },
-        [&](int64_t t, int64_t e) {
-          return memref::LoadOp::create(b, loc, sL,
-                                        ValueRange{stage, local(t, e)})
-              .getResult();
-        },
-        [&](int64_t t, int64_t e) {
-          return memref::LoadOp::create(b, loc, sD,
-                                        ValueRange{stage, local(t, e)})
-              .getResult();
-        });
+    SmallVector<Accumulator> ds = keyTileGradient(sc, dp, needMask, query0, col,
+                                                  rowKey, stage, sL, sD);
     mma.productNN(dv, mma.asOperands(sc), sdO, at3);
     mma.productNN(dk, mma.asOperands(ds), sQ, at3);
     scf::YieldOp::create(b, loc, flatten({dk, dv}));

@@ -108,6 +108,14 @@ private:
                            function_ref<Value(int64_t t, int64_t e)> lse2,
                            function_ref<Value(int64_t t, int64_t e)> delta);
 
+  /// dK/dV launch: probabilitiesAndGradient for the transposed tile (rows
+  /// the thread's keys `rowKey`, columns the queries from `query0` at the
+  /// thread's column `col`), LSE and D from the stage's `sL` and `sD`.
+  SmallVector<Accumulator>
+  keyTileGradient(SmallVector<Accumulator> &sc, ArrayRef<Accumulator> dp,
+                  Value needMask, Value query0, Value col,
+                  ArrayRef<Value> rowKey, Value stage, Value sL, Value sD);
+
   /// Stores the accumulator tiles `acc` of a warp's 16 rows, times
   /// `factor`, into `dst` [B, H, rows, D] at row slot h's (head, row) when
   /// valid.

@@ -302,23 +302,8 @@ void AttentionGradKernel::buildKeyValueGradientWgmma() {
 
     Value needMask = g.crossesBoundary(query0, kb.add(query0, bm - 1), key0,
                                        kb.add(key0, R - 1));
-    auto local = [&](int64_t t, int64_t e) {
-      return kb.add(col, t * 8 + e % 2);
-    };
-    SmallVector<Accumulator> ds = probabilitiesAndGradient(
-        sc, dp, needMask,
-        [&](int64_t t, int64_t e) { return kb.add(query0, local(t, e)); },
-        [&](int64_t, int64_t e) { return rowKey[e / 2]; },
-        [&](int64_t t, int64_t e) {
-          return memref::LoadOp::create(b, loc, sL,
-                                        ValueRange{stage, local(t, e)})
-              .getResult();
-        },
-        [&](int64_t t, int64_t e) {
-          return memref::LoadOp::create(b, loc, sD,
-                                        ValueRange{stage, local(t, e)})
-              .getResult();
-        });
+    SmallVector<Accumulator> ds = keyTileGradient(sc, dp, needMask, query0, col,
+                                                  rowKey, stage, sL, sD);
 
     SmallVector<Fragment> pOps = accumulatorOperands(kb, sc, et);
     SmallVector<Fragment> dsOps = accumulatorOperands(kb, ds, et);
