@@ -288,7 +288,8 @@ double quantile(const std::vector<double> &sorted, double q) {
 }
 
 /// Multiply-adds of the float64 reference of `spec`, from its shapes: the
-/// two matmuls of attention, the projection of linear cross-entropy, a few
+/// two matmuls of attention, the five of its gradient, the projection of
+/// linear cross-entropy, a few
 /// per element for the row ops. Computed in double: it is compared with a
 /// bound and never used as a size.
 double referenceMacs(const FunctionSpec &spec) {
@@ -308,6 +309,18 @@ double referenceMacs(const FunctionSpec &spec) {
         value->size() == 4)
       return double((*query)[0]) * double((*query)[1]) * double((*query)[2]) *
                  double((*key)[2]) * double((*query)[3] + (*value)[3]) +
+             4 * elements;
+  } else if (name == "attn.attention_grad") {
+    // The reference recomputes S and P, then forms dP, dS and the three
+    // products dQ = dS K, dK = dS^T Q, dV = P^T dO: five per (query, key).
+    const std::vector<int64_t> *query = shapeOf("query");
+    const std::vector<int64_t> *key = shapeOf("key");
+    const std::vector<int64_t> *value = shapeOf("value");
+    if (query && key && value && query->size() == 4 && key->size() == 4 &&
+        value->size() == 4)
+      return double((*query)[0]) * double((*query)[1]) * double((*query)[2]) *
+                 double((*key)[2]) *
+                 (3 * double((*query)[3]) + 2 * double((*value)[3])) +
              4 * elements;
   } else if (name == "attn.linear_cross_entropy") {
     const std::vector<int64_t> *hidden = shapeOf("hidden");
