@@ -301,27 +301,21 @@ double referenceMacs(const FunctionSpec &spec) {
   for (const TensorSpec &arg : spec.args)
     elements += static_cast<double>(arg.numElements());
   const std::string name = spec.op ? spec.op->name : "";
-  if (name == "attn.attention") {
+  if (name == "attn.attention" || name == "attn.attention_grad") {
     const std::vector<int64_t> *query = shapeOf("query");
     const std::vector<int64_t> *key = shapeOf("key");
     const std::vector<int64_t> *value = shapeOf("value");
     if (query && key && value && query->size() == 4 && key->size() == 4 &&
-        value->size() == 4)
+        value->size() == 4) {
+      double d = double((*query)[3]), dv = double((*value)[3]);
+      // Per (query, key): QK^T and PV forward; the gradient's reference
+      // recomputes S and P, then forms dP, dQ = dS K, dK = dS^T Q and
+      // dV = P^T dO.
+      double perPair = name == "attn.attention" ? d + dv : 3 * d + 2 * dv;
       return double((*query)[0]) * double((*query)[1]) * double((*query)[2]) *
-                 double((*key)[2]) * double((*query)[3] + (*value)[3]) +
+                 double((*key)[2]) * perPair +
              4 * elements;
-  } else if (name == "attn.attention_grad") {
-    // The reference recomputes S and P, then forms dP, dS and the three
-    // products dQ = dS K, dK = dS^T Q, dV = P^T dO: five per (query, key).
-    const std::vector<int64_t> *query = shapeOf("query");
-    const std::vector<int64_t> *key = shapeOf("key");
-    const std::vector<int64_t> *value = shapeOf("value");
-    if (query && key && value && query->size() == 4 && key->size() == 4 &&
-        value->size() == 4)
-      return double((*query)[0]) * double((*query)[1]) * double((*query)[2]) *
-                 double((*key)[2]) *
-                 (3 * double((*query)[3]) + 2 * double((*value)[3])) +
-             4 * elements;
+    }
   } else if (name == "attn.linear_cross_entropy") {
     const std::vector<int64_t> *hidden = shapeOf("hidden");
     const std::vector<int64_t> *weight = shapeOf("weight");
