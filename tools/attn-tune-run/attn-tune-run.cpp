@@ -289,9 +289,8 @@ double quantile(const std::vector<double> &sorted, double q) {
 
 /// Multiply-adds of the float64 reference of `spec`, from its shapes: the
 /// two matmuls of attention, the five of its gradient, the projection of
-/// linear cross-entropy, a few
-/// per element for the row ops. Computed in double: it is compared with a
-/// bound and never used as a size.
+/// linear cross-entropy, a few per element for the row ops. Computed in
+/// double: it is compared with a bound and never used as a size.
 double referenceMacs(const FunctionSpec &spec) {
   auto shapeOf = [&](const char *operand) -> const std::vector<int64_t> * {
     int index = spec.findOperand(operand, TensorRole::Input);
