@@ -34,12 +34,11 @@ llvm::Expected<CostModel> CostModel::loadLearned(StringRef path,
   if (!trainedFor)
     return modelError(path, "no attn_chip attribute: not a model written by "
                             "tools/attn-tune/train.py");
-  if (*trainedFor != chip.name && (chip.alias.empty() ||
-                                   *trainedFor != chip.alias))
+  if (*trainedFor != chip.name &&
+      (chip.alias.empty() || *trainedFor != chip.alias))
     return modelError(path, "trained for chip '" + *trainedFor +
                                 "', not for '" + chip.name + "'");
-  std::optional<std::string> version =
-      trees->attribute("attn_feature_version");
+  std::optional<std::string> version = trees->attribute("attn_feature_version");
   if (!version || *version != std::to_string(kFeatureVersion))
     return modelError(path, "trained on feature version " +
                                 (version ? *version : "(none)") +
@@ -150,14 +149,9 @@ std::string CostModel::describe() const {
 
 std::optional<std::string>
 CostModel::whyOutsideTrainedDomain(Operation *op, const ChipInfo &chip) const {
-  // A measured default the models have no features for (the TMA pipeline)
-  // cannot be compared with their pick: it stands, as outside the domain.
-  ScheduleAttr preferred = getDefaultSchedule(op, chip.name);
-  if (preferred && preferred.getPipeline() != kPipelineCpAsync)
-    return "its default uses pipeline \"" + preferred.getPipeline().str() +
-           "\", which the cost model has no features for";
   if (!domain)
     return std::nullopt;
+  ScheduleAttr preferred = getDefaultSchedule(op, chip.name);
   FailureOr<SmallVector<double>> features =
       computeFeatures(op, preferred, chip);
   if (failed(features))
@@ -175,8 +169,8 @@ static SmallVector<std::string> modelDirs() {
   static int anchor;
   std::string exe = llvm::sys::fs::getMainExecutable(nullptr, &anchor);
   if (!exe.empty()) {
-    SmallString<256> dir(llvm::sys::path::parent_path(
-        llvm::sys::path::parent_path(exe)));
+    SmallString<256> dir(
+        llvm::sys::path::parent_path(llvm::sys::path::parent_path(exe)));
     llvm::sys::path::append(dir, "share", "attn-mlir", "models");
     dirs.push_back(dir.str().str());
   }
@@ -236,8 +230,7 @@ mlir::attn::rankSchedules(Operation *op, const ChipInfo &chip,
   SmallVector<std::string> whys(space.size());
   size_t chunks = (space.size() + kChunk - 1) / kChunk;
   mlir::parallelFor(op->getContext(), 0, chunks, [&](size_t chunk) {
-    size_t begin = chunk * kChunk,
-           end = std::min(space.size(), begin + kChunk);
+    size_t begin = chunk * kChunk, end = std::min(space.size(), begin + kChunk);
     SmallVector<size_t> kept;
     SmallVector<SmallVector<double>> features;
     for (size_t i = begin; i < end; ++i) {

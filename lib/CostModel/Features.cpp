@@ -27,28 +27,31 @@ namespace {
 constexpr StringLiteral kNames[] = {
     // What the op is.
     "op_attention", "op_softmax", "op_log_softmax", "op_logsumexp",
-    "op_cross_entropy", "op_linear_cross_entropy",
-    // Its shape: attention [B, Hq|Hkv, M|N, D]; rows: M rows of N; losses:
+    "op_cross_entropy", "op_linear_cross_entropy", "op_attention_grad",
+    // Its shape: attention and its gradient [B, Hq|Hkv, M|N, D]; rows: M rows
+    // of N; losses:
     // M tokens, N classes, D hidden.
     "log_batch", "log_heads_q", "log_heads_kv", "log_m", "log_n", "log_d",
     "causal", "window", "softcap", "elem_bytes",
     // The schedule's knobs.
     "log_block_m", "log_block_n", "log_block_d", "log_warps", "log_stages",
     "log_split", "passes",
+    // The pipeline: cp.async in the computing warps (0, 0), TMA with a
+    // producer warpgroup (1, 0), and its ping-pong of two computing
+    // warpgroups (1, 1).
+    "pipeline_tma", "pipeline_pingpong",
     // Padding the tiles add: tiles x tile / size along M and N (>= 1).
     "pad_m", "pad_n",
     // The plan's launch facts.
     "mma_kind", "log_mma_n", "log_threads", "log_shared_bytes",
-    "log_acc_registers", "blocks_per_sm", "cluster",
-    "resident_warps_per_sm",
+    "log_acc_registers", "blocks_per_sm", "cluster", "resident_warps_per_sm",
     // Waves on the chip's SMs.
     "log_blocks", "log_waves", "waves_ceil", "tail_idle_fraction",
     "sm_utilization",
     // IO model and roofline.
     "log_bytes", "log_flops", "log_transcendentals", "log_intensity",
     "log_unfused_bytes", "log_mem_us", "log_math_us", "log_roofline_us",
-    "log_roofline_over_util_us", "log_bytes_per_block",
-    "log_flops_per_block"};
+    "log_roofline_over_util_us", "log_bytes_per_block", "log_flops_per_block"};
 
 double log2p(double x) { return std::log2(1.0 + std::max(0.0, x)); }
 
@@ -83,10 +86,10 @@ FailureOr<ShapeFacts> shapeFacts(Operation *op) {
       return failure();
   bool known = true;
   llvm::TypeSwitch<Operation *>(op)
-      .Case([&](AttentionOp o) {
+      .Case<AttentionOp, AttentionGradOp>([&](auto o) {
         ArrayRef<int64_t> q = o.getQuery().getType().getShape();
         ArrayRef<int64_t> k = o.getKey().getType().getShape();
-        f.kind = 0;
+        f.kind = isa<AttentionOp>(op) ? 0 : 6;
         f.batch = q[0];
         f.headsQ = q[1];
         f.headsKv = k[1];
@@ -148,10 +151,10 @@ static std::pair<double, double> rooflineSeconds(const IOEstimate &io,
                                                  const LaunchFacts &facts,
                                                  const ChipInfo &chip) {
   double bytes = double(io.bytesRead) + double(io.bytesWritten);
-  double mathRate = chip.bf16FlopsPerSecond *
-                    (facts.mma == MmaKind::None ? 1.0 / 16.0 : 1.0);
-  double mem = chip.copyBytesPerSecond > 0 ? bytes / chip.copyBytesPerSecond
-                                           : 0.0;
+  double mathRate =
+      chip.bf16FlopsPerSecond * (facts.mma == MmaKind::None ? 1.0 / 16.0 : 1.0);
+  double mem =
+      chip.copyBytesPerSecond > 0 ? bytes / chip.copyBytesPerSecond : 0.0;
   double math = mathRate > 0 ? double(io.flops) / mathRate : 0.0;
   return {mem, math};
 }
@@ -191,13 +194,6 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
                   op->getName().getStringRef().str() + " yet");
     return fail("not an attn op on static shapes");
   }
-  // The warp-specialized TMA pipeline is not in the measurements the
-  // models are trained on, and no feature tells it apart: the models do not
-  // rank it (the hand-written defaults and pinned schedules pick it).
-  if (schedule.getPipeline() != kPipelineCpAsync)
-    return fail("no cost-model features for pipeline \"" +
-                schedule.getPipeline().str() +
-                "\" yet (not in the training data)");
   FailureOr<KernelPlan> plan = planKernel(op, schedule, chip);
   if (failed(plan))
     return fail("the schedule has no plan on " + chip.name.str());
@@ -208,7 +204,7 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
 
   SmallVector<double> v;
   v.reserve(std::size(kNames));
-  for (int64_t k = 0; k < 6; ++k)
+  for (int64_t k = 0; k < 7; ++k)
     v.push_back(shape->kind == k ? 1.0 : 0.0);
   v.push_back(log2p(shape->batch));
   v.push_back(log2p(shape->headsQ));
@@ -228,10 +224,14 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
   v.push_back(log2p(schedule.getStages()));
   v.push_back(log2p(schedule.getSplit()));
   v.push_back(schedule.getPasses());
+  v.push_back(isTmaPipeline(schedule.getPipeline()));
+  v.push_back(schedule.getPipeline() == kPipelineTmaPingPong);
   // Attention packs the query heads of a KV head into the row tiles (GQA).
-  int64_t rowsM = shape->kind == 0 ? shape->headsQ / std::max<int64_t>(
-                                         1, shape->headsKv) * shape->m
-                                   : shape->m;
+  bool attention = shape->kind == 0 || shape->kind == 6;
+  int64_t rowsM =
+      attention
+          ? shape->headsQ / std::max<int64_t>(1, shape->headsKv) * shape->m
+          : shape->m;
   v.push_back(padding(rowsM, schedule.getBlockM()));
   v.push_back(padding(shape->n, schedule.getBlockN()));
 
@@ -244,8 +244,8 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
   v.push_back(facts.cluster);
   v.push_back(double(facts.blocksPerSM) * double(facts.threads) / 32.0);
 
-  double blocks = double(facts.grid[0]) * double(facts.grid[1]) *
-                  double(facts.grid[2]);
+  double blocks =
+      double(facts.grid[0]) * double(facts.grid[1]) * double(facts.grid[2]);
   double slots = double(std::max<int64_t>(1, facts.blocksPerSM)) *
                  double(std::max<int64_t>(1, chip.smCount));
   double waves = blocks / slots;
@@ -266,8 +266,8 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
   v.push_back(log2p(flops));
   v.push_back(log2p(double(t.transcendentals)));
   v.push_back(std::log2((1.0 + flops) / (1.0 + bytes)));
-  v.push_back(log2p(double(io->unfused.bytesRead) +
-                    double(io->unfused.bytesWritten)));
+  v.push_back(
+      log2p(double(io->unfused.bytesRead) + double(io->unfused.bytesWritten)));
   auto [mem, math] = rooflineSeconds(t, facts, chip);
   double roofline = 1e6 * std::max(mem, math);
   v.push_back(log2p(1e6 * mem));

@@ -5,8 +5,8 @@
 #include "attn/CostModel/Passes.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Tuning/Tuning.h"
 #include "attn/Dialect/Attn/IR/Schedule.h"
+#include "attn/Tuning/Tuning.h"
 
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -76,16 +76,6 @@ struct AttnSelectSchedulePass
     // trained on, the hand-written default is the safer choice.
     std::optional<std::string> outside =
         costModel.whyOutsideTrainedDomain(op, info);
-    // A measured default the model has no features for (the TMA pipeline)
-    // cannot be compared with the model's pick: it stands, like a default
-    // outside the trained domain.
-    if (!outside) {
-      ScheduleAttr preferred = getDefaultSchedule(op, info.name);
-      if (preferred.getPipeline() != kPipelineCpAsync)
-        outside = "its default uses pipeline \"" +
-                  preferred.getPipeline().str() +
-                  "\", which the model has no features for";
-    }
     bool keepDefault = outside && guard;
     if (keepDefault && !report)
       return;
@@ -98,8 +88,8 @@ struct AttnSelectSchedulePass
     if (failed(ranked)) {
       // Dynamic shapes and the like: the default schedule applies later.
       if (report)
-        op->emitRemark() << "attn-select-schedule: nothing to choose ("
-                         << why << "); the default schedule applies";
+        op->emitRemark() << "attn-select-schedule: nothing to choose (" << why
+                         << "); the default schedule applies";
       return;
     }
     if (!keepDefault)

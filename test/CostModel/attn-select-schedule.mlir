@@ -69,13 +69,27 @@ func.func @dynamic(%x: tensor<?x1000xbf16>) -> tensor<?x1000xbf16> {
 }
 
 // Head dim 128 on the H200: the default is the TMA pipeline with
-// ping-pong, which the model has no features for (it never ranks it), so
-// the measured default stands and nothing is attached. (Head dim 192
-// above keeps the cp.async loop, which the model ranks.)
+// ping-pong; the model ranks it among the cp.async loop's and the
+// cooperative TMA pipeline's schedules (features pipeline_tma and
+// pipeline_pingpong), and the report shows TMA candidates.
 // CHECK-LABEL: func.func @attention_tma_default
-// CHECK: attn.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x8x1024x128xbf16>
-// REPORT: remark: attn-select-schedule: the hand-written default schedule #attn.schedule<block_m = 128, block_n = 128, warps = 8, stages = 2, pipeline = "tma_pingpong", chip = "h200-sxm"> applies: the op lies outside the cost model's trained domain (its default uses pipeline "tma_pingpong", which the cost model has no features for)
+// CHECK: attn.attention {{.*}}schedule = #attn.schedule<{{.*}}chip = "h200-sxm"
+// REPORT: attn-select-schedule.mlir:[[@LINE+6]]:8: remark: attn-select-schedule: {{[0-9]+}} candidates scored by analytic
+// RUN: attn-opt %s --pass-pipeline='builtin.module(attn-select-schedule{chip=h200-sxm model=analytic report=1 top=100000})' -o /dev/null 2>&1 \
+// RUN:   | FileCheck %s --check-prefix=PIPELINES
+// PIPELINES: pipeline = "tma"
+// PIPELINES: pipeline = "tma_pingpong"
 func.func @attention_tma_default(%q: tensor<2x8x1024x128xbf16>, %k: tensor<2x8x1024x128xbf16>, %v: tensor<2x8x1024x128xbf16>) -> tensor<2x8x1024x128xbf16> {
   %o = attn.attention %q, %k, %v : tensor<2x8x1024x128xbf16>, tensor<2x8x1024x128xbf16>, tensor<2x8x1024x128xbf16> -> tensor<2x8x1024x128xbf16>
   return %o : tensor<2x8x1024x128xbf16>
+}
+
+// The attention backward has features too (op_attention_grad): its
+// schedules are ranked like the forward's.
+// CHECK-LABEL: func.func @attention_grad
+// CHECK: attn.attention_grad {{.*}}schedule = #attn.schedule<{{.*}}chip = "h200-sxm"
+// REPORT: attn-select-schedule.mlir:[[@LINE+2]]:19: remark: attn-select-schedule: {{[0-9]+}} candidates scored by analytic
+func.func @attention_grad(%q: tensor<1x8x512x64xbf16>, %k: tensor<1x2x512x64xbf16>, %v: tensor<1x2x512x64xbf16>, %o: tensor<1x8x512x64xbf16>, %lse: tensor<1x8x512xf32>, %do: tensor<1x8x512x64xbf16>) -> (tensor<1x8x512x64xbf16>, tensor<1x2x512x64xbf16>, tensor<1x2x512x64xbf16>) {
+  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %lse, %do {causal} : tensor<1x8x512x64xbf16>, tensor<1x2x512x64xbf16>, tensor<1x2x512x64xbf16>, tensor<1x8x512x64xbf16>, tensor<1x8x512xf32>, tensor<1x8x512x64xbf16> -> tensor<1x8x512x64xbf16>, tensor<1x2x512x64xbf16>, tensor<1x2x512x64xbf16>
+  return %dq, %dk, %dv : tensor<1x8x512x64xbf16>, tensor<1x2x512x64xbf16>, tensor<1x2x512x64xbf16>
 }

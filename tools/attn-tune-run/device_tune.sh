@@ -22,10 +22,13 @@
 #      and prints counts by status and by op.
 #
 # Running it again with the same OUTDIR resumes: candidates already in
-# OUTDIR/results.jsonl are not measured again.
+# OUTDIR/results.jsonl are not measured again. With WORK_DIR set, the batch
+# is extracted and assembled there once and kept, so that a resumed run
+# (e.g. the next call of a time-limited session) goes straight to timing.
 #
 # Environment: CUDA_HOME (/usr/local/cuda), PTXAS ($CUDA_HOME/bin/ptxas),
-# ARCH (sm_90a), JOBS (16), MAX_RESTARTS (50), PTXAS_TIMEOUT_S (900).
+# ARCH (sm_90a), JOBS (16), MAX_RESTARTS (50), PTXAS_TIMEOUT_S (900),
+# WORK_DIR (a temporary directory, removed at exit).
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -76,10 +79,18 @@ cmake --build build-rt --target attn-tune-run -j "$jobs" >>"$outdir/build.log" 2
   { tail -50 "$outdir/build.log" >&2; exit 2; }
 
 # 2. The batch.
-work=$(mktemp -d "${TMPDIR:-/tmp}/attn-tune.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-say "extracting $archive"
-tar -xJf "$archive" -C "$work"
+if [[ -n ${WORK_DIR:-} ]]; then
+  mkdir -p "$WORK_DIR"
+  work=$(cd "$WORK_DIR" && pwd)
+else
+  work=$(mktemp -d "${TMPDIR:-/tmp}/attn-tune.XXXXXX")
+  trap 'rm -rf "$work"' EXIT
+fi
+if [[ ! -f $work/.extracted ]]; then
+  say "extracting $archive"
+  tar -xJf "$archive" -C "$work"
+  touch "$work/.extracted"
+fi
 first_list=$(find "$work" -maxdepth 3 -name 'candidates*.jsonl' | sort | head -1)
 if [[ -z $first_list ]]; then
   echo "device_tune.sh: $archive holds no candidates*.jsonl" >&2
@@ -99,6 +110,7 @@ find "$batch/pkgs" -name '*.ptx' -print0 |
   xargs -0 -r -n 1 -P "$jobs" bash -c '
     cd "$(dirname "$1")"
     base=$(basename "$1" .ptx)
+    [[ -f $base.ptxas.rc ]] && exit 0  # assembled by an earlier run
     status=0
     timeout "$ptxas_timeout" "$ptxas" -arch="$arch" -v "$base.ptx" -o "$base.cubin" \
       >"$base.ptxas.log" 2>&1 || status=$?

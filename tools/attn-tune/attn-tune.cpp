@@ -7,8 +7,9 @@
 //     whether the enumeration lists it (exit 1 if it does not).
 //   attn-tune pin FILE.mlir --sample K --seed S -o DIR [--chip sm_90a]
 //     Writes DIR/<function>.<op>.<i>.mlir: the function of op <op>, the op
-//     pinned to a seeded sample of K enumerated schedules (the default, the first and
-//     the last always among them), for compiling samples of the space.
+//     pinned to a seeded sample of K enumerated schedules (the default, the
+//     first and the last always among them), for compiling samples of the
+//     space.
 //   attn-tune rank FILE.mlir --model auto|analytic|PATH [--top K]
 //                  [--chip sm_90a]
 //     For every attn op: how long enumerating, computing features and
@@ -18,6 +19,7 @@
 //     attn-select-schedule keeps the default schedule.
 //   attn-tune generate SHAPES.mlir --sample K --seed S -o BATCH
 //                      [--shard I --shards N] [--chip sm_90a]
+//                      [--pipelines tma,tma_pingpong]
 //     The cost model's candidates: for each function of SHAPES.mlir (one
 //     attn op each: a shape), the same seeded sample as `pin` (every
 //     schedule when the space has at most K), each compiled in process
@@ -27,6 +29,23 @@
 //     schedule, the size of the space, whether it is the default, and its
 //     features (lib/CostModel/Features.h). Shard I of N takes the functions
 //     whose index is I modulo N, so that N processes share the work.
+//     --pipelines samples only the schedules of those pipelines (and the
+//     default): e.g. the TMA candidates of shapes measured before; pin
+//     takes it too. --guide MODEL takes the default and the model's
+//     --sample - 1 best-ranked schedules instead of a random sample: the
+//     candidates a model would pick, measured to correct it where it is
+//     wrong (active learning).
+//   attn-tune featurize SHAPES.mlir --rows ROWS.jsonl -o OUT.jsonl
+//                       [--chip sm_90a]
+//     The features of measured candidates again, under this compiler's
+//     feature list: ROWS.jsonl has one {"id", "shape", "schedule"} object
+//     per line (a dataset's rows; "shape" names a function of SHAPES.mlir),
+//     OUT.jsonl a {"meta": {"version", "chip", "names"}} line (the feature
+//     list), then one {"id", "features", "default"} per row ("status":
+//     "no_features" with the reason instead of the features when they
+//     cannot be computed). tools/attn-tune/dataset.py refeaturize uses it
+//     when the feature list changes, so that old measurements train a new
+//     model.
 //
 //===----------------------------------------------------------------------===//
 
@@ -39,6 +58,9 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/JSON.h"
+
+#include "mlir/AsmParser/AsmParser.h"
+#include "llvm/ADT/MapVector.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -63,7 +85,8 @@ namespace cl = llvm::cl;
 namespace json = llvm::json;
 
 static cl::opt<std::string> command(cl::Positional, cl::Required,
-                                    cl::desc("<list|pin|rank|generate>"));
+                                    cl::desc("<list|pin|rank|generate|"
+                                             "featurize>"));
 static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
                                       cl::desc("<input .mlir>"));
 static cl::opt<std::string> chipName("chip", cl::init("sm_90a"),
@@ -84,6 +107,19 @@ static cl::opt<unsigned> shard("shard", cl::init(0),
                                cl::desc("generate: this process's shard"));
 static cl::opt<unsigned> shards("shards", cl::init(1),
                                 cl::desc("generate: number of shards"));
+static cl::list<std::string>
+    pipelineFilter("pipelines", cl::CommaSeparated,
+                   cl::desc("pin, generate: sample only schedules of "
+                            "these pipelines (and the default)"));
+static cl::opt<std::string>
+    guideModel("guide", cl::init(""),
+               cl::desc("generate: instead of a random sample, the default "
+                        "and the top of this model's ranking (auto, or a "
+                        "path)"));
+static cl::opt<std::string> rowsFile("rows", cl::init(""),
+                                     cl::desc("featurize: the rows (JSON "
+                                              "lines with id, shape, "
+                                              "schedule)"));
 
 namespace {
 /// An attn op of the module: its function and index in that function.
@@ -142,8 +178,8 @@ static int list(ModuleOp module, const ChipInfo &chip) {
     os << "# @" << ref.function << " op " << ref.index << " "
        << ref.op->getName() << " on " << chip.name << ": " << space.size()
        << " legal schedules (enumerated in " << llvm::format("%.1f", ms)
-       << " ms); default " << def
-       << (listed ? " (listed)" : " (NOT LISTED)") << "\n";
+       << " ms); default " << def << (listed ? " (listed)" : " (NOT LISTED)")
+       << "\n";
     if (!listed)
       rc = 1;
     for (ScheduleAttr s : space) {
@@ -160,7 +196,10 @@ static int list(ModuleOp module, const ChipInfo &chip) {
 }
 
 /// The default (first), the first and the last of the space, then a
-/// sample seeded with `rngSeed`, up to --sample schedules in all.
+/// sample seeded with `rngSeed`, as many of each pipeline as the others,
+/// up to --sample schedules in all. With --pipelines, the space is first
+/// cut to those pipelines' schedules and the default (the golden output
+/// the runner checks the others against).
 static SmallVector<ScheduleAttr> sampleSpace(Operation *op,
                                              ArrayRef<ScheduleAttr> space,
                                              const ChipInfo &chip,
@@ -170,16 +209,37 @@ static SmallVector<ScheduleAttr> sampleSpace(Operation *op,
     if (!llvm::is_contained(picked, s))
       picked.push_back(s);
   };
-  pick(getDefaultSchedule(op, chip.name));
-  pick(space.front());
-  pick(space.back());
-  std::mt19937_64 rng(rngSeed);
+  ScheduleAttr def = getDefaultSchedule(op, chip.name);
   SmallVector<ScheduleAttr> rest(space.begin(), space.end());
+  if (!pipelineFilter.empty())
+    llvm::erase_if(rest, [&](ScheduleAttr s) {
+      return s != def &&
+             !llvm::is_contained(pipelineFilter, s.getPipeline().str());
+    });
+  pick(def);
+  if (rest.empty())
+    return picked;
+  pick(rest.front());
+  pick(rest.back());
+  std::mt19937_64 rng(rngSeed);
   std::shuffle(rest.begin(), rest.end(), rng);
-  for (ScheduleAttr s : rest) {
-    if (picked.size() >= sampleCount)
+  // Evenly over the pipelines, in the shuffled order within each: the
+  // cp.async loop has more tilings than the TMA pipelines, and a uniform
+  // sample would measure them 3:1. (With one pipeline this is the plain
+  // shuffled order.)
+  llvm::MapVector<StringRef, SmallVector<ScheduleAttr>> byPipeline;
+  for (ScheduleAttr s : rest)
+    byPipeline[s.getPipeline()].push_back(s);
+  for (size_t i = 0; picked.size() < sampleCount; ++i) {
+    bool any = false;
+    for (auto &entry : byPipeline) {
+      if (i >= entry.second.size() || picked.size() >= sampleCount)
+        continue;
+      any = true;
+      pick(entry.second[i]);
+    }
+    if (!any)
       break;
-    pick(s);
   }
   return picked;
 }
@@ -291,10 +351,9 @@ static LogicalResult compilePackage(ModuleOp single, StringRef dir,
     return success();
   });
   PassManager pm(ctx, ModuleOp::getOperationName());
-  std::string pipeline =
-      ("attn-to-cubin{chip=" + chip.name + " package-dir=" + dir +
-       " assemble=0}")
-          .str();
+  std::string pipeline = ("attn-to-cubin{chip=" + chip.name +
+                          " package-dir=" + dir + " assemble=0}")
+                             .str();
   if (failed(parsePassPipeline(pipeline, pm))) {
     error = "cannot parse the pipeline " + pipeline;
     return failure();
@@ -319,11 +378,11 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
                  << ec.message() << "\n";
     return 2;
   }
-  std::string name = shards == 1 ? "candidates.jsonl"
-                                 : llvm::formatv("candidates-{0}-of-{1}.jsonl",
-                                                 shard.getValue(),
-                                                 shards.getValue())
-                                       .str();
+  std::string name = shards == 1
+                         ? "candidates.jsonl"
+                         : llvm::formatv("candidates-{0}-of-{1}.jsonl",
+                                         shard.getValue(), shards.getValue())
+                               .str();
   SmallString<128> listPath(outDir);
   llvm::sys::path::append(listPath, name);
   std::string err;
@@ -345,12 +404,25 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
     for (StringRef n : getFeatureNames())
       array.push_back(n.str());
     names->os() << json::Value(json::Object{{"version", kFeatureVersion},
-                                             {"chip", chip.name.str()},
-                                             {"seed", seed.getValue()},
-                                             {"sample", sampleCount.getValue()},
-                                             {"names", std::move(array)}})
+                                            {"chip", chip.name.str()},
+                                            {"seed", seed.getValue()},
+                                            {"sample", sampleCount.getValue()},
+                                            {"names", std::move(array)}})
                 << "\n";
     names->keep();
+  }
+  std::optional<CostModel> guide;
+  if (!guideModel.empty()) {
+    llvm::Expected<std::optional<CostModel>> model =
+        resolveCostModel(guideModel, chip);
+    if (!model || !*model) {
+      llvm::errs() << "attn-tune generate: --guide "
+                   << (model ? "names no model for the chip"
+                             : llvm::toString(model.takeError()))
+                   << "\n";
+      return 2;
+    }
+    guide = std::move(**model);
   }
   SmallVector<OpRef> ops = collectOps(module);
   unsigned compiled = 0, failedCompiles = 0;
@@ -365,8 +437,28 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
       continue;
     }
     ScheduleAttr def = getDefaultSchedule(ref.op, chip.name);
-    SmallVector<ScheduleAttr> picked =
-        sampleSpace(ref.op, space, chip, seed + which);
+    SmallVector<ScheduleAttr> picked;
+    if (guide) {
+      // The model's own top picks (after the default): measuring them is
+      // what tells a model where it is wrong.
+      picked.push_back(def);
+      std::string why;
+      FailureOr<SmallVector<RankedSchedule>> ranked =
+          rankSchedules(ref.op, chip, *guide, &why);
+      if (failed(ranked)) {
+        llvm::errs() << "attn-tune generate: @" << ref.function
+                     << ": the model ranks nothing (" << why << ")\n";
+        continue;
+      }
+      for (const RankedSchedule &r : *ranked) {
+        if (picked.size() >= sampleCount)
+          break;
+        if (!llvm::is_contained(picked, r.schedule))
+          picked.push_back(r.schedule);
+      }
+    } else {
+      picked = sampleSpace(ref.op, space, chip, seed + which);
+    }
     auto func = ref.op->getParentOfType<func::FuncOp>();
     auto start = std::chrono::steady_clock::now();
     for (unsigned i = 0; i < picked.size(); ++i) {
@@ -407,17 +499,106 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
       list->os() << json::Value(std::move(line)) << "\n";
     }
     list->os().flush();
-    double s = std::chrono::duration<double>(
-                   std::chrono::steady_clock::now() - start)
-                   .count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     llvm::errs() << "@" << ref.function << ": " << picked.size() << " of "
-                 << space.size() << " schedules in "
-                 << llvm::format("%.1f", s) << " s\n";
+                 << space.size() << " schedules in " << llvm::format("%.1f", s)
+                 << " s\n";
   }
   list->keep();
   llvm::errs() << "attn-tune generate: " << compiled << " packages, "
                << failedCompiles << " failed to compile\n";
   return failedCompiles ? 1 : 0;
+}
+
+static int featurize(ModuleOp module, const ChipInfo &chip) {
+  if (outDir.empty() || rowsFile.empty()) {
+    llvm::errs() << "attn-tune featurize: --rows ROWS.jsonl and -o OUT.jsonl "
+                    "are required\n";
+    return 2;
+  }
+  llvm::StringMap<Operation *> byShape;
+  for (const OpRef &ref : collectOps(module))
+    if (ref.index == 0)
+      byShape[ref.function] = ref.op;
+  std::string err;
+  std::unique_ptr<llvm::MemoryBuffer> rows = openInputFile(rowsFile, &err);
+  if (!rows) {
+    llvm::errs() << "attn-tune featurize: " << err << "\n";
+    return 2;
+  }
+  auto out = openOutputFile(outDir, &err);
+  if (!out) {
+    llvm::errs() << "attn-tune featurize: " << err << "\n";
+    return 2;
+  }
+  json::Array names;
+  for (StringRef n : getFeatureNames())
+    names.push_back(n.str());
+  out->os() << json::Value(json::Object{
+                   {"meta", json::Object{{"version", kFeatureVersion},
+                                         {"chip", chip.name.str()},
+                                         {"names", std::move(names)}}}})
+            << "\n";
+  MLIRContext *ctx = module.getContext();
+  unsigned lineNumber = 0, computed = 0, refused = 0;
+  SmallVector<StringRef> lines;
+  rows->getBuffer().split(lines, '\n', /*MaxSplit=*/-1, /*KeepEmpty=*/false);
+  for (StringRef text : lines) {
+    ++lineNumber;
+    auto where = [&] {
+      return (rowsFile + ":" + Twine(lineNumber) + ": ").str();
+    };
+    llvm::Expected<json::Value> value = json::parse(text);
+    if (!value) {
+      llvm::errs() << where() << llvm::toString(value.takeError()) << "\n";
+      return 1;
+    }
+    const json::Object *row = value->getAsObject();
+    std::optional<StringRef> id = row ? row->getString("id") : std::nullopt;
+    std::optional<StringRef> shape =
+        row ? row->getString("shape") : std::nullopt;
+    std::optional<StringRef> scheduleString =
+        row ? row->getString("schedule") : std::nullopt;
+    if (!id || !shape || !scheduleString) {
+      llvm::errs() << where()
+                   << "expected an object with \"id\", \"shape\" and "
+                      "\"schedule\" strings\n";
+      return 1;
+    }
+    Operation *op = byShape.lookup(*shape);
+    if (!op) {
+      llvm::errs() << where() << "no function @" << *shape << " in "
+                   << inputFile << "\n";
+      return 1;
+    }
+    auto schedule = llvm::dyn_cast_or_null<ScheduleAttr>(
+        parseAttribute(*scheduleString, ctx));
+    if (!schedule) {
+      llvm::errs() << where() << "not a schedule: " << *scheduleString << "\n";
+      return 1;
+    }
+    json::Object line{
+        {"id", *id},
+        {"default", schedule == getDefaultSchedule(op, chip.name)}};
+    std::string why;
+    FailureOr<SmallVector<double>> features =
+        computeFeatures(op, schedule, chip, &why);
+    if (succeeded(features)) {
+      ++computed;
+      line["features"] = json::Array(*features);
+    } else {
+      ++refused;
+      line["status"] = "no_features";
+      line["reason"] = why;
+    }
+    out->os() << json::Value(std::move(line)) << "\n";
+  }
+  out->keep();
+  llvm::errs() << "attn-tune featurize: " << computed << " rows, " << refused
+               << " without features\n";
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -431,9 +612,9 @@ int main(int argc, char **argv) {
     return 2;
   }
   if (command != "list" && command != "pin" && command != "generate" &&
-      command != "rank") {
+      command != "rank" && command != "featurize") {
     llvm::errs() << "attn-tune: unknown command '" << command
-                 << "' (list, pin, rank or generate)\n";
+                 << "' (list, pin, rank, generate or featurize)\n";
     return 2;
   }
   registerAllPasses();
@@ -454,5 +635,7 @@ int main(int argc, char **argv) {
     return generate(*module, *chip);
   if (command == "rank")
     return rank(*module, *chip);
+  if (command == "featurize")
+    return featurize(*module, *chip);
   return command == "list" ? list(*module, *chip) : pin(*module, *chip);
 }

@@ -7,6 +7,8 @@ one compressed JSON-lines file under data/tuning/.
   tools/attn-tune/dataset.py merge --batch BATCH --results R.jsonl[.xz] ...
       --resources RES.jsonl[.xz] ... --commit C -o data/tuning/NAME.jsonl.xz
   tools/attn-tune/dataset.py stats data/tuning/NAME.jsonl.xz
+  tools/attn-tune/dataset.py refeaturize data/tuning/NAME.jsonl.xz \
+      --commit C -o data/tuning/NAME.jsonl.xz
 
 The first line is {"meta": {...}}: the GPU, its driver and CUDA version, the
 compiler commit, the chip the candidates were planned for, the sampling
@@ -117,6 +119,67 @@ def merge(args):
     return 0
 
 
+def refeaturize(args):
+    """Recomputes the features of every row of a dataset file with this
+    compiler (`attn-tune featurize`), keeping its measurements: the
+    models of a new feature list train on the old data. The meta line
+    records the new feature names and version, the commit that
+    recomputed them and the version they replace; each row's "default"
+    becomes whether it is this compiler's default schedule (the time
+    stays the time of the kernel that schedule compiled to when it was
+    measured)."""
+    import subprocess
+    import tempfile
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from shapes import parse_name, render
+    meta, rows = load_dataset(args.dataset)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        names = sorted({r["shape"] for r in rows})
+        cases = [parse_name(n) for n in names]
+        unknown = [n for n, c in zip(names, cases) if c is None]
+        if unknown:
+            raise SystemExit(f"{args.dataset}: shapes without a parsable "
+                             f"name: {unknown[:5]}")
+        (tmp / "shapes.mlir").write_text("\n".join(render(c) for c in cases))
+        with open(tmp / "rows.jsonl", "w") as f:
+            for r in rows:
+                f.write(json.dumps({k: r[k] for k in ("id", "shape",
+                                                      "schedule")}) + "\n")
+        subprocess.run([args.tune, "featurize", str(tmp / "shapes.mlir"),
+                        "--chip", meta["chip"], "--rows",
+                        str(tmp / "rows.jsonl"), "-o", str(tmp / "out.jsonl")],
+                       check=True)
+        out = list(read_jsonl(tmp / "out.jsonl"))
+    version = out[0]["meta"]["version"]
+    feature_names = out[0]["meta"]["names"]
+    recomputed = {r["id"]: r for r in out[1:]}
+    previous = meta.get("refeaturized", [])
+    meta["refeaturized"] = previous + [{
+        "from_version": meta["feature_version"],
+        "compiler_commit": args.commit}]
+    meta["feature_version"] = version
+    meta["feature_names"] = feature_names
+    lost = 0
+    with lzma.open(args.o, "wt", preset=9) as f:
+        f.write(json.dumps({"meta": meta}) + "\n")
+        for r in rows:
+            new = recomputed[r["id"]]
+            r["default"] = new["default"]
+            if "features" in new:
+                r["features"] = new["features"]
+            else:
+                r["features"] = None
+                if r["status"] == "ok":
+                    lost += 1
+                    r["status"] = "no_features"
+                    r["reason"] = new["reason"]
+            f.write(json.dumps(r) + "\n")
+    print(f"{args.o}: {len(rows)} rows under feature version {version}; "
+          f"{lost} measured rows without features now")
+    return 0
+
+
 def stats(args):
     meta, rows = load_dataset(args.dataset)
     ok = [r for r in rows if r["status"] == "ok"]
@@ -152,8 +215,14 @@ def main():
     m.add_argument("-o", required=True)
     s = sub.add_parser("stats")
     s.add_argument("dataset")
+    f = sub.add_parser("refeaturize")
+    f.add_argument("dataset")
+    f.add_argument("--tune", default="build/bin/attn-tune")
+    f.add_argument("--commit", required=True)
+    f.add_argument("-o", required=True)
     args = parser.parse_args()
-    return merge(args) if args.command == "merge" else stats(args)
+    return {"merge": merge, "stats": stats,
+            "refeaturize": refeaturize}[args.command](args)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@
 # subset of ops (default all). Writes BATCH_DIR/ and BATCH_DIR.tar.xz; uses
 # both cores (two shards).
 #
-# SHAPES=FILE.mlir takes the shapes from FILE.mlir (one func.func per attn
+# PIPELINES=tma,tma_pingpong samples only those pipelines' schedules (and
+# the default). GUIDE=MODEL (auto or a path) takes the default and the
+# model's best-ranked schedules instead of a random sample. SHAPES=FILE.mlir takes the shapes from FILE.mlir (one func.func per attn
 # op, e.g. your own) instead of data/tuning/shapes.json, SHAPES=FILE.json
 # from a shape list in the format of data/tuning/shapes.json (e.g.
 # data/tuning/shapes-bench-scale.json; OPS applies); with a SAMPLE
@@ -43,6 +45,7 @@ git describe --always --dirty --abbrev=12 > "$batch/COMPILER_COMMIT" 2>/dev/null
 pids=()
 for ((i = 0; i < jobs; i++)); do
   "$tune" generate "$batch/shapes.mlir" --chip "$chip" --sample "$sample" \
+    ${PIPELINES:+--pipelines "$PIPELINES"} ${GUIDE:+--guide "$GUIDE"} \
     --seed "$seed" -o "$batch" --shard "$i" --shards "$jobs" \
     2> "$batch/generate-$i.log" &
   pids+=($!)

@@ -17,6 +17,7 @@ of it otherwise (the dataset's `sampled` and `space_size` say which).
 import collections
 import hashlib
 import math
+import re
 
 import numpy as np
 
@@ -90,12 +91,16 @@ def split_shapes(groups):
 
 
 def measured_groups(rows):
-    """{shape: [rows]} of the candidates measured ok, shapes with >= 2."""
-    groups = collections.defaultdict(list)
+    """{shape: [rows]} of the candidates measured ok, shapes with >= 2. A
+    schedule measured in several dataset files (a shape measured again in
+    a later session, e.g. for the new pipelines) keeps its last row: the
+    files are read in the order given, oldest first."""
+    groups = collections.defaultdict(dict)
     for r in rows:
         if r["status"] == "ok" and r.get("features"):
-            groups[r["shape"]].append(r)
-    return {s: g for s, g in groups.items() if len(g) >= 2}
+            groups[r["shape"]].pop(r["schedule"], None)
+            groups[r["shape"]][r["schedule"]] = r
+    return {s: list(g.values()) for s, g in groups.items() if len(g) >= 2}
 
 
 def _ranks(values):
@@ -179,6 +184,13 @@ def shape_params(row, names):
             "causal": f["causal"] > 0.5}
 
 
+def pipeline_of(row):
+    """The candidate's pipeline (the schedule omits the default
+    cp_async)."""
+    m = re.search(r'pipeline = "(\w+)"', row["schedule"])
+    return m.group(1) if m else "cp_async"
+
+
 def _pow2_at_least(x):
     return 1 << max(0, math.ceil(math.log2(max(1, x))))
 
@@ -196,7 +208,13 @@ def table_fa3(op, p, sm_count):
     tile_size_fwd_sm90 for 16-bit inputs): query tiles of 192 rows up to
     head dim 64, 128 beyond; key tiles of 192 / 176 / 80 by head dim (128
     when causal); two consumer warpgroups (8 warps); two stages; split-KV
-    when the grid does not fill the GPU."""
+    when the grid does not fill the GPU; TMA loads from a producer
+    warpgroup, the two consumers in ping-pong."""
+    if op == "attention_grad":
+        # Its backward (tile_size_bwd_sm90): 128 x 128 tiles up to head dim
+        # 64, 64 query rows by 128 keys at 128; two warpgroups, two stages.
+        bm = 128 if p["d"] <= 64 else 64
+        return {"block_m": bm, "block_n": 128, "warps": 8, "stages": 2}
     if op != "attention":
         return None
     d = p["d"]
@@ -208,7 +226,8 @@ def table_fa3(op, p, sm_count):
         bm, bn = 128, 80
     blocks = p["b"] * p["hq"] * math.ceil(p["m"] / bm)
     return {"block_m": bm, "block_n": bn, "warps": 8, "stages": 2,
-            "split": _split_to_fill(blocks, sm_count)}
+            "split": _split_to_fill(blocks, sm_count),
+            "pipeline": "tma_pingpong"}
 
 
 def table_flex(op, p, sm_count):
@@ -262,8 +281,10 @@ def table_cost(table, rows, names, sm_count):
         return None
 
     def distance(r):
-        return sum(abs(math.log2(1 + r["knobs"].get(k, 0)) -
-                       math.log2(1 + v)) for k, v in cfg.items())
+        # A pipeline other than the table's counts as one doubling.
+        return sum(float(pipeline_of(r) != v) if k == "pipeline" else
+                   abs(math.log2(1 + r["knobs"].get(k, 0)) - math.log2(1 + v))
+                   for k, v in cfg.items())
 
     dist = [distance(r) for r in rows]
     pick = int(np.argmin(dist))

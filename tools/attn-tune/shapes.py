@@ -10,8 +10,13 @@ it, bf16 operands).
       --out data/tuning/shapes-bench-scale.json
       the shapes of the benchmark's scale (bench/cases.json) and around
       it, less those the datasets measured already
+  tools/attn-tune/shapes.py write --grid v2 \
+      --out data/tuning/shapes-v2.json
+      the pipelines' and the attention backward's shapes (feature version 2)
   tools/attn-tune/shapes.py mlir [--shapes data/tuning/shapes.json] OUT.mlir
       the functions of the listed shapes
+  tools/attn-tune/shapes.py mlir --names NAMES.txt OUT.mlir
+      the functions of the named shapes (names as the datasets spell them)
 
 The grid spans what the issue asks of the dataset: attention prefill (head
 dims 64/128/256, sequence 128-32k, causal and not, GQA 1/4/8) and decode
@@ -25,6 +30,7 @@ minutes. Stdlib only.
 import argparse
 import json
 import random
+import re
 import sys
 from pathlib import Path
 
@@ -163,6 +169,55 @@ def bench_scale_shapes():
     return shapes
 
 
+def v2_shapes():
+    """The second dataset (feature version 2): the pipelines and the
+    attention backward, which the first datasets did not measure. Prefill
+    attention with head dims 64/128/256 -- the shapes where the TMA
+    pipelines (cooperative and ping-pong) are legal and the defaults take
+    them -- sampled from the training grid and the benchmark's cases; decode
+    at head dim 128 (the TMA split-KV default); and the attention backward
+    (dq, dk, dv) at head dims 64/128, sequences 512-16k, causal and not,
+    GQA, sized like the forward grid. Sized for about ten minutes of an
+    H200."""
+    rng = random.Random(20261203)
+    shapes = []
+    prefill = [s for s in attention_shapes(random.Random(20261201))
+               if s["seq_q"] >= 512]
+    shapes += rng.sample(prefill, 30)
+    for batch, hq, hkv, seq, d, causal in (
+            (8, 32, 32, 2048, 64, False), (4, 16, 16, 4096, 128, False),
+            (4, 16, 16, 4096, 128, True), (1, 16, 16, 16384, 128, True),
+            (2, 32, 8, 4096, 128, False), (4, 16, 16, 4096, 256, False),
+            (32, 16, 16, 1024, 128, False), (8, 32, 32, 2048, 64, True)):
+        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
+                           heads_kv=hkv, seq_q=seq, seq_kv=seq, head_dim=d,
+                           causal=causal))
+    for batch, hq, n in ((1, 64, 131072), (8, 32, 65536), (1, 32, 16384),
+                         (4, 32, 32768)):
+        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
+                           heads_kv=8, seq_q=1, seq_kv=n, head_dim=128,
+                           causal=False))
+    for d in (64, 128):
+        for seq in (512, 1024, 2048, 4096, 8192, 16384):
+            for causal in (False, True):
+                group = rng.choice((1, 4))
+                hkv = rng.choice((8, 16)) if group == 1 else 4
+                hq = hkv * group
+                batch = 1
+                # The backward does 2.5 times the forward's products.
+                while batch * 2 * hq * seq * seq * d <= MAX_ATTENTION_WORK // 2 \
+                        and batch < 32:
+                    batch *= 2
+                while batch * hq * seq * seq * d > MAX_ATTENTION_WORK // 2 \
+                        and hq > group:
+                    hq //= 2
+                hkv = hq // group
+                shapes.append(dict(op="attention_grad", batch=batch,
+                                   heads_q=hq, heads_kv=hkv, seq_q=seq,
+                                   seq_kv=seq, head_dim=d, causal=causal))
+    return shapes
+
+
 def measured_shapes(datasets):
     """The shapes with a timed candidate in the dataset files."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -173,8 +228,8 @@ def measured_shapes(datasets):
 
 def name_of(s):
     op = s["op"]
-    if op == "attention":
-        base = (f"attention_b{s['batch']}_hq{s['heads_q']}_hkv{s['heads_kv']}"
+    if op in ("attention", "attention_grad"):
+        base = (f"{op}_b{s['batch']}_hq{s['heads_q']}_hkv{s['heads_kv']}"
                 f"_m{s['seq_q']}_n{s['seq_kv']}_d{s['head_dim']}")
         return base + ("_causal" if s["causal"] else "")
     if op in ("softmax", "log_softmax", "logsumexp"):
@@ -183,6 +238,33 @@ def name_of(s):
         return f"cross_entropy_n{s['tokens']}_v{s['vocab']}"
     return (f"linear_cross_entropy_n{s['tokens']}_d{s['hidden']}"
             f"_v{s['vocab']}")
+
+
+_NAME_PATTERNS = (
+    (r"(attention|attention_grad)_b(\d+)_hq(\d+)_hkv(\d+)_m(\d+)_n(\d+)"
+     r"_d(\d+)(_causal)?",
+     lambda g: dict(op=g[0], batch=int(g[1]), heads_q=int(g[2]),
+                    heads_kv=int(g[3]), seq_q=int(g[4]), seq_kv=int(g[5]),
+                    head_dim=int(g[6]), causal=g[7] is not None)),
+    (r"(softmax|log_softmax|logsumexp)_r(\d+)_c(\d+)",
+     lambda g: dict(op=g[0], rows=int(g[1]), cols=int(g[2]))),
+    (r"cross_entropy_n(\d+)_v(\d+)",
+     lambda g: dict(op="cross_entropy", tokens=int(g[0]), vocab=int(g[1]))),
+    (r"linear_cross_entropy_n(\d+)_d(\d+)_v(\d+)",
+     lambda g: dict(op="linear_cross_entropy", tokens=int(g[0]),
+                    hidden=int(g[1]), vocab=int(g[2]))),
+)
+
+
+def parse_name(name):
+    """The shape a name_of() name describes (with its name), or None."""
+    for pattern, make in _NAME_PATTERNS:
+        m = re.fullmatch(pattern, name)
+        if m:
+            shape = make(m.groups())
+            if name_of(shape) == name:
+                return dict(name=name, **shape)
+    return None
 
 
 def grid_shapes():
@@ -198,6 +280,9 @@ GRIDS = {
                     "around it, mostly beyond the training grid, written by "
                     "tools/attn-tune/shapes.py write --grid bench-scale.",
                     bench_scale_shapes),
+    "v2": ("The pipelines' and the attention backward's shapes (feature "
+           "version 2), written by tools/attn-tune/shapes.py write --grid "
+           "v2.", v2_shapes),
 }
 
 
@@ -244,6 +329,19 @@ def render(c):
         return (f"func.func @{c['name']}(%q: {q}, %k: {kv}, %v: {kv}) -> {q} "
                 f"{{\n  %r = attn.attention %q, %k, %v{attrs} : {q}, {kv}, "
                 f"{kv} -> {q}\n  return %r : {q}\n}}\n")
+    if op == "attention_grad":
+        q = tensor((c["batch"], c["heads_q"], c["seq_q"], c["head_dim"]),
+                   "bf16")
+        kv = tensor((c["batch"], c["heads_kv"], c["seq_kv"], c["head_dim"]),
+                    "bf16")
+        lse = tensor((c["batch"], c["heads_q"], c["seq_q"]), "f32")
+        attrs = " {causal}" if c["causal"] else ""
+        return (f"func.func @{c['name']}(%q: {q}, %k: {kv}, %v: {kv}, "
+                f"%o: {q}, %lse: {lse}, %do: {q}) -> ({q}, {kv}, {kv}) {{\n"
+                f"  %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, "
+                f"%lse, %do{attrs} : {q}, {kv}, {kv}, {q}, {lse}, {q} -> "
+                f"{q}, {kv}, {kv}\n  return %dq, %dk, %dv : {q}, {kv}, "
+                f"{kv}\n}}\n")
     if op in ("softmax", "log_softmax", "logsumexp"):
         x = tensor((c["rows"], c["cols"]), "bf16")
         r = tensor((c["rows"],), "f32") if op == "logsumexp" else x
@@ -274,6 +372,9 @@ def main():
                    help="dataset files: leave out the shapes they timed")
     m = sub.add_parser("mlir")
     m.add_argument("--shapes", default=str(SHAPES))
+    m.add_argument("--names", default="",
+                   help="a file of shape names (one per line): their "
+                        "functions, instead of a shape list")
     m.add_argument("--only", default="",
                    help="comma-separated op names to keep")
     m.add_argument("out")
@@ -281,7 +382,15 @@ def main():
     if args.command == "write":
         write(args.out, args.grid, args.skip_measured)
         return 0
-    cases = json.loads(Path(args.shapes).read_text())["shapes"]
+    if args.names:
+        names = Path(args.names).read_text().split()
+        cases = [parse_name(n) for n in names]
+        unknown = [n for n, c in zip(names, cases) if c is None]
+        if unknown:
+            raise SystemExit(f"{args.names}: not shape names: {unknown[:5]}")
+        args.shapes = args.names
+    else:
+        cases = json.loads(Path(args.shapes).read_text())["shapes"]
     if args.only:
         keep = set(args.only.split(","))
         cases = [c for c in cases if c["op"] in keep]

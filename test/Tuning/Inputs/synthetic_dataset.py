@@ -54,8 +54,10 @@ def main(out):
                     lg(x) for x in sizes] + [0.0, lg(bm), lg(bn),
                             # a roofline that prefers the largest tiles
                             -math.log2(bm * bn)]
+                schedule = (f"#attn.schedule<block_m = {bm}, block_n = "
+                            f"{bn}, stages = 2, chip = \"h200-sxm\">")
                 rows.append({"id": f"{shape}.{bm}.{bn}", "shape": shape,
-                             "op": op, "knobs": knobs,
+                             "op": op, "schedule": schedule, "knobs": knobs,
                              "default": bm == 16 and bn == 16,
                              "sampled": False, "space_size": 20,
                              "features": features, "status": "ok",
