@@ -332,6 +332,16 @@ static int rank(ModuleOp module, const ChipInfo &chip) {
   return rc;
 }
 
+/// This compiler's feature list: {"version", "chip", "names"}.
+static json::Object featureList(const ChipInfo &chip) {
+  json::Array names;
+  for (StringRef n : getFeatureNames())
+    names.push_back(n.str());
+  return json::Object{{"version", kFeatureVersion},
+                      {"chip", chip.name.str()},
+                      {"names", std::move(names)}};
+}
+
 static json::Object scheduleFields(ScheduleAttr s) {
   return json::Object{{"block_m", s.getBlockM()}, {"block_n", s.getBlockN()},
                       {"block_d", s.getBlockD()}, {"warps", s.getWarps()},
@@ -400,15 +410,10 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
       llvm::errs() << "attn-tune generate: " << err << "\n";
       return 2;
     }
-    json::Array array;
-    for (StringRef n : getFeatureNames())
-      array.push_back(n.str());
-    names->os() << json::Value(json::Object{{"version", kFeatureVersion},
-                                            {"chip", chip.name.str()},
-                                            {"seed", seed.getValue()},
-                                            {"sample", sampleCount.getValue()},
-                                            {"names", std::move(array)}})
-                << "\n";
+    json::Object list = featureList(chip);
+    list["seed"] = seed.getValue();
+    list["sample"] = sampleCount.getValue();
+    names->os() << json::Value(std::move(list)) << "\n";
     names->keep();
   }
   std::optional<CostModel> guide;
@@ -533,14 +538,7 @@ static int featurize(ModuleOp module, const ChipInfo &chip) {
     llvm::errs() << "attn-tune featurize: " << err << "\n";
     return 2;
   }
-  json::Array names;
-  for (StringRef n : getFeatureNames())
-    names.push_back(n.str());
-  out->os() << json::Value(json::Object{
-                   {"meta", json::Object{{"version", kFeatureVersion},
-                                         {"chip", chip.name.str()},
-                                         {"names", std::move(names)}}}})
-            << "\n";
+  out->os() << json::Value(json::Object{{"meta", featureList(chip)}}) << "\n";
   MLIRContext *ctx = module.getContext();
   unsigned lineNumber = 0, computed = 0, refused = 0;
   SmallVector<StringRef> lines;

@@ -149,24 +149,31 @@ def bench_scale_shapes():
     for tokens, vocab in ((16384, 128256), (12288, 151936)):
         shapes.append(dict(op="cross_entropy", tokens=tokens, vocab=vocab))
     # Prefill around each attention case of bench/cases.json.
-    for batch, hq, hkv, seq, d, causal in (
-            (8, 32, 32, 2048, 64, False), (8, 32, 32, 2048, 64, True),
-            (16, 32, 32, 2048, 64, False),
-            (4, 16, 16, 4096, 128, False), (4, 16, 16, 4096, 128, True),
-            (1, 16, 16, 16384, 128, False), (1, 16, 16, 16384, 128, True),
-            (2, 16, 16, 8192, 128, False), (2, 16, 16, 8192, 128, True),
-            (2, 32, 8, 4096, 128, False), (2, 32, 8, 4096, 128, True),
-            (4, 16, 16, 4096, 256, False), (4, 16, 16, 4096, 256, True)):
-        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
-                           heads_kv=hkv, seq_q=seq, seq_kv=seq, head_dim=d,
-                           causal=causal))
+    shapes += [prefill(*p) for p in (
+        (8, 32, 32, 2048, 64, False), (8, 32, 32, 2048, 64, True),
+        (16, 32, 32, 2048, 64, False),
+        (4, 16, 16, 4096, 128, False), (4, 16, 16, 4096, 128, True),
+        (1, 16, 16, 16384, 128, False), (1, 16, 16, 16384, 128, True),
+        (2, 16, 16, 8192, 128, False), (2, 16, 16, 8192, 128, True),
+        (2, 32, 8, 4096, 128, False), (2, 32, 8, 4096, 128, True),
+        (4, 16, 16, 4096, 256, False), (4, 16, 16, 4096, 256, True))]
     # Decode around the benchmark's B8 Hq32 Hkv8 D128 with 8k and 64k keys.
-    for batch, hq, n in ((8, 32, 8192), (8, 32, 131072), (16, 32, 65536),
-                         (32, 32, 32768), (8, 64, 131072)):
-        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
-                           heads_kv=8, seq_q=1, seq_kv=n, head_dim=128,
-                           causal=False))
+    shapes += [decode(*p) for p in ((8, 32, 8192), (8, 32, 131072),
+                                    (16, 32, 65536), (32, 32, 32768),
+                                    (8, 64, 131072))]
     return shapes
+
+
+def prefill(batch, hq, hkv, seq, d, causal):
+    """Self-attention of `seq` queries and keys."""
+    return dict(op="attention", batch=batch, heads_q=hq, heads_kv=hkv,
+                seq_q=seq, seq_kv=seq, head_dim=d, causal=causal)
+
+
+def decode(batch, hq, n):
+    """One query against `n` keys, 8 KV heads, head dim 128."""
+    return dict(op="attention", batch=batch, heads_q=hq, heads_kv=8,
+                seq_q=1, seq_kv=n, head_dim=128, causal=False)
 
 
 def v2_shapes():
@@ -181,22 +188,16 @@ def v2_shapes():
     H200."""
     rng = random.Random(20261203)
     shapes = []
-    prefill = [s for s in attention_shapes(random.Random(20261201))
-               if s["seq_q"] >= 512]
-    shapes += rng.sample(prefill, 30)
-    for batch, hq, hkv, seq, d, causal in (
-            (8, 32, 32, 2048, 64, False), (4, 16, 16, 4096, 128, False),
-            (4, 16, 16, 4096, 128, True), (1, 16, 16, 16384, 128, True),
-            (2, 32, 8, 4096, 128, False), (4, 16, 16, 4096, 256, False),
-            (32, 16, 16, 1024, 128, False), (8, 32, 32, 2048, 64, True)):
-        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
-                           heads_kv=hkv, seq_q=seq, seq_kv=seq, head_dim=d,
-                           causal=causal))
-    for batch, hq, n in ((1, 64, 131072), (8, 32, 65536), (1, 32, 16384),
-                         (4, 32, 32768)):
-        shapes.append(dict(op="attention", batch=batch, heads_q=hq,
-                           heads_kv=8, seq_q=1, seq_kv=n, head_dim=128,
-                           causal=False))
+    grid = [s for s in attention_shapes(random.Random(20261201))
+            if s["seq_q"] >= 512]
+    shapes += rng.sample(grid, 30)
+    shapes += [prefill(*p) for p in (
+        (8, 32, 32, 2048, 64, False), (4, 16, 16, 4096, 128, False),
+        (4, 16, 16, 4096, 128, True), (1, 16, 16, 16384, 128, True),
+        (2, 32, 8, 4096, 128, False), (4, 16, 16, 4096, 256, False),
+        (32, 16, 16, 1024, 128, False), (8, 32, 32, 2048, 64, True))]
+    shapes += [decode(*p) for p in ((1, 64, 131072), (8, 32, 65536),
+                                    (1, 32, 16384), (4, 32, 32768))]
     for d in (64, 128):
         for seq in (512, 1024, 2048, 4096, 8192, 16384):
             for causal in (False, True):
