@@ -289,7 +289,8 @@ double quantile(const std::vector<double> &sorted, double q) {
 
 /// Multiply-adds of the float64 reference of `spec`, from its shapes: the
 /// two matmuls of attention, the five of its gradient, the projection of
-/// linear cross-entropy, a few per element for the row ops. Computed in
+/// linear cross-entropy, the three of its gradient, a few per element for
+/// the row ops. Computed in
 /// double: it is compared with a bound and never used as a size.
 double referenceMacs(const FunctionSpec &spec) {
   auto shapeOf = [&](const char *operand) -> const std::vector<int64_t> * {
@@ -315,11 +316,15 @@ double referenceMacs(const FunctionSpec &spec) {
                  double((*key)[2]) * perPair +
              4 * elements;
     }
-  } else if (name == "attn.linear_cross_entropy") {
+  } else if (name == "attn.linear_cross_entropy" ||
+             name == "attn.linear_cross_entropy_grad") {
     const std::vector<int64_t> *hidden = shapeOf("hidden");
     const std::vector<int64_t> *weight = shapeOf("weight");
+    // The forward's logits; the gradient's reference recomputes them and
+    // forms grad_hidden and grad_weight: three N x V x D products.
+    double products = name == "attn.linear_cross_entropy" ? 1 : 3;
     if (hidden && weight && hidden->size() == 2 && weight->size() == 2)
-      return double((*hidden)[0]) * double((*weight)[0]) *
+      return products * double((*hidden)[0]) * double((*weight)[0]) *
                  double((*hidden)[1]) +
              4 * elements;
   }
