@@ -28,7 +28,10 @@ constexpr StringLiteral kNames[] = {
     // What the op is.
     "op_attention", "op_softmax", "op_log_softmax", "op_logsumexp",
     "op_cross_entropy", "op_linear_cross_entropy", "op_attention_grad",
-    // Its shape: attention and its gradient [B, Hq|Hkv, M|N, D]; rows: M rows
+    "op_softmax_grad", "op_log_softmax_grad", "op_logsumexp_grad",
+    "op_cross_entropy_grad", "op_linear_cross_entropy_grad",
+    // Its shape (the gradients' like their forward ops'): attention
+    // [B, Hq|Hkv, M|N, D]; rows: M rows
     // of N; losses:
     // M tokens, N classes, D hidden.
     "log_batch", "log_heads_q", "log_heads_kv", "log_m", "log_n", "log_d",
@@ -52,6 +55,9 @@ constexpr StringLiteral kNames[] = {
     "log_bytes", "log_flops", "log_transcendentals", "log_intensity",
     "log_unfused_bytes", "log_mem_us", "log_math_us", "log_roofline_us",
     "log_roofline_over_util_us", "log_bytes_per_block", "log_flops_per_block"};
+
+/// The op one-hots at the front of kNames, in ShapeFacts::kind order.
+constexpr int64_t kOpKinds = 12;
 
 double log2p(double x) { return std::log2(1.0 + std::max(0.0, x)); }
 
@@ -101,23 +107,31 @@ FailureOr<ShapeFacts> shapeFacts(Operation *op) {
         f.softcap = o.getSoftcap().has_value();
         f.elemBytes = bytesOf(o.getQuery());
       })
-      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp>([&](auto o) {
-        f.kind = isa<SoftmaxOp>(op) ? 1 : isa<LogSoftmaxOp>(op) ? 2 : 3;
+      .Case<SoftmaxOp, LogSoftmaxOp, LogSumExpOp, LogSumExpGradOp>([&](auto o) {
+        f.kind = isa<SoftmaxOp>(op)      ? 1
+                 : isa<LogSoftmaxOp>(op) ? 2
+                 : isa<LogSumExpOp>(op)  ? 3
+                                         : 9;
         std::tie(f.m, f.n) = rowsOf(o.getInput(), o.getDim());
         f.elemBytes = bytesOf(o.getInput());
       })
-      .Case([&](CrossEntropyOp o) {
+      .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto o) {
+        f.kind = isa<SoftmaxGradOp>(op) ? 7 : 8;
+        std::tie(f.m, f.n) = rowsOf(o.getOutput(), o.getDim());
+        f.elemBytes = bytesOf(o.getOutput());
+      })
+      .Case<CrossEntropyOp, CrossEntropyGradOp>([&](auto o) {
         ArrayRef<int64_t> z = o.getLogits().getType().getShape();
-        f.kind = 4;
+        f.kind = isa<CrossEntropyOp>(op) ? 4 : 10;
         f.m = z[0];
         f.n = z[1];
         f.softcap = o.getSoftcap().has_value();
         f.elemBytes = bytesOf(o.getLogits());
       })
-      .Case([&](LinearCrossEntropyOp o) {
+      .Case<LinearCrossEntropyOp, LinearCrossEntropyGradOp>([&](auto o) {
         ArrayRef<int64_t> h = o.getHidden().getType().getShape();
         ArrayRef<int64_t> w = o.getWeight().getType().getShape();
-        f.kind = 5;
+        f.kind = isa<LinearCrossEntropyOp>(op) ? 5 : 11;
         f.m = h[0];
         f.n = w[0];
         f.d = h[1];
@@ -204,7 +218,9 @@ mlir::attn::computeFeatures(Operation *op, ScheduleAttr schedule,
 
   SmallVector<double> v;
   v.reserve(std::size(kNames));
-  for (int64_t k = 0; k < 7; ++k)
+  assert(StringRef(kNames[kOpKinds]) == "log_batch" &&
+         "kOpKinds one-hots precede the shape");
+  for (int64_t k = 0; k < kOpKinds; ++k)
     v.push_back(shape->kind == k ? 1.0 : 0.0);
   v.push_back(log2p(shape->batch));
   v.push_back(log2p(shape->headsQ));

@@ -219,6 +219,33 @@ def v2_shapes():
     return shapes
 
 
+def grad_shapes():
+    """The gradient ops besides attention's (feature version 3): the
+    softmax family's gradients on rows of 1k-256k elements, cross-entropy's
+    with vocabularies of 32k-256k, and linear cross-entropy's (the
+    Cut-Cross-Entropy backward) at hidden sizes 2k-4k, sized like the
+    forward grid. Not measured yet."""
+    shapes = []
+    for op in ("softmax_grad", "log_softmax_grad", "logsumexp_grad"):
+        for cols in (1024, 4096, 16384, 65536, 262144):
+            for total in (2**24, 2**26):
+                shapes.append(dict(op=op, rows=max(1, total // cols),
+                                   cols=cols))
+        shapes.append(dict(op=op, rows=4096, cols=50257))
+    for vocab in (32000, 128256, 256000):
+        for tokens in (1024, 4096, 8192):
+            if tokens * vocab <= 2**31:
+                shapes.append(dict(op="cross_entropy_grad", tokens=tokens,
+                                   vocab=vocab))
+    for tokens, hidden, vocab in (
+            (1024, 2048, 32000), (2048, 2048, 65536), (4096, 2048, 32000),
+            (2048, 4096, 128256), (4096, 2304, 256000), (1024, 4096, 128256),
+            (8192, 2304, 256000), (8192, 4096, 131072)):
+        shapes.append(dict(op="linear_cross_entropy_grad", tokens=tokens,
+                           hidden=hidden, vocab=vocab))
+    return shapes
+
+
 def measured_shapes(datasets):
     """The shapes with a timed candidate in the dataset files."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -227,18 +254,21 @@ def measured_shapes(datasets):
             if r.get("status") == "ok"}
 
 
+ROW_OPS = ("softmax", "log_softmax", "logsumexp", "softmax_grad",
+           "log_softmax_grad", "logsumexp_grad")
+
+
 def name_of(s):
     op = s["op"]
     if op in ("attention", "attention_grad"):
         base = (f"{op}_b{s['batch']}_hq{s['heads_q']}_hkv{s['heads_kv']}"
                 f"_m{s['seq_q']}_n{s['seq_kv']}_d{s['head_dim']}")
         return base + ("_causal" if s["causal"] else "")
-    if op in ("softmax", "log_softmax", "logsumexp"):
+    if op in ROW_OPS:
         return f"{op}_r{s['rows']}_c{s['cols']}"
-    if op == "cross_entropy":
-        return f"cross_entropy_n{s['tokens']}_v{s['vocab']}"
-    return (f"linear_cross_entropy_n{s['tokens']}_d{s['hidden']}"
-            f"_v{s['vocab']}")
+    if op in ("cross_entropy", "cross_entropy_grad"):
+        return f"{op}_n{s['tokens']}_v{s['vocab']}"
+    return f"{op}_n{s['tokens']}_d{s['hidden']}_v{s['vocab']}"
 
 
 _NAME_PATTERNS = (
@@ -247,13 +277,13 @@ _NAME_PATTERNS = (
      lambda g: dict(op=g[0], batch=int(g[1]), heads_q=int(g[2]),
                     heads_kv=int(g[3]), seq_q=int(g[4]), seq_kv=int(g[5]),
                     head_dim=int(g[6]), causal=g[7] is not None)),
-    (r"(softmax|log_softmax|logsumexp)_r(\d+)_c(\d+)",
+    (r"((?:softmax|log_softmax|logsumexp)(?:_grad)?)_r(\d+)_c(\d+)",
      lambda g: dict(op=g[0], rows=int(g[1]), cols=int(g[2]))),
-    (r"cross_entropy_n(\d+)_v(\d+)",
-     lambda g: dict(op="cross_entropy", tokens=int(g[0]), vocab=int(g[1]))),
-    (r"linear_cross_entropy_n(\d+)_d(\d+)_v(\d+)",
-     lambda g: dict(op="linear_cross_entropy", tokens=int(g[0]),
-                    hidden=int(g[1]), vocab=int(g[2]))),
+    (r"(cross_entropy(?:_grad)?)_n(\d+)_v(\d+)",
+     lambda g: dict(op=g[0], tokens=int(g[1]), vocab=int(g[2]))),
+    (r"(linear_cross_entropy(?:_grad)?)_n(\d+)_d(\d+)_v(\d+)",
+     lambda g: dict(op=g[0], tokens=int(g[1]), hidden=int(g[2]),
+                    vocab=int(g[3]))),
 )
 
 
@@ -281,6 +311,9 @@ GRIDS = {
                     "around it, mostly beyond the training grid, written by "
                     "tools/attn-tune/shapes.py write --grid bench-scale.",
                     bench_scale_shapes),
+    "grads": ("The gradient ops' shapes besides attention's (feature version "
+              "3), written by tools/attn-tune/shapes.py write --grid grads.",
+              grad_shapes),
     "v2": ("The pipelines' and the attention backward's shapes (feature "
            "version 2), written by tools/attn-tune/shapes.py write --grid "
            "v2.", v2_shapes),
@@ -349,8 +382,34 @@ def render(c):
         return (f"func.func @{c['name']}(%x: {x}) -> {r} {{\n"
                 f"  %r = attn.{op} %x, dim = 1 : {x} -> {r}\n"
                 f"  return %r : {r}\n}}\n")
+    if op in ("softmax_grad", "log_softmax_grad"):
+        x = tensor((c["rows"], c["cols"]), "bf16")
+        return (f"func.func @{c['name']}(%y: {x}, %dy: {x}) -> {x} {{\n"
+                f"  %r = attn.{op} %y, %dy, dim = 1 : {x}, {x} -> {x}\n"
+                f"  return %r : {x}\n}}\n")
+    if op == "logsumexp_grad":
+        x = tensor((c["rows"], c["cols"]), "bf16")
+        r = tensor((c["rows"],), "f32")
+        return (f"func.func @{c['name']}(%x: {x}, %lse: {r}, %dlse: {r}) -> "
+                f"{x} {{\n  %r = attn.logsumexp_grad %x, %lse, %dlse, dim = 1"
+                f" : {x}, {r}, {r} -> {x}\n  return %r : {x}\n}}\n")
     labels = tensor((c["tokens"],), "i64")
     loss = "tensor<f32>"
+    lse = tensor((c["tokens"],), "f32")
+    if op == "cross_entropy_grad":
+        z = tensor((c["tokens"], c["vocab"]), "bf16")
+        return (f"func.func @{c['name']}(%z: {z}, %y: {labels}, %lse: {lse}, "
+                f"%dl: {loss}) -> {z} {{\n  %r = attn.cross_entropy_grad %z, "
+                f"%y, %lse, %dl : {z}, {labels}, {lse}, {loss} -> {z}\n"
+                f"  return %r : {z}\n}}\n")
+    if op == "linear_cross_entropy_grad":
+        h = tensor((c["tokens"], c["hidden"]), "bf16")
+        w = tensor((c["vocab"], c["hidden"]), "bf16")
+        return (f"func.func @{c['name']}(%h: {h}, %w: {w}, %y: {labels}, "
+                f"%lse: {lse}, %dl: {loss}) -> ({h}, {w}) {{\n"
+                f"  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, "
+                f"%lse, %dl : {h}, {w}, {labels}, {lse}, {loss} -> {h}, {w}\n"
+                f"  return %dh, %dw : {h}, {w}\n}}\n")
     if op == "cross_entropy":
         z = tensor((c["tokens"], c["vocab"]), "bf16")
         return (f"func.func @{c['name']}(%z: {z}, %y: {labels}) -> {loss} "

@@ -26,8 +26,8 @@ namespace mlir::attn {
 /// Bumped whenever a feature is added, removed, reordered or redefined: a
 /// model records the version it was trained on and is refused otherwise.
 /// Version 2 added op_attention_grad and the pipeline (pipeline_tma,
-/// pipeline_pingpong).
-constexpr int64_t kFeatureVersion = 2;
+/// pipeline_pingpong); version 3 the other gradient ops' one-hots.
+constexpr int64_t kFeatureVersion = 3;
 
 /// The names of the features, in the order computeFeatures returns them.
 ArrayRef<StringRef> getFeatureNames();
