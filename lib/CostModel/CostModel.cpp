@@ -1,7 +1,6 @@
 //===- CostModel.cpp - scoring schedules without running them -------------===//
 
 #include "attn/CostModel/CostModel.h"
-#include "attn/Dialect/Attn/IR/Schedule.h"
 
 #include "attn/CostModel/Features.h"
 #include "attn/Tuning/Tuning.h"

@@ -5,7 +5,6 @@
 #include "attn/CostModel/Passes.h"
 
 #include "attn/Dialect/Attn/IR/AttnOps.h"
-#include "attn/Dialect/Attn/IR/Schedule.h"
 #include "attn/Tuning/Tuning.h"
 
 #include "llvm/ADT/STLExtras.h"

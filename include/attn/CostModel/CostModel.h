@@ -67,10 +67,7 @@ public:
   /// (TrainedDomain.h), checked on the features of the op's default
   /// schedule on `chip`; nullopt when it lies inside, for the analytic
   /// model (trained on nothing), and when the default has no features
-  /// (dynamic shapes: rankSchedules has nothing to rank either). Any model
-  /// counts an op whose default uses a pipeline without features (the TMA
-  /// pipeline, not in the training data) as outside: its measured default
-  /// stands.
+  /// (dynamic shapes: rankSchedules has nothing to rank either).
   std::optional<std::string>
   whyOutsideTrainedDomain(Operation *op, const ChipInfo &chip) const;
 
