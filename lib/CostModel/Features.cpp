@@ -30,10 +30,9 @@ constexpr StringLiteral kNames[] = {
     "op_cross_entropy", "op_linear_cross_entropy", "op_attention_grad",
     "op_softmax_grad", "op_log_softmax_grad", "op_logsumexp_grad",
     "op_cross_entropy_grad", "op_linear_cross_entropy_grad",
-    // Its shape (the gradients' like their forward ops'): attention
-    // [B, Hq|Hkv, M|N, D]; rows: M rows
-    // of N; losses:
-    // M tokens, N classes, D hidden.
+    // Its shape (a gradient's like its forward op's): attention
+    // [B, Hq|Hkv, M|N, D]; rows: M rows of N; losses: M tokens, N classes,
+    // D hidden.
     "log_batch", "log_heads_q", "log_heads_kv", "log_m", "log_n", "log_d",
     "causal", "window", "softcap", "elem_bytes",
     // The schedule's knobs.

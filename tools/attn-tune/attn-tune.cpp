@@ -422,15 +422,17 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
         resolveCostModel(guideModel, chip);
     if (!model || !*model) {
       llvm::errs() << "attn-tune generate: --guide "
-                   << (model ? "names no model for the chip"
-                             : llvm::toString(model.takeError()))
+                   << (model
+                           ? guideModel + ": no model to rank with on chip '" +
+                                 chip.name.str() + "'"
+                           : llvm::toString(model.takeError()))
                    << "\n";
       return 2;
     }
     guide = std::move(**model);
   }
   SmallVector<OpRef> ops = collectOps(module);
-  unsigned compiled = 0, failedCompiles = 0;
+  unsigned compiled = 0, failedCompiles = 0, unranked = 0;
   for (unsigned which = 0; which < ops.size(); ++which) {
     if (which % shards != shard)
       continue;
@@ -453,6 +455,7 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
       if (failed(ranked)) {
         llvm::errs() << "attn-tune generate: @" << ref.function
                      << ": the model ranks nothing (" << why << ")\n";
+        ++unranked;
         continue;
       }
       for (const RankedSchedule &r : *ranked) {
@@ -514,7 +517,7 @@ static int generate(ModuleOp module, const ChipInfo &chip) {
   list->keep();
   llvm::errs() << "attn-tune generate: " << compiled << " packages, "
                << failedCompiles << " failed to compile\n";
-  return failedCompiles ? 1 : 0;
+  return failedCompiles || unranked ? 1 : 0;
 }
 
 static int featurize(ModuleOp module, const ChipInfo &chip) {
