@@ -214,6 +214,8 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
         c.warps = warps;
         c.rowsPerWarp = {16};
         c.stages = {2, 3, 4, 5, 6, 7, 8};
+        if (info->hasWarpgroupMma)
+          c.pipelines = {kPipelineCpAsync, kPipelineTma};
       });
   addLegal(op, chip, c, result);
   return result.takeVector();

@@ -297,3 +297,57 @@ func.func @tma_pipeline_shared(%q: tensor<1x2x64x128xbf16>) -> tensor<1x2x64x128
   return %o : tensor<1x2x64x128xbf16>
 }
 
+
+// -----
+
+// linear_cross_entropy on the tma pipeline (warp specialization): sm_90a
+// only, one or two computing warpgroups, 64-column steps, at most 256
+// vocabulary columns per tile, its stages and mbarriers within shared
+// memory, and no ping-pong (its warpgroups share each logits tile).
+func.func @lce_tma_sm80(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule pipeline "tma" needs sm_90a's TMA and warpgroup MMA; sm_80 has neither}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 2, pipeline = "tma", chip = "sm_80">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_tma_warps(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule warps (2) must be 4 or 8 with pipeline "tma": one or two computing warpgroups}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 32, block_n = 128, block_d = 64, warps = 2, stages = 2, pipeline = "tma">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_tma_block_d(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule block_d (32) must be 64 with pipeline "tma": one 128-byte swizzled slab per step}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 32, warps = 8, stages = 2, pipeline = "tma">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_tma_block_n(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule block_n (320) must be at most 256 with pipeline "tma": the TMA box and wgmma's N}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 64, block_n = 320, block_d = 64, warps = 4, stages = 2, pipeline = "tma">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @lce_tma_pingpong(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule pipeline "tma_pingpong" does not apply to linear_cross_entropy: its warpgroups share each tile, so "tma" is its TMA pipeline}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 128, block_d = 64, warps = 8, stages = 2, pipeline = "tma_pingpong">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// Five stages of 128-row hidden and 256-row weight chunks (48 KiB each),
+// the alignment room and the mbarriers exceed the H200's 227 KiB.
+func.func @lce_tma_shared(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @below {{schedule tiles need 246800 bytes of shared memory; sm_90a allows 232448 per block}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 5, pipeline = "tma">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}

@@ -86,6 +86,13 @@ struct LaunchFacts {
   std::string tensorCore() const;
 };
 
+/// Registers per thread under the TMA pipelines' register hand-over
+/// (setmaxnreg): a producer thread keeps kProducerRegisters and a computing
+/// thread gets kConsumerRegisters; with two computing warpgroups and the
+/// producer's that is 64512 of the SM's 65536.
+constexpr int64_t kProducerRegisters = 24;
+constexpr int64_t kConsumerRegisters = 240;
+
 /// Emits a diagnostic on the op; null where rejections are expected and
 /// silent (enumeration).
 using PlanDiagnostic = function_ref<InFlightDiagnostic()>;
@@ -136,10 +143,6 @@ struct AttentionPlan : AttentionProblem {
 
   /// Warps of the launch: the computing warps and the producer's.
   int64_t launchWarps() const { return warps + (tma ? 4 : 0); }
-  /// Registers a producer thread keeps (setmaxnreg.dec), and a computing
-  /// thread gets (setmaxnreg.inc), with two computing warpgroups.
-  static constexpr int64_t kProducerRegisters = 24;
-  static constexpr int64_t kConsumerRegisters = 240;
   /// Shared-memory bytes of the mbarriers of the tma pipeline: full and
   /// empty, for K and V, per stage (static shared memory).
   int64_t barrierBytes() const { return tma ? 4 * 8 * stages : 0; }
@@ -309,7 +312,21 @@ struct LinearCrossEntropyPlan : LinearCrossEntropyProblem {
   /// sm_90a: logits tiles on warpgroup MMA (one m64 x block_n wgmma tile
   /// per warpgroup), else mma.sync m16n8k16 (16 tokens per warp).
   bool warpgroupMma = false;
+  /// The "tma" pipeline (warp specialization): `warps` compute, and a
+  /// producer warpgroup loads each step's hidden and weight chunks with TMA
+  /// into `stages` buffers filled and released through mbarriers, so that
+  /// the key loop has no CTA-wide barrier.
+  bool tma = false;
+  /// The tma pipeline's setmaxnreg hand-over, where the computing warps
+  /// need more registers than an even share of the launch leaves them.
+  bool handOverRegisters = false;
   LaunchFacts facts;
+
+  /// Warps of the launch: the computing warps and the producer's.
+  int64_t launchWarps() const { return warps + (tma ? 4 : 0); }
+  /// Shared-memory bytes of the tma pipeline's mbarriers: full and empty
+  /// per stage (static shared memory).
+  int64_t barrierBytes() const { return tma ? 2 * 8 * stages : 0; }
 
   /// Shared-memory row pitch in elements: padded for ldmatrix; the
   /// swizzled 128-byte rows of wgmma need none.

@@ -72,7 +72,7 @@ void AttentionKernel::buildTmaLoop(Value tileFirst, Value numTiles) {
   // through the producer's part.
   auto producer = [&](KernelBuilder &kb) {
     if (handOver)
-      setMaxRegisters(kb, AttentionPlan::kProducerRegisters,
+      setMaxRegisters(kb, kProducerRegisters,
                       /*increase=*/false);
     kb.ifThen(kb.eqI(tid, computeThreads), [&](KernelBuilder &kb) {
       Value kMap = tensorMapInKernel(kb, keyMap, box, s.elementType);
@@ -114,7 +114,7 @@ void AttentionKernel::buildTmaLoop(Value tileFirst, Value numTiles) {
 
   auto consumers = [&](KernelBuilder &kb) {
     if (handOver)
-      setMaxRegisters(kb, AttentionPlan::kConsumerRegisters,
+      setMaxRegisters(kb, kConsumerRegisters,
                       /*increase=*/true);
     auto waitFull = [&](KernelBuilder &kb, Barrier which, Value j) {
       bars.wait(kb, barrier(kb, which, stageOf(kb, j)), roundParity(kb, j),

@@ -8,7 +8,11 @@
 // of the logits and the target logit, all in registers. No [N, V] buffer
 // exists. Blocks split the vocabulary (split-V); a per-token combine kernel
 // merges their partial states into the loss and LSE, and the one-block
-// reduction of the row kernels makes the sum or mean.
+// reduction of the row kernels makes the sum or mean. With pipeline "tma"
+// (sm_90a) a producer warpgroup streams the chunks by TMA into mbarrier-
+// handshaked stages while the other warpgroups run the wgmma loop, with no
+// CTA-wide barrier per chunk (FlashAttention-3's and CUTLASS's warp
+// specialization, as in AttentionTma.cpp).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +20,7 @@
 #include "../Builders/AsyncCopy.h"
 #include "../Builders/KernelBuilder.h"
 #include "../Builders/MmaSync.h"
+#include "../Builders/Tma.h"
 #include "../Builders/WarpOps.h"
 #include "../Builders/Wgmma.h"
 
@@ -58,9 +63,11 @@ public:
   LinearCrossEntropyKernel(const LinearCrossEntropySpec &spec,
                            gpu::LaunchOp launch, KernelBuilder &kb,
                            Value hidden, Value weight, Value bias,
-                           Value labels, ArrayRef<Value> partials)
+                           Value labels, ArrayRef<Value> partials,
+                           Value hiddenMap, Value weightMap)
       : s(spec), launch(launch), kb(kb), hidden(hidden), weight(weight),
-        bias(bias), labels(labels), partials(partials) {}
+        bias(bias), labels(labels), partials(partials), hiddenMap(hiddenMap),
+        weightMap(weightMap) {}
 
   void build();
 
@@ -77,12 +84,24 @@ private:
   RowState mainLoopMmaSync(Value tileFirst, Value tileEnd, const RowState &init);
   RowState mainLoopWarpgroup(Value tileFirst, Value tileEnd,
                              const RowState &init);
+  /// The tma pipeline: the producer's loads, and the computing warps' loop,
+  /// fold and partial states.
+  void buildTma(Value tileFirst, Value tileEnd);
+  /// The tokens, validity and labels of this thread's two rows.
+  void loadRows();
+  /// The initial (empty) state of the thread's rows.
+  RowState initialState();
+  /// Merges the four lanes of each row and writes this split's partial
+  /// state.
+  void writePartials(const RowState &st);
 
   const LinearCrossEntropySpec &s;
   gpu::LaunchOp launch;
   KernelBuilder &kb;
   Value hidden, weight, bias, labels;
   ArrayRef<Value> partials;
+  /// The tma pipeline's tensor maps (host values), else null.
+  Value hiddenMap, weightMap;
   Value tid, lane, warp, rowTile0, splitIndex, sH, sW;
   std::array<Value, 2> rowToken, rowValid, rowLabel;
 };
@@ -360,15 +379,9 @@ RowState LinearCrossEntropyKernel::mainLoopWarpgroup(Value tileFirst,
   return RowState::unflatten(tiles.getResults());
 }
 
-void LinearCrossEntropyKernel::build() {
+void LinearCrossEntropyKernel::loadRows() {
   OpBuilder &b = kb.builder();
   Location loc = kb.location();
-  tid = launch.getThreadIds().x;
-  lane = kb.rem(tid, 32);
-  warp = kb.div(tid, 32);
-  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
-  splitIndex = launch.getBlockIds().y;
-
   // Thread rows: warp w owns tokens 16w .. 16w + 15 of the block's tile
   // under either MMA (a warpgroup's m64 tile is its four warps' rows).
   for (int64_t h = 0; h < 2; ++h) {
@@ -380,22 +393,20 @@ void LinearCrossEntropyKernel::build() {
     Value label = memref::LoadOp::create(b, loc, labels, ValueRange{rowToken[h]});
     rowLabel[h] = arith::IndexCastOp::create(b, loc, b.getIndexType(), label);
   }
+}
 
-  // This block's run of vocabulary tiles: split s takes tiles
-  // [s T / S, (s + 1) T / S), which differ in length by at most one.
-  Value tileFirst = kb.div(kb.mul(splitIndex, s.vocabTiles()), s.split);
-  Value tileEnd =
-      kb.div(kb.mul(kb.add(splitIndex, 1), s.vocabTiles()), s.split);
-
+RowState LinearCrossEntropyKernel::initialState() {
   RowState init;
   for (int64_t h = 0; h < 2; ++h) {
     init.max[h] = kb.negInf();
     init.sum[h] = init.total[h] = init.target[h] = kb.f32(0.0);
   }
-  RowState st = s.warpgroupMma ? mainLoopWarpgroup(tileFirst, tileEnd, init)
-                               : mainLoopMmaSync(tileFirst, tileEnd, init);
+  return init;
+}
 
-  // Merge the four lanes of each row and write this split's partial state.
+void LinearCrossEntropyKernel::writePartials(const RowState &st) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
   for (int64_t h = 0; h < 2; ++h) {
     Value m = warpReduce(kb, st.max[h], 3, /*isMax=*/true);
     Value use = kb.safeMax(m);
@@ -412,6 +423,164 @@ void LinearCrossEntropyKernel::build() {
                                           ValueRange{splitIndex, rowToken[h]});
               });
   }
+}
+
+void LinearCrossEntropyKernel::buildTma(Value tileFirst, Value tileEnd) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
+  int64_t stages = s.stages;
+  int64_t computeThreads = threads();
+  // Barriers: full[stage] (the producer's arrival with the step's bytes;
+  // the copies complete it), then empty[stage] (one arrival per computing
+  // thread once the wgmma group that read the stage has completed).
+  Mbarriers bars(kb, 2 * stages);
+  auto full = [](KernelBuilder &, Value stage) { return stage; };
+  auto empty = [&](KernelBuilder &kb, Value stage) {
+    return kb.add(stage, stages);
+  };
+  kb.ifThen(kb.eqI(tid, 0), [&](KernelBuilder &kb) {
+    for (int64_t st = 0; st < stages; ++st) {
+      bars.init(kb, kb.idx(st), 1);
+      bars.init(kb, kb.idx(stages + st), computeThreads);
+    }
+    bars.fenceInit(kb);
+  });
+  kb.barrier();
+
+  // Stage buffers of 128-byte swizzled rows from a 1024-byte aligned base:
+  // the hidden chunks of every stage, then the weight chunks.
+  int64_t rowBytes = 2 * s.blockD;
+  int64_t hiddenStageBytes = s.blockM * rowBytes;
+  int64_t weightStageBytes = s.blockN * rowBytes;
+  int64_t hiddenBytes = stages * hiddenStageBytes;
+  Value raw = kb.sharedBytes();
+  Value base = kb.sharedAddress(raw);
+  Value pad = kb.rem(kb.sub(kb.idx(1024), kb.rem(base, 1024)), 1024);
+  Value steps = kb.mul(kb.sub(tileEnd, tileFirst), s.chunks());
+  SmallVector<int64_t> hiddenBox = {s.blockM, s.blockD};
+  SmallVector<int64_t> weightBox = {s.blockN, s.blockD};
+
+  // Producer: one thread issues every copy (rows past the tokens or the
+  // vocabulary read as zeros); the warpgroup keeps few registers.
+  auto producer = [&](KernelBuilder &kb) {
+    if (s.handOverRegisters)
+      setMaxRegisters(kb, kProducerRegisters, /*increase=*/false);
+    kb.ifThen(kb.eqI(tid, computeThreads), [&](KernelBuilder &kb) {
+      Value hMap = tensorMapInKernel(kb, hiddenMap, hiddenBox, s.elementType);
+      Value wMap = tensorMapInKernel(kb, weightMap, weightBox, s.elementType);
+      prefetchTensorMap(kb, hMap);
+      prefetchTensorMap(kb, wMap);
+      auto loop = scf::ForOp::create(b, loc, kb.idx(0), steps, kb.idx(1));
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      KernelBuilder lb(b, loc);
+      Value step = loop.getInductionVar();
+      Value stage = lb.rem(step, stages);
+      // The previous round of this stage was released (a fresh barrier's
+      // parity-1 phase counts as done).
+      Value emptyParity = lb.rem(lb.add(lb.div(step, stages), 1), 2);
+      bars.wait(lb, empty(lb, stage), emptyParity);
+      Value fullIndex = full(lb, stage);
+      bars.arriveExpectBytes(lb, fullIndex,
+                             hiddenStageBytes + weightStageBytes);
+      Value col = lb.mul(lb.rem(step, s.chunks()), s.blockD);
+      Value vocabRow =
+          lb.mul(lb.add(tileFirst, lb.div(step, s.chunks())), s.blockN);
+      Value dstH = lb.sharedView(raw, hiddenBox, s.elementType,
+                                 lb.add(pad, lb.mul(stage, hiddenStageBytes)));
+      bars.load(lb, hMap, {col, rowTile0}, fullIndex, dstH);
+      Value dstW = lb.sharedView(
+          raw, weightBox, s.elementType,
+          lb.add(pad, lb.add(lb.mul(stage, weightStageBytes), hiddenBytes)));
+      bars.load(lb, wMap, {col, vocabRow}, fullIndex, dstW);
+    });
+  };
+
+  // Consumers: per vocabulary tile, the chunks' wgmma groups with one in
+  // flight; a stage is released once the group that read it completed.
+  auto consumers = [&](KernelBuilder &kb) {
+    if (s.handOverRegisters)
+      setMaxRegisters(kb, kConsumerRegisters, /*increase=*/true);
+    loadRows();
+    Value addrH =
+        kb.add(kb.add(base, pad), kb.mul(kb.div(warp, 4), 64 * rowBytes));
+    Value addrW = kb.add(kb.add(base, pad), hiddenBytes);
+    Type accType = warpgroupAccumulatorType(kb, s.blockN);
+    auto release = [&](KernelBuilder &kb, Value step) {
+      bars.arrive(kb, empty(kb, kb.rem(step, stages)));
+    };
+    auto tiles = scf::ForOp::create(b, loc, tileFirst, tileEnd, kb.idx(1),
+                                    initialState().flatten());
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(tiles.getBody());
+      Value tile = tiles.getInductionVar();
+      Value zero = LLVM::ZeroOp::create(b, loc, accType);
+      Value step0 = kb.mul(kb.sub(tile, tileFirst), s.chunks());
+      auto chunks = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(s.chunks()),
+                                       kb.idx(1), ValueRange{zero});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(chunks.getBody());
+        Value c = chunks.getInductionVar();
+        Value step = kb.add(step0, c);
+        Value stage = kb.rem(step, stages);
+        bars.wait(kb, full(kb, stage), kb.rem(kb.div(step, stages), 2),
+                  /*reconverge=*/true);
+        Value stageA = kb.add(addrH, kb.mul(stage, hiddenStageBytes));
+        Value stageB = kb.add(addrW, kb.mul(stage, weightStageBytes));
+        Value acc = chunks.getRegionIterArgs()[0];
+        wgmmaFence(kb);
+        for (int64_t k = 0; k < s.blockD / 16; ++k)
+          acc = wgmma(kb, wgmmaDescriptor(kb, kb.add(stageA, 32 * k)),
+                      wgmmaDescriptor(kb, kb.add(stageB, 32 * k)), acc,
+                      s.blockN, s.elementType);
+        wgmmaCommit(kb);
+        // The previous chunk's group has completed: its stage is free.
+        wgmmaWait(kb, 1);
+        kb.ifThen(kb.lt(kb.idx(0), c), [&](KernelBuilder &kb) {
+          release(kb, kb.sub(step, kb.idx(1)));
+        });
+        scf::YieldOp::create(b, loc, acc);
+      }
+      wgmmaWait(kb, 0);
+      Value acc = fenceAccumulator(kb, chunks.getResult(0));
+      release(kb, kb.add(step0, s.chunks() - 1));
+      SmallVector<Accumulator> parts(nTiles());
+      for (int64_t nt = 0; nt < nTiles(); ++nt)
+        for (int64_t i = 0; i < 4; ++i)
+          parts[nt][i] = LLVM::ExtractValueOp::create(b, loc, acc, 4 * nt + i);
+      RowState folded =
+          fold(RowState::unflatten(tiles.getRegionIterArgs()), parts, tile);
+      scf::YieldOp::create(b, loc, folded.flatten());
+    }
+    writePartials(RowState::unflatten(tiles.getResults()));
+  };
+  kb.ifThenElse(kb.le(kb.idx(computeThreads), tid), producer, consumers);
+}
+
+void LinearCrossEntropyKernel::build() {
+  tid = launch.getThreadIds().x;
+  lane = kb.rem(tid, 32);
+  warp = kb.div(tid, 32);
+  rowTile0 = kb.mul(launch.getBlockIds().x, s.blockM);
+  splitIndex = launch.getBlockIds().y;
+
+  // This block's run of vocabulary tiles: split s takes tiles
+  // [s T / S, (s + 1) T / S), which differ in length by at most one.
+  Value tileFirst = kb.div(kb.mul(splitIndex, s.vocabTiles()), s.split);
+  Value tileEnd =
+      kb.div(kb.mul(kb.add(splitIndex, 1), s.vocabTiles()), s.split);
+
+  if (s.tma) {
+    buildTma(tileFirst, tileEnd);
+    return;
+  }
+  loadRows();
+  RowState init = initialState();
+  RowState st = s.warpgroupMma ? mainLoopWarpgroup(tileFirst, tileEnd, init)
+                               : mainLoopMmaSync(tileFirst, tileEnd, init);
+  writePartials(st);
 }
 
 /// One thread per token merges the splits' (max, sum, total, target) into
@@ -473,11 +642,19 @@ void mlir::attn::gpu_kernel::buildLinearCrossEntropy(
   for (int64_t i = 0; i < 4; ++i)
     partials.push_back(memref::AllocOp::create(
         b, loc, MemRefType::get({spec.split, spec.tokens}, f32)));
+  // The tma pipeline's tensor maps: block_d-column slabs of block_m hidden
+  // rows and block_n weight rows.
+  Value hiddenMap, weightMap;
+  if (spec.tma) {
+    hiddenMap = createTensorMap(b, loc, hidden, {spec.blockM, spec.blockD});
+    weightMap = createTensorMap(b, loc, weight, {spec.blockN, spec.blockD});
+  }
   buildLaunch(b, loc, spec.facts.grid, spec.facts.threads,
               spec.facts.sharedBytes,
               [&](gpu::LaunchOp launch, KernelBuilder &kb) {
                 LinearCrossEntropyKernel(spec, launch, kb, hidden, weight, bias,
-                                         labels, partials)
+                                         labels, partials, hiddenMap,
+                                         weightMap)
                     .build();
               });
   buildCombine(b, loc, spec, partials, labels, rowLoss, lse);

@@ -110,7 +110,7 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   f.mmaN = p.warpgroupMma ? p.blockN : 8;
   f.threads = 32 * p.launchWarps();
   if (p.tma)
-    f.registerLimit = AttentionPlan::kConsumerRegisters;
+    f.registerLimit = kConsumerRegisters;
   f.grid = {ceilDiv(p.packedRows(), p.blockM), p.kvHeads,
             saturatingMul(p.batch, p.split)};
   f.sharedBytes = attentionSharedBytes(p);

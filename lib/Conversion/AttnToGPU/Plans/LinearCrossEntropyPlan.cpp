@@ -6,10 +6,14 @@
 // tile (split-V). On mma.sync a warp owns 16 tokens; on warpgroup MMA
 // (sm_90a) a warpgroup owns 64, the chunks are 128-byte (64-element)
 // swizzled rows, and one wgmma group stays in flight (3 stages or more).
+// With pipeline "tma" (sm_90a) a producer warpgroup streams the chunks by
+// TMA and mbarriers order the stages.
 //
 //===----------------------------------------------------------------------===//
 
 #include "PlanChecks.h"
+
+#include "attn/Dialect/Attn/IR/Schedule.h"
 
 using namespace mlir;
 using namespace mlir::attn;
@@ -64,19 +68,66 @@ mlir::attn::planLinearCrossEntropy(LinearCrossEntropyOp op,
   // Warpgroup MMA where the chip has it and the schedule fits its tiles:
   // whole warpgroups, 128-byte (64-element) chunks, block_n up to 256, and
   // a stage for the wgmma group left in flight.
+  // The tma pipeline needs no stage for a wgmma group in flight: a stage
+  // is released only once the group that read it has completed.
+  p.tma = isTmaPipeline(schedule.getPipeline());
   p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
-                   p.blockD == 64 && p.blockN <= 256 && p.stages >= 3;
+                   p.blockD == 64 && p.blockN <= 256 &&
+                   (p.stages >= 3 || p.tma);
+  // The tma pipeline feeds warpgroup MMA only: one or two computing
+  // warpgroups beside the producer, whose TMA boxes are 64-column
+  // (128-byte swizzled) slabs of at most 256 rows.
+  std::string pipelineName = ("\"" + schedule.getPipeline() + "\"").str();
+  if (p.tma &&
+      (failed(c.require(schedule.getPipeline() == kPipelineTma, "pipeline",
+                        pipelineName +
+                            " does not apply to linear_cross_entropy: its "
+                            "warpgroups share each tile, so \"" +
+                            kPipelineTma + "\" is its TMA pipeline")) ||
+       failed(c.require(chip.hasWarpgroupMma, "pipeline",
+                        pipelineName +
+                            " needs sm_90a's TMA and warpgroup MMA; " +
+                            chip.name + " has neither")) ||
+       failed(c.require(p.warps == 4 || p.warps == 8, "warps",
+                        "(" + Twine(p.warps) +
+                            ") must be 4 or 8 with pipeline " + pipelineName +
+                            ": one or two computing warpgroups")) ||
+       failed(c.require(p.blockD == 64, "block_d",
+                        "(" + Twine(p.blockD) +
+                            ") must be 64 with pipeline " + pipelineName +
+                            ": one 128-byte swizzled slab per step")) ||
+       failed(c.require(p.blockN <= 256, "block_n",
+                        "(" + Twine(p.blockN) +
+                            ") must be at most 256 with pipeline " +
+                            pipelineName + ": the TMA box and wgmma's N"))))
+    return failure();
 
   LaunchFacts &f = p.facts;
   f.family = KernelFamily::LinearCrossEntropy;
   f.mma = p.warpgroupMma ? MmaKind::Wgmma : MmaKind::MmaSync;
   f.mmaN = p.warpgroupMma ? p.blockN : 8;
-  f.threads = 32 * p.warps;
+  f.threads = 32 * p.launchWarps();
+  if (p.tma)
+    f.registerLimit = kConsumerRegisters;
   f.grid = {p.rowTiles(), p.split, 1};
   f.sharedBytes = p.sharedBytes();
   // The logits tile of a warp (16 x block_n) or warpgroup (64 x block_n).
   f.accumulatorRegisters = p.blockN / 2;
-  if (failed(c.finishLaunch(f)))
+  // As for attention: hand registers over only where the computing warps
+  // may need more than an even share (ptxas ignores setmaxnreg otherwise).
+  p.handOverRegisters =
+      p.tma && f.accumulatorRegisters + 2 * PlanChecker::kRegisterOverhead >
+                   c.registerBudget(f.threads);
+  if (failed(c.finishLaunch(f)) ||
+      failed(c.require(f.sharedBytes + p.barrierBytes() +
+                               PlanChecker::kStaticSharedBytes <=
+                           chip.sharedMemoryPerBlock,
+                       "stages",
+                       "(" + Twine(p.stages) + ") need " +
+                           Twine(f.sharedBytes + p.barrierBytes()) +
+                           " bytes of shared memory with their mbarriers; " +
+                           chip.name + " allows " +
+                           Twine(chip.sharedMemoryPerBlock) + " per block")))
     return failure();
   return p;
 }

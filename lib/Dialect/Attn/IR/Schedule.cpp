@@ -63,7 +63,7 @@ LogicalResult mlir::attn::verifyScheduleStructure(
                        "must be \"" + Twine(kPipelineCpAsync) + "\", \"" +
                            kPipelineTma + "\" or \"" + kPipelineTmaPingPong +
                            "\", but is \"" + s.getPipeline() + "\"")) ||
-      failed(c.require(isa<AttentionOp>(op) ||
+      failed(c.require(isa<AttentionOp, LinearCrossEntropyOp>(op) ||
                            s.getPipeline() == kPipelineCpAsync,
                        "pipeline",
                        "\"" + Twine(s.getPipeline()) +
