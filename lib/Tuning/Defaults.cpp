@@ -164,10 +164,15 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         int64_t n = staticDimOr(o.getHidden(), 0, 8192);
         int64_t d = staticDimOr(o.getHidden(), 1, 4096);
         int64_t v = staticDimOr(o.getWeight(), 0, 32768);
+        // sm_90a: the TMA pipeline, 128 x 256 logits tiles on two
+        // computing warpgroups, 4 stages, the whole-wave split: 1.18x and
+        // 1.07x the cp.async kernel of the same tiles at the benchmark's
+        // two shapes (0.90 of the bare bf16 matmul at both;
+        // bench/results/2026-12-03-h200-lce-tma.md).
         if (chip.hasWarpgroupMma && d % 64 == 0)
           return make(128, 256, 64, 8, 4,
                       wholeWaveSplit(ceilDiv(n, 128), ceilDiv(v, 256), sms),
-                      1);
+                      1, kPipelineTma);
         // mma.sync: 64-column chunks, narrowed until they divide the
         // hidden size; split the vocabulary until there are two blocks
         // per SM, in powers of two, so that a few thousand tokens still

@@ -203,7 +203,7 @@ func.func @cross_entropy_mean(%z: tensor<100x32000xbf16>, %y: tensor<100xi64>) -
 // -----
 
 // linear_cross_entropy in the Cut-Cross-Entropy form on sm_90a (the default
-// chip): 2 token tiles of 128 (2 warpgroups of 64 rows) x 4 vocabulary
+// chip) under the cp.async pipeline: 2 token tiles of 128 (2 warpgroups of 64 rows) x 4 vocabulary
 // splits, 256-column vocabulary tiles. Per vocabulary tile, a loop over the
 // 64-column chunks of the hidden size carries one m64n256 wgmma accumulator
 // (128 f32 per thread); the chunks arrive by cp.async into 128-byte-swizzled
@@ -234,6 +234,44 @@ func.func @cross_entropy_mean(%z: tensor<100x32000xbf16>, %y: tensor<100xi64>) -
 // CHECK: gpu.launch
 // CHECK-NOT: memref<200x1000xf32>
 func.func @linear_cross_entropy_cce(%h: tensor<200x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<200xi64>) -> tensor<f32> {
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 4>} : tensor<200x256xbf16>, tensor<1000x256xbf16>, tensor<200xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// The sm_90a default: the same tiles on the TMA pipeline. Tensor maps of
+// 128 x 64 hidden and 256 x 64 weight boxes are made on the host; the block
+// has a third warpgroup, the producer, which gives registers up and whose
+// first thread waits for a stage's "empty" mbarrier, expects the step's
+// 48 KB on its "full" one and issues the two copies; the computing
+// warpgroups take registers, wait for "full", run the step's wgmmas and
+// release the previous step's stage. No CTA barrier in the loop.
+// CHECK-LABEL: func @linear_cross_entropy_cce_tma
+// CHECK: nvgpu.tma.create.descriptor {{.*}} box[%c128{{(_[0-9]+)?}}, %c64{{(_[0-9]+)?}}]
+// CHECK: nvgpu.tma.create.descriptor {{.*}} box[%c256{{(_[0-9]+)?}}, %c64{{(_[0-9]+)?}}]
+// CHECK: gpu.launch blocks({{.*}}) in (%{{.+}} = %c2{{(_[0-9]+)?}}, %{{.+}} = %c4{{(_[0-9]+)?}}, {{.*}}) threads({{.*}}) in (%{{.+}} = %c384{{(_[0-9]+)?}}, {{.*}}) dynamic_shared_memory_size %c197632_i32
+// CHECK: nvgpu.mbarrier.init
+// CHECK: gpu.barrier
+// CHECK: nvvm.setmaxregister  decrease 24
+// CHECK: nvgpu.tma.prefetch.descriptor
+// CHECK: scf.for
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK: nvgpu.mbarrier.arrive.expect_tx {{.*}}, %c49152
+// CHECK: nvgpu.tma.async.load
+// CHECK: nvgpu.tma.async.load
+// CHECK: nvvm.setmaxregister  increase 240
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: nvgpu.mbarrier.try_wait.parity
+// CHECK-NOT: gpu.barrier
+// CHECK-COUNT-4: nvvm.wgmma.mma_async {{.*}} <m = 64, n = 256, k = 16>
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 1
+// CHECK: nvgpu.mbarrier.arrive
+// CHECK: nvvm.wgmma.wait.group.sync.aligned 0
+// CHECK: nvgpu.mbarrier.arrive
+// CHECK: math.exp2
+func.func @linear_cross_entropy_cce_tma(%h: tensor<200x256xbf16>, %w: tensor<1000x256xbf16>, %y: tensor<200xi64>) -> tensor<f32> {
   %0 = attn.linear_cross_entropy %h, %w, %y : tensor<200x256xbf16>, tensor<1000x256xbf16>, tensor<200xi64> -> tensor<f32>
   return %0 : tensor<f32>
 }

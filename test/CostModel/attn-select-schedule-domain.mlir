@@ -35,12 +35,12 @@ func.func @attention_inside(%q: tensor<2x8x1024x192xbf16>, %k: tensor<2x8x1024x1
 // trained shape, beyond the margin of 2x. The default applies.
 // CHECK-LABEL: func.func @lce_benchmark
 // CHECK: attn.linear_cross_entropy %{{.*}}, %{{.*}}, %{{.*}} : tensor<8192x2304xbf16>
-// REPORT: attn-select-schedule-domain.mlir:[[@LINE+7]]:8: remark: attn-select-schedule: the hand-written default schedule #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 35, chip = "h200-sxm"> applies: the op lies outside the cost model's trained domain (trained on 37 shapes of linear_cross_entropy: log_flops 43.14 > max 40.97 + margin 1.00, log_unfused_bytes 35.59 > max 34.58 + margin 1.00); the model's ranking, not used: {{[0-9]+}} candidates scored by learned (reg:squarederror) {{.*}}guarded.json in
+// REPORT: attn-select-schedule-domain.mlir:[[@LINE+7]]:8: remark: attn-select-schedule: the hand-written default schedule #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 35, pipeline = "tma", chip = "h200-sxm"> applies: the op lies outside the cost model's trained domain (trained on 37 shapes of linear_cross_entropy: log_flops 43.14 > max 40.97 + margin 1.00, log_unfused_bytes 35.59 > max 34.58 + margin 1.00); the model's ranking, not used: {{[0-9]+}} candidates scored by learned (reg:squarederror) {{.*}}guarded.json in
 // REPORT-NEXT: #1 #attn.schedule<
 // NOGUARD-LABEL: func.func @lce_benchmark
 // NOGUARD: attn.linear_cross_entropy {{.*}}schedule = #attn.schedule<
 // NOGUARD-REPORT: attn-select-schedule-domain.mlir:[[@LINE+3]]:8: remark: attn-select-schedule: the op lies outside the cost model's trained domain (trained on 37 shapes of linear_cross_entropy: log_flops 43.14 > max 40.97 + margin 1.00, log_unfused_bytes 35.59 > max 34.58 + margin 1.00), but guard=0: the model's pick applies; {{[0-9]+}} candidates scored by
-// RANK: # outside the trained domain (trained on 37 shapes of linear_cross_entropy: log_flops 43.14 > max 40.97 + margin 1.00, log_unfused_bytes 35.59 > max 34.58 + margin 1.00): attn-select-schedule keeps the default #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 35, chip = "h200-sxm">
+// RANK: # outside the trained domain (trained on 37 shapes of linear_cross_entropy: log_flops 43.14 > max 40.97 + margin 1.00, log_unfused_bytes 35.59 > max 34.58 + margin 1.00): attn-select-schedule keeps the default #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 35, pipeline = "tma", chip = "h200-sxm">
 func.func @lce_benchmark(%h: tensor<8192x2304xbf16>, %w: tensor<256000x2304xbf16>, %y: tensor<8192xi64>) -> tensor<f32> {
   %l = attn.linear_cross_entropy %h, %w, %y : tensor<8192x2304xbf16>, tensor<256000x2304xbf16>, tensor<8192xi64> -> tensor<f32>
   return %l : tensor<f32>

@@ -45,13 +45,14 @@
 // LCE: mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 // LCE-NOT: wgmma
 // LCE90: .target sm_90a
-// LCE90: cp.async.cg.shared.global
-// LCE90: fence.proxy.async.shared::cta
+// LCE90: .maxntid 384, 1, 1
+// LCE90: cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes
+// LCE90: mbarrier.try_wait.parity.shared.b64
 // LCE90: wgmma.fence.sync.aligned
 // LCE90: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // LCE90: wgmma.commit_group.sync.aligned
 // LCE90: wgmma.wait_group.sync.aligned 1
-// LCE90: wgmma.wait_group.sync.aligned 0
+// LCE90: mbarrier.arrive.shared.b64
 // ROWS: ld.global.v4.b32
 // ROWS: shfl.sync.bfly.b32
 // ROWS: st.global.v4.b32
@@ -66,7 +67,7 @@
 // SPEC: "mapping": "attn-map-to-gpu",
 // SPEC: "schedule": "#attn.schedule<block_m = 1, block_n = 4096>"
 // SPEC: "mapping": "attn-map-to-gpu",
-// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 4>"
+// SPEC: "schedule": "#attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, split = 4, pipeline = \"tma\">"
 // SPEC-NEXT: "tensor_core": "wgmma.m64n256k16"
 // SPEC80: "mapping": "attn-map-to-gpu",
 // SPEC80: "tensor_core": "mma.sync.m16n8k16"
