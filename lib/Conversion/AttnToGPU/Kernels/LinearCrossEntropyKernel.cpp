@@ -87,6 +87,18 @@ private:
   /// The tma pipeline: the producer's loads, and the computing warps' loop,
   /// fold and partial states.
   void buildTma(Value tileFirst, Value tileEnd);
+  /// The warpgroup-MMA loops of both pipelines: per vocabulary tile of
+  /// [tileFirst, tileEnd), a loop over its chunks carrying one m64 x block_n
+  /// accumulator (`chunk(kb, step, c, acc)` issues global step `step`, the
+  /// tile's chunk `c`), then `afterChunks(kb, step0, acc)` (the tile's
+  /// first step) and the fold. Returns the rows' final state.
+  using ChunkFn = function_ref<Value(KernelBuilder &, Value, Value, Value)>;
+  using AfterChunksFn = function_ref<Value(KernelBuilder &, Value, Value)>;
+  RowState warpgroupTiles(Value tileFirst, Value tileEnd, const RowState &init,
+                          ChunkFn chunk, AfterChunksFn afterChunks);
+  /// One step's wgmma group over the stage whose hidden rows start at
+  /// shared byte address `stageA` and weight rows at `stageB`, committed.
+  Value issueStep(Value stageA, Value stageB, Value acc);
   /// The tokens, validity and labels of this thread's two rows.
   void loadRows();
   /// The initial (empty) state of the thread's rows.
@@ -298,8 +310,6 @@ RowState LinearCrossEntropyKernel::mainLoopMmaSync(Value tileFirst,
 RowState LinearCrossEntropyKernel::mainLoopWarpgroup(Value tileFirst,
                                                      Value tileEnd,
                                                      const RowState &init) {
-  OpBuilder &b = kb.builder();
-  Location loc = kb.location();
   // Stage buffers of 128-byte rows, 1024-byte aligned (the swizzle repeats
   // every 8 rows): hidden tiles, then weight tiles.
   int64_t rowBytes = 2 * s.blockD;
@@ -330,52 +340,75 @@ RowState LinearCrossEntropyKernel::mainLoopWarpgroup(Value tileFirst,
     asyncCommit(kb);
   }
 
+  auto chunk = [&](KernelBuilder &kb, Value step, Value, Value acc) {
+    asyncWait(kb, ahead - 1);
+    fenceProxyAsync(kb);
+    kb.barrier();
+    Value stage = kb.rem(step, s.stages);
+    Value stageA = kb.add(addrH, kb.mul(stage, s.blockM * rowBytes));
+    Value stageB = kb.add(addrW, kb.mul(stage, s.blockN * rowBytes));
+    acc = issueStep(stageA, stageB, acc);
+    wgmmaWait(kb, 1);
+    Value next = kb.add(step, ahead);
+    kb.ifThen(kb.lt(next, steps),
+              [&](KernelBuilder &kb) { loadStep(kb, next); });
+    asyncCommit(kb);
+    return acc;
+  };
+  auto afterChunks = [&](KernelBuilder &kb, Value, Value acc) {
+    wgmmaWait(kb, 0);
+    return acc;
+  };
+  RowState state = warpgroupTiles(tileFirst, tileEnd, init, chunk, afterChunks);
+  asyncWait(kb, 0);
+  return state;
+}
+
+Value LinearCrossEntropyKernel::issueStep(Value stageA, Value stageB,
+                                          Value acc) {
+  wgmmaFence(kb);
+  for (int64_t k = 0; k < s.blockD / 16; ++k)
+    acc = wgmma(kb, wgmmaDescriptor(kb, kb.add(stageA, 32 * k)),
+                wgmmaDescriptor(kb, kb.add(stageB, 32 * k)), acc, s.blockN,
+                s.elementType);
+  wgmmaCommit(kb);
+  return acc;
+}
+
+RowState LinearCrossEntropyKernel::warpgroupTiles(Value tileFirst,
+                                                  Value tileEnd,
+                                                  const RowState &init,
+                                                  ChunkFn chunk,
+                                                  AfterChunksFn afterChunks) {
+  OpBuilder &b = kb.builder();
+  Location loc = kb.location();
   Type accType = warpgroupAccumulatorType(kb, s.blockN);
   auto tiles = scf::ForOp::create(b, loc, tileFirst, tileEnd, kb.idx(1),
                                   init.flatten());
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(tiles.getBody());
+  Value tile = tiles.getInductionVar();
+  Value zero = LLVM::ZeroOp::create(b, loc, accType);
+  Value step0 = kb.mul(kb.sub(tile, tileFirst), s.chunks());
+  auto chunks = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(s.chunks()),
+                                   kb.idx(1), ValueRange{zero});
   {
     OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(tiles.getBody());
-    Value tile = tiles.getInductionVar();
-    Value zero = LLVM::ZeroOp::create(b, loc, accType);
-    Value step0 = kb.mul(kb.sub(tile, tileFirst), s.chunks());
-    auto chunks = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(s.chunks()),
-                                     kb.idx(1), ValueRange{zero});
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(chunks.getBody());
-      Value step = kb.add(step0, chunks.getInductionVar());
-      asyncWait(kb, ahead - 1);
-      fenceProxyAsync(kb);
-      kb.barrier();
-      Value stage = kb.rem(step, s.stages);
-      Value stageA = kb.add(addrH, kb.mul(stage, s.blockM * rowBytes));
-      Value stageB = kb.add(addrW, kb.mul(stage, s.blockN * rowBytes));
-      Value acc = chunks.getRegionIterArgs()[0];
-      wgmmaFence(kb);
-      for (int64_t k = 0; k < s.blockD / 16; ++k)
-        acc = wgmma(kb, wgmmaDescriptor(kb, kb.add(stageA, 32 * k)),
-                       wgmmaDescriptor(kb, kb.add(stageB, 32 * k)), acc,
-                       s.blockN, s.elementType);
-      wgmmaCommit(kb);
-      wgmmaWait(kb, 1);
-      Value next = kb.add(step, ahead);
-      kb.ifThen(kb.lt(next, steps),
-                [&](KernelBuilder &kb) { loadStep(kb, next); });
-      asyncCommit(kb);
-      scf::YieldOp::create(b, loc, acc);
-    }
-    wgmmaWait(kb, 0);
-    Value acc = chunks.getResult(0);
-    SmallVector<Accumulator> parts(nTiles());
-    for (int64_t nt = 0; nt < nTiles(); ++nt)
-      for (int64_t i = 0; i < 4; ++i)
-        parts[nt][i] = LLVM::ExtractValueOp::create(b, loc, acc, 4 * nt + i);
-    RowState folded =
-        fold(RowState::unflatten(tiles.getRegionIterArgs()), parts, tile);
-    scf::YieldOp::create(b, loc, folded.flatten());
+    b.setInsertionPointToStart(chunks.getBody());
+    Value c = chunks.getInductionVar();
+    Value acc =
+        chunk(kb, kb.add(step0, c), c, chunks.getRegionIterArgs()[0]);
+    scf::YieldOp::create(b, loc, acc);
   }
-  asyncWait(kb, 0);
+  Value acc = afterChunks(kb, step0, chunks.getResult(0));
+  SmallVector<Accumulator> parts(nTiles());
+  for (int64_t nt = 0; nt < nTiles(); ++nt)
+    for (int64_t i = 0; i < 4; ++i)
+      parts[nt][i] = LLVM::ExtractValueOp::create(b, loc, acc, 4 * nt + i);
+  RowState folded =
+      fold(RowState::unflatten(tiles.getRegionIterArgs()), parts, tile);
+  scf::YieldOp::create(b, loc, folded.flatten());
+  b.setInsertionPointAfter(tiles);
   return RowState::unflatten(tiles.getResults());
 }
 
@@ -505,56 +538,31 @@ void LinearCrossEntropyKernel::buildTma(Value tileFirst, Value tileEnd) {
     Value addrH =
         kb.add(kb.add(base, pad), kb.mul(kb.div(warp, 4), 64 * rowBytes));
     Value addrW = kb.add(kb.add(base, pad), hiddenBytes);
-    Type accType = warpgroupAccumulatorType(kb, s.blockN);
     auto release = [&](KernelBuilder &kb, Value step) {
       bars.arrive(kb, empty(kb, kb.rem(step, stages)));
     };
-    auto tiles = scf::ForOp::create(b, loc, tileFirst, tileEnd, kb.idx(1),
-                                    initialState().flatten());
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(tiles.getBody());
-      Value tile = tiles.getInductionVar();
-      Value zero = LLVM::ZeroOp::create(b, loc, accType);
-      Value step0 = kb.mul(kb.sub(tile, tileFirst), s.chunks());
-      auto chunks = scf::ForOp::create(b, loc, kb.idx(0), kb.idx(s.chunks()),
-                                       kb.idx(1), ValueRange{zero});
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(chunks.getBody());
-        Value c = chunks.getInductionVar();
-        Value step = kb.add(step0, c);
-        Value stage = kb.rem(step, stages);
-        bars.wait(kb, full(kb, stage), kb.rem(kb.div(step, stages), 2),
-                  /*reconverge=*/true);
-        Value stageA = kb.add(addrH, kb.mul(stage, hiddenStageBytes));
-        Value stageB = kb.add(addrW, kb.mul(stage, weightStageBytes));
-        Value acc = chunks.getRegionIterArgs()[0];
-        wgmmaFence(kb);
-        for (int64_t k = 0; k < s.blockD / 16; ++k)
-          acc = wgmma(kb, wgmmaDescriptor(kb, kb.add(stageA, 32 * k)),
-                      wgmmaDescriptor(kb, kb.add(stageB, 32 * k)), acc,
-                      s.blockN, s.elementType);
-        wgmmaCommit(kb);
-        // The previous chunk's group has completed: its stage is free.
-        wgmmaWait(kb, 1);
-        kb.ifThen(kb.lt(kb.idx(0), c), [&](KernelBuilder &kb) {
-          release(kb, kb.sub(step, kb.idx(1)));
-        });
-        scf::YieldOp::create(b, loc, acc);
-      }
+    auto chunk = [&](KernelBuilder &kb, Value step, Value c, Value acc) {
+      Value stage = kb.rem(step, stages);
+      bars.wait(kb, full(kb, stage), kb.rem(kb.div(step, stages), 2),
+                /*reconverge=*/true);
+      Value stageA = kb.add(addrH, kb.mul(stage, hiddenStageBytes));
+      Value stageB = kb.add(addrW, kb.mul(stage, weightStageBytes));
+      acc = issueStep(stageA, stageB, acc);
+      // The previous chunk's group has completed: its stage is free.
+      wgmmaWait(kb, 1);
+      kb.ifThen(kb.lt(kb.idx(0), c), [&](KernelBuilder &kb) {
+        release(kb, kb.sub(step, kb.idx(1)));
+      });
+      return acc;
+    };
+    auto afterChunks = [&](KernelBuilder &kb, Value step0, Value acc) {
       wgmmaWait(kb, 0);
-      Value acc = fenceAccumulator(kb, chunks.getResult(0));
+      acc = fenceAccumulator(kb, acc);
       release(kb, kb.add(step0, s.chunks() - 1));
-      SmallVector<Accumulator> parts(nTiles());
-      for (int64_t nt = 0; nt < nTiles(); ++nt)
-        for (int64_t i = 0; i < 4; ++i)
-          parts[nt][i] = LLVM::ExtractValueOp::create(b, loc, acc, 4 * nt + i);
-      RowState folded =
-          fold(RowState::unflatten(tiles.getRegionIterArgs()), parts, tile);
-      scf::YieldOp::create(b, loc, folded.flatten());
-    }
-    writePartials(RowState::unflatten(tiles.getResults()));
+      return acc;
+    };
+    writePartials(warpgroupTiles(tileFirst, tileEnd, initialState(), chunk,
+                                 afterChunks));
   };
   kb.ifThenElse(kb.le(kb.idx(computeThreads), tid), producer, consumers);
 }

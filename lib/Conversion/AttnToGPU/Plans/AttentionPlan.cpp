@@ -77,14 +77,7 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   // barriers, so that two stages already overlap a load with the math.
   std::string pipelineName = ("\"" + schedule.getPipeline() + "\"").str();
   if (p.tma &&
-      (failed(c.require(chip.hasWarpgroupMma, "pipeline",
-                        pipelineName +
-                            " needs sm_90a's TMA and warpgroup MMA; " +
-                            chip.name + " has neither")) ||
-       failed(c.require(p.warps == 4 || p.warps == 8, "warps",
-                        "(" + Twine(p.warps) +
-                            ") must be 4 or 8 with pipeline " + pipelineName +
-                            ": one or two computing warpgroups")) ||
+      (failed(c.requireTmaPipeline(pipelineName, p.warps)) ||
        failed(c.require(
            p.blockM == 16 * p.warps, "block_m",
            "(" + Twine(p.blockM) + ") must be 16 x warps with pipeline " +
@@ -124,24 +117,8 @@ FailureOr<AttentionPlan> mlir::attn::planAttention(AttentionOp op,
   else
     f.accumulatorRegisters =
         p.blockM / p.warps / 16 * (p.headDim / 2 + p.blockN / 2);
-  // The producer hands registers to the computing warps only where these
-  // may need more than the launch leaves each thread (ptxas ignores
-  // setmaxnreg, C7508, where the kernel needs fewer). The margin is twice
-  // the check's overhead: at 144 accumulators + 24 within 168, ptxas
-  // spilled 164 bytes (head dim 192, block_n 64).
-  p.handOverRegisters =
-      p.tma && f.accumulatorRegisters + 2 * PlanChecker::kRegisterOverhead >
-                   c.registerBudget(f.threads);
-  if (failed(c.finishLaunch(f)) ||
-      failed(c.require(f.sharedBytes + p.barrierBytes() +
-                               PlanChecker::kStaticSharedBytes <=
-                           chip.sharedMemoryPerBlock,
-                       "stages",
-                       "(" + Twine(p.stages) + ") need " +
-                           Twine(f.sharedBytes + p.barrierBytes()) +
-                           " bytes of shared memory with their mbarriers; " +
-                           chip.name + " allows " +
-                           Twine(chip.sharedMemoryPerBlock) + " per block")))
+  p.handOverRegisters = c.handsOverRegisters(f, p.tma);
+  if (failed(c.finishLaunchWithBarriers(f, p.stages, p.barrierBytes())))
     return failure();
   return p;
 }

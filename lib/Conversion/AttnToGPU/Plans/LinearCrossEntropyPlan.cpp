@@ -84,14 +84,7 @@ mlir::attn::planLinearCrossEntropy(LinearCrossEntropyOp op,
                             " does not apply to linear_cross_entropy: its "
                             "warpgroups share each tile, so \"" +
                             kPipelineTma + "\" is its TMA pipeline")) ||
-       failed(c.require(chip.hasWarpgroupMma, "pipeline",
-                        pipelineName +
-                            " needs sm_90a's TMA and warpgroup MMA; " +
-                            chip.name + " has neither")) ||
-       failed(c.require(p.warps == 4 || p.warps == 8, "warps",
-                        "(" + Twine(p.warps) +
-                            ") must be 4 or 8 with pipeline " + pipelineName +
-                            ": one or two computing warpgroups")) ||
+       failed(c.requireTmaPipeline(pipelineName, p.warps)) ||
        failed(c.require(p.blockD == 64, "block_d",
                         "(" + Twine(p.blockD) +
                             ") must be 64 with pipeline " + pipelineName +
@@ -113,21 +106,8 @@ mlir::attn::planLinearCrossEntropy(LinearCrossEntropyOp op,
   f.sharedBytes = p.sharedBytes();
   // The logits tile of a warp (16 x block_n) or warpgroup (64 x block_n).
   f.accumulatorRegisters = p.blockN / 2;
-  // As for attention: hand registers over only where the computing warps
-  // may need more than an even share (ptxas ignores setmaxnreg otherwise).
-  p.handOverRegisters =
-      p.tma && f.accumulatorRegisters + 2 * PlanChecker::kRegisterOverhead >
-                   c.registerBudget(f.threads);
-  if (failed(c.finishLaunch(f)) ||
-      failed(c.require(f.sharedBytes + p.barrierBytes() +
-                               PlanChecker::kStaticSharedBytes <=
-                           chip.sharedMemoryPerBlock,
-                       "stages",
-                       "(" + Twine(p.stages) + ") need " +
-                           Twine(f.sharedBytes + p.barrierBytes()) +
-                           " bytes of shared memory with their mbarriers; " +
-                           chip.name + " allows " +
-                           Twine(chip.sharedMemoryPerBlock) + " per block")))
+  p.handOverRegisters = c.handsOverRegisters(f, p.tma);
+  if (failed(c.finishLaunchWithBarriers(f, p.stages, p.barrierBytes())))
     return failure();
   return p;
 }

@@ -35,6 +35,45 @@ public:
   /// per-block limit bounds both together.
   static constexpr int64_t kStaticSharedBytes = 16;
 
+  /// For a launch that may run the tma pipeline (`tma`): whether its
+  /// producer should hand registers to the computing warps (only where
+  /// these may need more than the launch leaves each thread: ptxas ignores
+  /// setmaxnreg, C7508, where the kernel needs fewer; the margin is twice
+  /// the check's overhead: at 144 accumulators + 24 within 168, ptxas
+  /// spilled 164 bytes, attention at head dim 192, block_n 64).
+  bool handsOverRegisters(const LaunchFacts &facts, bool tma) const {
+    return tma && facts.accumulatorRegisters + 2 * kRegisterOverhead >
+                      registerBudget(facts.threads);
+  }
+
+  /// What every tma-pipeline kernel needs: sm_90a's TMA and warpgroup MMA,
+  /// and one or two computing warpgroups beside the producer (`pipeline`
+  /// is the schedule's, quoted, for the diagnostics).
+  LogicalResult requireTmaPipeline(StringRef pipeline, int64_t warps) {
+    if (failed(require(chip.hasWarpgroupMma, "pipeline",
+                       pipeline + " needs sm_90a's TMA and warpgroup MMA; " +
+                           chip.name + " has neither")))
+      return failure();
+    return require(warps == 4 || warps == 8, "warps",
+                   "(" + Twine(warps) + ") must be 4 or 8 with pipeline " +
+                       pipeline + ": one or two computing warpgroups");
+  }
+
+  /// finishLaunch, then the shared memory of the `stages` buffers with the
+  /// tma pipeline's static mbarriers (`barrierBytes`, 0 without it).
+  LogicalResult finishLaunchWithBarriers(LaunchFacts &facts, int64_t stages,
+                                         int64_t barrierBytes) {
+    int64_t bytes = facts.sharedBytes + barrierBytes;
+    if (failed(finishLaunch(facts)))
+      return failure();
+    return require(bytes + kStaticSharedBytes <= chip.sharedMemoryPerBlock,
+                   "stages",
+                   "(" + Twine(stages) + ") need " + Twine(bytes) +
+                       " bytes of shared memory with their mbarriers; " +
+                       chip.name + " allows " +
+                       Twine(chip.sharedMemoryPerBlock) + " per block");
+  }
+
   /// Checks the launch against the chip's limits and fills the occupancy.
   LogicalResult finishLaunch(LaunchFacts &facts) {
     if (failed(require(facts.threads <= chip.maxThreadsPerBlock, "warps",
