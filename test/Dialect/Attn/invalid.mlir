@@ -480,3 +480,21 @@ func.func @schedule_pipeline_not_attention(%x: tensor<4x1024xf32>) -> tensor<4x1
   %y = attn.softmax %x, dim = 1 {schedule = #attn.schedule<block_m = 4, block_n = 1024, pipeline = "tma">} : tensor<4x1024xf32> -> tensor<4x1024xf32>
   return %y : tensor<4x1024xf32>
 }
+
+// -----
+
+// A TMA pipeline on a chip without TMA: no kernel would read the field
+// (the host loops ignore it), so the structure rejects it.
+func.func @schedule_tma_pipeline_host(%h: tensor<128x128xbf16>, %w: tensor<1000x128xbf16>, %y: tensor<128xi64>) -> tensor<f32> {
+  // expected-error @+1 {{schedule pipeline "tma" needs sm_90a's TMA and warpgroup MMA; host has neither}}
+  %0 = attn.linear_cross_entropy %h, %w, %y {schedule = #attn.schedule<block_m = 64, block_n = 128, block_d = 64, warps = 4, stages = 1, pipeline = "tma", chip = "host">} : tensor<128x128xbf16>, tensor<1000x128xbf16>, tensor<128xi64> -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+func.func @schedule_pingpong_pipeline_host(%q: tensor<1x2x64x64xbf16>) -> tensor<1x2x64x64xbf16> {
+  // expected-error @+1 {{schedule pipeline "tma_pingpong" needs sm_90a's TMA and warpgroup MMA; host has neither}}
+  %o = attn.attention %q, %q, %q {schedule = #attn.schedule<block_m = 64, block_n = 64, warps = 4, stages = 1, pipeline = "tma_pingpong", chip = "host">} : tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16>, tensor<1x2x64x64xbf16> -> tensor<1x2x64x64xbf16>
+  return %o : tensor<1x2x64x64xbf16>
+}

@@ -50,6 +50,7 @@ LogicalResult mlir::attn::verifyScheduleStructure(
     return emitError() << "schedule chip '" << s.getChip()
                        << "' is not one of " << knownChipNames();
   ScheduleChecker c(s, emitError);
+  const ChipInfo *chip = lookupChip(s.getChip());
   int64_t warps = s.getWarps();
   if (failed(c.require(llvm::is_contained({1, 2, 4, 8, 16}, warps), "warps",
                        "must be 1, 2, 4, 8 or 16, but is " + Twine(warps))) ||
@@ -68,7 +69,15 @@ LogicalResult mlir::attn::verifyScheduleStructure(
                        "pipeline",
                        "\"" + Twine(s.getPipeline()) +
                            "\" does not apply to this op and must be \"" +
-                           kPipelineCpAsync + "\"")))
+                           kPipelineCpAsync + "\"")) ||
+      // On a chip without TMA no family would read the field (the host
+      // loops ignore it): reject it rather than accept it silently.
+      failed(c.require(!isTmaPipeline(s.getPipeline()) ||
+                           chip->hasWarpgroupMma,
+                       "pipeline",
+                       "\"" + Twine(s.getPipeline()) +
+                           "\" needs sm_90a's TMA and warpgroup MMA; " +
+                           chip->name + " has neither")))
     return failure();
 
   auto attnOp = dyn_cast<AttnOpInterface>(op);
