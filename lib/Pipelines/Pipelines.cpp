@@ -112,7 +112,8 @@ void attn::buildAttnToCubinPipeline(OpPassManager &pm,
               "nvvm-attach-target{{chip={1} features={2}},"
               "gpu.module(expand-strided-metadata,lower-affine,"
               "convert-scf-to-cf,convert-nvgpu-to-nvvm,"
-              "convert-gpu-to-nvvm{{use-bare-ptr-memref-call-conv},convert-nvvm-to-llvm,"
+              "convert-gpu-to-nvvm{{use-bare-ptr-memref-call-conv},"
+              "attn-extern-dynamic-shared,convert-nvvm-to-llvm,"
               "canonicalize,cse,reconcile-unrealized-casts),"
               "gpu-module-to-binary{{format=isa},"
               "attn-emit-kernel-package{{package-dir={3} chip={1}{4}}",

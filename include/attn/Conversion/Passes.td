@@ -128,6 +128,27 @@ def AttnGroupKernels : Pass<"attn-group-kernels", "ModuleOp"> {
   }];
 }
 
+def AttnExternDynamicShared
+    : Pass<"attn-extern-dynamic-shared", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Declare a kernel module's dynamic shared memory as extern";
+  let description = [{
+    `convert-gpu-to-nvvm` gives `gpu.dynamic_shared_memory` an internal,
+    zero-length global in address space 3. NVPTX prints it as a one-byte
+    static `.shared` variable, so the kernel's dynamic buffer is addressed
+    from a static object: where it lands among the other static shared
+    variables (mbarriers, for one) is the assembler's choice, every access
+    past its first byte is out of bounds for LLVM (which may fold such loads
+    away), and nothing keeps a large offset from reaching another static
+    variable. This pass makes each such global an external declaration,
+    which NVPTX prints as `.extern .shared .b8 name[]`, CUDA's
+    `extern __shared__` array: the launch's dynamic shared memory, placed
+    after all static shared variables.
+
+    Runs on a `gpu.module` after `convert-gpu-to-nvvm`; other globals are
+    left alone.
+  }];
+}
+
 def AttnEmitKernelPackage : Pass<"attn-emit-kernel-package", "ModuleOp"> {
   let summary = "Write a kernel package: cubin, PTX and a JSON manifest";
   let description = [{

@@ -35,6 +35,9 @@
 // waits for the stage's release, expects its bytes and issues two copies;
 // the computing warpgroups wait for a stage, run four m64n256k16 wgmmas,
 // and release the stage of the previous step's group.
+// The stage buffers live in the launch's dynamic shared memory, an extern
+// array after the static mbarriers (attn-extern-dynamic-shared).
+// PTX: .extern .shared .align 16 .b8 __dynamic_shmem__0[];
 // PTX: .maxntid 384, 1, 1
 // PTX: mbarrier.init.shared.b64
 // PTX: setmaxnreg.dec.sync.aligned.u32 24;
