@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT / "python"))
 
 SHAPES = [(8192, 2304, 256000), (8192, 4096, 131072)]
 
-# (block_m, block_n, block_d, warps, stages); the first is the default.
+# (block_m, block_n, block_d, warps, stages[, pipeline]); the first is the
+# cp.async default the others are compared with.
 SCHEDULES = [
     (128, 128, 64, 8, 4),   # wgmma, the default
     (128, 128, 64, 8, 3),
@@ -49,20 +50,41 @@ SCHEDULES = [
     (128, 256, 32, 8, 3),   # mma.sync
 ]
 
+# --set tma: the cp.async default of 2026-12-02 (128 x 256 x 64, 8 warps,
+# 4 stages), then the tma pipeline (a producer warpgroup feeding the
+# products by TMA) at those and nearby tiles.
+TMA_SCHEDULES = [
+    (128, 256, 64, 8, 4),
+    (128, 256, 64, 8, 4, "tma"),
+    (128, 256, 64, 8, 3, "tma"),
+    (128, 256, 64, 8, 2, "tma"),
+    (128, 128, 64, 8, 4, "tma"),
+    (128, 128, 64, 8, 6, "tma"),
+    (64, 256, 64, 4, 4, "tma"),
+]
+
+SETS = {"all": SCHEDULES, "tma": TMA_SCHEDULES}
+
+
+def pipeline_of(schedule) -> str:
+    return schedule[5] if len(schedule) > 5 else "cp_async"
+
 
 def name_of(shape, schedule) -> str:
     n, d, v = shape
-    bm, bn, bd, w, st = schedule
-    return f"n{n}_d{d}_v{v}__bm{bm}_bn{bn}_bd{bd}_w{w}_s{st}"
+    bm, bn, bd, w, st = schedule[:5]
+    tail = "_tma" if pipeline_of(schedule) == "tma" else ""
+    return f"n{n}_d{d}_v{v}__bm{bm}_bn{bn}_bd{bd}_w{w}_s{st}{tail}"
 
 
 def mlir_of(shape, schedule) -> str:
     n, d, v = shape
-    bm, bn, bd, w, st = schedule
+    bm, bn, bd, w, st = schedule[:5]
     h, wt = f"tensor<{n}x{d}xbf16>", f"tensor<{v}x{d}xbf16>"
     y, l = f"tensor<{n}xi64>", f"tensor<{n}xf32>"
     sched = (f"#attn.schedule<block_m = {bm}, block_n = {bn}, block_d = {bd},"
-             f" warps = {w}, stages = {st}>")
+             f" warps = {w}, stages = {st},"
+             f" pipeline = \"{pipeline_of(schedule)}\">")
     return (f"func.func @lce_grad(%h: {h}, %w: {wt}, %y: {y}, %lse: {l}, "
             f"%dl: tensor<f32>) -> ({h}, {wt}) {{\n"
             f"  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %lse, "
@@ -71,10 +93,10 @@ def mlir_of(shape, schedule) -> str:
             f"  return %dh, %dw : {h}, {wt}\n}}\n")
 
 
-def precompile(out: Path, attn_opt: str, chip: str):
+def precompile(out: Path, attn_opt: str, chip: str, schedules):
     out.mkdir(parents=True, exist_ok=True)
     for shape in SHAPES:
-        for schedule in SCHEDULES:
+        for schedule in schedules:
             name = name_of(shape, schedule)
             src = out / f"{name}.mlir"
             src.write_text(mlir_of(shape, schedule))
@@ -84,7 +106,7 @@ def precompile(out: Path, attn_opt: str, chip: str):
             print("compiled", name, flush=True)
 
 
-def run(packages: Path, out: Path, reps: int):
+def run(packages: Path, out: Path, reps: int, schedules):
     import torch
     from attn_mlir.runtime import Kernel
     from bench_backward import lce_reference
@@ -110,10 +132,10 @@ def run(packages: Path, out: Path, reps: int):
                 h[s:s + chunk].float() @ w.float().T, dim=-1)
         dl = torch.ones((), device="cuda")
         flops = 6.0 * n * d * v  # the three products of the backward
-        for schedule in SCHEDULES:
+        for schedule in schedules:
             name = name_of(shape, schedule)
-            rec = {"shape": list(shape), "schedule": list(schedule),
-                   "name": name}
+            rec = {"shape": list(shape), "schedule": list(schedule[:5]),
+                   "pipeline": pipeline_of(schedule), "name": name}
             try:
                 kernel = Kernel(str(packages / name))
                 dh, dw = kernel(h, w, y, lse, dl)
@@ -137,25 +159,27 @@ def run(packages: Path, out: Path, reps: int):
             torch.cuda.empty_cache()
     (out / "lce_grad_schedules.json").write_text(json.dumps(records, indent=1))
     lines = ["| shape (N, D, V) | schedule (bm, bn, bd, warps, stages) | "
-             "mma | ms | TFLOP/s (6NDV) | vs default | rel L2 dh / dW | "
+             "pipeline | mma | ms | TFLOP/s (6NDV) | vs default | rel L2 dh / dW | "
              "temps MiB | status |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for shape in SHAPES:
         rows = [r for r in records if r["shape"] == list(shape)]
         base = rows[0].get("median_ms") if rows else None
         for r in rows:
             bm, bn, bd, w, st = r["schedule"]
+            pipe = r.get("pipeline", "cp_async")
             mma = "wgmma" if (bd == 64 and bm == 16 * w and bn % 64 == 0
-                              and st >= 3 and w % 4 == 0) else "mma.sync"
+                              and (st >= 3 or pipe == "tma")
+                              and w % 4 == 0) else "mma.sync"
             ms = r.get("median_ms")
             e = r.get("rel_l2", {})
             lines.append(
-                f"| {shape} | {tuple(r['schedule'])} | {mma} | "
+                f"| {shape} | {tuple(r['schedule'])} | {pipe} | {mma} | "
                 f"{ms:.2f} | {r['tflops']:.0f} | {base / ms:.2f} | "
                 f"{e.get('dh', 0):.1e} / {e.get('dW', 0):.1e} | "
                 f"{r['temp_mib']:.0f} | {r['status']} |"
                 if ms else
-                f"| {shape} | {tuple(r['schedule'])} | {mma} | - | - | - |"
+                f"| {shape} | {tuple(r['schedule'])} | {pipe} | {mma} | - | - | - |"
                 f" - | - | {r['status']} |")
     table = "\n".join(lines)
     (out / "lce_grad_schedules.md").write_text(
@@ -176,11 +200,15 @@ def main():
     ap.add_argument("--out", default=str(BENCH_DIR / "results" /
                                          "lce-grad-latest"))
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--set", choices=sorted(SETS), default="all",
+                    help="which schedules: all (the 2026-12-02 sweep) or "
+                         "tma (the cp.async default and tma variants)")
     args = ap.parse_args()
     if args.precompile:
-        precompile(Path(args.precompile), args.attn_opt, args.chip)
+        precompile(Path(args.precompile), args.attn_opt, args.chip,
+                   SETS[args.set])
     elif args.packages:
-        run(Path(args.packages), Path(args.out), args.reps)
+        run(Path(args.packages), Path(args.out), args.reps, SETS[args.set])
     else:
         ap.error("give --precompile DIR or --packages DIR")
 

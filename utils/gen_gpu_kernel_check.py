@@ -287,16 +287,19 @@ def main():
                          f"{match.group(1)} --tolerance {BOUND[dtype]} "
                          f"--tolerance result1=1e-5")
 
-    # kernels-linear-cross-entropy-tma.mlir: each function's attn-run
-    # options are the "// attn-run:" line above it.
-    lines.append("# The warp-specialized Cut-Cross-Entropy forward (pipeline = "
-                 "\"tma\"), from kernels-linear-cross-entropy-tma.mlir.")
-    lce = os.path.join(out_dir, "kernels-linear-cross-entropy-tma.mlir")
-    with open(lce) as f:
-        for match in re.finditer(r"^// attn-run: (.*)\nfunc\.func @(\w+)\(",
-                                 f.read(), re.MULTILINE):
-            lines.append(f"test/Execution/GPU/kernels-linear-cross-entropy-tma.mlir "
-                         f"{match.group(2)} {match.group(1)}")
+    # Hand-written files whose functions carry their attn-run options on the
+    # "// attn-run:" line above each.
+    for name, what in (
+            ("kernels-linear-cross-entropy-tma.mlir",
+             "The warp-specialized Cut-Cross-Entropy forward"),
+            ("kernels-grad-linear-cross-entropy-tma.mlir",
+             "The warp-specialized Cut-Cross-Entropy backward products")):
+        lines.append(f"# {what} (pipeline = \"tma\"), from {name}.")
+        with open(os.path.join(out_dir, name)) as f:
+            for match in re.finditer(r"^// attn-run: (.*)\nfunc\.func @(\w+)\(",
+                                     f.read(), re.MULTILINE):
+                lines.append(f"test/Execution/GPU/{name} "
+                             f"{match.group(2)} {match.group(1)}")
 
     with open(os.path.join(root, "bench", "gpu_kernels.list"), "w") as f:
         f.write("\n".join(lines) + "\n")

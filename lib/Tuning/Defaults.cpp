@@ -224,7 +224,11 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         // mma.sync), 64-deep steps, 4 stages (193 KiB): the fastest of
         // bench/lce_grad_schedules.py's sweep on the H200 at both LLM
         // shapes (1.14x and 1.21x 128 x 128 tiles,
-        // bench/results/2026-12-02-h200-lce-grad-schedules.log).
+        // bench/results/2026-12-02-h200-lce-grad-schedules.log). On sm_90a
+        // the products run on the tma pipeline: 1.15x and 1.02x the
+        // cp.async kernel of the same tiles at those shapes, and the
+        // fastest of its sweep (3 stages: 0.95x and 0.96x of it;
+        // bench/results/2026-12-03-h200-lce-grad-tma.md).
         // Without wgmma: 128 x 128 tiles, 32-deep steps (80 KiB, within
         // an A100's shared memory).
         if (!chip.isGpu() ||
@@ -232,7 +236,7 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           return make(64, 128, 64, 4, 1, 1, 1);
         if (!chip.hasWarpgroupMma)
           return make(128, 128, 32, 8, 4, 1, 1);
-        return make(128, 256, 64, 8, 4, 1, 1);
+        return make(128, 256, 64, 8, 4, 1, 1, kPipelineTma);
       })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
 }

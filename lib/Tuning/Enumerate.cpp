@@ -132,6 +132,8 @@ SmallVector<ScheduleAttr> mlir::attn::enumerateSchedules(Operation *op,
         c.blockD = {32, 64};
         c.warps = {4, 8};
         c.stages = {2, 3, 4};
+        if (info->hasWarpgroupMma)
+          c.pipelines = {kPipelineCpAsync, kPipelineTma};
       })
       .Case<SoftmaxGradOp, LogSoftmaxGradOp>([&](auto o) {
         if (family == KernelFamily::Loops) {

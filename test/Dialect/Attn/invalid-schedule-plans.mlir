@@ -236,6 +236,64 @@ func.func @lce_grad_shared_memory(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf1
   return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
 }
 
+// linear_cross_entropy_grad's tma pipeline: a producer warpgroup beside one
+// or two computing ones, 64-deep steps, whole 64-column slabs.
+// -----
+
+func.func @lce_grad_tma_sm80(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule pipeline "tma" needs sm_90a's TMA and warpgroup MMA; sm_80 has neither}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 64, warps = 4, stages = 2, pipeline = "tma", chip = "sm_80">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_tma_pingpong(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule pipeline "tma_pingpong" does not apply to linear_cross_entropy_grad: its warpgroups share each product tile, so "tma" is its TMA pipeline}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 128, block_n = 64, block_d = 64, warps = 8, stages = 2, pipeline = "tma_pingpong">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_tma_warps(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule warps (2) must be 4 or 8 with pipeline "tma": one or two computing warpgroups}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 32, block_n = 64, block_d = 64, warps = 2, stages = 2, pipeline = "tma">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_tma_block_m(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule block_m (64) must be 16 x warps (128) with pipeline "tma": a warpgroup per 64 rows}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 64, warps = 8, stages = 2, pipeline = "tma">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_tma_block_d(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule block_d (32) must be 64 with pipeline "tma": one 128-byte swizzled slab per step}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 64, block_d = 32, warps = 4, stages = 2, pipeline = "tma">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_tma_block_n(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule block_n (96) must be a multiple of 64 with pipeline "tma": whole 64-column slabs}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 64, block_n = 96, block_d = 64, warps = 4, stages = 2, pipeline = "tma">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
+// -----
+
+func.func @lce_grad_tma_shared_memory(%h: tensor<64x64xbf16>, %w: tensor<1000x64xbf16>, %y: tensor<64xi64>, %l: tensor<64xf32>, %g: tensor<f32>) -> (tensor<64x64xbf16>, tensor<1000x64xbf16>) {
+  // expected-error @below {{schedule tiles need 295952 bytes of shared memory; sm_90a allows 232448 per block}}
+  %dh, %dw = attn.linear_cross_entropy_grad %h, %w, %y, %l, %g {schedule = #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 6, pipeline = "tma">} : tensor<64x64xbf16>, tensor<1000x64xbf16>, tensor<64xi64>, tensor<64xf32>, tensor<f32> -> tensor<64x64xbf16>, tensor<1000x64xbf16>
+  return %dh, %dw : tensor<64x64xbf16>, tensor<1000x64xbf16>
+}
+
 // -----
 
 // The tma pipeline (warp specialization) needs sm_90a's TMA.

@@ -7,7 +7,8 @@
 // sizes 16 to 256), one to three chunks, every attribute, gradient
 // filtering, all labels ignored, f16, i32 labels, and pinned schedules (2, 4
 // and 8 warps; 32- to 256-row tiles; 16- to 64-deep steps; 2 to 5 stages;
-// wgmma, the default on sm_90a, and mma.sync), and gradient filtering that
+// wgmma on the cp.async and, the default on sm_90a, tma pipelines, and
+// mma.sync), and gradient filtering that
 // skips the products of all-zero tiles (skip_*: logits near 0 and a filter
 // of 0.01 leave only the label columns, so most tiles are skipped).
 // bench/check_gpu.sh runs them on the GPU against the float64 reference
@@ -18,27 +19,28 @@
 // REQUIRES: ptxas
 // RUN: rm -rf %t && attn-opt %s --attn-to-cubin="chip=h200-sxm package-dir=%t" -o /dev/null 2>&1 | FileCheck %s --check-prefix=REMARK --allow-empty
 // RUN: FileCheck %s --input-file=%t/manifest.json
-// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/n4000_v20000_d16_mean_chunks3_kernels.ptx
-// RUN: %ptxas -arch=sm_90a -v %t/n4000_v20000_d16_mean_chunks3_kernels.ptx -o %t/check.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
+// RUN: FileCheck %s --check-prefix=PTX --input-file=%t/wg_w4_bm64_bn256_s3_chunks_kernels.ptx
+// RUN: %ptxas -arch=sm_90a -v %t/wg_w4_bm64_bn256_s3_chunks_kernels.ptx -o %t/check.cubin 2>&1 | FileCheck %s --check-prefix=PTXAS
 // REMARK-NOT: simple GPU mapping
-// The mean's one-block scale, then per chunk: grad-logits (K-major wgmma
-// operands: transpose flags 0, 0), grad-hidden (the weight chunk N-major:
-// 0, 1), grad-weight (G and hidden both M/N-major: 1, 1), all fed by
-// cp.async and waiting on one wgmma group in flight, and the bias's column
-// sums; ptxas spills nothing.
-// PTX: .entry n4000_v20000_d16_mean_chunks3_kernel(
-// PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_0(
+// A pinned cp.async wgmma schedule (the sm_90a default is the tma pipeline,
+// kernels-grad-linear-cross-entropy-tma.mlir): the mean's one-block scale,
+// then per chunk: grad-logits (K-major wgmma operands: transpose flags 0,
+// 0), grad-hidden (the weight chunk N-major: 0, 1), grad-weight (G and
+// hidden both M/N-major: 1, 1), all fed by cp.async and waiting on one
+// wgmma group in flight, and the bias's column sums; ptxas spills nothing.
+// PTX: .entry wg_w4_bm64_bn256_s3_chunks_kernel(
+// PTX: .entry wg_w4_bm64_bn256_s3_chunks_kernel_0(
 // PTX: cp.async.cg.shared.global
 // PTX: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 0;
 // PTX: wgmma.wait_group.sync.aligned 1;
-// PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_1(
+// PTX: .entry wg_w4_bm64_bn256_s3_chunks_kernel_1(
 // PTX: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 0, 1;
-// PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_2(
+// PTX: .entry wg_w4_bm64_bn256_s3_chunks_kernel_2(
 // PTX: wgmma.mma_async.sync.aligned.m64n256k16.f32.bf16.bf16
 // PTX: {{[}]}}, %rd{{[0-9]+}}, %rd{{[0-9]+}}, p, 1, 1, 1, 1;
-// PTX: .entry n4000_v20000_d16_mean_chunks3_kernel_3(
+// PTX: .entry wg_w4_bm64_bn256_s3_chunks_kernel_3(
 // The mma.sync form of a pinned schedule (w4_bm64_bn64_bd64_s2: two
 // stages): ldmatrix (.trans for the transposed operands) into mma.sync.
 // RUN: FileCheck %s --check-prefix=MMA --input-file=%t/w4_bm64_bn64_bd64_s2_kernels.ptx

@@ -373,11 +373,26 @@ struct LinearCrossEntropyGradPlan : LinearCrossEntropyProblem {
   /// filtering saving work); the tiles must nest (block_d | block_m |
   /// block_n).
   bool skipTiles = false;
+  /// The "tma" pipeline (sm_90a, warp specialization): `warps` compute
+  /// (wgmma), and a producer warpgroup loads each step's operand tiles with
+  /// TMA (boxes of 128-byte swizzled slabs; K-major or M/N-major as the
+  /// product reads the operand) into `stages` buffers filled and released
+  /// through mbarriers, so that no product has a CTA-wide barrier per step.
+  bool tma = false;
+  /// The tma pipeline's setmaxnreg hand-over, where the computing warps
+  /// need more registers than an even share of the launch leaves them.
+  bool handOverRegisters = false;
   Reduction reduction;
   std::optional<double> filter;
   /// The grad-logits launch (the grad-hidden and grad-weight launches have
   /// the same block and tiles).
   LaunchFacts facts;
+
+  /// Warps of each launch: the computing warps and the producer's.
+  int64_t launchWarps() const { return warps + (tma ? 4 : 0); }
+  /// Shared-memory bytes of the tma pipeline's mbarriers: full and empty
+  /// per stage (static shared memory).
+  int64_t barrierBytes() const { return tma ? 2 * 8 * stages : 0; }
 
   int64_t warpsM() const { return warps / 2; }
   static constexpr int64_t warpsN() { return 2; }

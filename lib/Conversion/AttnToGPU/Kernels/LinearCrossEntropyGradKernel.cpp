@@ -20,6 +20,8 @@
 #include "../Builders/AsyncCopy.h"
 #include "../Builders/KernelBuilder.h"
 #include "../Builders/MmaSync.h"
+#include "../Builders/Tma.h"
+#include "../Builders/WarpOps.h"
 #include "../Builders/Wgmma.h"
 
 #include "attn/Dialect/Attn/Utils/LossGradElement.h"
@@ -42,7 +44,10 @@ using Plan = LinearCrossEntropyGradPlan;
 /// Element (i, k), with i the operand's own output dim (m of A, n of B),
 /// is mem[outer0 + i][k0 + k] when K-major, else mem[k0 + k][outer0 + i].
 /// Elements at or past the limits read as 0. The contiguous dim's limit is
-/// a multiple of 8 (16-byte copies).
+/// a multiple of 8 (16-byte copies). With the tma pipeline, `map` is the
+/// operand's tensor map (a host value; the limits are then the memref's
+/// extents, past which TMA fills zeros): K-major, boxes of block_d columns
+/// by the operand's rows; else of 64 columns by block_d rows.
 struct Operand {
   Value mem;
   bool kMajor;
@@ -50,7 +55,16 @@ struct Operand {
   int64_t outerLimit;
   Value k0;
   int64_t kLimit;
+  Value map = Value();
 };
+
+/// The tensor-map box of an operand of `rows` output rows (outermost
+/// first), as Operand::map describes it.
+SmallVector<int64_t> tmaBox(const LinearCrossEntropyGradPlan &p, bool kMajor,
+                            int64_t rows) {
+  return kMajor ? SmallVector<int64_t>{rows, p.blockD}
+                : SmallVector<int64_t>{p.blockD, 64};
+}
 
 /// Stores `pair` (two 16-bit values) at mem[row][col], mem[row][col+1] in
 /// one 4-byte access (col and the row length are even).
@@ -83,6 +97,8 @@ public:
   /// Whether step `step` (block_d deep) has a nonzero operand tile; the
   /// steps it rejects are skipped (wgmma only; null: none is).
   using StepFilter = std::function<Value(KernelBuilder &, Value)>;
+  /// What a block does with its accumulators (run by the computing warps).
+  using Epilogue = function_ref<void(SmallVector<Accumulator> &)>;
 
   Product(const Plan &p, KernelBuilder &kb, Value tid, Operand a, Operand b,
           int64_t depth, StepFilter active = nullptr)
@@ -107,8 +123,18 @@ public:
   int64_t mTiles() const { return warpRows() / 16; }
   int64_t nTiles() const { return warpCols() / 8; }
 
-  /// The accumulators, [mt * nTiles + nt].
-  SmallVector<Accumulator> run();
+  /// Computes the block's tile and hands the accumulators, [mt * nTiles +
+  /// nt], to `epilogue`. With the tma pipeline only the computing warps run
+  /// it (the producer warpgroup has left).
+  void run(Epilogue epilogue);
+
+  /// A barrier among the threads that run the epilogue.
+  void syncComputing() {
+    if (p.tma)
+      namedBarrierSync(kb, kb.i32(kComputeBarrier), 32 * p.warps);
+    else
+      kb.barrier();
+  }
 
   /// The tile row of accumulator rows mt, half (c[2 half + e]).
   Value row(int64_t mt, int64_t half) {
@@ -126,10 +152,24 @@ private:
     return o.kMajor ? std::make_pair(rows, p.blockD + kLdmatrixRowPad)
                     : std::make_pair(p.blockD, rows + kLdmatrixRowPad);
   }
+  /// The named barrier of syncComputing (0 is the CTA's).
+  static constexpr int64_t kComputeBarrier = 1;
+
   void load(const Operand &o, Value smem, int64_t rows, Value step,
             Value stage);
   void multiply(SmallVector<Accumulator> &acc, Value stage);
+  SmallVector<Accumulator> runMmaSync();
   SmallVector<Accumulator> runWarpgroup();
+  void runTma(Epilogue epilogue);
+  /// One block_d-deep step of wgmmas on the stage buffers at shared
+  /// addresses stageA and stageB (one group, fenced, not committed).
+  Value multiplyStep(Value stageA, Value stageB, Value acc);
+  /// The m64 x block_n accumulator struct as nTiles accumulators.
+  SmallVector<Accumulator> unpack(Value acc);
+  /// The tma producer's copies of operand `o` (`rows` output rows) at
+  /// step `step` into the stage at shared byte offset `offset`.
+  void loadTma(Mbarriers &bars, const Operand &o, Value map, int64_t rows,
+               Value step, Value raw, Value offset, Value barrier);
 
   const Plan &p;
   KernelBuilder &kb;
@@ -233,7 +273,6 @@ SmallVector<Accumulator> Product::runWarpgroup() {
                      kb.add(pad, 2 * p.stages * aStage));
   Value addrA = kb.add(base, pad);
   Value addrB = kb.add(addrA, 2 * p.stages * aStage);
-  Value group = kb.div(warp, 4);
 
   // Loads run stages - 2 steps ahead of the wgmma of a step and one wgmma
   // group stays in flight: the stage a load overwrites was read by the
@@ -272,41 +311,16 @@ SmallVector<Accumulator> Product::runWarpgroup() {
     Value stage = kb.rem(step, p.stages);
     Value stageA = kb.add(addrA, kb.mul(stage, 2 * aStage));
     Value stageB = kb.add(addrB, kb.mul(stage, 2 * bStage));
-    auto multiplyStep = [&](KernelBuilder &kb, Value acc) {
-    wgmmaFence(kb);
-    for (int64_t kt = 0; kt < p.blockD / 16; ++kt) {
-      // K-major: 16-element steps 32 bytes apart in the one 64-column slab
-      // of K (a warpgroup's 64 rows 8 KB apart). M/N-major: 16 rows of 128
-      // bytes per step, slabs of 64 columns block_d rows apart (a
-      // warpgroup's 64 rows are one slab of A).
-      Value descA =
-          a.kMajor
-              ? wgmmaDescriptor(kb, kb.add(kb.add(stageA, kb.mul(group, 8192)),
-                                           32 * kt))
-              : wgmmaDescriptor(
-                    kb,
-                    kb.add(kb.add(stageA, kb.mul(group, 128 * p.blockD)),
-                           kt * 16 * 128),
-                    /*leadingBytes=*/128 * p.blockD);
-      Value descB =
-          b.kMajor ? wgmmaDescriptor(kb, kb.add(stageB, 32 * kt))
-                   : wgmmaDescriptor(kb, kb.add(stageB, kt * 16 * 128),
-                                     /*leadingBytes=*/128 * p.blockD);
-      acc = wgmma(kb, descA, descB, acc, p.blockN, et,
-                  /*transposeB=*/!b.kMajor, /*transposeA=*/!a.kMajor);
-    }
-    return acc;
-    };
     Value acc = loop.getRegionIterArgs()[0];
     if (active)
       acc = kb.ifElse(
           active(kb, step), {accType},
-          [&](KernelBuilder &kb) {
-            return SmallVector<Value>{multiplyStep(kb, acc)};
+          [&](KernelBuilder &) {
+            return SmallVector<Value>{multiplyStep(stageA, stageB, acc)};
           },
           [&](KernelBuilder &) { return SmallVector<Value>{acc}; })[0];
     else
-      acc = multiplyStep(kb, acc);
+      acc = multiplyStep(stageA, stageB, acc);
     wgmmaCommit(kb);
     wgmmaWait(kb, 1);
     Value next = kb.add(step, ahead);
@@ -317,17 +331,208 @@ SmallVector<Accumulator> Product::runWarpgroup() {
   }
   wgmmaWait(kb, 0);
   asyncWait(kb, 0);
-  Value acc = loop.getResult(0);
+  return unpack(loop.getResult(0));
+}
+
+Value Product::multiplyStep(Value stageA, Value stageB, Value acc) {
+  Value group = kb.div(warp, 4);
+  wgmmaFence(kb);
+  for (int64_t kt = 0; kt < p.blockD / 16; ++kt) {
+    // K-major: 16-element steps 32 bytes apart in the one 64-column slab
+    // of K (a warpgroup's 64 rows 8 KB apart). M/N-major: 16 rows of 128
+    // bytes per step, slabs of 64 columns block_d rows apart (a
+    // warpgroup's 64 rows are one slab of A).
+    Value descA =
+        a.kMajor
+            ? wgmmaDescriptor(kb, kb.add(kb.add(stageA, kb.mul(group, 8192)),
+                                         32 * kt))
+            : wgmmaDescriptor(
+                  kb,
+                  kb.add(kb.add(stageA, kb.mul(group, 128 * p.blockD)),
+                         kt * 16 * 128),
+                  /*leadingBytes=*/128 * p.blockD);
+    Value descB =
+        b.kMajor ? wgmmaDescriptor(kb, kb.add(stageB, 32 * kt))
+                 : wgmmaDescriptor(kb, kb.add(stageB, kt * 16 * 128),
+                                   /*leadingBytes=*/128 * p.blockD);
+    acc = wgmma(kb, descA, descB, acc, p.blockN, p.elementType,
+                /*transposeB=*/!b.kMajor, /*transposeA=*/!a.kMajor);
+  }
+  return acc;
+}
+
+SmallVector<Accumulator> Product::unpack(Value acc) {
   SmallVector<Accumulator> out(nTiles());
   for (int64_t nt = 0; nt < nTiles(); ++nt)
     for (int64_t i = 0; i < 4; ++i)
-      out[nt][i] = LLVM::ExtractValueOp::create(builder, loc, acc, 4 * nt + i);
+      out[nt][i] = LLVM::ExtractValueOp::create(kb.builder(), kb.location(),
+                                                acc, 4 * nt + i);
   return out;
 }
 
-SmallVector<Accumulator> Product::run() {
-  if (p.warpgroupMma)
-    return runWarpgroup();
+void Product::loadTma(Mbarriers &bars, const Operand &o, Value map,
+                      int64_t rows, Value step, Value raw, Value offset,
+                      Value barrier) {
+  Value k = kb.add(o.k0, kb.mul(step, p.blockD));
+  SmallVector<int64_t> box = tmaBox(p, o.kMajor, rows);
+  if (o.kMajor) {
+    // One box: the rows' block_d columns, a 128-byte swizzled slab.
+    bars.load(kb, map, {k, o.outer0},
+              barrier, kb.sharedView(raw, box, p.elementType, offset));
+    return;
+  }
+  // A box per 64 of the rows (contiguous in memory): block_d rows of 128
+  // bytes each, the slabs 128 x block_d bytes apart.
+  for (int64_t j = 0; j < rows / 64; ++j)
+    bars.load(kb, map, {kb.add(o.outer0, 64 * j), k}, barrier,
+              kb.sharedView(raw, box, p.elementType,
+                            kb.add(offset, j * 128 * p.blockD)));
+}
+
+void Product::runTma(Epilogue epilogue) {
+  OpBuilder &builder = kb.builder();
+  Location loc = kb.location();
+  int64_t stages = p.stages;
+  int64_t computeThreads = 32 * p.warps;
+  // Barriers: full[stage] (the producer's arrival with the step's bytes;
+  // the copies complete it), then empty[stage] (an arrival per computing
+  // thread once the wgmma group that read the stage has completed).
+  Mbarriers bars(kb, 2 * stages);
+  auto empty = [&](KernelBuilder &kb, Value stage) {
+    return kb.add(stage, stages);
+  };
+  kb.ifThen(kb.eqI(tid, 0), [&](KernelBuilder &kb) {
+    for (int64_t st = 0; st < stages; ++st) {
+      bars.init(kb, kb.idx(st), 1);
+      bars.init(kb, kb.idx(stages + st), computeThreads);
+    }
+    bars.fenceInit(kb);
+  });
+  kb.barrier();
+
+  // Stages of 128-byte swizzled rows from a 1024-byte aligned base: A's
+  // stages, then B's.
+  int64_t aStageBytes = 2 * p.blockM * p.blockD;
+  int64_t bStageBytes = 2 * p.blockN * p.blockD;
+  Value raw = kb.sharedBytes();
+  Value base = kb.sharedAddress(raw);
+  Value pad = kb.rem(kb.sub(kb.idx(1024), kb.rem(base, 1024)), 1024);
+  Value bOffset = kb.add(pad, stages * aStageBytes);
+  Value steps = kb.idx(ceilDiv(depth, p.blockD));
+  Type i64 = builder.getIndexType();
+
+  // A loop over the steps that counts the active ones (all without a
+  // filter): the k-th active step uses stage k mod stages in round
+  // k / stages. `body` runs for an active step with its count.
+  auto activeSteps = [&](KernelBuilder &kb, ValueRange init,
+                         function_ref<SmallVector<Value>(KernelBuilder &, Value,
+                                                         Value, ValueRange)>
+                             body) {
+    SmallVector<Value> carried = {kb.idx(0)};
+    carried.append(init.begin(), init.end());
+    auto loop =
+        scf::ForOp::create(builder, loc, kb.idx(0), steps, kb.idx(1), carried);
+    OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToStart(loop.getBody());
+    KernelBuilder lb(builder, loc);
+    Value step = loop.getInductionVar();
+    Value count = loop.getRegionIterArgs()[0];
+    ValueRange state = loop.getRegionIterArgs().drop_front();
+    auto run = [&](KernelBuilder &kb) {
+      SmallVector<Value> next = {kb.add(count, 1)};
+      llvm::append_range(next, body(kb, step, count, state));
+      return next;
+    };
+    SmallVector<Value> next;
+    if (active) {
+      SmallVector<Type> types = {i64};
+      for (Value v : state)
+        types.push_back(v.getType());
+      next = lb.ifElse(active(lb, step), types, run, [&](KernelBuilder &) {
+        SmallVector<Value> same = {count};
+        same.append(state.begin(), state.end());
+        return same;
+      });
+    } else {
+      next = run(lb);
+    }
+    scf::YieldOp::create(builder, loc, next);
+    return loop.getResults();
+  };
+
+  // Producer: one thread issues every copy; the warpgroup keeps few
+  // registers.
+  auto producer = [&](KernelBuilder &kb) {
+    if (p.handOverRegisters)
+      setMaxRegisters(kb, kProducerRegisters, /*increase=*/false);
+    kb.ifThen(kb.eqI(tid, computeThreads), [&](KernelBuilder &kb) {
+      Value aMap = tensorMapInKernel(kb, a.map, tmaBox(p, a.kMajor, p.blockM),
+                                     p.elementType);
+      Value bMap = tensorMapInKernel(kb, b.map, tmaBox(p, b.kMajor, p.blockN),
+                                     p.elementType);
+      prefetchTensorMap(kb, aMap);
+      prefetchTensorMap(kb, bMap);
+      activeSteps(kb, {}, [&](KernelBuilder &kb, Value step, Value count,
+                              ValueRange) {
+        Value stage = kb.rem(count, stages);
+        // The previous round of this stage was released (a fresh
+        // barrier's parity-1 phase counts as done).
+        bars.wait(kb, empty(kb, stage),
+                  kb.rem(kb.add(kb.div(count, stages), 1), 2));
+        bars.arriveExpectBytes(kb, stage, aStageBytes + bStageBytes);
+        loadTma(bars, a, aMap, p.blockM, step, raw,
+                kb.add(pad, kb.mul(stage, aStageBytes)), stage);
+        loadTma(bars, b, bMap, p.blockN, step, raw,
+                kb.add(bOffset, kb.mul(stage, bStageBytes)), stage);
+        return SmallVector<Value>{};
+      });
+    });
+  };
+
+  // Computing warpgroups: a wgmma group per active step with one in
+  // flight; a stage is released once the group that read it completed.
+  auto consumers = [&](KernelBuilder &kb) {
+    if (p.handOverRegisters)
+      setMaxRegisters(kb, kConsumerRegisters, /*increase=*/true);
+    Value addrA = kb.add(base, pad);
+    Value addrB = kb.add(base, bOffset);
+    Type accType = warpgroupAccumulatorType(kb, p.blockN);
+    Value zero = LLVM::ZeroOp::create(builder, loc, accType);
+    ValueRange out = activeSteps(
+        kb, {zero},
+        [&](KernelBuilder &kb, Value, Value count, ValueRange state) {
+          Value stage = kb.rem(count, stages);
+          bars.wait(kb, stage, kb.rem(kb.div(count, stages), 2),
+                    /*reconverge=*/true);
+          Value acc = multiplyStep(kb.add(addrA, kb.mul(stage, aStageBytes)),
+                                   kb.add(addrB, kb.mul(stage, bStageBytes)),
+                                   state[0]);
+          wgmmaCommit(kb);
+          // The previous active step's group has completed: its stage is
+          // free.
+          wgmmaWait(kb, 1);
+          kb.ifThen(kb.lt(kb.idx(0), count), [&](KernelBuilder &kb) {
+            bars.arrive(kb, empty(kb, kb.rem(kb.sub(count, kb.idx(1)), stages)));
+          });
+          return SmallVector<Value>{acc};
+        });
+    wgmmaWait(kb, 0);
+    SmallVector<Accumulator> acc =
+        unpack(fenceAccumulator(kb, out[1]));
+    epilogue(acc);
+  };
+  kb.ifThenElse(kb.le(kb.idx(computeThreads), tid), producer, consumers);
+}
+
+void Product::run(Epilogue epilogue) {
+  if (p.tma)
+    return runTma(epilogue);
+  SmallVector<Accumulator> acc =
+      p.warpgroupMma ? runWarpgroup() : runMmaSync();
+  epilogue(acc);
+}
+
+SmallVector<Accumulator> Product::runMmaSync() {
   OpBuilder &builder = kb.builder();
   Location loc = kb.location();
   auto [aRows, aCols] = tileShape(a, p.blockM);
@@ -388,6 +593,13 @@ struct ChunkKernels {
   /// (null when one chunk covers V); with tile skipping, a nonzero flag
   /// per grad-logits tile [row tiles, chunk / block_n] (else null).
   Value work, low, flags;
+  /// With the tma pipeline, the products' tensor maps (host values, else
+  /// null): hidden and weight K-major (grad-logits), the workspace
+  /// K-major and weight N-major (grad-hidden), the workspace M-major and
+  /// hidden N-major (grad-weight); see Operand::map.
+  struct {
+    Value hiddenK, weightK, workK, weightN, workM, hiddenN;
+  } maps;
 
   /// Whether grad-logits tile (row tile, column tile) has a nonzero.
   Value tileActive(KernelBuilder &kb, Value rowTile, Value colTile) {
@@ -404,17 +616,19 @@ struct ChunkKernels {
 };
 
 void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
-  buildLaunch(b, loc, p.facts.grid, 32 * p.warps, p.sharedBytes(),
+  buildLaunch(b, loc, p.facts.grid, p.facts.threads, p.sharedBytes(),
               [&](gpu::LaunchOp launch, KernelBuilder &kb) {
     Value tid = launch.getThreadIds().x;
     Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
     Value col0 = kb.mul(launch.getBlockIds().y, p.blockN);
     Value class0 = kb.add(kb.mul(c, p.chunk), col0);
-    Product prod(p, kb, tid, {hidden, true, row0, p.tokens, kb.idx(0), p.hidden},
-                 {weight, true, class0, p.vocab, kb.idx(0), p.hidden},
+    Product prod(p, kb, tid,
+                 {hidden, true, row0, p.tokens, kb.idx(0), p.hidden,
+                  maps.hiddenK},
+                 {weight, true, class0, p.vocab, kb.idx(0), p.hidden,
+                  maps.weightK},
                  p.hidden);
-    SmallVector<Accumulator> acc = prod.run();
-
+    prod.run([&](SmallVector<Accumulator> &acc) {
     Type labelType = cast<MemRefType>(labels.getType()).getElementType();
     LossGradSpec spec{p.ignoreIndex, p.labelSmoothing, p.zLoss, p.softcap,
                       p.labelSmoothing != 0
@@ -471,19 +685,20 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
     Value slot = kb.sharedView({1}, b.getI32Type(), p.sharedBytes() - 16);
     Value zeroIdx = kb.idx(0);
     Value first = kb.eqI(tid, 0);
-    kb.barrier();
+    prod.syncComputing();
     kb.ifThen(first, [&](KernelBuilder &kb) {
       memref::StoreOp::create(b, loc, kb.i32(0), slot, ValueRange{zeroIdx});
     });
-    kb.barrier();
+    prod.syncComputing();
     kb.ifThen(nonzero, [&](KernelBuilder &kb) {
       memref::StoreOp::create(b, loc, kb.i32(1), slot, ValueRange{zeroIdx});
     });
-    kb.barrier();
+    prod.syncComputing();
     kb.ifThen(first, [&](KernelBuilder &kb) {
       memref::StoreOp::create(
           b, loc, memref::LoadOp::create(b, loc, slot, ValueRange{zeroIdx}),
           flags, ValueRange{launch.getBlockIds().x, launch.getBlockIds().y});
+    });
     });
   });
 }
@@ -491,7 +706,7 @@ void ChunkKernels::gradLogits(OpBuilder &b, Location loc, Value c) {
 void ChunkKernels::gradHiddenStep(OpBuilder &b, Location loc, Value c) {
   std::array<int64_t, 3> grid = {ceilDiv(p.tokens, p.blockM),
                                  ceilDiv(p.hidden, p.blockN), 1};
-  buildLaunch(b, loc, grid, 32 * p.warps, p.sharedBytes(),
+  buildLaunch(b, loc, grid, p.facts.threads, p.sharedBytes(),
               [&](gpu::LaunchOp launch, KernelBuilder &kb) {
     Value tid = launch.getThreadIds().x;
     Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
@@ -505,10 +720,12 @@ void ChunkKernels::gradHiddenStep(OpBuilder &b, Location loc, Value c) {
         return tileActive(kb, rowTile,
                           kb.div(kb.mul(step, p.blockD), p.blockN));
       };
-    Product prod(p, kb, tid, {work, true, row0, p.tokens, kb.idx(0), p.chunk},
-                 {weight, false, col0, p.hidden, kb.mul(c, p.chunk), p.vocab},
+    Product prod(p, kb, tid,
+                 {work, true, row0, p.tokens, kb.idx(0), p.chunk, maps.workK},
+                 {weight, false, col0, p.hidden, kb.mul(c, p.chunk), p.vocab,
+                  maps.weightN},
                  p.chunk, active);
-    SmallVector<Accumulator> acc = prod.run();
+    prod.run([&](SmallVector<Accumulator> &acc) {
     Value first = kb.eqI(c, 0);
     Value notLast = kb.xorI(kb.eqI(c, p.chunks() - 1), kb.i1(true));
     Type bf16 = b.getBF16Type();
@@ -553,13 +770,14 @@ void ChunkKernels::gradHiddenStep(OpBuilder &b, Location loc, Value c) {
             });
           });
         }
+    });
   });
 }
 
 void ChunkKernels::gradWeightRows(OpBuilder &b, Location loc, Value c) {
   std::array<int64_t, 3> grid = {p.chunk / p.blockM,
                                  ceilDiv(p.hidden, p.blockN), 1};
-  buildLaunch(b, loc, grid, 32 * p.warps, p.sharedBytes(),
+  buildLaunch(b, loc, grid, p.facts.threads, p.sharedBytes(),
               [&](gpu::LaunchOp launch, KernelBuilder &kb) {
     Value tid = launch.getThreadIds().x;
     Value row0 = kb.mul(launch.getBlockIds().x, p.blockM);
@@ -573,10 +791,12 @@ void ChunkKernels::gradWeightRows(OpBuilder &b, Location loc, Value c) {
         return tileActive(kb, kb.div(kb.mul(step, p.blockD), p.blockM),
                           colTile);
       };
-    Product prod(p, kb, tid, {work, false, row0, p.chunk, kb.idx(0), p.tokens},
-                 {hidden, false, col0, p.hidden, kb.idx(0), p.tokens},
+    Product prod(p, kb, tid,
+                 {work, false, row0, p.chunk, kb.idx(0), p.tokens, maps.workM},
+                 {hidden, false, col0, p.hidden, kb.idx(0), p.tokens,
+                  maps.hiddenN},
                  p.tokens, active);
-    SmallVector<Accumulator> acc = prod.run();
+    prod.run([&](SmallVector<Accumulator> &acc) {
     Value class0 = kb.add(kb.mul(c, p.chunk), row0);
     for (int64_t mt = 0; mt < prod.mTiles(); ++mt)
       for (int64_t half = 0; half < 2; ++half)
@@ -592,6 +812,7 @@ void ChunkKernels::gradWeightRows(OpBuilder &b, Location loc, Value c) {
                       gradWeight, v, d);
           });
         }
+    });
   });
 }
 
@@ -642,9 +863,17 @@ void mlir::attn::gpu_kernel::buildLinearCrossEntropyGrad(
   ChunkKernels k{plan,       hidden,     weight,   bias,
                  labels,     lse,        upstream, gradHidden,
                  gradWeight, gradBias,   Value(),  Value(),
-                 Value()};
+                 Value(),    {}};
   k.work = memref::AllocOp::create(
       b, loc, MemRefType::get({plan.tokens, plan.chunk}, plan.elementType));
+  if (plan.tma) {
+    auto map = [&](Value tensor, bool kMajor, int64_t rows) {
+      return createTensorMap(b, loc, tensor, tmaBox(plan, kMajor, rows));
+    };
+    k.maps = {map(hidden, true, plan.blockM), map(weight, true, plan.blockN),
+              map(k.work, true, plan.blockM), map(weight, false, 0),
+              map(k.work, false, 0),          map(hidden, false, 0)};
+  }
   if (plan.skipTiles)
     k.flags = memref::AllocOp::create(
         b, loc,

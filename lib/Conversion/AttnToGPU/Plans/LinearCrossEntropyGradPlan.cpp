@@ -14,6 +14,8 @@
 
 #include "PlanChecks.h"
 
+#include "attn/Dialect/Attn/IR/Schedule.h"
+
 #include <numeric>
 
 using namespace mlir;
@@ -112,9 +114,37 @@ mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
   // a warpgroup per 64 rows, 64-deep steps (one swizzled slab of K), whole
   // 64-column slabs of the N-major operands, and a stage for the wgmma
   // group in flight.
+  // The tma pipeline needs no stage for a wgmma group in flight: a stage
+  // is released only once the group that read it has completed.
+  p.tma = isTmaPipeline(schedule.getPipeline());
   p.warpgroupMma = chip.hasWarpgroupMma && p.warps % 4 == 0 &&
                    p.blockM == 16 * p.warps && p.blockD == 64 &&
-                   p.blockN % 64 == 0 && p.stages >= 3;
+                   p.blockN % 64 == 0 && (p.stages >= 3 || p.tma);
+  // The tma pipeline feeds the warpgroup MMA tiles only: one or two
+  // computing warpgroups (a warpgroup per 64 rows of block_m) beside the
+  // producer, 64-deep steps (the K-major boxes' 128-byte rows) and whole
+  // 64-column slabs of the M/N-major operands.
+  std::string pipelineName = ("\"" + schedule.getPipeline() + "\"").str();
+  if (p.tma &&
+      (failed(c.require(schedule.getPipeline() == kPipelineTma, "pipeline",
+                        pipelineName +
+                            " does not apply to linear_cross_entropy_grad: "
+                            "its warpgroups share each product tile, so \"" +
+                            kPipelineTma + "\" is its TMA pipeline")) ||
+       failed(c.requireTmaPipeline(pipelineName, p.warps)) ||
+       failed(c.require(p.blockM == 16 * p.warps, "block_m",
+                        "(" + Twine(p.blockM) + ") must be 16 x warps (" +
+                            Twine(16 * p.warps) + ") with pipeline " +
+                            pipelineName + ": a warpgroup per 64 rows")) ||
+       failed(c.require(p.blockD == 64, "block_d",
+                        "(" + Twine(p.blockD) +
+                            ") must be 64 with pipeline " + pipelineName +
+                            ": one 128-byte swizzled slab per step")) ||
+       failed(c.require(p.blockN % 64 == 0, "block_n",
+                        "(" + Twine(p.blockN) +
+                            ") must be a multiple of 64 with pipeline " +
+                            pipelineName + ": whole 64-column slabs"))))
+    return failure();
 
   p.skipTiles = p.filter && p.warpgroupMma && p.blockM % p.blockD == 0 &&
                 p.blockN % p.blockM == 0;
@@ -123,19 +153,22 @@ mlir::attn::planLinearCrossEntropyGrad(LinearCrossEntropyGradOp op,
   f.family = KernelFamily::LinearCrossEntropyGrad;
   f.mma = p.warpgroupMma ? MmaKind::Wgmma : MmaKind::MmaSync;
   f.mmaN = p.warpgroupMma ? p.blockN : 8;
-  f.threads = 32 * p.warps;
+  f.threads = 32 * p.launchWarps();
+  if (p.tma)
+    f.registerLimit = kConsumerRegisters;
   f.grid = {ceilDiv(p.tokens, p.blockM), p.chunk / p.blockN, 1};
   f.sharedBytes = p.sharedBytes();
   f.accumulatorRegisters = p.warpgroupMma
                                ? p.blockN / 2
                                : p.blockM / p.warpsM() * (p.blockN / 2) / 32;
-  if (failed(c.finishLaunch(f)))
+  p.handOverRegisters = c.handsOverRegisters(f, p.tma);
+  if (failed(c.finishLaunchWithBarriers(f, p.stages, p.barrierBytes())))
     return failure();
   // The grad-hidden and grad-weight grids.
   LaunchFacts other = f;
   other.grid = {std::max(ceilDiv(p.tokens, p.blockM), p.chunk / p.blockM),
                 ceilDiv(p.hidden, p.blockN), 1};
-  if (failed(c.finishLaunch(other)))
+  if (failed(c.finishLaunchWithBarriers(other, p.stages, p.barrierBytes())))
     return failure();
   return p;
 }

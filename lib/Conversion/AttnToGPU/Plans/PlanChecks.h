@@ -29,9 +29,9 @@ public:
     return failure();
   }
 
-  /// The static shared memory every kernel has besides its dynamic shared
-  /// memory: the symbol the GPU-to-NVVM lowering emits for the dynamic
-  /// region is a one-byte static variable, 16-byte aligned. The chip's
+  /// A margin for the static shared memory beside the dynamic region: the
+  /// dynamic region is an extern array (attn-extern-dynamic-shared), placed
+  /// after the static variables at a 16-byte boundary. The chip's
   /// per-block limit bounds both together.
   static constexpr int64_t kStaticSharedBytes = 16;
 

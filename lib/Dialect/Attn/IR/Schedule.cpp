@@ -64,7 +64,8 @@ LogicalResult mlir::attn::verifyScheduleStructure(
                        "must be \"" + Twine(kPipelineCpAsync) + "\", \"" +
                            kPipelineTma + "\" or \"" + kPipelineTmaPingPong +
                            "\", but is \"" + s.getPipeline() + "\"")) ||
-      failed(c.require(isa<AttentionOp, LinearCrossEntropyOp>(op) ||
+      failed(c.require(isa<AttentionOp, LinearCrossEntropyOp, LinearCrossEntropyGradOp>(
+                           op) ||
                            s.getPipeline() == kPipelineCpAsync,
                        "pipeline",
                        "\"" + Twine(s.getPipeline()) +
