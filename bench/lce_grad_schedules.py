@@ -93,9 +93,9 @@ def mlir_of(shape, schedule) -> str:
             f"  return %dh, %dw : {h}, {wt}\n}}\n")
 
 
-def precompile(out: Path, attn_opt: str, chip: str, schedules):
+def precompile(out: Path, attn_opt: str, chip: str, schedules, shapes):
     out.mkdir(parents=True, exist_ok=True)
-    for shape in SHAPES:
+    for shape in shapes:
         for schedule in schedules:
             name = name_of(shape, schedule)
             src = out / f"{name}.mlir"
@@ -106,7 +106,7 @@ def precompile(out: Path, attn_opt: str, chip: str, schedules):
             print("compiled", name, flush=True)
 
 
-def run(packages: Path, out: Path, reps: int, schedules):
+def run(packages: Path, out: Path, reps: int, schedules, shapes):
     import torch
     from attn_mlir.runtime import Kernel
     from bench_backward import lce_reference
@@ -115,7 +115,7 @@ def run(packages: Path, out: Path, reps: int, schedules):
     out.mkdir(parents=True, exist_ok=True)
     flush = torch.empty(256 << 20, dtype=torch.uint8, device="cuda")
     records = []
-    for shape in SHAPES:
+    for shape in shapes:
         n, d, v = shape
         gen = torch.Generator(device="cuda")
         gen.manual_seed(1)
@@ -162,7 +162,7 @@ def run(packages: Path, out: Path, reps: int, schedules):
              "pipeline | mma | ms | TFLOP/s (6NDV) | vs default | rel L2 dh / dW | "
              "temps MiB | status |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for shape in SHAPES:
+    for shape in shapes:
         rows = [r for r in records if r["shape"] == list(shape)]
         base = rows[0].get("median_ms") if rows else None
         for r in rows:
@@ -203,12 +203,17 @@ def main():
     ap.add_argument("--set", choices=sorted(SETS), default="all",
                     help="which schedules: all (the 2026-12-02 sweep) or "
                          "tma (the cp.async default and tma variants)")
+    ap.add_argument("--shapes", default="",
+                    help="N,D,V;N,D,V... instead of the two LLM shapes")
     args = ap.parse_args()
+    shapes = ([tuple(int(x) for x in t.split(","))
+               for t in args.shapes.split(";")] if args.shapes else SHAPES)
     if args.precompile:
         precompile(Path(args.precompile), args.attn_opt, args.chip,
-                   SETS[args.set])
+                   SETS[args.set], shapes)
     elif args.packages:
-        run(Path(args.packages), Path(args.out), args.reps, SETS[args.set])
+        run(Path(args.packages), Path(args.out), args.reps, SETS[args.set],
+            shapes)
     else:
         ap.error("give --precompile DIR or --packages DIR")
 

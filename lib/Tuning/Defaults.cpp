@@ -228,7 +228,12 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
         // the products run on the tma pipeline: 1.15x and 1.02x the
         // cp.async kernel of the same tiles at those shapes, and the
         // fastest of its sweep (3 stages: 0.95x and 0.96x of it;
-        // bench/results/2026-12-03-h200-lce-grad-tma.md).
+        // bench/results/2026-12-03-h200-lce-grad-tma.md), and 1.03-1.06x
+        // at four smaller shapes (N 512-8192, D 256-4096, V 8192-50304).
+        // Where grad-hidden would have fewer than 16 blocks of 128 x 256
+        // (few tokens and a small hidden size: long products on few SMs),
+        // 128 x 128 tiles: 1.68x at N 512, D 256, V 8192
+        // (bench/results/2026-12-03-h200-lce-grad-tma-small-sweep.md).
         // Without wgmma: 128 x 128 tiles, 32-deep steps (80 KiB, within
         // an A100's shared memory).
         if (!chip.isGpu() ||
@@ -236,7 +241,10 @@ static ScheduleAttr preferredGpuSchedule(Operation *op, const ChipInfo &chip) {
           return make(64, 128, 64, 4, 1, 1, 1);
         if (!chip.hasWarpgroupMma)
           return make(128, 128, 32, 8, 4, 1, 1);
-        return make(128, 256, 64, 8, 4, 1, 1, kPipelineTma);
+        int64_t n = staticDimOr(o.getHidden(), 0, 8192);
+        int64_t d = staticDimOr(o.getHidden(), 1, 4096);
+        int64_t blockN = ceilDiv(n, 128) * ceilDiv(d, 256) < 16 ? 128 : 256;
+        return make(128, blockN, 64, 8, 4, 1, 1, kPipelineTma);
       })
       .Default([&](Operation *) { return make(0, 0, 0, 4, 1, 1, 1); });
 }
