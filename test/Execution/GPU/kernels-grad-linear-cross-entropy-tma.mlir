@@ -130,9 +130,11 @@ func.func @tma_f16_n77_v2049_d192_none_softcap(%h: tensor<77x192xf16>, %w: tenso
   return %dh, %dw : tensor<77x192xf16>, tensor<2049x192xf16>
 }
 
+// sum, not mean: with mean the f16 gradients of some seeds (seed 3) fall
+// to the subnormal range, where rounding alone exceeds the bound.
 // attn-run: --input-scale 0.25 --tolerance 5e-3
 func.func @tma_f16_n113_v4096_d128_filter(%h: tensor<113x128xf16>, %w: tensor<4096x128xf16>, %b: tensor<4096xf16>, %y: tensor<113xi64>, %lse: tensor<113xf32>, %dl: tensor<f32>) -> (tensor<113x128xf16>, tensor<4096x128xf16>, tensor<4096xf16>) {
-  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<4096xf16>), %lse, %dl {grad_filter = 2.4414062e-4 : f32, schedule = #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, pipeline = "tma">}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<4096xf16>), %lse, %dl {grad_filter = 2.4414062e-4 : f32, reduction = #attn.reduction<sum>, schedule = #attn.schedule<block_m = 128, block_n = 256, block_d = 64, warps = 8, stages = 4, pipeline = "tma">}
       : tensor<113x128xf16>, tensor<4096x128xf16>, tensor<113xi64>, tensor<113xf32>, tensor<f32> -> tensor<113x128xf16>, tensor<4096x128xf16>, tensor<4096xf16>
   return %dh, %dw, %db : tensor<113x128xf16>, tensor<4096x128xf16>, tensor<4096xf16>
 }

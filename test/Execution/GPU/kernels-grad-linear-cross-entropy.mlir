@@ -99,8 +99,10 @@ func.func @n512_v128256_d16_sum_chunks2(%h: tensor<512x16xbf16>, %w: tensor<1285
       : tensor<512x16xbf16>, tensor<128512x16xbf16>, tensor<512xi64>, tensor<512xf32>, tensor<f32> -> tensor<512x16xbf16>, tensor<128512x16xbf16>
   return %dh, %dw : tensor<512x16xbf16>, tensor<128512x16xbf16>
 }
+// sum, not mean: with mean the f16 gradients of some seeds (seed 3) fall
+// to the subnormal range, where rounding alone exceeds the bound.
 func.func @f16_n113_v4096_d128_filter(%h: tensor<113x128xf16>, %w: tensor<4096x128xf16>, %b: tensor<4096xf16>, %y: tensor<113xi64>, %lse: tensor<113xf32>, %dl: tensor<f32>) -> (tensor<113x128xf16>, tensor<4096x128xf16>, tensor<4096xf16>) {
-  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<4096xf16>), %lse, %dl {grad_filter = 2.4414062e-4 : f32}
+  %dh, %dw, %db = attn.linear_cross_entropy_grad %h, %w, %y bias(%b : tensor<4096xf16>), %lse, %dl {grad_filter = 2.4414062e-4 : f32, reduction = #attn.reduction<sum>}
       : tensor<113x128xf16>, tensor<4096x128xf16>, tensor<113xi64>, tensor<113xf32>, tensor<f32> -> tensor<113x128xf16>, tensor<4096x128xf16>, tensor<4096xf16>
   return %dh, %dw, %db : tensor<113x128xf16>, tensor<4096x128xf16>, tensor<4096xf16>
 }

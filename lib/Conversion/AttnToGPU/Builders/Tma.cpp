@@ -100,6 +100,21 @@ void Mbarriers::fenceInit(KernelBuilder &kb) {
   NVVM::FenceMbarrierInitOp::create(kb.builder(), kb.location());
 }
 
+Mbarriers mlir::attn::gpu_kernel::fullEmptyBarriers(KernelBuilder &kb,
+                                                    Value tid, int64_t stages,
+                                                    int64_t consumers) {
+  Mbarriers bars(kb, 2 * stages);
+  kb.ifThen(kb.eqI(tid, 0), [&](KernelBuilder &kb) {
+    for (int64_t st = 0; st < stages; ++st) {
+      bars.init(kb, kb.idx(st), 1);
+      bars.init(kb, kb.idx(stages + st), consumers);
+    }
+    bars.fenceInit(kb);
+  });
+  kb.barrier();
+  return bars;
+}
+
 void Mbarriers::load(KernelBuilder &kb, Value map, ValueRange coordinates,
                      Value index, Value dst) {
   nvgpu::TmaAsyncLoadOp::create(kb.builder(), kb.location(), dst, group, map,

@@ -66,6 +66,14 @@ private:
   Value group;
 };
 
+/// The mbarriers of a single-producer pipeline of `stages` buffers: full[s]
+/// (index s; one arrival, the producer's, with the stage's byte count) and
+/// empty[s] (index stages + s; an arrival per each of `consumers` computing
+/// threads once they are done with the stage), initialized by thread `tid`
+/// 0 and made visible by a CTA barrier.
+Mbarriers fullEmptyBarriers(KernelBuilder &kb, Value tid, int64_t stages,
+                            int64_t consumers);
+
 /// Prefetches the tensor map into the TMA unit's descriptor cache.
 void prefetchTensorMap(KernelBuilder &kb, Value map);
 

@@ -466,19 +466,11 @@ void LinearCrossEntropyKernel::buildTma(Value tileFirst, Value tileEnd) {
   // Barriers: full[stage] (the producer's arrival with the step's bytes;
   // the copies complete it), then empty[stage] (one arrival per computing
   // thread once the wgmma group that read the stage has completed).
-  Mbarriers bars(kb, 2 * stages);
+  Mbarriers bars = fullEmptyBarriers(kb, tid, stages, computeThreads);
   auto full = [](KernelBuilder &, Value stage) { return stage; };
   auto empty = [&](KernelBuilder &kb, Value stage) {
     return kb.add(stage, stages);
   };
-  kb.ifThen(kb.eqI(tid, 0), [&](KernelBuilder &kb) {
-    for (int64_t st = 0; st < stages; ++st) {
-      bars.init(kb, kb.idx(st), 1);
-      bars.init(kb, kb.idx(stages + st), computeThreads);
-    }
-    bars.fenceInit(kb);
-  });
-  kb.barrier();
 
   // Stage buffers of 128-byte swizzled rows from a 1024-byte aligned base:
   // the hidden chunks of every stage, then the weight chunks.
