@@ -128,8 +128,7 @@ def AttnGroupKernels : Pass<"attn-group-kernels", "ModuleOp"> {
   }];
 }
 
-def AttnExternDynamicShared
-    : Pass<"attn-extern-dynamic-shared", "::mlir::gpu::GPUModuleOp"> {
+def AttnExternDynamicShared : Pass<"attn-extern-dynamic-shared"> {
   let summary = "Declare a kernel module's dynamic shared memory as extern";
   let description = [{
     `convert-gpu-to-nvvm` gives `gpu.dynamic_shared_memory` an internal,
@@ -144,8 +143,9 @@ def AttnExternDynamicShared
     `extern __shared__` array: the launch's dynamic shared memory, placed
     after all static shared variables.
 
-    Runs on a `gpu.module` after `convert-gpu-to-nvvm`; other globals are
-    left alone.
+    Runs after `convert-gpu-to-nvvm` on any op: it rewrites the globals of
+    every `gpu.module` at or under it (in `attn-to-cubin`, inside the
+    `gpu.module` nest); host globals and other globals are left alone.
   }];
 }
 

@@ -35,15 +35,18 @@ struct AttnExternDynamicSharedPass
     : public attn::impl::AttnExternDynamicSharedBase<
           AttnExternDynamicSharedPass> {
   void runOnOperation() override {
-    for (auto global : getOperation().getOps<LLVM::GlobalOp>()) {
-      if (!isDynamicSharedMemory(global) ||
-          global.getLinkage() == LLVM::Linkage::External)
-        continue;
-      global.setLinkage(LLVM::Linkage::External);
-      // A declaration: dso_local and visibility have no meaning here.
-      global.setDsoLocal(false);
-      global.setVisibility_(LLVM::Visibility::Default);
-    }
+    // Kernel modules only: a host global is never the launch's memory.
+    getOperation()->walk([](gpu::GPUModuleOp module) {
+      for (auto global : module.getOps<LLVM::GlobalOp>()) {
+        if (!isDynamicSharedMemory(global) ||
+            global.getLinkage() == LLVM::Linkage::External)
+          continue;
+        global.setLinkage(LLVM::Linkage::External);
+        // A declaration: dso_local and visibility have no meaning here.
+        global.setDsoLocal(false);
+        global.setVisibility_(LLVM::Visibility::Default);
+      }
+    });
   }
 };
 } // namespace
